@@ -1,0 +1,79 @@
+//! Backends: the engines that run the guest.
+//!
+//! The API layer talks to a guest only through [`GuestInstance`]; every
+//! engine type stays inside its backend's folder.
+
+pub(crate) mod wasmtime;
+
+use std::sync::Arc;
+
+use crate::config::SandboxConfig;
+use crate::error::Result;
+use crate::host_fn::HostFunctions;
+use crate::log::LogSink;
+
+/// Which engine runs a sandbox's guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Backend {
+    /// wasmtime, in process. Needs no hypervisor.
+    #[default]
+    Wasmtime,
+    /// The same guest inside a Hyperlight micro-VM (`hyperlight-wasm`), for
+    /// hardware isolation around the wasm sandbox.
+    Hyperlight,
+}
+
+impl Backend {
+    /// The backend's name as the CLI and the Node addon spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Hyperlight => "hyperlight",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = crate::Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "wasmtime" => Ok(Self::Wasmtime),
+            "hyperlight" => Ok(Self::Hyperlight),
+            other => Err(crate::Error::invalid_arg(format!(
+                "unknown backend {other:?}; use \"wasmtime\" or \"hyperlight\""
+            ))),
+        }
+    }
+}
+
+/// What the host side offers a guest: its host functions and log sink.
+pub(crate) struct HostEnv {
+    pub functions: HostFunctions,
+    pub log: LogSink,
+}
+
+/// One running guest: a JavaScript runtime and what is registered in it.
+pub(crate) trait GuestInstance: Send {
+    /// Discards all guest state: a fresh runtime with the host modules declared.
+    fn reset(&mut self) -> Result<()>;
+    /// Registers module source as `namespace:name`.
+    fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()>;
+    /// Compiles and evaluates a handler.
+    fn add_handler(&mut self, name: &str, source: &str) -> Result<()>;
+    /// Calls a handler with a JSON event; returns its JSON result.
+    fn call_handler(&mut self, name: &str, event: &str, gc: bool) -> Result<String>;
+}
+
+/// Starts a guest on the configured backend.
+pub(crate) fn instantiate(
+    config: &SandboxConfig,
+    env: Arc<HostEnv>,
+) -> Result<Box<dyn GuestInstance>> {
+    match config.backend {
+        Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(config, env)?)),
+        Backend::Hyperlight => Err(crate::Error::HypervisorUnavailable(
+            "this build of polybox has no Hyperlight backend (cargo feature `hyperlight`)".into(),
+        )),
+    }
+}

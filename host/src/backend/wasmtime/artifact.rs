@@ -1,0 +1,70 @@
+//! The JS guest component, compiled for an engine and cached on disk.
+//!
+//! Compiling the guest takes seconds, so the compiled code is written to a
+//! cache directory under a name made from the guest's SHA-256 (computed at
+//! build time) and the engine's compatibility hash, and memory-mapped on
+//! later runs. Files are written to a temporary name and renamed into place,
+//! so concurrent processes never see a partial file.
+//!
+//! The directory is `$POLYBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/polybox`, else
+//! `~/.cache/polybox`; `POLYBOX_CACHE_DIR=off` disables the cache. Loading
+//! compiled code trusts it, so the directory must be writable only by you.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The JS guest component (built by `build.rs`).
+const GUEST_WASM: &[u8] = include_bytes!(env!("POLYBOX_JS_GUEST_WASM"));
+/// Its SHA-256, hex.
+const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
+
+/// The guest compiled for `engine`, from the cache when possible.
+pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
+    let Some(path) = cache_path(engine) else {
+        return Component::new(engine, GUEST_WASM);
+    };
+    if path.exists() {
+        // SAFETY: the file was written by `Component::serialize` for an engine
+        // with this compatibility hash; see the module docs on trust.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => return Ok(component),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "ignoring unusable compiled guest")
+            }
+        }
+    }
+    let component = Component::new(engine, GUEST_WASM)?;
+    if let Err(error) = store(&path, &component.serialize()?) {
+        tracing::warn!(path = %path.display(), %error, "could not cache the compiled guest");
+    }
+    Ok(component)
+}
+
+fn store(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache paths have a parent");
+    std::fs::create_dir_all(dir)?;
+    let temporary = dir.join(format!(".{}.{}.tmp", std::process::id(), GUEST_SHA256));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+fn cache_path(engine: &Engine) -> Option<PathBuf> {
+    let dir = match std::env::var_os("POLYBOX_CACHE_DIR") {
+        Some(dir) if dir == "off" => return None,
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?
+            .join("polybox"),
+    };
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let engine_hash = hasher.finish();
+    Some(dir.join(format!(
+        "js-guest-{}-{engine_hash:016x}.cwasm",
+        &GUEST_SHA256[..16]
+    )))
+}

@@ -1,0 +1,61 @@
+//! Engines shared process-wide, one per engine configuration.
+//!
+//! Everything that changes compiled code or engine-wide behaviour is part of
+//! [`EngineKey`]; sandboxes with equal keys share an engine, the compiled
+//! guest and one pre-linked `InstancePre`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::artifact::load_guest;
+use super::bindings::{JsRuntime, JsRuntimePre};
+use super::state::GuestState;
+use crate::error::{Error, Result};
+
+/// The engine-wide settings a sandbox needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct EngineKey {
+    /// Largest native stack, in bytes, wasm code may use.
+    pub max_wasm_stack: usize,
+}
+
+/// An engine with the guest compiled and linked for it.
+pub(super) struct GuestEngine {
+    pub pre: JsRuntimePre<GuestState>,
+}
+
+/// The shared engine for `key`, created (and the guest compiled) on first use.
+pub(super) fn guest_engine(key: EngineKey) -> Result<Arc<GuestEngine>> {
+    static ENGINES: OnceLock<Mutex<HashMap<EngineKey, Arc<OnceLock<Arc<GuestEngine>>>>>> =
+        OnceLock::new();
+    let slot = ENGINES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .entry(key)
+        .or_default()
+        .clone();
+    if let Some(engine) = slot.get() {
+        return Ok(engine.clone());
+    }
+    let engine = Arc::new(
+        build(key).map_err(|e| Error::Internal(format!("cannot prepare the JS guest: {e:#}")))?,
+    );
+    Ok(slot.get_or_init(|| engine).clone())
+}
+
+fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(key.max_wasm_stack);
+    let engine = Engine::new(&config)?;
+    let component = load_guest(&engine)?;
+    let mut linker = Linker::new(&engine);
+    JsRuntime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+    let pre = JsRuntimePre::new(linker.instantiate_pre(&component)?)?;
+    Ok(GuestEngine { pre })
+}

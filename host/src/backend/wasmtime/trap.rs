@@ -1,0 +1,40 @@
+//! Turning wasmtime failures and guest error reports into API errors.
+
+use wasmtime::Trap;
+
+use super::bindings::{ErrorKind, GuestError};
+use crate::error::{self, Error, GuestErrorKind};
+
+/// Classifies a failed call into the guest. Any such failure means the
+/// instance trapped, after which wasmtime refuses to enter it again.
+pub(super) fn trapped(error: wasmtime::Error) -> Error {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => Error::StackOverflow,
+        Some(Trap::UnreachableCodeReached) => Error::GuestAbort(
+            "the guest hit unreachable code (a panic or a failed assertion; see its log)".into(),
+        ),
+        Some(trap) => Error::GuestAbort(trap.to_string()),
+        None => Error::GuestAbort(format!("{error:#}")),
+    }
+}
+
+/// Converts the guest's own error report.
+pub(super) fn reported(error: GuestError) -> Error {
+    let kind = match error.kind {
+        ErrorKind::MissingHandler
+        | ErrorKind::UnknownHandler
+        | ErrorKind::InvalidArgument
+        | ErrorKind::InvalidEvent => return Error::InvalidArg(error.message),
+        ErrorKind::Exception => GuestErrorKind::Exception,
+        ErrorKind::Syntax => GuestErrorKind::Syntax,
+        ErrorKind::ModuleNotFound => GuestErrorKind::ModuleNotFound,
+        ErrorKind::UnserializableResult => GuestErrorKind::UnserializableResult,
+        ErrorKind::OutOfMemory => GuestErrorKind::OutOfMemory,
+        ErrorKind::Unsettled => GuestErrorKind::Unsettled,
+    };
+    Error::Guest(error::GuestError {
+        kind,
+        message: error.message,
+        stack: error.stack,
+    })
+}

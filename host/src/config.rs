@@ -1,0 +1,24 @@
+//! A sandbox's configuration, as set on the [`SandboxBuilder`](crate::SandboxBuilder).
+
+use crate::backend::Backend;
+use crate::log::LogSink;
+
+/// Default guest heap: how far the guest's memory may grow.
+pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
+/// Default guest stack: the deepest native stack a call may use.
+pub const DEFAULT_STACK_SIZE: usize = 512 * 1024;
+/// Default cap on an event's JSON text.
+pub const DEFAULT_INPUT_BUFFER_SIZE: usize = 1024 * 1024;
+/// Default cap on a result's JSON text.
+pub const DEFAULT_OUTPUT_BUFFER_SIZE: usize = 1024 * 1024;
+
+/// The validated settings of one sandbox.
+#[derive(Clone)]
+pub(crate) struct SandboxConfig {
+    pub backend: Backend,
+    pub heap_size: usize,
+    pub stack_size: usize,
+    pub input_buffer_size: usize,
+    pub output_buffer_size: usize,
+    pub log_sink: LogSink,
+}

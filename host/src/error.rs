@@ -1,0 +1,158 @@
+//! One error type for the whole API, each variant with a stable code.
+//!
+//! Codes are the contract: programs (and the Node addon's `error.code`)
+//! branch on them, so they never change meaning. Messages say what happened
+//! and, where there is one, what to do next.
+
+use std::fmt;
+
+/// The stable code of an [`Error`], as exposed to every language binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `ERR_INVALID_ARG`: a bad argument, size, name, event or result.
+    InvalidArg,
+    /// `ERR_CONSUMED`: the object was already used by a state transition.
+    Consumed,
+    /// `ERR_POISONED`: the sandbox is in an inconsistent state; restore it.
+    Poisoned,
+    /// `ERR_CANCELLED`: a monitor, a budget or `kill()` stopped the call.
+    Cancelled,
+    /// `ERR_STACK_OVERFLOW`: guest code exhausted its stack.
+    StackOverflow,
+    /// `ERR_GUEST_ABORT`: the guest trapped (a bug or an internal abort).
+    GuestAbort,
+    /// `ERR_GUEST_ERROR`: guest code threw, failed to parse or returned
+    /// something that is not JSON.
+    GuestError,
+    /// `ERR_HYPERVISOR_UNAVAILABLE`: the selected backend cannot run here.
+    HypervisorUnavailable,
+    /// `ERR_INTERNAL`: a bug in Polybox or its engine.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as a string, e.g. `"ERR_INVALID_ARG"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidArg => "ERR_INVALID_ARG",
+            Self::Consumed => "ERR_CONSUMED",
+            Self::Poisoned => "ERR_POISONED",
+            Self::Cancelled => "ERR_CANCELLED",
+            Self::StackOverflow => "ERR_STACK_OVERFLOW",
+            Self::GuestAbort => "ERR_GUEST_ABORT",
+            Self::GuestError => "ERR_GUEST_ERROR",
+            Self::HypervisorUnavailable => "ERR_HYPERVISOR_UNAVAILABLE",
+            Self::Internal => "ERR_INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of failure guest code reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GuestErrorKind {
+    /// Code threw (or a promise rejected) and nothing caught it.
+    Exception,
+    /// Source code failed to parse.
+    Syntax,
+    /// An import names a module that is not registered.
+    ModuleNotFound,
+    /// The handler's result has no JSON form.
+    UnserializableResult,
+    /// The guest heap could not grow.
+    OutOfMemory,
+    /// The handler's promise can never settle.
+    Unsettled,
+}
+
+/// A failure reported by guest code: its kind, message and JavaScript stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestError {
+    /// What went wrong.
+    pub kind: GuestErrorKind,
+    /// The message, e.g. `TypeError: x is not a function`.
+    pub message: String,
+    /// The JavaScript stack at the point of failure, when there is one.
+    pub stack: Option<String>,
+}
+
+impl fmt::Display for GuestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(stack) = &self.stack {
+            write!(f, "\n{}", stack.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// Every failure the Polybox API reports.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bad argument; the message names it and the accepted values.
+    #[error("{0}")]
+    InvalidArg(String),
+    /// The object was consumed by an earlier state transition.
+    #[error("{0} was already consumed by an earlier call; use the object that call returned")]
+    Consumed(&'static str),
+    /// A call on a poisoned sandbox.
+    #[error(
+        "the sandbox is poisoned by an earlier {0}; restore() a snapshot or unload() before calling it again"
+    )]
+    Poisoned(String),
+    /// The call was stopped; the payload names what stopped it.
+    #[error("the call was cancelled by {0}")]
+    Cancelled(String),
+    /// Guest code exhausted its stack.
+    #[error("guest code overflowed its stack (runaway recursion?); the sandbox is poisoned")]
+    StackOverflow,
+    /// The guest trapped.
+    #[error("the guest aborted: {0}; the sandbox is poisoned")]
+    GuestAbort(String),
+    /// Guest code failed.
+    #[error("{0}")]
+    Guest(GuestError),
+    /// The selected backend cannot run on this machine.
+    #[error("the hypervisor is unavailable: {0}")]
+    HypervisorUnavailable(String),
+    /// A bug in Polybox or its engine.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidArg(_) => ErrorCode::InvalidArg,
+            Self::Consumed(_) => ErrorCode::Consumed,
+            Self::Poisoned(_) => ErrorCode::Poisoned,
+            Self::Cancelled(_) => ErrorCode::Cancelled,
+            Self::StackOverflow => ErrorCode::StackOverflow,
+            Self::GuestAbort(_) => ErrorCode::GuestAbort,
+            Self::Guest(_) => ErrorCode::GuestError,
+            Self::HypervisorUnavailable(_) => ErrorCode::HypervisorUnavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The guest's report, when guest code failed.
+    pub fn guest_error(&self) -> Option<&GuestError> {
+        match self {
+            Self::Guest(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_arg(message: impl Into<String>) -> Self {
+        Self::InvalidArg(message.into())
+    }
+}
+
+/// `Result` with Polybox's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

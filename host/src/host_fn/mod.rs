@@ -1,0 +1,18 @@
+//! Host functions: named modules of named functions that guest code imports
+//! as `host:<module>`.
+//!
+//! Arguments and results cross the boundary as JSON text. A function is kept
+//! in its raw form, JSON array of arguments in and JSON result out; typed Rust
+//! closures are adapted through serde ([`typed`]). Host functions live in the
+//! host, so guest snapshots and restores never touch them.
+
+mod registry;
+mod typed;
+
+pub(crate) use registry::HostFunctions;
+pub use registry::HostModule;
+pub use typed::{FallibleHostFunction, HostFunction};
+
+/// A host function in raw form: the JSON array of arguments in, the JSON
+/// result (or an error message for the guest) out.
+pub type RawHostFunction = dyn Fn(&str) -> Result<String, String> + Send + Sync;

@@ -1,0 +1,46 @@
+//! # Polybox
+//!
+//! A sandbox host for untrusted code. JavaScript handlers run in QuickJS,
+//! built as a WebAssembly component, on wasmtime in process (the default) or
+//! inside a Hyperlight micro-VM.
+//!
+//! ```
+//! # fn main() -> polybox::Result<()> {
+//! use polybox::SandboxBuilder;
+//!
+//! let mut proto = SandboxBuilder::new().build()?;
+//! proto.host_module("math")?.register("add", |a: f64, b: f64| a + b)?;
+//! let mut sandbox = proto.load_runtime()?;
+//! sandbox.add_handler(
+//!     "greet",
+//!     r#"import * as math from "host:math";
+//!        function handler(event) {
+//!            return { message: `Hello, ${event.name}!`, sum: math.add(1, 2) };
+//!        }"#,
+//! )?;
+//! let mut loaded = sandbox.get_loaded_sandbox()?;
+//! let result = loaded.handle_event("greet", r#"{"name":"World"}"#, None)?;
+//! assert_eq!(result, r#"{"message":"Hello, World!","sum":3}"#);
+//! # Ok(()) }
+//! ```
+//!
+//! Layers, top to bottom: the typestate API ([`sandbox`]), host functions
+//! ([`host_fn`]), and backends, which alone know engine types.
+
+mod backend;
+mod config;
+mod error;
+pub mod host_fn;
+mod log;
+mod names;
+pub mod sandbox;
+
+pub use backend::Backend;
+pub use config::{
+    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,
+};
+pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
+pub use host_fn::HostModule;
+pub use log::{LogLevel, LogSink};
+pub use names::MAX_NAME_LEN;
+pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};

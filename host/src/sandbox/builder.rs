@@ -1,0 +1,118 @@
+//! [`SandboxBuilder`]: sizes, backend and log sink of a new sandbox.
+
+use std::sync::Arc;
+
+use super::ProtoJSSandbox;
+use crate::backend::Backend;
+use crate::config::{
+    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,
+    SandboxConfig,
+};
+use crate::error::{Error, Result};
+use crate::log::{LogLevel, LogSink, tracing_sink};
+
+/// The largest guest stack accepted: guest code runs on the calling thread's
+/// native stack, and threads commonly have 2 MiB.
+pub const MAX_STACK_SIZE: usize = 1024 * 1024;
+
+/// Configures and builds a sandbox.
+///
+/// ```
+/// # fn main() -> polybox::Result<()> {
+/// let proto = polybox::SandboxBuilder::new()
+///     .heap_size(16 * 1024 * 1024)
+///     .input_buffer_size(64 * 1024)
+///     .build()?;
+/// # let _ = proto; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SandboxBuilder {
+    config: SandboxConfig,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SandboxBuilder {
+    /// A builder with the default sizes on the wasmtime backend.
+    pub fn new() -> Self {
+        Self {
+            config: SandboxConfig {
+                backend: Backend::default(),
+                heap_size: DEFAULT_HEAP_SIZE,
+                stack_size: DEFAULT_STACK_SIZE,
+                input_buffer_size: DEFAULT_INPUT_BUFFER_SIZE,
+                output_buffer_size: DEFAULT_OUTPUT_BUFFER_SIZE,
+                log_sink: tracing_sink(),
+            },
+        }
+    }
+
+    /// How far guest memory may grow, in bytes (default 32 MiB). Allocating
+    /// beyond it is a catchable `out of memory` error in JavaScript.
+    pub fn heap_size(mut self, bytes: usize) -> Self {
+        self.config.heap_size = bytes;
+        self
+    }
+
+    /// The deepest native stack a call may use, in bytes (default 512 KiB,
+    /// at most 1 MiB). Exhausting it is [`ERR_STACK_OVERFLOW`](crate::ErrorCode::StackOverflow).
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.config.stack_size = bytes;
+        self
+    }
+
+    /// The largest event accepted, in bytes of JSON (default 1 MiB).
+    pub fn input_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.input_buffer_size = bytes;
+        self
+    }
+
+    /// The largest result returned, in bytes of JSON (default 1 MiB).
+    pub fn output_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.output_buffer_size = bytes;
+        self
+    }
+
+    /// The engine that runs the guest (default [`Backend::Wasmtime`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.config.backend = backend;
+        self
+    }
+
+    /// Where guest output (`console.*`, `print`) goes. By default each line
+    /// is a `tracing` event with target `polybox::guest`.
+    pub fn log_sink(mut self, sink: impl Fn(LogLevel, &str) + Send + Sync + 'static) -> Self {
+        self.config.log_sink = Arc::new(sink) as LogSink;
+        self
+    }
+
+    /// Validates the configuration and creates the sandbox.
+    ///
+    /// Fails with `ERR_INVALID_ARG` when a size is zero or out of range.
+    pub fn build(self) -> Result<ProtoJSSandbox> {
+        let config = self.config;
+        for (what, value) in [
+            ("heap size", config.heap_size),
+            ("stack size", config.stack_size),
+            ("input buffer size", config.input_buffer_size),
+            ("output buffer size", config.output_buffer_size),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid_arg(format!(
+                    "the {what} must be greater than zero"
+                )));
+            }
+        }
+        if config.stack_size > MAX_STACK_SIZE {
+            return Err(Error::invalid_arg(format!(
+                "the stack size is {} bytes; the limit is {MAX_STACK_SIZE} because guest code runs on the calling thread's stack",
+                config.stack_size
+            )));
+        }
+        Ok(ProtoJSSandbox::new(config))
+    }
+}

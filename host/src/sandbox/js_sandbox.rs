@@ -1,0 +1,180 @@
+//! [`JSSandbox`]: register handlers and modules, then load them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::{LoadedJSSandbox, Script};
+use crate::backend::GuestInstance;
+use crate::config::SandboxConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::names::{validate_name, validate_namespace};
+
+/// The namespace of modules added without one: `import ... from 'user:<name>'`.
+pub const DEFAULT_NAMESPACE: &str = "user";
+
+/// A sandbox with its JavaScript runtime loaded, collecting handlers and
+/// modules. Nothing reaches the guest until [`get_loaded_sandbox`](Self::get_loaded_sandbox).
+///
+/// ```
+/// # fn main() -> polybox::Result<()> {
+/// let mut sandbox = polybox::SandboxBuilder::new().build()?.load_runtime()?;
+/// sandbox.add_module("math", "export const add = (a, b) => a + b;", None)?;
+/// sandbox.add_handler("sum", "import { add } from 'user:math';\nfunction handler(e) { return add(e.a, e.b); }")?;
+/// let mut loaded = sandbox.get_loaded_sandbox()?;
+/// assert_eq!(loaded.handle_event("sum", r#"{"a":2,"b":3}"#, None)?, "5");
+/// # Ok(()) }
+/// ```
+pub struct JSSandbox {
+    config: SandboxConfig,
+    guest: Box<dyn GuestInstance>,
+    /// Whether the guest holds registrations from a failed load.
+    dirty: bool,
+    handlers: BTreeMap<String, Script>,
+    modules: BTreeMap<(String, String), String>,
+}
+
+impl JSSandbox {
+    pub(crate) fn new(config: SandboxConfig, guest: Box<dyn GuestInstance>) -> Self {
+        Self {
+            config,
+            guest,
+            dirty: false,
+            handlers: BTreeMap::new(),
+            modules: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) the handler `name`: ES module source defining a
+    /// function named `handler`. It is compiled by `get_loaded_sandbox`.
+    pub fn add_handler(&mut self, name: &str, script: impl Into<Script>) -> Result<()> {
+        validate_name("handler name", name)?;
+        self.handlers.insert(name.to_owned(), script.into());
+        Ok(())
+    }
+
+    /// Removes the handler `name`; returns whether it was registered.
+    pub fn remove_handler(&mut self, name: &str) -> Result<bool> {
+        validate_name("handler name", name)?;
+        Ok(self.handlers.remove(name).is_some())
+    }
+
+    /// Removes every handler.
+    pub fn clear_handlers(&mut self) {
+        self.handlers.clear();
+    }
+
+    /// Adds (or replaces) an ES module that handlers and other modules import
+    /// as `<namespace>:<name>` (`user:<name>` by default). Modules compile
+    /// lazily when first imported, so registration order does not matter.
+    pub fn add_module(
+        &mut self,
+        name: &str,
+        source: impl Into<String>,
+        namespace: Option<&str>,
+    ) -> Result<()> {
+        let key = module_key(name, namespace)?;
+        self.modules.insert(key, source.into());
+        Ok(())
+    }
+
+    /// Removes a module; returns whether it was registered.
+    pub fn remove_module(&mut self, name: &str, namespace: Option<&str>) -> Result<bool> {
+        let key = module_key(name, namespace)?;
+        Ok(self.modules.remove(&key).is_some())
+    }
+
+    /// Removes every module.
+    pub fn clear_modules(&mut self) {
+        self.modules.clear();
+    }
+
+    /// Sends the modules and then the handlers to the guest, compiling and
+    /// evaluating each handler (and the modules it imports).
+    ///
+    /// On failure (a syntax error, a missing `handler` function, an import of
+    /// an unregistered module) the [`LoadError`] carries the error and gives
+    /// this sandbox back, so the source can be fixed and loaded again.
+    pub fn get_loaded_sandbox(mut self) -> Result<LoadedJSSandbox, LoadError> {
+        match self.load() {
+            Ok(()) => Ok(LoadedJSSandbox::new(
+                self.config,
+                self.guest,
+                self.handlers.into_keys().collect(),
+            )),
+            Err(error) => {
+                self.dirty = true;
+                Err(LoadError {
+                    error,
+                    sandbox: Box::new(self),
+                })
+            }
+        }
+    }
+
+    fn load(&mut self) -> Result<()> {
+        if self.dirty {
+            self.guest.reset()?;
+            self.dirty = false;
+        }
+        for ((namespace, name), source) in &self.modules {
+            self.guest.add_module(namespace, name, source)?;
+        }
+        for (name, script) in &self.handlers {
+            self.guest.add_handler(name, script.source())?;
+        }
+        Ok(())
+    }
+}
+
+fn module_key(name: &str, namespace: Option<&str>) -> Result<(String, String)> {
+    validate_name("module name", name)?;
+    let namespace = namespace.unwrap_or(DEFAULT_NAMESPACE);
+    validate_namespace(namespace)?;
+    Ok((namespace.to_owned(), name.to_owned()))
+}
+
+/// A failed [`JSSandbox::get_loaded_sandbox`]: the error, and the sandbox to
+/// try again with. Converts into [`Error`] for use with `?`.
+pub struct LoadError {
+    /// Why loading failed.
+    pub error: Error,
+    sandbox: Box<JSSandbox>,
+}
+
+impl LoadError {
+    /// The stable code of the error.
+    pub fn code(&self) -> ErrorCode {
+        self.error.code()
+    }
+
+    /// The sandbox, with its handlers and modules as they were registered.
+    pub fn into_sandbox(self) -> JSSandbox {
+        *self.sandbox
+    }
+}
+
+impl From<LoadError> for Error {
+    fn from(load: LoadError) -> Self {
+        load.error
+    }
+}
+
+impl fmt::Debug for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

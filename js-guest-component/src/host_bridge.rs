@@ -1,0 +1,78 @@
+//! `host:<name>` modules: JavaScript functions that call host functions.
+//!
+//! Each host module is generated as ES module source that forwards its
+//! arguments, as a JSON array, to the internal `#host-bridge` module. A host
+//! error becomes a JavaScript `Error` carrying the host's message, which the
+//! script can catch.
+
+use alloc::string::{String, ToString};
+use core::fmt::Write;
+
+use rquickjs::module::{Declarations, Exports, ModuleDef};
+use rquickjs::{Ctx, Exception, Function, Result, Value};
+
+use crate::bindings::polybox::sandbox::host_call;
+
+/// Generates the source of module `host:<module>` exporting `functions`.
+/// Names that are not identifiers are exported as string names.
+pub fn host_module_source(module: &str, functions: &[String]) -> String {
+    let mut source = String::from("import { call } from \"#host-bridge\";\n");
+    let module = js_string(module);
+    for (i, function) in functions.iter().enumerate() {
+        let function = js_string(function);
+        let _ = writeln!(
+            source,
+            "const f{i} = (...args) => call({module}, {function}, args);\nexport {{ f{i} as {function} }};"
+        );
+    }
+    source
+}
+
+/// A JavaScript string literal for `text`.
+fn js_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The internal module exporting `call(module, function, args)`.
+pub struct HostBridge;
+
+impl ModuleDef for HostBridge {
+    fn declare<'js>(declarations: &Declarations<'js>) -> Result<()> {
+        declarations.declare("call")?;
+        Ok(())
+    }
+
+    fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
+        exports.export("call", Function::new(ctx.clone(), call)?)?;
+        Ok(())
+    }
+}
+
+fn call<'js>(
+    ctx: Ctx<'js>,
+    module: String,
+    function: String,
+    args: Value<'js>,
+) -> Result<Value<'js>> {
+    let args = match ctx.json_stringify(args)? {
+        Some(json) => json.to_string()?,
+        None => "[]".to_string(),
+    };
+    match host_call::call(&module, &function, &args) {
+        Ok(result) => ctx.json_parse(result),
+        Err(message) => Err(Exception::throw_message(&ctx, &message)),
+    }
+}

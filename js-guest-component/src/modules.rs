@@ -1,0 +1,141 @@
+//! Which modules a script may import, and where their code comes from.
+//!
+//! An ES module namespace is fixed when it is linked, so every import is
+//! resolved against what is registered at that moment:
+//! - `<namespace>:<name>`: a user module registered with `add-module`, compiled
+//!   lazily when first imported (so registration order does not matter) and
+//!   then shared by every importer, state included;
+//! - `host:<name>`: a module generated from the host module's function names;
+//! - `crypto`: the built-in hashing module.
+//!
+//! Two internal modules (`#host-bridge`, `#crypto`) hold native functions.
+//! They can be imported only by the built-in and host modules above, never by
+//! user code.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::Declared;
+use rquickjs::{Ctx, Error, Module, Result};
+
+use crate::builtins::crypto::{CRYPTO_SOURCE, CryptoNatives};
+use crate::host_bridge::{HostBridge, host_module_source};
+
+/// The specifier of the built-in hashing module.
+pub const CRYPTO: &str = "crypto";
+/// The internal module behind `host:<name>` modules.
+pub const HOST_BRIDGE: &str = "#host-bridge";
+/// The internal module behind `crypto`.
+pub const CRYPTO_NATIVES: &str = "#crypto";
+/// The namespace of host modules; user modules may not use it.
+pub const HOST_NAMESPACE: &str = "host";
+
+/// Registered module sources and host module shapes, shared by the runtime
+/// (which edits them) and the loader (which reads them).
+#[derive(Default)]
+pub struct Registry {
+    sources: BTreeMap<String, String>,
+    host_modules: BTreeMap<String, Vec<String>>,
+    unresolved: Option<String>,
+}
+
+/// The registry as shared between the runtime and the module loader.
+pub type SharedRegistry = Rc<RefCell<Registry>>;
+
+impl Registry {
+    /// Records the source of `namespace:name`, replacing any earlier one.
+    pub fn add_source(&mut self, namespace: &str, name: &str, source: String) {
+        self.sources.insert(format!("{namespace}:{name}"), source);
+    }
+
+    /// Forgets the source of `namespace:name`; returns whether it existed.
+    pub fn remove_source(&mut self, namespace: &str, name: &str) -> bool {
+        self.sources
+            .remove(&format!("{namespace}:{name}"))
+            .is_some()
+    }
+
+    /// Replaces the set of host modules and their function names.
+    pub fn set_host_modules(&mut self, modules: BTreeMap<String, Vec<String>>) {
+        self.host_modules = modules;
+    }
+
+    /// The specifier that most recently failed to resolve, cleared on read.
+    pub fn take_unresolved(&mut self) -> Option<String> {
+        self.unresolved.take()
+    }
+
+    fn resolve(&mut self, base: &str, name: &str) -> Option<String> {
+        let internal_allowed = base == CRYPTO || base.starts_with("host:");
+        let found = match name {
+            CRYPTO => true,
+            HOST_BRIDGE | CRYPTO_NATIVES => internal_allowed,
+            _ => match name.strip_prefix("host:") {
+                Some(module) => self.host_modules.contains_key(module),
+                None => self.sources.contains_key(name),
+            },
+        };
+        if found {
+            Some(name.to_string())
+        } else {
+            self.unresolved = Some(name.to_string());
+            None
+        }
+    }
+}
+
+/// Resolves specifiers against the shared registry.
+pub struct RegistryResolver(pub SharedRegistry);
+
+impl Resolver for RegistryResolver {
+    fn resolve<'js>(
+        &mut self,
+        _ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> Result<String> {
+        self.0
+            .borrow_mut()
+            .resolve(base, name)
+            .ok_or_else(|| Error::new_resolving(base, name))
+    }
+}
+
+/// Produces the code of a resolved module.
+pub struct RegistryLoader(pub SharedRegistry);
+
+impl Loader for RegistryLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> Result<Module<'js, Declared>> {
+        let ctx = ctx.clone();
+        match name {
+            CRYPTO => Module::declare(ctx, name, CRYPTO_SOURCE),
+            CRYPTO_NATIVES => Module::declare_def::<CryptoNatives, _>(ctx, name),
+            HOST_BRIDGE => Module::declare_def::<HostBridge, _>(ctx, name),
+            _ => {
+                let source = {
+                    let registry = self.0.borrow();
+                    match name.strip_prefix("host:") {
+                        Some(module) => registry
+                            .host_modules
+                            .get(module)
+                            .map(|functions| host_module_source(module, functions)),
+                        None => registry.sources.get(name).cloned(),
+                    }
+                };
+                let source = source.ok_or_else(|| Error::new_loading(name))?;
+                Module::declare(ctx, name, source)
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! One QuickJS runtime and context per guest instance, with the handlers
+//! registered in it.
+//!
+//! A handler is ES module source that defines a function named `handler`.
+//! The module is evaluated when the handler is added, so its imports resolve
+//! and its top-level code runs then; the function is kept for later calls.
+//! The module does not have to export `handler`: an export under a private
+//! name is appended to the source to reach it.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
+
+use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
+use crate::builtins::globals;
+use crate::error::{Phase, describe, guest_error};
+use crate::modules::{HOST_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry};
+
+/// The private export through which a handler module hands over `handler`.
+const HANDLER_EXPORT: &str = "__polybox_handler";
+
+/// The JavaScript engine state of one guest instance.
+pub struct JsRuntime {
+    runtime: Runtime,
+    context: Context,
+    registry: SharedRegistry,
+    handlers: BTreeMap<String, Persistent<Function<'static>>>,
+}
+
+impl JsRuntime {
+    /// Creates the runtime, its module loader and a context with the
+    /// standard library and Polybox's globals.
+    pub fn new() -> Self {
+        let runtime = Runtime::new().expect("QuickJS runtime allocation");
+        let registry = SharedRegistry::default();
+        runtime.set_loader(
+            RegistryResolver(registry.clone()),
+            RegistryLoader(registry.clone()),
+        );
+        let context = Context::full(&runtime).expect("QuickJS context allocation");
+        context
+            .with(|ctx| globals::install(&ctx))
+            .expect("globals.js evaluates");
+        Self {
+            runtime,
+            context,
+            registry,
+            handlers: BTreeMap::new(),
+        }
+    }
+
+    /// Declares the host modules scripts may import as `host:<name>`.
+    pub fn set_host_modules(&mut self, modules: BTreeMap<String, Vec<String>>) {
+        self.registry.borrow_mut().set_host_modules(modules);
+    }
+
+    /// Registers module source under `namespace:name`.
+    pub fn add_module(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        source: String,
+    ) -> Result<(), GuestError> {
+        if namespace == HOST_NAMESPACE {
+            return Err(guest_error(
+                ErrorKind::InvalidArgument,
+                "the `host` namespace is reserved for host modules",
+            ));
+        }
+        if namespace.is_empty() || namespace.contains(':') || name.is_empty() {
+            return Err(guest_error(
+                ErrorKind::InvalidArgument,
+                format!("invalid module name {namespace:?}:{name:?}"),
+            ));
+        }
+        self.registry
+            .borrow_mut()
+            .add_source(namespace, name, source);
+        Ok(())
+    }
+
+    /// Forgets the source of `namespace:name`.
+    pub fn remove_module(&mut self, namespace: &str, name: &str) -> bool {
+        self.registry.borrow_mut().remove_source(namespace, name)
+    }
+
+    /// Compiles and evaluates handler `name`.
+    pub fn add_handler(&mut self, name: &str, source: &str) -> Result<(), GuestError> {
+        let module_name = format!("handler/{name}");
+        let source = format!(
+            "{source}\nexport const {HANDLER_EXPORT} = typeof handler === \"function\" ? handler : undefined;\n"
+        );
+        let registry = self.registry.clone();
+        let handler = self.context.with(|ctx| {
+            let fail = |ctx: &Ctx<'_>, error, phase| {
+                let mut failure = describe(ctx, error, phase);
+                if let Some(specifier) = registry.borrow_mut().take_unresolved() {
+                    failure.kind = ErrorKind::ModuleNotFound;
+                    failure.message = format!(
+                        "module {specifier:?} is not registered (imported by handler {name:?}): {}",
+                        failure.message
+                    );
+                }
+                failure
+            };
+            let module = Module::declare(ctx.clone(), module_name, source)
+                .map_err(|e| fail(&ctx, e, Phase::Compile))?;
+            let (module, evaluation) = module.eval().map_err(|e| fail(&ctx, e, Phase::Run))?;
+            evaluation
+                .finish::<()>()
+                .map_err(|e| fail(&ctx, e, Phase::Run))?;
+            let handler: Value = module
+                .get(HANDLER_EXPORT)
+                .map_err(|e| fail(&ctx, e, Phase::Run))?;
+            match handler.into_function() {
+                Some(function) => Ok(Persistent::save(&ctx, function)),
+                None => Err(guest_error(
+                    ErrorKind::MissingHandler,
+                    format!("handler {name:?} does not define a function named `handler`"),
+                )),
+            }
+        })?;
+        self.handlers.insert(name.to_string(), handler);
+        Ok(())
+    }
+
+    /// Forgets handler `name`.
+    pub fn remove_handler(&mut self, name: &str) -> bool {
+        self.handlers.remove(name).is_some()
+    }
+
+    /// Calls handler `name` with the JSON `event`; returns its JSON result.
+    pub fn call_handler(
+        &mut self,
+        name: &str,
+        event: &str,
+        run_gc: bool,
+    ) -> Result<String, GuestError> {
+        let Some(handler) = self.handlers.get(name).cloned() else {
+            return Err(guest_error(
+                ErrorKind::UnknownHandler,
+                format!("no handler is registered as {name:?}"),
+            ));
+        };
+        let result = self.context.with(|ctx| {
+            let handler = handler
+                .restore(&ctx)
+                .map_err(|e| describe(&ctx, e, Phase::Run))?;
+            let event = ctx.json_parse(event).map_err(|e| {
+                let failure = describe(&ctx, e, Phase::Run);
+                guest_error(
+                    ErrorKind::InvalidEvent,
+                    format!("the event is not valid JSON: {}", failure.message),
+                )
+            })?;
+            let returned: Value = handler
+                .call((event,))
+                .map_err(|e| describe(&ctx, e, Phase::Run))?;
+            let value = match returned.as_promise() {
+                Some(promise) => promise
+                    .finish::<Value>()
+                    .map_err(|e| describe(&ctx, e, Phase::Run))?,
+                None => returned,
+            };
+            // Let work the handler queued (promise reactions) run to completion.
+            while ctx.execute_pending_job() {}
+            to_json(&ctx, value)
+        });
+        if run_gc {
+            self.runtime.run_gc();
+        }
+        result
+    }
+}
+
+/// The JSON text of a handler's result.
+fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<String, GuestError> {
+    let unserializable = |detail: String| {
+        guest_error(
+            ErrorKind::UnserializableResult,
+            format!("the handler's result cannot be turned into JSON: {detail}"),
+        )
+    };
+    match ctx.json_stringify(value) {
+        Ok(Some(json)) => json.to_string().map_err(|e| unserializable(e.to_string())),
+        Ok(None) => Err(unserializable(
+            "it is undefined, a function or a symbol; return a JSON value such as null".to_string(),
+        )),
+        Err(error) => Err(unserializable(describe(ctx, error, Phase::Run).message)),
+    }
+}
