@@ -82,10 +82,10 @@ fn guest_target_dir() -> PathBuf {
         .nth(4)
         .expect("OUT_DIR is deep enough")
         .to_path_buf();
-    if let Ok(triple) = env::var("TARGET") {
-        if target.file_name() == Some(Path::new(&triple).as_os_str()) {
-            target.pop();
-        }
+    if let Ok(triple) = env::var("TARGET")
+        && target.file_name() == Some(Path::new(&triple).as_os_str())
+    {
+        target.pop();
     }
     target.join("polybox-guest")
 }

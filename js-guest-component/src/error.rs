@@ -20,7 +20,8 @@ pub fn guest_error(kind: ErrorKind, message: impl Into<String>) -> GuestError {
 /// thrown value is classified.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Parsing source: a `SyntaxError` is a syntax error.
+    /// Parsing or linking source: a `SyntaxError` is a syntax error (linking
+    /// reports a missing export as one).
     Compile,
     /// Running code: anything thrown is an exception.
     Run,

@@ -108,7 +108,9 @@ impl JsRuntime {
             };
             let module = Module::declare(ctx.clone(), module_name, source)
                 .map_err(|e| fail(&ctx, e, Phase::Compile))?;
-            let (module, evaluation) = module.eval().map_err(|e| fail(&ctx, e, Phase::Run))?;
+            // Linking (resolving imports and their exports) happens here; errors
+            // thrown while the module's code runs reject `evaluation` instead.
+            let (module, evaluation) = module.eval().map_err(|e| fail(&ctx, e, Phase::Compile))?;
             evaluation
                 .finish::<()>()
                 .map_err(|e| fail(&ctx, e, Phase::Run))?;

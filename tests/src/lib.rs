@@ -1,1 +1,67 @@
-//! Integration and conformance tests live in `tests/`; this crate has no library code.
+//! Helpers shared by the integration tests in `tests/`. Everything goes
+//! through Polybox's public API.
+
+use std::sync::{Arc, Mutex};
+
+use polybox::{ErrorCode, LoadedJSSandbox, LogLevel, Result, SandboxBuilder};
+
+/// Log lines a sandbox's guest wrote, in order.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<(LogLevel, String)>>>);
+
+impl LogCapture {
+    /// A builder whose log sink records into this capture.
+    pub fn builder(&self) -> SandboxBuilder {
+        let lines = self.0.clone();
+        SandboxBuilder::new()
+            .log_sink(move |level, line| lines.lock().unwrap().push((level, line.to_owned())))
+    }
+
+    /// The recorded lines.
+    pub fn lines(&self) -> Vec<(LogLevel, String)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// A loaded sandbox with one handler, `name`, from `source`.
+pub fn load_handler(name: &str, source: &str) -> LoadedJSSandbox {
+    load_handlers(&[(name, source)])
+}
+
+/// A loaded sandbox with the given handlers and default settings.
+pub fn load_handlers(handlers: &[(&str, &str)]) -> LoadedJSSandbox {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    for (name, source) in handlers {
+        sandbox.add_handler(name, *source).unwrap();
+    }
+    sandbox.get_loaded_sandbox().unwrap()
+}
+
+/// Calls `name` with `event` and parses the JSON result.
+pub fn call(
+    sandbox: &mut LoadedJSSandbox,
+    name: &str,
+    event: serde_json::Value,
+) -> Result<serde_json::Value> {
+    let result = sandbox.handle_event(name, event.to_string(), None)?;
+    Ok(serde_json::from_str(&result).expect("results are JSON"))
+}
+
+/// Asserts that `result` failed with `code`; returns the message.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(
+    result: std::result::Result<T, impl Into<polybox::Error>>,
+    code: ErrorCode,
+) -> String {
+    match result.map_err(Into::into) {
+        Ok(value) => panic!("expected {code}, got Ok({value:?})"),
+        Err(error) => {
+            assert_eq!(error.code(), code, "unexpected error: {error}");
+            error.to_string()
+        }
+    }
+}

@@ -83,7 +83,7 @@ impl HostModule<'_> {
     /// ```
     /// # fn main() -> polybox::Result<()> {
     /// let mut proto = polybox::SandboxBuilder::new().build()?;
-    /// proto.host_module("math").register("add", |a: f64, b: f64| a + b)?;
+    /// proto.host_module("math")?.register("add", |a: f64, b: f64| a + b)?;
     /// # Ok(()) }
     /// ```
     pub fn register<Args, F: HostFunction<Args>>(

@@ -178,3 +178,20 @@ impl std::error::Error for LoadError {
         Some(&self.error)
     }
 }
+
+impl fmt::Debug for JSSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JSSandbox")
+            .field("backend", &self.config.backend)
+            .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
+            .field(
+                "modules",
+                &self
+                    .modules
+                    .keys()
+                    .map(|(ns, name)| format!("{ns}:{name}"))
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}

@@ -78,3 +78,12 @@ impl LoadedJSSandbox {
         Ok(JSSandbox::new(self.config, self.guest))
     }
 }
+
+impl std::fmt::Debug for LoadedJSSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedJSSandbox")
+            .field("backend", &self.config.backend)
+            .field("handlers", &self.handlers)
+            .finish_non_exhaustive()
+    }
+}

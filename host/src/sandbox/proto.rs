@@ -63,3 +63,12 @@ impl ProtoJSSandbox {
         Ok(JSSandbox::new(self.config, guest))
     }
 }
+
+impl std::fmt::Debug for ProtoJSSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtoJSSandbox")
+            .field("backend", &self.config.backend)
+            .field("host_modules", &self.functions)
+            .finish_non_exhaustive()
+    }
+}

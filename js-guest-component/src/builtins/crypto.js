@@ -1,5 +1,5 @@
-// The `crypto` built-in module: the hashing subset of Node's `crypto`.
-import { digest, encode, decode } from "#crypto";
+// The `crypto` built-in module: the hashing and randomness subset of Node's `crypto`.
+import { digest, encode, decode, random } from "#crypto";
 
 const ALGORITHMS = new Map([
   ["sha256", "sha256"], ["sha-256", "sha256"],
@@ -60,4 +60,31 @@ export function createHmac(name, key) {
   return new Hash(name, key);
 }
 
-export default { createHash, createHmac };
+export function randomBytes(size) {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError("size must be a non-negative integer");
+  return random(size);
+}
+
+const INTEGER_ARRAYS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
+];
+
+export function getRandomValues(array) {
+  if (!INTEGER_ARRAYS.some((type) => array instanceof type)) {
+    throw new TypeError("getRandomValues needs an integer typed array");
+  }
+  const bytes = random(array.byteLength);
+  new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
+  return array;
+}
+
+export function randomUUID() {
+  const b = random(16);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export default { createHash, createHmac, randomBytes, getRandomValues, randomUUID };

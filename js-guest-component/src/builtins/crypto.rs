@@ -1,5 +1,6 @@
 //! Native primitives of the `crypto` built-in module (`crypto.js`):
-//! SHA-256/SHA-512 digests and HMACs, and hex/base64/UTF-8 codecs.
+//! SHA-256/SHA-512 digests and HMACs, hex/base64/UTF-8 codecs, and random
+//! bytes from the host's secure source.
 
 use alloc::format;
 use alloc::string::String;
@@ -13,6 +14,10 @@ use rquickjs::{Array, Ctx, Exception, Function, Result, TypedArray, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::bytes::{copy_bytes, to_hex, uint8_array};
+use crate::bindings::polybox::sandbox::platform;
+
+/// The most random bytes one call may ask for (as in WebCrypto).
+const MAX_RANDOM_BYTES: u32 = 65_536;
 
 /// The source of the `crypto` module.
 pub const CRYPTO_SOURCE: &str = include_str!("crypto.js");
@@ -22,7 +27,7 @@ pub struct CryptoNatives;
 
 impl ModuleDef for CryptoNatives {
     fn declare<'js>(declarations: &Declarations<'js>) -> Result<()> {
-        for name in ["digest", "encode", "decode"] {
+        for name in ["digest", "encode", "decode", "random"] {
             declarations.declare(name)?;
         }
         Ok(())
@@ -32,6 +37,7 @@ impl ModuleDef for CryptoNatives {
         exports.export("digest", Function::new(ctx.clone(), digest)?)?;
         exports.export("encode", Function::new(ctx.clone(), encode)?)?;
         exports.export("decode", Function::new(ctx.clone(), decode)?)?;
+        exports.export("random", Function::new(ctx.clone(), random)?)?;
         Ok(())
     }
 }
@@ -108,11 +114,22 @@ fn decode<'js>(ctx: Ctx<'js>, text: String, encoding: String) -> Result<Value<'j
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+/// `len` random bytes, at most [`MAX_RANDOM_BYTES`].
+fn random<'js>(ctx: Ctx<'js>, len: u32) -> Result<Value<'js>> {
+    if len > MAX_RANDOM_BYTES {
+        return Err(Exception::throw_range(
+            &ctx,
+            &format!("asked for {len} random bytes; at most {MAX_RANDOM_BYTES} per call"),
+        ));
+    }
+    uint8_array(&ctx, platform::random_bytes(len))
 }

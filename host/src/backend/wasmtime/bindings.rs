@@ -5,5 +5,5 @@ wasmtime::component::bindgen!({
     path: "../wit",
 });
 
-pub(super) use exports::polybox::sandbox::runtime::HostModule;
-pub(super) use polybox::sandbox::types::{ErrorKind, GuestError};
+pub(super) use self::exports::polybox::sandbox::runtime::HostModule;
+pub(super) use self::polybox::sandbox::types::{ErrorKind, GuestError};

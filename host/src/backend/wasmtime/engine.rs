@@ -28,23 +28,21 @@ pub(super) struct GuestEngine {
 }
 
 /// The shared engine for `key`, created (and the guest compiled) on first use.
+/// Callers that arrive while it is being built wait for it.
 pub(super) fn guest_engine(key: EngineKey) -> Result<Arc<GuestEngine>> {
-    static ENGINES: OnceLock<Mutex<HashMap<EngineKey, Arc<OnceLock<Arc<GuestEngine>>>>>> =
-        OnceLock::new();
-    let slot = ENGINES
+    static ENGINES: OnceLock<Mutex<HashMap<EngineKey, Arc<GuestEngine>>>> = OnceLock::new();
+    let mut engines = ENGINES
         .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .entry(key)
-        .or_default()
-        .clone();
-    if let Some(engine) = slot.get() {
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(engine) = engines.get(&key) {
         return Ok(engine.clone());
     }
     let engine = Arc::new(
         build(key).map_err(|e| Error::Internal(format!("cannot prepare the JS guest: {e:#}")))?,
     );
-    Ok(slot.get_or_init(|| engine).clone())
+    engines.insert(key, engine.clone());
+    Ok(engine)
 }
 
 fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {

@@ -1,0 +1,56 @@
+# Polybox. `make run` installs prerequisites, builds and runs the quickstart;
+# `make test` runs every check and test. Both work on a fresh machine.
+#
+# One cargo profile (dev, with optimised dependencies) serves tests, the CLI,
+# the benchmark and examples, so wasmtime compiles once.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_PACKAGES := clang-19 lld-19 llvm-19 wasi-libc
+RUST_EXAMPLES := $(basename $(notdir $(wildcard examples/rust/*.rs)))
+
+.PHONY: all deps build run test lint test-rust examples bench clean
+
+all: build
+
+## Prerequisites, installed only when missing: Debian's clang/lld/llvm 19 and
+## wasi-libc headers (the QuickJS guest), and Rust's wasm32-wasip2 target.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+build: deps
+	$(CARGO) build --all-targets
+
+run: build
+	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
+
+## Everything CI checks.
+test: deps lint test-rust examples
+	$(CARGO) run -q -p polybox-cli -- bench --quick
+
+lint: deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
+
+test-rust: deps
+	$(CARGO) test
+
+examples: deps
+	@set -e; for example in $(RUST_EXAMPLES); do \
+	  echo "== example $$example"; $(CARGO) run -q -p polybox-examples --example $$example; \
+	done
+	@echo "== polybox run examples/handlers/greet.js"
+	@$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
+
+bench: deps
+	$(CARGO) run -q -p polybox-cli -- bench --json bench/results/latest.json
+
+clean:
+	$(CARGO) clean

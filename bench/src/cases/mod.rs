@@ -1,0 +1,4 @@
+//! The measurements, one concept per file.
+
+pub mod calls;
+pub mod cold_start;

@@ -1,0 +1,97 @@
+//! Summaries of timing samples: median and p99 over every sample, and the
+//! min–max range of the per-run medians (how much runs disagree).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// A summarised measurement, in the unit of its [`Measurement`](crate::Measurement).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Summary {
+    /// Median of all samples.
+    pub median: f64,
+    /// 99th percentile of all samples.
+    pub p99: f64,
+    /// Smallest per-run median.
+    pub min: f64,
+    /// Largest per-run median.
+    pub max: f64,
+    /// Number of samples.
+    pub samples: usize,
+}
+
+impl Summary {
+    /// A summary of one value per run (for measurements that are not
+    /// per-operation latencies, such as throughput or memory).
+    pub fn of_runs(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        Self {
+            median: percentile(&values, 0.5),
+            p99: percentile(&values, 0.99),
+            min: values[0],
+            max: values[values.len() - 1],
+            samples: values.len(),
+        }
+    }
+
+    /// Summary of `runs`, each a list of samples.
+    pub fn of_samples(runs: Vec<Vec<f64>>) -> Self {
+        let mut medians = Vec::with_capacity(runs.len());
+        let mut all = Vec::new();
+        for mut run in runs {
+            run.sort_by(f64::total_cmp);
+            medians.push(percentile(&run, 0.5));
+            all.extend(run);
+        }
+        all.sort_by(f64::total_cmp);
+        medians.sort_by(f64::total_cmp);
+        Self {
+            median: percentile(&all, 0.5),
+            p99: percentile(&all, 0.99),
+            min: medians[0],
+            max: medians[medians.len() - 1],
+            samples: all.len(),
+        }
+    }
+}
+
+/// The `q` quantile of sorted `values` (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// How many runs and operations per run a latency measurement takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Untimed operations before the first run.
+    pub warmup: usize,
+    /// Timed runs.
+    pub runs: usize,
+    /// Timed operations per run.
+    pub per_run: usize,
+}
+
+/// Times `op` individually `plan.runs × plan.per_run` times, in microseconds.
+pub fn latency_us(plan: Plan, mut op: impl FnMut()) -> Summary {
+    for _ in 0..plan.warmup {
+        op();
+    }
+    let runs = (0..plan.runs)
+        .map(|_| {
+            (0..plan.per_run)
+                .map(|_| {
+                    let start = Instant::now();
+                    op();
+                    micros(start.elapsed())
+                })
+                .collect()
+        })
+        .collect();
+    Summary::of_samples(runs)
+}
+
+/// A duration in microseconds.
+pub fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}

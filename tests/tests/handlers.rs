@@ -1,0 +1,254 @@
+//! Handlers: how they are defined, what they receive and what they return.
+
+use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
+use polybox_tests::{call, expect_code, load_handler, load_handlers};
+use serde_json::json;
+
+#[test]
+fn a_handler_receives_the_parsed_event_and_returns_json() {
+    let mut sandbox = load_handler(
+        "greet",
+        "function handler(e) { e.message = `Hello, ${e.name}!`; return e; }",
+    );
+    let result = sandbox
+        .handle_event("greet", r#"{"name":"World"}"#, None)
+        .unwrap();
+    assert_eq!(result, r#"{"name":"World","message":"Hello, World!"}"#);
+}
+
+#[test]
+fn a_handler_may_be_exported_or_declared_with_const() {
+    let mut sandbox = load_handlers(&[
+        ("exported", "export function handler() { return 1; }"),
+        ("arrow", "const handler = (e) => e.x * 2;"),
+        (
+            "default_export",
+            "export default function handler() { return 'd'; }",
+        ),
+    ]);
+    assert_eq!(call(&mut sandbox, "exported", json!({})).unwrap(), json!(1));
+    assert_eq!(
+        call(&mut sandbox, "arrow", json!({"x": 21})).unwrap(),
+        json!(42)
+    );
+    assert_eq!(
+        call(&mut sandbox, "default_export", json!({})).unwrap(),
+        json!("d")
+    );
+}
+
+#[test]
+fn any_json_value_is_an_event_and_a_result() {
+    let mut sandbox = load_handler("echo", "function handler(e) { return e; }");
+    for value in [
+        json!(null),
+        json!(true),
+        json!(3.5),
+        json!("text"),
+        json!([1, [2, {"a": null}]]),
+    ] {
+        assert_eq!(call(&mut sandbox, "echo", value.clone()).unwrap(), value);
+    }
+}
+
+#[test]
+fn an_async_handlers_promise_is_awaited() {
+    let mut sandbox = load_handler(
+        "slow",
+        "async function handler(e) { const v = await Promise.resolve(e.n); await null; return { doubled: v * 2 }; }",
+    );
+    assert_eq!(
+        call(&mut sandbox, "slow", json!({"n": 4})).unwrap(),
+        json!({"doubled": 8})
+    );
+}
+
+#[test]
+fn a_rejected_promise_is_a_guest_error() {
+    let mut sandbox = load_handler(
+        "reject",
+        "async function handler() { throw new RangeError('too far'); }",
+    );
+    let error = sandbox.handle_event("reject", "{}", None).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::GuestError);
+    assert!(
+        error.to_string().starts_with("RangeError: too far"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_promise_that_can_never_settle_is_reported() {
+    let mut sandbox = load_handler(
+        "stuck",
+        "function handler() { return new Promise(() => {}); }",
+    );
+    let error = sandbox.handle_event("stuck", "{}", None).unwrap_err();
+    assert_eq!(
+        error.guest_error().unwrap().kind,
+        GuestErrorKind::Unsettled,
+        "{error}"
+    );
+}
+
+#[test]
+fn a_throw_comes_back_with_message_and_stack() {
+    let mut sandbox = load_handler(
+        "thrower",
+        "function inner() { throw new TypeError('bad input'); }\nfunction handler() { inner(); }",
+    );
+    let error = sandbox.handle_event("thrower", "{}", None).unwrap_err();
+    let guest = error.guest_error().expect("a guest error");
+    assert_eq!(guest.kind, GuestErrorKind::Exception);
+    assert_eq!(guest.message, "TypeError: bad input");
+    let stack = guest.stack.as_deref().expect("a stack");
+    assert!(
+        stack.contains("inner") && stack.contains("handler/thrower"),
+        "{stack}"
+    );
+}
+
+#[test]
+fn throwing_a_non_error_value_is_reported_with_that_value() {
+    let mut sandbox = load_handlers(&[
+        ("string", "function handler() { throw 'plain string'; }"),
+        ("object", "function handler() { throw { code: 7 }; }"),
+    ]);
+    let message = expect_code(
+        sandbox.handle_event("string", "{}", None),
+        ErrorCode::GuestError,
+    );
+    assert_eq!(message, "Uncaught plain string");
+    let message = expect_code(
+        sandbox.handle_event("object", "{}", None),
+        ErrorCode::GuestError,
+    );
+    assert_eq!(message, r#"Uncaught {"code":7}"#);
+}
+
+#[test]
+fn a_result_without_a_json_form_is_a_guest_error() {
+    let mut sandbox = load_handlers(&[
+        ("undefined", "function handler() {}"),
+        ("function", "function handler() { return () => 1; }"),
+        (
+            "cycle",
+            "function handler() { const a = {}; a.self = a; return a; }",
+        ),
+        ("bigint", "function handler() { return 10n; }"),
+    ]);
+    for name in ["undefined", "function", "cycle", "bigint"] {
+        let error = sandbox.handle_event(name, "{}", None).unwrap_err();
+        let guest = error
+            .guest_error()
+            .unwrap_or_else(|| panic!("{name}: {error}"));
+        assert_eq!(
+            guest.kind,
+            GuestErrorKind::UnserializableResult,
+            "{name}: {error}"
+        );
+    }
+    // The sandbox is still usable afterwards.
+    expect_code(
+        sandbox.handle_event("undefined", "{}", None),
+        ErrorCode::GuestError,
+    );
+}
+
+#[test]
+fn an_event_that_is_not_json_is_an_invalid_argument() {
+    let mut sandbox = load_handler("echo", "function handler(e) { return e; }");
+    let message = expect_code(
+        sandbox.handle_event("echo", "{not json", None),
+        ErrorCode::InvalidArg,
+    );
+    assert!(message.contains("not valid JSON"), "{message}");
+    assert_eq!(sandbox.handle_event("echo", "1", None).unwrap(), "1");
+}
+
+#[test]
+fn source_without_a_handler_function_is_rejected_at_load() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("nothing", "const notHandler = 1;")
+        .unwrap();
+    let error = sandbox.get_loaded_sandbox().unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InvalidArg);
+    assert!(
+        error.to_string().contains("function named `handler`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_syntax_error_is_reported_at_load_and_the_sandbox_can_be_fixed() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("broken", "function handler( {")
+        .unwrap();
+    let failure = sandbox.get_loaded_sandbox().unwrap_err();
+    let guest = failure.error.guest_error().expect("a guest error");
+    assert_eq!(guest.kind, GuestErrorKind::Syntax);
+    assert!(
+        guest.message.starts_with("SyntaxError"),
+        "{}",
+        guest.message
+    );
+
+    let mut sandbox = failure.into_sandbox();
+    sandbox
+        .add_handler("broken", "function handler() { return 'fixed'; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(
+        loaded.handle_event("broken", "{}", None).unwrap(),
+        r#""fixed""#
+    );
+}
+
+#[test]
+fn top_level_code_runs_once_at_load_and_handler_state_persists() {
+    let mut sandbox = load_handler(
+        "counter",
+        "let calls = 0;\nfunction handler() { return ++calls; }",
+    );
+    assert_eq!(call(&mut sandbox, "counter", json!({})).unwrap(), json!(1));
+    assert_eq!(call(&mut sandbox, "counter", json!({})).unwrap(), json!(2));
+}
+
+#[test]
+fn an_unknown_handler_name_is_an_invalid_argument() {
+    let mut sandbox = load_handler("known", "function handler() { return 1; }");
+    let message = expect_code(
+        sandbox.handle_event("unknown", "{}", None),
+        ErrorCode::InvalidArg,
+    );
+    assert!(
+        message.contains("\"unknown\"") && message.contains("known"),
+        "{message}"
+    );
+}
+
+#[test]
+fn gc_can_be_skipped_per_call() {
+    let mut sandbox = load_handler(
+        "alloc",
+        "function handler() { return new Array(1000).fill('x').length; }",
+    );
+    assert_eq!(
+        sandbox.handle_event("alloc", "{}", Some(false)).unwrap(),
+        "1000"
+    );
+    assert_eq!(
+        sandbox.handle_event("alloc", "{}", Some(true)).unwrap(),
+        "1000"
+    );
+}

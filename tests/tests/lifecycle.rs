@@ -1,0 +1,290 @@
+//! The life of a sandbox: building, loading, unloading, limits, failures.
+
+use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
+use polybox_tests::{call, expect_code, load_handler};
+use serde_json::json;
+
+#[test]
+fn zero_sizes_are_rejected_by_the_builder() {
+    let builders = [
+        ("heap size", SandboxBuilder::new().heap_size(0)),
+        ("stack size", SandboxBuilder::new().stack_size(0)),
+        (
+            "input buffer size",
+            SandboxBuilder::new().input_buffer_size(0),
+        ),
+        (
+            "output buffer size",
+            SandboxBuilder::new().output_buffer_size(0),
+        ),
+    ];
+    for (what, builder) in builders {
+        let message = expect_code(builder.build(), ErrorCode::InvalidArg);
+        assert!(message.contains(what), "{message}");
+    }
+}
+
+#[test]
+fn a_stack_larger_than_a_thread_can_hold_is_rejected() {
+    let message = expect_code(
+        SandboxBuilder::new().stack_size(64 << 20).build(),
+        ErrorCode::InvalidArg,
+    );
+    assert!(message.contains("stack size"), "{message}");
+}
+
+#[test]
+fn an_event_larger_than_the_input_buffer_is_rejected_with_both_sizes() {
+    let mut sandbox = SandboxBuilder::new()
+        .input_buffer_size(100)
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("echo", "function handler(e) { return e; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let event = json!("x".repeat(200)).to_string();
+    let message = expect_code(
+        loaded.handle_event("echo", &event, None),
+        ErrorCode::InvalidArg,
+    );
+    assert!(
+        message.contains("202 bytes") && message.contains("100 bytes"),
+        "{message}"
+    );
+    assert_eq!(loaded.handle_event("echo", "1", None).unwrap(), "1");
+}
+
+#[test]
+fn a_result_larger_than_the_output_buffer_is_rejected_with_both_sizes() {
+    let mut sandbox = SandboxBuilder::new()
+        .output_buffer_size(1000)
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("big", "function handler(e) { return 'y'.repeat(e.n); }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let message = expect_code(
+        loaded.handle_event("big", r#"{"n":2000}"#, None),
+        ErrorCode::InvalidArg,
+    );
+    assert!(
+        message.contains("2002 bytes") && message.contains("1000 bytes"),
+        "{message}"
+    );
+    assert_eq!(
+        loaded.handle_event("big", r#"{"n":3}"#, None).unwrap(),
+        r#""yyy""#
+    );
+}
+
+#[test]
+fn unload_discards_state_and_new_handlers_can_be_loaded() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_module(
+            "state",
+            "export let n = 0; export const inc = () => ++n;",
+            None,
+        )
+        .unwrap();
+    sandbox
+        .add_handler(
+            "old",
+            "import { inc } from 'user:state';\nfunction handler() { return inc(); }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(call(&mut loaded, "old", json!({})).unwrap(), json!(1));
+    assert_eq!(call(&mut loaded, "old", json!({})).unwrap(), json!(2));
+
+    let mut sandbox = loaded.unload().unwrap();
+    sandbox
+        .add_module(
+            "state",
+            "export let n = 100; export const inc = () => ++n;",
+            None,
+        )
+        .unwrap();
+    sandbox
+        .add_handler(
+            "new",
+            "import { inc } from 'user:state';\nfunction handler() { return inc(); }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(call(&mut loaded, "new", json!({})).unwrap(), json!(101));
+    expect_code(
+        loaded.handle_event("old", "{}", None),
+        ErrorCode::InvalidArg,
+    );
+}
+
+#[test]
+fn unload_keeps_host_functions() {
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto.register("m", "one", || 1).unwrap();
+    let mut sandbox = proto.load_runtime().unwrap();
+    sandbox
+        .add_handler(
+            "h",
+            "import { one } from 'host:m';\nfunction handler() { return one(); }",
+        )
+        .unwrap();
+    let mut sandbox = sandbox.get_loaded_sandbox().unwrap().unload().unwrap();
+    sandbox
+        .add_handler(
+            "h",
+            "import { one } from 'host:m';\nfunction handler() { return one() + 1; }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(call(&mut loaded, "h", json!({})).unwrap(), json!(2));
+}
+
+#[test]
+fn removed_and_cleared_handlers_are_not_loaded() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("a", "function handler() { return 'a'; }")
+        .unwrap();
+    sandbox
+        .add_handler("b", "function handler() { return 'b'; }")
+        .unwrap();
+    assert!(sandbox.remove_handler("a").unwrap());
+    assert!(!sandbox.remove_handler("a").unwrap());
+    let loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(loaded.handlers().collect::<Vec<_>>(), ["b"]);
+    let mut sandbox = loaded.unload().unwrap();
+    sandbox.add_handler("c", "function handler() {}").unwrap();
+    sandbox.clear_handlers();
+    assert_eq!(sandbox.get_loaded_sandbox().unwrap().handlers().count(), 0);
+}
+
+#[test]
+fn handler_names_are_validated() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    for name in ["", "line\nbreak", "nul\0byte"] {
+        expect_code(
+            sandbox.add_handler(name, "function handler() {}"),
+            ErrorCode::InvalidArg,
+        );
+    }
+    let huge = "h".repeat(polybox::MAX_NAME_LEN + 1);
+    expect_code(
+        sandbox.add_handler(&huge, "function handler() {}"),
+        ErrorCode::InvalidArg,
+    );
+    sandbox
+        .add_handler("ünïcode name", "function handler() { return 1; }")
+        .unwrap();
+    assert_eq!(
+        sandbox
+            .get_loaded_sandbox()
+            .unwrap()
+            .handle_event("ünïcode name", "{}", None)
+            .unwrap(),
+        "1"
+    );
+}
+
+#[test]
+fn runaway_recursion_is_a_stack_overflow_not_a_crash() {
+    let mut sandbox = load_handler(
+        "rec",
+        "function f(n) { return f(n + 1) + 1; }\nfunction handler() { return f(0); }",
+    );
+    expect_code(
+        sandbox.handle_event("rec", "{}", None),
+        ErrorCode::StackOverflow,
+    );
+    // The instance trapped: later calls say so instead of running.
+    expect_code(sandbox.handle_event("rec", "{}", None), ErrorCode::Poisoned);
+    // Unloading gives a working sandbox back.
+    let mut sandbox = sandbox.unload().unwrap();
+    sandbox
+        .add_handler("ok", "function handler() { return 'ok'; }")
+        .unwrap();
+    assert_eq!(
+        sandbox
+            .get_loaded_sandbox()
+            .unwrap()
+            .handle_event("ok", "{}", None)
+            .unwrap(),
+        r#""ok""#
+    );
+}
+
+#[test]
+fn a_failing_sandbox_leaves_another_untouched() {
+    let mut healthy = load_handler("count", "let n = 0;\nfunction handler() { return ++n; }");
+    assert_eq!(call(&mut healthy, "count", json!({})).unwrap(), json!(1));
+    let mut failing = load_handler(
+        "rec",
+        "function f() { return f() + 1; }\nfunction handler() { return f(); }",
+    );
+    expect_code(
+        failing.handle_event("rec", "{}", None),
+        ErrorCode::StackOverflow,
+    );
+    assert_eq!(call(&mut healthy, "count", json!({})).unwrap(), json!(2));
+}
+
+#[test]
+fn running_out_of_heap_is_a_catchable_error_and_the_sandbox_stays_usable() {
+    let mut sandbox = SandboxBuilder::new()
+        .heap_size(8 << 20)
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler(
+            "hog",
+            "function handler(e) { const keep = []; try { for (;;) keep.push('x'.repeat(1 << 16) + keep.length); } \
+             catch (err) { return { caught: String(err), kept: keep.length > 10 }; } }",
+        )
+        .unwrap();
+    sandbox
+        .add_handler(
+            "uncaught",
+            "function handler() { const a = []; for (;;) a.push(new Array(1 << 16).fill(1)); }",
+        )
+        .unwrap();
+    sandbox
+        .add_handler("ok", "function handler() { return 'still fine'; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let result = call(&mut loaded, "hog", json!({})).unwrap();
+    assert_eq!(
+        result,
+        json!({"caught": "InternalError: out of memory", "kept": true})
+    );
+    let error = loaded.handle_event("uncaught", "{}", None).unwrap_err();
+    assert_eq!(
+        error.guest_error().map(|g| g.kind),
+        Some(GuestErrorKind::OutOfMemory),
+        "{error}"
+    );
+    assert_eq!(
+        loaded.handle_event("ok", "{}", Some(true)).unwrap(),
+        r#""still fine""#
+    );
+}
