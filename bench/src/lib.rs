@@ -48,6 +48,10 @@ pub fn run(options: Options) -> Report {
     };
     let mut measurements = vec![cases::cold_start::measure(cold)];
     measurements.extend(cases::calls::measure(calls));
+    measurements.extend(cases::limits::monitor_overhead(calls));
+    measurements.extend(cases::snapshots::measure(calls));
+    measurements.extend(cases::limits::compute(cold));
+    measurements.push(cases::limits::kill_latency(cold));
     Report {
         machine: machine(),
         mode: if options.quick { "quick" } else { "full" },

@@ -12,12 +12,16 @@ pub enum Unit {
     /// Microseconds per operation.
     #[serde(rename = "µs")]
     Micros,
+    /// A ratio to a baseline.
+    #[serde(rename = "×")]
+    Ratio,
 }
 
 impl Unit {
     fn label(self) -> &'static str {
         match self {
             Self::Micros => "µs",
+            Self::Ratio => "×",
         }
     }
 }

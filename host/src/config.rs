@@ -1,5 +1,7 @@
 //! A sandbox's configuration, as set on the [`SandboxBuilder`](crate::SandboxBuilder).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use crate::backend::Backend;
 use crate::log::LogSink;
 
@@ -20,5 +22,23 @@ pub(crate) struct SandboxConfig {
     pub stack_size: usize,
     pub input_buffer_size: usize,
     pub output_buffer_size: usize,
+    pub fuel_metering: bool,
     pub log_sink: LogSink,
+}
+
+impl SandboxConfig {
+    /// Identifies everything a guest image depends on: the engine settings
+    /// and the host modules the guest was told about. Snapshots carry it.
+    pub fn fingerprint(&self, host_modules: &[(String, Vec<String>)]) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (
+            self.backend,
+            self.heap_size,
+            self.stack_size,
+            self.fuel_metering,
+            host_modules,
+        )
+            .hash(&mut hasher);
+        hasher.finish()
+    }
 }

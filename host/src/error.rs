@@ -102,12 +102,15 @@ pub enum Error {
     Consumed(&'static str),
     /// A call on a poisoned sandbox.
     #[error(
-        "the sandbox is poisoned by an earlier {0}; restore() a snapshot or unload() before calling it again"
+        "the sandbox is poisoned by an earlier {0}; restore() a snapshot or unload() before using it again"
     )]
     Poisoned(String),
-    /// The call was stopped; the payload names what stopped it.
-    #[error("the call was cancelled by {0}")]
-    Cancelled(String),
+    /// The call was stopped; the payload names what stopped it (as in
+    /// [`CallStats::terminated_by`](crate::CallStats::terminated_by)).
+    #[error(
+        "the call was cancelled by {0}; the sandbox is poisoned: restore() a snapshot or unload() to use it again"
+    )]
+    Cancelled(&'static str),
     /// Guest code exhausted its stack.
     #[error("guest code overflowed its stack (runaway recursion?); the sandbox is poisoned")]
     StackOverflow,

@@ -32,8 +32,12 @@ mod config;
 mod error;
 pub mod host_fn;
 mod log;
+mod metrics;
+pub mod monitor;
 mod names;
 pub mod sandbox;
+mod snapshot;
+mod stats;
 
 pub use backend::Backend;
 pub use config::{
@@ -42,5 +46,11 @@ pub use config::{
 pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
 pub use host_fn::HostModule;
 pub use log::{LogLevel, LogSink};
+pub use monitor::{
+    CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle, MonitorSet,
+    WallClockMonitor,
+};
 pub use names::MAX_NAME_LEN;
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};
+pub use snapshot::Snapshot;
+pub use stats::CallStats;

@@ -2,3 +2,5 @@
 
 pub mod calls;
 pub mod cold_start;
+pub mod limits;
+pub mod snapshots;

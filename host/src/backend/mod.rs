@@ -5,12 +5,14 @@
 
 pub(crate) mod wasmtime;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::host_fn::HostFunctions;
 use crate::log::LogSink;
+use crate::monitor::{Budgets, InterruptState};
 
 /// Which engine runs a sandbox's guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -53,6 +55,26 @@ pub(crate) struct HostEnv {
     pub log: LogSink,
 }
 
+/// A backend's capture of guest state, opaque to the API layer.
+pub(crate) type GuestImage = Arc<dyn Any + Send + Sync>;
+
+/// One handler call, as the API layer hands it to a backend.
+pub(crate) struct HandlerCall<'a> {
+    pub name: &'a str,
+    pub event: &'a str,
+    pub gc: bool,
+    /// The call's id in the sandbox's [`InterruptState`].
+    pub id: u64,
+    pub budgets: Budgets,
+}
+
+/// What a handler call produced.
+pub(crate) struct CallOutcome {
+    pub result: Result<String>,
+    /// Fuel consumed, when the backend meters fuel.
+    pub fuel_consumed: Option<u64>,
+}
+
 /// One running guest: a JavaScript runtime and what is registered in it.
 pub(crate) trait GuestInstance: Send {
     /// Discards all guest state: a fresh runtime with the host modules declared.
@@ -61,17 +83,31 @@ pub(crate) trait GuestInstance: Send {
     fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()>;
     /// Compiles and evaluates a handler.
     fn add_handler(&mut self, name: &str, source: &str) -> Result<()>;
-    /// Calls a handler with a JSON event; returns its JSON result.
-    fn call_handler(&mut self, name: &str, event: &str, gc: bool) -> Result<String>;
+    /// Calls a handler. A stop request for `call.id` in the sandbox's
+    /// interrupt state, or an exhausted budget, ends it with `ERR_CANCELLED`.
+    fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome;
+    /// What poisoned the guest, if it can no longer be entered until it is
+    /// restored or reset.
+    fn poisoned_by(&self) -> Option<String>;
+    /// Whether fuel budgets can be enforced.
+    fn meters_fuel(&self) -> bool;
+    /// Captures the guest's state.
+    fn snapshot(&mut self) -> Result<GuestImage>;
+    /// Replaces the guest's state with a capture, clearing poison.
+    fn restore(&mut self, image: &GuestImage) -> Result<()>;
 }
 
-/// Starts a guest on the configured backend.
+/// Starts a guest on the configured backend. The backend installs its way of
+/// waking a running guest into `interrupt`.
 pub(crate) fn instantiate(
     config: &SandboxConfig,
     env: Arc<HostEnv>,
+    interrupt: Arc<InterruptState>,
 ) -> Result<Box<dyn GuestInstance>> {
     match config.backend {
-        Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(config, env)?)),
+        Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(
+            config, env, interrupt,
+        )?)),
         Backend::Hyperlight => Err(crate::Error::HypervisorUnavailable(
             "this build of polybox has no Hyperlight backend (cargo feature `hyperlight`)".into(),
         )),

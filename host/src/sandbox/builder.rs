@@ -46,6 +46,7 @@ impl SandboxBuilder {
                 stack_size: DEFAULT_STACK_SIZE,
                 input_buffer_size: DEFAULT_INPUT_BUFFER_SIZE,
                 output_buffer_size: DEFAULT_OUTPUT_BUFFER_SIZE,
+                fuel_metering: false,
                 log_sink: tracing_sink(),
             },
         }
@@ -74,6 +75,14 @@ impl SandboxBuilder {
     /// The largest result returned, in bytes of JSON (default 1 MiB).
     pub fn output_buffer_size(mut self, bytes: usize) -> Self {
         self.config.output_buffer_size = bytes;
+        self
+    }
+
+    /// Counts the instructions guest code executes, so calls can be given a
+    /// [`FuelBudget`](crate::FuelBudget) and report fuel consumed. Off by
+    /// default: metering slows compute-heavy code.
+    pub fn fuel_metering(mut self, enabled: bool) -> Self {
+        self.config.fuel_metering = enabled;
         self
     }
 

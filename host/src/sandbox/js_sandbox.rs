@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::core::SandboxCore;
 use super::{LoadedJSSandbox, Script};
-use crate::backend::GuestInstance;
-use crate::config::SandboxConfig;
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::ActiveSandbox;
 use crate::names::{validate_name, validate_namespace};
 
 /// The namespace of modules added without one: `import ... from 'user:<name>'`.
@@ -25,22 +25,22 @@ pub const DEFAULT_NAMESPACE: &str = "user";
 /// # Ok(()) }
 /// ```
 pub struct JSSandbox {
-    config: SandboxConfig,
-    guest: Box<dyn GuestInstance>,
+    core: SandboxCore,
     /// Whether the guest holds registrations from a failed load.
     dirty: bool,
     handlers: BTreeMap<String, Script>,
     modules: BTreeMap<(String, String), String>,
+    _active: ActiveSandbox,
 }
 
 impl JSSandbox {
-    pub(crate) fn new(config: SandboxConfig, guest: Box<dyn GuestInstance>) -> Self {
+    pub(crate) fn new(core: SandboxCore) -> Self {
         Self {
-            config,
-            guest,
+            core,
             dirty: false,
             handlers: BTreeMap::new(),
             modules: BTreeMap::new(),
+            _active: ActiveSandbox::new("runtime"),
         }
     }
 
@@ -97,8 +97,7 @@ impl JSSandbox {
     pub fn get_loaded_sandbox(mut self) -> Result<LoadedJSSandbox, LoadError> {
         match self.load() {
             Ok(()) => Ok(LoadedJSSandbox::new(
-                self.config,
-                self.guest,
+                self.core,
                 self.handlers.into_keys().collect(),
             )),
             Err(error) => {
@@ -112,15 +111,16 @@ impl JSSandbox {
     }
 
     fn load(&mut self) -> Result<()> {
+        let guest = &mut self.core.guest;
         if self.dirty {
-            self.guest.reset()?;
+            guest.reset()?;
             self.dirty = false;
         }
         for ((namespace, name), source) in &self.modules {
-            self.guest.add_module(namespace, name, source)?;
+            guest.add_module(namespace, name, source)?;
         }
         for (name, script) in &self.handlers {
-            self.guest.add_handler(name, script.source())?;
+            guest.add_handler(name, script.source())?;
         }
         Ok(())
     }
@@ -182,7 +182,7 @@ impl std::error::Error for LoadError {
 impl fmt::Debug for JSSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JSSandbox")
-            .field("backend", &self.config.backend)
+            .field("backend", &self.core.config.backend)
             .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
             .field(
                 "modules",

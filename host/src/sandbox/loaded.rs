@@ -1,29 +1,33 @@
-//! [`LoadedJSSandbox`]: call handlers.
+//! [`LoadedJSSandbox`]: call handlers, bounded by monitors; snapshot and
+//! restore; kill.
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
 use super::JSSandbox;
-use crate::backend::GuestInstance;
-use crate::config::SandboxConfig;
+use super::core::SandboxCore;
+use crate::backend::HandlerCall;
 use crate::error::{Error, Result};
+use crate::metrics::{self, ActiveSandbox};
+use crate::monitor::{self, Arming, InterruptHandle, MonitorSet, thread_cpu_time};
+use crate::snapshot::Snapshot;
+use crate::stats::CallStats;
 
 /// A sandbox with its handlers loaded, ready for events.
 pub struct LoadedJSSandbox {
-    config: SandboxConfig,
-    guest: Box<dyn GuestInstance>,
+    core: SandboxCore,
     handlers: BTreeSet<String>,
+    last_call_stats: Option<CallStats>,
+    _active: ActiveSandbox,
 }
 
 impl LoadedJSSandbox {
-    pub(crate) fn new(
-        config: SandboxConfig,
-        guest: Box<dyn GuestInstance>,
-        handlers: BTreeSet<String>,
-    ) -> Self {
+    pub(crate) fn new(core: SandboxCore, handlers: BTreeSet<String>) -> Self {
         Self {
-            config,
-            guest,
+            core,
             handlers,
+            last_call_stats: None,
+            _active: ActiveSandbox::new("loaded"),
         }
     }
 
@@ -32,38 +36,201 @@ impl LoadedJSSandbox {
     /// collector runs afterwards unless `gc` is `Some(false)`.
     ///
     /// Fails with `ERR_INVALID_ARG` for an unknown handler, invalid JSON, or
-    /// an event or result larger than the input or output buffer, and with
+    /// an event or result larger than the input or output buffer; with
     /// `ERR_GUEST_ERROR` when the handler throws or returns something that is
-    /// not JSON.
+    /// not JSON; with `ERR_POISONED` at once when the sandbox is poisoned.
     pub fn handle_event(
         &mut self,
         name: &str,
         event: impl AsRef<str>,
         gc: Option<bool>,
     ) -> Result<String> {
-        let event = event.as_ref();
+        let arming = Arming::new(self.core.guest.meters_fuel());
+        self.call(name, event.as_ref(), gc, Ok(arming))
+    }
+
+    /// [`handle_event`](Self::handle_event) bounded by `monitor`: one monitor
+    /// or budget, or a tuple of up to five racing with OR semantics.
+    ///
+    /// When a monitor fires or a budget runs out the call fails with
+    /// `ERR_CANCELLED`, [`last_call_stats`](Self::last_call_stats) names what
+    /// stopped it, and the sandbox is poisoned until [`restore`](Self::restore)
+    /// or [`unload`](Self::unload). If any monitor fails to start, the handler
+    /// never runs and its error is returned (fail closed).
+    ///
+    /// ```
+    /// # fn main() -> polybox::Result<()> {
+    /// use std::time::Duration;
+    /// use polybox::{CpuTimeMonitor, ErrorCode, SandboxBuilder, WallClockMonitor};
+    ///
+    /// let mut sandbox = SandboxBuilder::new().build()?.load_runtime()?;
+    /// sandbox.add_handler("spin", "function handler() { for (;;) {} }")?;
+    /// let mut loaded = sandbox.get_loaded_sandbox()?;
+    /// let snapshot = loaded.snapshot()?;
+    ///
+    /// let limits = (
+    ///     WallClockMonitor::new(Duration::from_secs(5))?,
+    ///     CpuTimeMonitor::new(Duration::from_millis(50))?,
+    /// );
+    /// let error = loaded.handle_event_with_monitor("spin", "{}", &limits, None).unwrap_err();
+    /// assert_eq!(error.code(), ErrorCode::Cancelled);
+    /// assert_eq!(loaded.last_call_stats().unwrap().terminated_by, Some("cpu-time"));
+    /// assert!(loaded.poisoned());
+    /// loaded.restore(&snapshot)?;
+    /// assert!(!loaded.poisoned());
+    /// # Ok(()) }
+    /// ```
+    pub fn handle_event_with_monitor<M: MonitorSet + ?Sized>(
+        &mut self,
+        name: &str,
+        event: impl AsRef<str>,
+        monitor: &M,
+        gc: Option<bool>,
+    ) -> Result<String> {
+        let mut arming = Arming::new(self.core.guest.meters_fuel());
+        let armed = monitor.arm(&mut arming).map(|()| arming);
+        self.call(name, event.as_ref(), gc, armed)
+    }
+
+    /// Runs one call and records its stats, whatever the outcome.
+    fn call(
+        &mut self,
+        name: &str,
+        event: &str,
+        gc: Option<bool>,
+        arming: Result<Arming>,
+    ) -> Result<String> {
+        let start = Instant::now();
+        let cpu_start = thread_cpu_time();
+        let (result, fuel_consumed) = match arming {
+            Ok(arming) => self.run(name, event, gc.unwrap_or(true), arming),
+            Err(error) => (Err(error), None),
+        };
+        let wall_clock = start.elapsed();
+        let terminated_by = match &result {
+            Err(Error::Cancelled(reason)) => Some(*reason),
+            _ => None,
+        };
+        if let Some(reason) = terminated_by {
+            metrics::termination(reason);
+        }
+        metrics::call_duration(wall_clock);
+        self.last_call_stats = Some(CallStats {
+            wall_clock,
+            cpu_time: cpu_start
+                .zip(thread_cpu_time())
+                .map(|(start, end)| end.saturating_sub(start)),
+            fuel_consumed,
+            terminated_by,
+        });
+        result
+    }
+
+    fn run(
+        &mut self,
+        name: &str,
+        event: &str,
+        gc: bool,
+        arming: Arming,
+    ) -> (Result<String>, Option<u64>) {
+        if let Err(error) = self.check_call(name, event) {
+            return (Err(error), None);
+        }
+        let call = self.core.interrupt.begin_call();
+        let (interrupt, id) = (self.core.interrupt.clone(), call.id());
+        let watching = match monitor::watch(arming.watchers, move |reason| {
+            interrupt.kill_call(id, reason)
+        }) {
+            Ok(watching) => watching,
+            Err(error) => return (Err(error), None),
+        };
+        let outcome = self.core.guest.call_handler(HandlerCall {
+            name,
+            event,
+            gc,
+            id,
+            budgets: arming.budgets,
+        });
+        drop(watching);
+        drop(call);
+        let result = outcome.result.and_then(|result| self.check_result(result));
+        (result, outcome.fuel_consumed)
+    }
+
+    fn check_call(&self, name: &str, event: &str) -> Result<()> {
+        if let Some(cause) = self.core.guest.poisoned_by() {
+            return Err(Error::Poisoned(cause));
+        }
         if !self.handlers.contains(name) {
             return Err(Error::invalid_arg(format!(
                 "no handler is registered as {name:?}; loaded handlers: {:?}",
                 self.handlers
             )));
         }
-        if event.len() > self.config.input_buffer_size {
+        if event.len() > self.core.config.input_buffer_size {
             return Err(Error::invalid_arg(format!(
                 "the event is {} bytes, more than the input buffer's {} bytes; raise it with SandboxBuilder::input_buffer_size",
                 event.len(),
-                self.config.input_buffer_size
+                self.core.config.input_buffer_size
             )));
         }
-        let result = self.guest.call_handler(name, event, gc.unwrap_or(true))?;
-        if result.len() > self.config.output_buffer_size {
+        Ok(())
+    }
+
+    fn check_result(&self, result: String) -> Result<String> {
+        if result.len() > self.core.config.output_buffer_size {
             return Err(Error::invalid_arg(format!(
                 "the result is {} bytes, more than the output buffer's {} bytes; raise it with SandboxBuilder::output_buffer_size",
                 result.len(),
-                self.config.output_buffer_size
+                self.core.config.output_buffer_size
             )));
         }
         Ok(result)
+    }
+
+    /// Statistics of the most recent call (successful or not); `None` before
+    /// the first call.
+    pub fn last_call_stats(&self) -> Option<CallStats> {
+        self.last_call_stats
+    }
+
+    /// Whether the sandbox is poisoned: a kill, a monitor or budget, a trap, a
+    /// stack overflow or a guest abort stopped a call mid-way. Every call then
+    /// fails with `ERR_POISONED` until [`restore`](Self::restore) or
+    /// [`unload`](Self::unload).
+    pub fn poisoned(&self) -> bool {
+        self.core.guest.poisoned_by().is_some()
+    }
+
+    /// A handle that stops the running call from any thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.core.interrupt.clone())
+    }
+
+    /// Captures the guest's state: module and handler state, every object.
+    /// Fails with `ERR_POISONED` when the sandbox is poisoned.
+    pub fn snapshot(&mut self) -> Result<Snapshot> {
+        let image = self.core.guest.snapshot()?;
+        Ok(Snapshot {
+            fingerprint: self.core.fingerprint,
+            handlers: self.handlers.clone(),
+            image,
+        })
+    }
+
+    /// Returns the guest to `snapshot`'s state and clears poison. Host
+    /// functions, which live in the host, keep their state. The snapshot must
+    /// come from a sandbox with the same configuration (`ERR_INVALID_ARG`
+    /// otherwise).
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        if snapshot.fingerprint != self.core.fingerprint {
+            return Err(Error::invalid_arg(
+                "the snapshot comes from a sandbox with a different configuration (backend, sizes, fuel metering or host functions)",
+            ));
+        }
+        self.core.guest.restore(&snapshot.image)?;
+        self.handlers = snapshot.handlers.clone();
+        Ok(())
     }
 
     /// The names of the loaded handlers.
@@ -72,18 +239,20 @@ impl LoadedJSSandbox {
     }
 
     /// Unloads every handler and module and discards all guest state,
-    /// returning a fresh [`JSSandbox`] with the same host functions.
+    /// returning a fresh [`JSSandbox`] with the same host functions. Works on
+    /// a poisoned sandbox too.
     pub fn unload(mut self) -> Result<JSSandbox> {
-        self.guest.reset()?;
-        Ok(JSSandbox::new(self.config, self.guest))
+        self.core.guest.reset()?;
+        Ok(JSSandbox::new(self.core))
     }
 }
 
 impl std::fmt::Debug for LoadedJSSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedJSSandbox")
-            .field("backend", &self.config.backend)
+            .field("backend", &self.core.config.backend)
             .field("handlers", &self.handlers)
+            .field("poisoned", &self.poisoned())
             .finish_non_exhaustive()
     }
 }

@@ -44,6 +44,7 @@
 //! ```
 
 mod builder;
+mod core;
 mod js_sandbox;
 mod loaded;
 mod proto;

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use super::JSSandbox;
+use super::core::SandboxCore;
 use crate::backend::{HostEnv, instantiate};
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::host_fn::{HostFunction, HostFunctions, HostModule};
+use crate::monitor::InterruptState;
 
 /// A sandbox before its JavaScript runtime is loaded: the place to register
 /// host functions, which guest code imports as `host:<module>`.
@@ -55,12 +57,19 @@ impl ProtoJSSandbox {
 
     /// Starts the JavaScript runtime with every registered host function.
     pub fn load_runtime(self) -> Result<JSSandbox> {
+        let fingerprint = self.config.fingerprint(&self.functions.shapes());
         let env = Arc::new(HostEnv {
             functions: self.functions,
             log: self.config.log_sink.clone(),
         });
-        let guest = instantiate(&self.config, env)?;
-        Ok(JSSandbox::new(self.config, guest))
+        let interrupt = Arc::new(InterruptState::default());
+        let guest = instantiate(&self.config, env, interrupt.clone())?;
+        Ok(JSSandbox::new(SandboxCore {
+            config: self.config,
+            guest,
+            interrupt,
+            fingerprint,
+        }))
     }
 }
 

@@ -12,7 +12,9 @@ use wasmtime::{Config, Engine};
 
 use super::artifact::load_guest;
 use super::bindings::{JsRuntime, JsRuntimePre};
+use super::memory::GuestMemoryCreator;
 use super::state::GuestState;
+use super::ticker;
 use crate::error::{Error, Result};
 
 /// The engine-wide settings a sandbox needs.
@@ -20,11 +22,15 @@ use crate::error::{Error, Result};
 pub(super) struct EngineKey {
     /// Largest native stack, in bytes, wasm code may use.
     pub max_wasm_stack: usize,
+    /// Whether compiled code counts fuel.
+    pub fuel: bool,
 }
 
 /// An engine with the guest compiled and linked for it.
 pub(super) struct GuestEngine {
     pub pre: JsRuntimePre<GuestState>,
+    /// Whether stores of this engine count fuel.
+    pub fuel: bool,
 }
 
 /// The shared engine for `key`, created (and the guest compiled) on first use.
@@ -48,12 +54,22 @@ pub(super) fn guest_engine(key: EngineKey) -> Result<Arc<GuestEngine>> {
 fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // Kills and deadlines reach running code through epoch interruption.
     config.epoch_interruption(true);
+    config.consume_fuel(key.fuel);
     config.max_wasm_stack(key.max_wasm_stack);
+    // Guest memory is host-owned so it can be captured and seeded
+    // (memory.rs); wasmtime's own copy-on-write images need its own mmaps.
+    config.with_host_memory(Arc::new(GuestMemoryCreator));
+    config.memory_init_cow(false);
     let engine = Engine::new(&config)?;
+    ticker::register(&engine);
     let component = load_guest(&engine)?;
     let mut linker = Linker::new(&engine);
     JsRuntime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     let pre = JsRuntimePre::new(linker.instantiate_pre(&component)?)?;
-    Ok(GuestEngine { pre })
+    Ok(GuestEngine {
+        pre,
+        fuel: key.fuel,
+    })
 }

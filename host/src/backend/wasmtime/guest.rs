@@ -1,49 +1,104 @@
 //! One sandbox's guest on wasmtime: a `Store` and an instance of the JS
-//! guest component.
+//! guest component, with host-owned memory for snapshots.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use wasmtime::Store;
+use wasmtime::{AsContext, Store};
 
+use super::bindings::exports::polybox::sandbox::runtime::Guest as Runtime;
 use super::bindings::{HostModule, JsRuntime};
 use super::engine::{EngineKey, GuestEngine, guest_engine};
-use super::state::{GuestState, HeapLimiter};
+use super::memory::{MemoryImage, Region, capture_created};
+use super::state::{ActiveCall, GuestState, HeapLimiter};
+use super::ticker;
 use super::trap;
-use crate::backend::{GuestInstance, HostEnv};
+use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv};
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
-
-/// Epoch ticks that amount to "no deadline".
-const NO_DEADLINE: u64 = u64::MAX / 2;
+use crate::monitor::InterruptState;
 
 /// A JS guest instance in its own store.
 pub(crate) struct WasmtimeGuest {
     engine: Arc<GuestEngine>,
     env: Arc<HostEnv>,
+    interrupt: Arc<InterruptState>,
     heap_size: usize,
-    store: Store<GuestState>,
-    runtime: JsRuntime,
+    instance: Instance,
     /// Why the instance can no longer be entered, once it trapped.
     poisoned_by: Option<String>,
 }
 
+/// A store, the instance in it, and the instance's memory.
+struct Instance {
+    store: Store<GuestState>,
+    runtime: JsRuntime,
+    memory: Arc<Region>,
+}
+
 impl WasmtimeGuest {
     /// Instantiates the guest for `config` with the host side `env`.
-    pub fn new(config: &SandboxConfig, env: Arc<HostEnv>) -> Result<Self> {
-        let engine = guest_engine(EngineKey {
+    pub fn new(
+        config: &SandboxConfig,
+        env: Arc<HostEnv>,
+        interrupt: Arc<InterruptState>,
+    ) -> Result<Self> {
+        let key = EngineKey {
             max_wasm_stack: config.stack_size,
-        })?;
-        let (store, runtime) = instantiate(&engine, &env, config.heap_size)?;
+            fuel: config.fuel_metering,
+        };
+        let engine = guest_engine(key)?;
+        let wake = engine.pre.engine().clone();
+        interrupt.set_wake(move || wake.increment_epoch());
+        let instance = Self::instantiate(&engine, &env, &interrupt, config.heap_size, None)?;
         let mut guest = Self {
             engine,
             env,
+            interrupt,
             heap_size: config.heap_size,
-            store,
-            runtime,
+            instance,
             poisoned_by: None,
         };
         guest.declare_host_modules()?;
         Ok(guest)
+    }
+
+    /// A new store and instance; with `image`, seeded from it.
+    fn instantiate(
+        engine: &GuestEngine,
+        env: &Arc<HostEnv>,
+        interrupt: &Arc<InterruptState>,
+        heap_size: usize,
+        image: Option<&MemoryImage>,
+    ) -> Result<Instance> {
+        let state = GuestState {
+            env: env.clone(),
+            limiter: HeapLimiter::new(heap_size),
+            interrupt: interrupt.clone(),
+            call: None,
+        };
+        let mut store = Store::new(engine.pre.engine(), state);
+        if engine.fuel {
+            // Outside handler calls (instantiation, registration) fuel is unlimited.
+            store.set_fuel(u64::MAX).map_err(internal)?;
+        }
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_callback(|store| GuestState::on_epoch(store.as_context()));
+        store.set_epoch_deadline(1);
+        let (runtime, memory) = capture_created(image.map(MemoryImage::len), || {
+            engine.pre.instantiate(&mut store)
+        })
+        .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
+        if let Some(image) = image {
+            image
+                .map_onto(&memory)
+                .map_err(|e| Error::Internal(format!("cannot map a guest image: {e}")))?;
+        }
+        Ok(Instance {
+            store,
+            runtime,
+            memory,
+        })
     }
 
     fn declare_host_modules(&mut self) -> Result<()> {
@@ -57,51 +112,57 @@ impl WasmtimeGuest {
         self.enter(|runtime, store| runtime.call_set_host_modules(store, &modules))
     }
 
-    /// Runs `f` against the guest's runtime interface. A trap poisons the
-    /// instance: wasmtime refuses every later entry into it.
+    /// Runs `f` against the guest's runtime interface outside any handler
+    /// call. A trap poisons the instance: wasmtime refuses every later entry.
     fn enter<R>(
         &mut self,
-        f: impl FnOnce(
-            &super::bindings::exports::polybox::sandbox::runtime::Guest,
-            &mut Store<GuestState>,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Runtime, &mut Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
-        if let Some(cause) = &self.poisoned_by {
-            return Err(Error::Poisoned(cause.clone()));
+        self.check_poison()?;
+        if self.engine.fuel {
+            self.instance.store.set_fuel(u64::MAX).map_err(internal)?;
         }
-        f(self.runtime.polybox_sandbox_runtime(), &mut self.store).map_err(|e| {
-            let error = trap::trapped(e);
-            self.poisoned_by = Some(error.code().as_str().to_owned());
-            error
-        })
+        let instance = &mut self.instance;
+        f(
+            instance.runtime.polybox_sandbox_runtime(),
+            &mut instance.store,
+        )
+        .map_err(|e| self.poison(e))
     }
-}
 
-fn instantiate(
-    engine: &GuestEngine,
-    env: &Arc<HostEnv>,
-    heap_size: usize,
-) -> Result<(Store<GuestState>, JsRuntime)> {
-    let state = GuestState {
-        env: env.clone(),
-        limiter: HeapLimiter::new(heap_size),
-    };
-    let mut store = Store::new(engine.pre.engine(), state);
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(NO_DEADLINE);
-    let runtime = engine
-        .pre
-        .instantiate(&mut store)
-        .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
-    Ok((store, runtime))
+    fn check_poison(&self) -> Result<()> {
+        match GuestInstance::poisoned_by(self) {
+            Some(cause) => Err(Error::Poisoned(cause)),
+            None => Ok(()),
+        }
+    }
+
+    fn poison(&mut self, trap: wasmtime::Error) -> Error {
+        let error = trap::trapped(trap);
+        self.poisoned_by = Some(match &error {
+            Error::Cancelled(reason) => format!("{} (stopped by {reason})", error.code()),
+            Error::GuestAbort(detail) => format!("{} ({detail})", error.code()),
+            other => other.code().to_string(),
+        });
+        error
+    }
+
+    fn replace_instance(&mut self, image: Option<&MemoryImage>) -> Result<()> {
+        self.instance = Self::instantiate(
+            &self.engine,
+            &self.env,
+            &self.interrupt,
+            self.heap_size,
+            image,
+        )?;
+        self.poisoned_by = None;
+        Ok(())
+    }
 }
 
 impl GuestInstance for WasmtimeGuest {
     fn reset(&mut self) -> Result<()> {
-        let (store, runtime) = instantiate(&self.engine, &self.env, self.heap_size)?;
-        self.store = store;
-        self.runtime = runtime;
-        self.poisoned_by = None;
+        self.replace_instance(None)?;
         self.declare_host_modules()
     }
 
@@ -115,8 +176,76 @@ impl GuestInstance for WasmtimeGuest {
             .map_err(trap::reported)
     }
 
-    fn call_handler(&mut self, name: &str, event: &str, gc: bool) -> Result<String> {
-        self.enter(|runtime, store| runtime.call_call_handler(store, name, event, gc))?
-            .map_err(trap::reported)
+    fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome {
+        let failed = |error| CallOutcome {
+            result: Err(error),
+            fuel_consumed: None,
+        };
+        if let Err(error) = self.check_poison() {
+            return failed(error);
+        }
+        let fuel = self
+            .engine
+            .fuel
+            .then(|| call.budgets.fuel.unwrap_or(u64::MAX));
+        let store = &mut self.instance.store;
+        if let Some(fuel) = fuel
+            && let Err(error) = store.set_fuel(fuel)
+        {
+            return failed(internal(error));
+        }
+        let _ticking = call.budgets.epoch.map(|_| ticker::Deadline::hold());
+        store.data_mut().call = Some(ActiveCall {
+            id: call.id,
+            deadline: call.budgets.epoch.map(|after| Instant::now() + after),
+        });
+        // Arm the deadline before checking for a kill that came in early: a
+        // kill after this point advances the epoch past it.
+        store.set_epoch_deadline(1);
+        let result = match self.interrupt.stop_reason(call.id) {
+            Some(reason) => Err(Error::Cancelled(reason)),
+            None => {
+                let instance = &mut self.instance;
+                instance
+                    .runtime
+                    .polybox_sandbox_runtime()
+                    .call_call_handler(&mut instance.store, call.name, call.event, call.gc)
+                    .map_err(|e| self.poison(e))
+                    .and_then(|reported| reported.map_err(trap::reported))
+            }
+        };
+        let store = &mut self.instance.store;
+        store.data_mut().call = None;
+        let fuel_consumed = fuel.map(|fuel| fuel - store.get_fuel().unwrap_or(0));
+        CallOutcome {
+            result,
+            fuel_consumed,
+        }
     }
+
+    fn poisoned_by(&self) -> Option<String> {
+        self.poisoned_by.clone()
+    }
+
+    fn meters_fuel(&self) -> bool {
+        self.engine.fuel
+    }
+
+    fn snapshot(&mut self) -> Result<GuestImage> {
+        self.check_poison()?;
+        let image = MemoryImage::capture(&self.instance.memory)
+            .map_err(|e| Error::Internal(format!("cannot capture guest memory: {e}")))?;
+        Ok(Arc::new(image))
+    }
+
+    fn restore(&mut self, image: &GuestImage) -> Result<()> {
+        let image = image
+            .downcast_ref::<MemoryImage>()
+            .ok_or_else(|| Error::invalid_arg("the snapshot was taken on another backend"))?;
+        self.replace_instance(Some(image))
+    }
+}
+
+fn internal(error: wasmtime::Error) -> Error {
+    Error::Internal(format!("{error:#}"))
 }

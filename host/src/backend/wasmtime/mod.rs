@@ -12,7 +12,9 @@ mod artifact;
 mod bindings;
 mod engine;
 mod guest;
+mod memory;
 mod state;
+mod ticker;
 mod trap;
 
 pub(crate) use guest::WasmtimeGuest;

@@ -1,14 +1,33 @@
 //! Turning wasmtime failures and guest error reports into API errors.
 
+use std::fmt;
+
 use wasmtime::Trap;
 
 use super::bindings::{ErrorKind, GuestError};
 use crate::error::{self, Error, GuestErrorKind};
 
+/// Why the epoch callback stopped a call: a monitor's name, `"killed"` or
+/// `"epoch"`.
+#[derive(Debug)]
+pub(super) struct Stopped(pub &'static str);
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stopped by {}", self.0)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
 /// Classifies a failed call into the guest. Any such failure means the
 /// instance trapped, after which wasmtime refuses to enter it again.
 pub(super) fn trapped(error: wasmtime::Error) -> Error {
+    if let Some(Stopped(reason)) = error.downcast_ref::<Stopped>() {
+        return Error::Cancelled(reason);
+    }
     match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Error::Cancelled("fuel"),
         Some(Trap::StackOverflow) => Error::StackOverflow,
         Some(Trap::UnreachableCodeReached) => Error::GuestAbort(
             "the guest hit unreachable code (a panic or a failed assertion; see its log)".into(),

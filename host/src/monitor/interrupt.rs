@@ -1,0 +1,122 @@
+//! Stopping a running call from any thread.
+//!
+//! Each call gets an id. A kill names the call it is meant for, so a kill
+//! that arrives while the sandbox is idle, or after its call has finished,
+//! never affects a later call. The first reason recorded for a call wins:
+//! that is the monitor (or `"killed"`) reported in the call's stats.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A cloneable, thread-safe handle that stops the sandbox's running call.
+///
+/// ```no_run
+/// # fn main() -> polybox::Result<()> {
+/// # let mut loaded = polybox::SandboxBuilder::new().build()?.load_runtime()?.get_loaded_sandbox()?;
+/// let handle = loaded.interrupt_handle();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(std::time::Duration::from_secs(1));
+///     handle.kill(); // the call below fails with ERR_CANCELLED
+/// });
+/// let result = loaded.handle_event("slow", "{}", None);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct InterruptHandle(pub(crate) Arc<InterruptState>);
+
+impl InterruptHandle {
+    /// Stops the running call, which fails with `ERR_CANCELLED` and poisons
+    /// the sandbox. Does nothing when no call is running.
+    pub fn kill(&self) {
+        self.0.kill_running("killed");
+    }
+}
+
+impl std::fmt::Debug for InterruptHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterruptHandle").finish_non_exhaustive()
+    }
+}
+
+/// The per-sandbox state behind [`InterruptHandle`], shared with the backend.
+#[derive(Default)]
+pub(crate) struct InterruptState {
+    next_call: AtomicU64,
+    /// The running call's id; 0 while idle.
+    running: AtomicU64,
+    /// The call that was told to stop, and why.
+    stop: Mutex<Option<(u64, &'static str)>>,
+    /// How the backend makes a running guest notice a stop request.
+    wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl InterruptState {
+    /// Installs the backend's wake-up; later calls are ignored.
+    pub fn set_wake(&self, wake: impl Fn() + Send + Sync + 'static) {
+        let _ = self.wake.set(Box::new(wake));
+    }
+
+    /// Marks a call as running until the guard drops.
+    pub fn begin_call(self: &Arc<Self>) -> CallGuard {
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed) + 1;
+        self.running.store(id, Ordering::SeqCst);
+        CallGuard {
+            state: self.clone(),
+            id,
+        }
+    }
+
+    /// Stops the running call, if any.
+    pub fn kill_running(&self, reason: &'static str) {
+        let id = self.running.load(Ordering::SeqCst);
+        if id != 0 {
+            self.kill_call(id, reason);
+        }
+    }
+
+    /// Stops call `id` if it is still running.
+    pub fn kill_call(&self, id: u64, reason: &'static str) {
+        if self.running.load(Ordering::SeqCst) != id {
+            return;
+        }
+        {
+            let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+            if stop.is_some_and(|(stopped, _)| stopped == id) {
+                return;
+            }
+            *stop = Some((id, reason));
+        }
+        if let Some(wake) = self.wake.get() {
+            wake();
+        }
+    }
+
+    /// Why call `id` was told to stop, if it was.
+    pub fn stop_reason(&self, id: u64) -> Option<&'static str> {
+        let stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        stop.filter(|(stopped, _)| *stopped == id)
+            .map(|(_, reason)| reason)
+    }
+}
+
+/// A running call; marks the sandbox idle when dropped.
+pub(crate) struct CallGuard {
+    state: Arc<InterruptState>,
+    id: u64,
+}
+
+impl CallGuard {
+    /// The call's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        let _ = self
+            .state
+            .running
+            .compare_exchange(self.id, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}

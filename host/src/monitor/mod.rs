@@ -1,0 +1,141 @@
+//! Monitors: what can stop a call, and how they compose.
+//!
+//! # Why two traits?
+//!
+//! Users write monitors; the library composes them. [`ExecutionMonitor`] is
+//! the part users implement: a name, and a future that completes when the
+//! call should die. [`MonitorSet`] is what
+//! [`handle_event_with_monitor`](crate::LoadedJSSandbox::handle_event_with_monitor)
+//! accepts: any single monitor, an engine budget, or a tuple of up to five of
+//! them racing with OR semantics. It is sealed because composing means
+//! arming engine state (fuel, epoch deadlines) that only this crate knows how
+//! to set; a blanket impl makes every `ExecutionMonitor` a `MonitorSet`.
+//!
+//! # Two kinds of limit, one report
+//!
+//! - *Watchers* run beside the call on a shared runtime and kill it when their
+//!   future completes: [`WallClockMonitor`], [`CpuTimeMonitor`] and any
+//!   [`ExecutionMonitor`]. Their `get_monitor()` runs on the calling thread
+//!   first, so it can capture thread-local state (the CPU clock of the thread
+//!   that will run the guest). If any fails, the handler never runs.
+//! - *Budgets* are enforced by the engine, at the exact point they run out:
+//!   [`FuelBudget`] (instructions) and [`EpochDeadline`] (wasm-level
+//!   interruption, no watcher).
+//!
+//! Whatever stops a call is named in
+//! [`CallStats::terminated_by`](crate::CallStats::terminated_by) and counted
+//! in the `monitor_terminations_total{monitor_type}` metric.
+
+mod arming;
+mod budget;
+mod cpu_time;
+mod interrupt;
+mod runtime;
+mod wall_clock;
+
+use std::future::Future;
+
+pub(crate) use arming::{Arming, Budgets, Watchers};
+pub use budget::{EpochDeadline, FuelBudget};
+pub use cpu_time::CpuTimeMonitor;
+pub(crate) use cpu_time::thread_cpu_time;
+pub use interrupt::InterruptHandle;
+pub(crate) use interrupt::InterruptState;
+pub use runtime::sleep;
+pub(crate) use runtime::watch;
+pub use wall_clock::WallClockMonitor;
+
+use crate::error::Result;
+
+/// A user-defined monitor: a future that completes when the call must stop.
+///
+/// ```
+/// use std::future::Future;
+/// use std::time::Duration;
+///
+/// /// Stops a call after a fixed time, checking every 10 ms.
+/// struct Patience(Duration);
+///
+/// impl polybox::ExecutionMonitor for Patience {
+///     fn get_monitor(&self) -> polybox::Result<impl Future<Output = ()> + Send + 'static> {
+///         let limit = self.0;
+///         Ok(async move {
+///             let mut waited = Duration::ZERO;
+///             while waited < limit {
+///                 polybox::monitor::sleep(Duration::from_millis(10)).await;
+///                 waited += Duration::from_millis(10);
+///             }
+///         })
+///     }
+///
+///     fn name(&self) -> &'static str {
+///         "patience"
+///     }
+/// }
+/// ```
+pub trait ExecutionMonitor {
+    /// Runs on the thread that will run the guest, just before it does, and
+    /// returns a future for the shared monitor runtime. The future stays
+    /// pending while all is well and completes to stop the call; it is dropped
+    /// when the call ends first. An `Err` means the handler never runs.
+    fn get_monitor(&self) -> Result<impl Future<Output = ()> + Send + 'static>;
+
+    /// The name reported in `CallStats::terminated_by` and metrics.
+    fn name(&self) -> &'static str;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Anything `handle_event_with_monitor` accepts: one monitor or budget, or a
+/// tuple of up to five racing with OR semantics. Sealed; implement
+/// [`ExecutionMonitor`] instead.
+pub trait MonitorSet: sealed::Sealed {
+    /// Adds this set's watchers and budgets to `arming`.
+    #[doc(hidden)]
+    fn arm(&self, arming: &mut Arming) -> Result<()>;
+}
+
+impl<M: ExecutionMonitor> sealed::Sealed for M {}
+
+impl<M: ExecutionMonitor> MonitorSet for M {
+    fn arm(&self, arming: &mut Arming) -> Result<()> {
+        arming.watch(self.name(), self.get_monitor()?);
+        Ok(())
+    }
+}
+
+/// An optional monitor: `None` arms nothing. Handy for limits that are
+/// configured at run time, e.g. `(Some(wall), None::<CpuTimeMonitor>)`.
+impl<M: MonitorSet> sealed::Sealed for Option<M> {}
+
+impl<M: MonitorSet> MonitorSet for Option<M> {
+    fn arm(&self, arming: &mut Arming) -> Result<()> {
+        match self {
+            Some(monitor) => monitor.arm(arming),
+            None => Ok(()),
+        }
+    }
+}
+
+macro_rules! tuple_monitor_sets {
+    ($($name:ident)+) => {
+        impl<$($name: MonitorSet),+> sealed::Sealed for ($($name,)+) {}
+
+        impl<$($name: MonitorSet),+> MonitorSet for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn arm(&self, arming: &mut Arming) -> Result<()> {
+                let ($($name,)+) = self;
+                $($name.arm(arming)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+
+tuple_monitor_sets!(A);
+tuple_monitor_sets!(A B);
+tuple_monitor_sets!(A B C);
+tuple_monitor_sets!(A B C D);
+tuple_monitor_sets!(A B C D E);

@@ -1,0 +1,225 @@
+//! Snapshots: restore resets guest state, keeps host state, and recovers a
+//! poisoned sandbox after any kind of failure.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use polybox::{ErrorCode, FuelBudget, LoadedJSSandbox, SandboxBuilder, WallClockMonitor};
+use polybox_tests::expect_code;
+
+fn counters(hits: Arc<AtomicU64>) -> LoadedJSSandbox {
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto
+        .register("stats", "hit", move || {
+            hits.fetch_add(1, Ordering::SeqCst) + 1
+        })
+        .unwrap();
+    let mut sandbox = proto.load_runtime().unwrap();
+    sandbox
+        .add_module("counter", "let n = 0;\nexport const inc = () => ++n;", None)
+        .unwrap();
+    sandbox
+        .add_handler(
+            "count",
+            "import { inc } from 'user:counter';\nimport { hit } from 'host:stats';\n\
+             function handler() { return { module: inc(), host: hit() }; }",
+        )
+        .unwrap();
+    sandbox
+        .add_handler(
+            "recurse",
+            "function f(n) { return f(n + 1) + 1; }\nfunction handler() { return f(0); }",
+        )
+        .unwrap();
+    sandbox
+        .add_handler("spin", "function handler() { for (;;) {} }")
+        .unwrap();
+    sandbox.get_loaded_sandbox().unwrap()
+}
+
+#[test]
+fn restore_resets_module_state_and_keeps_host_state() {
+    let hits = Arc::new(AtomicU64::new(0));
+    let mut loaded = counters(hits.clone());
+    let snapshot = loaded.snapshot().unwrap();
+    assert_eq!(
+        loaded.handle_event("count", "{}", None).unwrap(),
+        r#"{"module":1,"host":1}"#
+    );
+    assert_eq!(
+        loaded.handle_event("count", "{}", None).unwrap(),
+        r#"{"module":2,"host":2}"#
+    );
+    loaded.restore(&snapshot).unwrap();
+    assert_eq!(
+        loaded.handle_event("count", "{}", None).unwrap(),
+        r#"{"module":1,"host":3}"#
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_snapshot_can_be_restored_many_times_and_taken_mid_way() {
+    let mut loaded = counters(Arc::new(AtomicU64::new(0)));
+    loaded.handle_event("count", "{}", None).unwrap();
+    let after_one = loaded.snapshot().unwrap();
+    for _ in 0..5 {
+        loaded.handle_event("count", "{}", None).unwrap();
+        loaded.handle_event("count", "{}", None).unwrap();
+        loaded.restore(&after_one).unwrap();
+        let result: serde_json::Value =
+            serde_json::from_str(&loaded.handle_event("count", "{}", None).unwrap()).unwrap();
+        assert_eq!(result["module"], 2);
+        loaded.restore(&after_one).unwrap();
+    }
+}
+
+#[test]
+fn restore_recovers_from_a_stack_overflow() {
+    let mut loaded = counters(Arc::new(AtomicU64::new(0)));
+    let snapshot = loaded.snapshot().unwrap();
+    expect_code(
+        loaded.handle_event("recurse", "{}", None),
+        ErrorCode::StackOverflow,
+    );
+    assert!(loaded.poisoned());
+    loaded.restore(&snapshot).unwrap();
+    assert_eq!(
+        loaded.handle_event("count", "{}", None).unwrap(),
+        r#"{"module":1,"host":1}"#
+    );
+}
+
+#[test]
+fn restore_recovers_from_cancellation_and_budgets() {
+    let mut proto_loaded = {
+        let mut sandbox = SandboxBuilder::new()
+            .fuel_metering(true)
+            .build()
+            .unwrap()
+            .load_runtime()
+            .unwrap();
+        sandbox
+            .add_handler("spin", "function handler() { for (;;) {} }")
+            .unwrap();
+        sandbox
+            .add_handler("ok", "let n = 0;\nfunction handler() { return ++n; }")
+            .unwrap();
+        sandbox.get_loaded_sandbox().unwrap()
+    };
+    let snapshot = proto_loaded.snapshot().unwrap();
+    let wall = WallClockMonitor::new(Duration::from_millis(30)).unwrap();
+    let fuel = FuelBudget::new(100_000).unwrap();
+    for _ in 0..3 {
+        expect_code(
+            proto_loaded.handle_event_with_monitor("spin", "{}", &wall, None),
+            ErrorCode::Cancelled,
+        );
+        proto_loaded.restore(&snapshot).unwrap();
+        expect_code(
+            proto_loaded.handle_event_with_monitor("spin", "{}", &fuel, None),
+            ErrorCode::Cancelled,
+        );
+        proto_loaded.restore(&snapshot).unwrap();
+        assert_eq!(proto_loaded.handle_event("ok", "{}", None).unwrap(), "1");
+        proto_loaded.restore(&snapshot).unwrap();
+    }
+}
+
+#[test]
+fn restore_brings_back_the_handlers_of_the_snapshot() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("first", "function handler() { return 1; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let snapshot = loaded.snapshot().unwrap();
+    assert_eq!(snapshot.handlers().collect::<Vec<_>>(), ["first"]);
+
+    // Another sandbox with the same configuration accepts it.
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("second", "function handler() { return 2; }")
+        .unwrap();
+    let mut other = sandbox.get_loaded_sandbox().unwrap();
+    other.restore(&snapshot).unwrap();
+    assert_eq!(other.handle_event("first", "{}", None).unwrap(), "1");
+    expect_code(
+        other.handle_event("second", "{}", None),
+        ErrorCode::InvalidArg,
+    );
+}
+
+#[test]
+fn a_snapshot_from_another_configuration_is_rejected() {
+    let mut small = SandboxBuilder::new()
+        .heap_size(8 << 20)
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap()
+        .get_loaded_sandbox()
+        .unwrap();
+    let snapshot = small.snapshot().unwrap();
+    let mut default = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap()
+        .get_loaded_sandbox()
+        .unwrap();
+    let message = expect_code(default.restore(&snapshot), ErrorCode::InvalidArg);
+    assert!(message.contains("different configuration"), "{message}");
+
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto.register("m", "f", || 1).unwrap();
+    let mut with_host_fn = proto.load_runtime().unwrap().get_loaded_sandbox().unwrap();
+    let plain = default.snapshot().unwrap();
+    expect_code(with_host_fn.restore(&plain), ErrorCode::InvalidArg);
+}
+
+#[test]
+fn restore_after_heap_growth_returns_to_the_smaller_heap() {
+    let mut sandbox = SandboxBuilder::new()
+        .heap_size(64 << 20)
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("grow", "let keep = [];\nfunction handler(e) { keep.push(new Uint8Array(e.mb << 20)); return keep.length; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let snapshot = loaded.snapshot().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            loaded.handle_event("grow", r#"{"mb":10}"#, None).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            loaded.handle_event("grow", r#"{"mb":10}"#, None).unwrap(),
+            "2"
+        );
+        loaded.restore(&snapshot).unwrap();
+    }
+    // Growth after a restore is limited exactly as before.
+    for expected in 1..=5 {
+        assert_eq!(
+            loaded.handle_event("grow", r#"{"mb":10}"#, None).unwrap(),
+            expected.to_string()
+        );
+    }
+    expect_code(
+        loaded.handle_event("grow", r#"{"mb":20}"#, None),
+        ErrorCode::GuestError,
+    );
+}
