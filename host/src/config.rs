@@ -8,7 +8,7 @@ use crate::log::LogSink;
 /// Default guest heap: how far the guest's memory may grow.
 pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
 /// Default guest stack: the deepest native stack a call may use.
-pub const DEFAULT_STACK_SIZE: usize = 512 * 1024;
+pub const DEFAULT_STACK_SIZE: usize = 1024 * 1024;
 /// Default cap on an event's JSON text.
 pub const DEFAULT_INPUT_BUFFER_SIZE: usize = 1024 * 1024;
 /// Default cap on a result's JSON text.

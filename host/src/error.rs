@@ -111,9 +111,14 @@ pub enum Error {
         "the call was cancelled by {0}; the sandbox is poisoned: restore() a snapshot or unload() to use it again"
     )]
     Cancelled(&'static str),
-    /// Guest code exhausted its stack.
-    #[error("guest code overflowed its stack (runaway recursion?); the sandbox is poisoned")]
-    StackOverflow,
+    /// Guest code exhausted its stack. When the engine's own stack ran out
+    /// the sandbox is poisoned; when JavaScript's stack limit caught it (and
+    /// nothing handled the `RangeError`) the sandbox stays usable.
+    #[error("guest code overflowed its stack (runaway recursion?){}", if *poisoned { "; the sandbox is poisoned: restore() a snapshot or unload() to use it again" } else { "" })]
+    StackOverflow {
+        /// Whether the overflow poisoned the sandbox.
+        poisoned: bool,
+    },
     /// The guest trapped.
     #[error("the guest aborted: {0}; the sandbox is poisoned")]
     GuestAbort(String),
@@ -136,7 +141,7 @@ impl Error {
             Self::Consumed(_) => ErrorCode::Consumed,
             Self::Poisoned(_) => ErrorCode::Poisoned,
             Self::Cancelled(_) => ErrorCode::Cancelled,
-            Self::StackOverflow => ErrorCode::StackOverflow,
+            Self::StackOverflow { .. } => ErrorCode::StackOverflow,
             Self::GuestAbort(_) => ErrorCode::GuestAbort,
             Self::Guest(_) => ErrorCode::GuestError,
             Self::HypervisorUnavailable(_) => ErrorCode::HypervisorUnavailable,

@@ -53,6 +53,7 @@ fn thrown<'js>(ctx: &Ctx<'js>, value: Value<'js>, phase: Phase) -> GuestError {
     let stack: Option<String> = object.get("stack").ok().filter(|s: &String| !s.is_empty());
     let kind = match (name.as_str(), message.as_str()) {
         ("InternalError", "out of memory") => ErrorKind::OutOfMemory,
+        ("RangeError", "Maximum call stack size exceeded") => ErrorKind::StackOverflow,
         ("SyntaxError", _) if phase == Phase::Compile => ErrorKind::Syntax,
         _ => ErrorKind::Exception,
     };

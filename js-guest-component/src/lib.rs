@@ -22,6 +22,7 @@ mod host_bridge;
 mod modules;
 mod platform;
 mod runtime;
+mod stack_limit;
 
 mod bindings {
     wit_bindgen::generate!({ world: "js-runtime", path: "../wit", std_feature });
@@ -57,6 +58,10 @@ impl Guest for Exports {
     fn set_host_modules(modules: Vec<HostModule>) {
         let modules = modules.into_iter().map(|m| (m.name, m.functions)).collect();
         with_runtime(|rt| rt.set_host_modules(modules));
+    }
+
+    fn set_stack_limit(bytes: u32) {
+        with_runtime(|rt| rt.set_stack_limit(bytes as usize));
     }
 
     fn add_module(namespace: String, name: String, source: String) -> Result<(), GuestError> {

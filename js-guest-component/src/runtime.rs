@@ -18,6 +18,7 @@ use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
 use crate::builtins::globals;
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{HOST_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry};
+use crate::stack_limit::StackLimit;
 
 /// The private export through which a handler module hands over `handler`.
 const HANDLER_EXPORT: &str = "__polybox_handler";
@@ -26,6 +27,7 @@ const HANDLER_EXPORT: &str = "__polybox_handler";
 pub struct JsRuntime {
     runtime: Runtime,
     context: Context,
+    stack_limit: StackLimit,
     registry: SharedRegistry,
     handlers: BTreeMap<String, Persistent<Function<'static>>>,
 }
@@ -41,15 +43,22 @@ impl JsRuntime {
             RegistryLoader(registry.clone()),
         );
         let context = Context::full(&runtime).expect("QuickJS context allocation");
-        context
-            .with(|ctx| globals::install(&ctx))
-            .expect("globals.js evaluates");
+        let stack_limit = context.with(|ctx| {
+            globals::install(&ctx).expect("globals.js evaluates");
+            StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
+        });
         Self {
             runtime,
             context,
+            stack_limit,
             registry,
             handlers: BTreeMap::new(),
         }
+    }
+
+    /// Lets JavaScript recursion use at most `bytes` of stack.
+    pub fn set_stack_limit(&mut self, bytes: usize) {
+        self.stack_limit.set(bytes);
     }
 
     /// Declares the host modules scripts may import as `host:<name>`.

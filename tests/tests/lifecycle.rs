@@ -211,25 +211,102 @@ fn runaway_recursion_is_a_stack_overflow_not_a_crash() {
         "rec",
         "function f(n) { return f(n + 1) + 1; }\nfunction handler() { return f(0); }",
     );
+    let message = expect_code(
+        sandbox.handle_event("rec", "{}", None),
+        ErrorCode::StackOverflow,
+    );
+    assert!(message.contains("runaway recursion"), "{message}");
+    // JavaScript's own stack limit caught it: the sandbox is still usable.
+    assert!(!sandbox.poisoned());
     expect_code(
         sandbox.handle_event("rec", "{}", None),
         ErrorCode::StackOverflow,
     );
-    // The instance trapped: later calls say so instead of running.
-    expect_code(sandbox.handle_event("rec", "{}", None), ErrorCode::Poisoned);
-    // Unloading gives a working sandbox back.
-    let mut sandbox = sandbox.unload().unwrap();
-    sandbox
-        .add_handler("ok", "function handler() { return 'ok'; }")
-        .unwrap();
-    assert_eq!(
-        sandbox
-            .get_loaded_sandbox()
-            .unwrap()
-            .handle_event("ok", "{}", None)
-            .unwrap(),
-        r#""ok""#
+}
+
+#[test]
+fn deep_recursion_throws_a_catchable_range_error() {
+    let mut sandbox = load_handler(
+        "rec",
+        "let depth = 0;\nfunction f(n) { depth = n; return f(n + 1) + 1; }\n\
+         function handler() { try { return f(0); } catch (e) { return [String(e), depth > 500]; } }",
     );
+    let result = call(&mut sandbox, "rec", json!({})).unwrap();
+    assert_eq!(
+        result,
+        json!(["RangeError: Maximum call stack size exceeded", true])
+    );
+}
+
+#[test]
+fn recursion_through_large_frames_is_a_stack_overflow_too() {
+    let locals: Vec<String> = (0..400).map(|i| format!("let v{i} = n + {i};")).collect();
+    let source = format!(
+        "function f(n) {{ {} return f(n + 1) + v0 + v399; }}\nfunction handler() {{ return f(0); }}",
+        locals.join(" ")
+    );
+    let mut sandbox = load_handler("big", &source);
+    expect_code(
+        sandbox.handle_event("big", "{}", None),
+        ErrorCode::StackOverflow,
+    );
+    assert!(!sandbox.poisoned());
+}
+
+#[test]
+fn a_larger_stack_allows_deeper_recursion() {
+    let depth = |stack_size: usize| {
+        let mut sandbox = SandboxBuilder::new()
+            .stack_size(stack_size)
+            .build()
+            .unwrap()
+            .load_runtime()
+            .unwrap();
+        sandbox
+            .add_handler("rec", "let d = 0;\nfunction f(n) { d = n; return f(n + 1); }\nfunction handler() { try { f(0); } catch { return d; } }")
+            .unwrap();
+        call(&mut sandbox.get_loaded_sandbox().unwrap(), "rec", json!({}))
+            .unwrap()
+            .as_u64()
+            .unwrap()
+    };
+    // Run on a thread with room for the largest stack tried.
+    let (small, large) = std::thread::Builder::new()
+        .stack_size(16 << 20)
+        .spawn(move || (depth(256 << 10), depth(4 << 20)))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(large > 8 * small, "{small} vs {large}");
+}
+
+#[test]
+fn a_thread_without_room_for_the_guest_stack_is_refused() {
+    let result = std::thread::Builder::new()
+        .stack_size(512 << 10)
+        .spawn(|| {
+            let mut sandbox = SandboxBuilder::new().stack_size(1 << 20).build().unwrap();
+            sandbox.register("m", "f", || 1).unwrap();
+            sandbox.load_runtime().map(|_| ())
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let message = expect_code(result, ErrorCode::InvalidArg);
+    assert!(message.contains("stack"), "{message}");
+}
+
+#[test]
+fn exhausting_the_engine_stack_is_a_stack_overflow_not_a_crash() {
+    // With almost no stack, starting the runtime itself overflows wasm's
+    // native stack: a trap, reported cleanly.
+    let result = SandboxBuilder::new()
+        .stack_size(8 << 10)
+        .build()
+        .unwrap()
+        .load_runtime();
+    let message = expect_code(result.map(|_| ()), ErrorCode::StackOverflow);
+    assert!(message.contains("poisoned"), "{message}");
 }
 
 #[test]

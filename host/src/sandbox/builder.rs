@@ -11,9 +11,8 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::log::{LogLevel, LogSink, tracing_sink};
 
-/// The largest guest stack accepted: guest code runs on the calling thread's
-/// native stack, and threads commonly have 2 MiB.
-pub const MAX_STACK_SIZE: usize = 1024 * 1024;
+/// The largest guest stack accepted.
+pub const MAX_STACK_SIZE: usize = 8 * 1024 * 1024;
 
 /// Configures and builds a sandbox.
 ///
@@ -59,8 +58,13 @@ impl SandboxBuilder {
         self
     }
 
-    /// The deepest native stack a call may use, in bytes (default 512 KiB,
-    /// at most 1 MiB). Exhausting it is [`ERR_STACK_OVERFLOW`](crate::ErrorCode::StackOverflow).
+    /// The deepest native stack a call may use, in bytes (default 1 MiB, at
+    /// most 8 MiB): about 900 levels of JavaScript recursion per MiB.
+    /// Deeper recursion throws a catchable `RangeError`; uncaught, the call
+    /// fails with [`ERR_STACK_OVERFLOW`](crate::ErrorCode::StackOverflow). On
+    /// wasmtime guest code runs on the calling
+    /// thread's stack, so a call from a thread with less room left (plus 128
+    /// KiB for the host) is refused with `ERR_INVALID_ARG`.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.config.stack_size = bytes;
         self
@@ -118,7 +122,7 @@ impl SandboxBuilder {
         }
         if config.stack_size > MAX_STACK_SIZE {
             return Err(Error::invalid_arg(format!(
-                "the stack size is {} bytes; the limit is {MAX_STACK_SIZE} because guest code runs on the calling thread's stack",
+                "the stack size is {} bytes; the limit is {MAX_STACK_SIZE}",
                 config.stack_size
             )));
         }

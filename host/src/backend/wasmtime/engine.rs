@@ -58,6 +58,9 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     config.epoch_interruption(true);
     config.consume_fuel(key.fuel);
     config.max_wasm_stack(key.max_wasm_stack);
+    // Unused (calls are synchronous), but wasmtime requires it to be at least
+    // the wasm stack.
+    config.async_stack_size(key.max_wasm_stack.max(2 << 20));
     // Guest memory is host-owned so it can be captured and seeded
     // (memory.rs); wasmtime's own copy-on-write images need its own mmaps.
     config.with_host_memory(Arc::new(GuestMemoryCreator));

@@ -11,6 +11,7 @@ use super::bindings::{HostModule, JsRuntime};
 use super::engine::{EngineKey, GuestEngine, guest_engine};
 use super::memory::{MemoryImage, Region, capture_created};
 use super::state::{ActiveCall, GuestState, HeapLimiter};
+use super::thread_stack::ensure_room;
 use super::ticker;
 use super::trap;
 use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv};
@@ -24,6 +25,7 @@ pub(crate) struct WasmtimeGuest {
     env: Arc<HostEnv>,
     interrupt: Arc<InterruptState>,
     heap_size: usize,
+    stack_size: usize,
     instance: Instance,
     /// Why the instance can no longer be entered, once it trapped.
     poisoned_by: Option<String>,
@@ -56,10 +58,11 @@ impl WasmtimeGuest {
             env,
             interrupt,
             heap_size: config.heap_size,
+            stack_size: config.stack_size,
             instance,
             poisoned_by: None,
         };
-        guest.declare_host_modules()?;
+        guest.prepare()?;
         Ok(guest)
     }
 
@@ -101,6 +104,18 @@ impl WasmtimeGuest {
         })
     }
 
+    /// Tells a fresh runtime its host modules and JavaScript stack limit.
+    ///
+    /// JavaScript gets a quarter of the native stack: a JS call level uses
+    /// about 750 bytes of native stack and 290 of shadow stack, so QuickJS's
+    /// catchable `RangeError` comes before the engine's stack overflow, which
+    /// poisons the sandbox.
+    fn prepare(&mut self) -> Result<()> {
+        let js_stack = u32::try_from(self.stack_size / 4).unwrap_or(u32::MAX);
+        self.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
+        self.declare_host_modules()
+    }
+
     fn declare_host_modules(&mut self) -> Result<()> {
         let modules: Vec<HostModule> = self
             .env
@@ -119,6 +134,7 @@ impl WasmtimeGuest {
         f: impl FnOnce(&Runtime, &mut Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         self.check_poison()?;
+        ensure_room(self.stack_size)?;
         if self.engine.fuel {
             self.instance.store.set_fuel(u64::MAX).map_err(internal)?;
         }
@@ -163,7 +179,7 @@ impl WasmtimeGuest {
 impl GuestInstance for WasmtimeGuest {
     fn reset(&mut self) -> Result<()> {
         self.replace_instance(None)?;
-        self.declare_host_modules()
+        self.prepare()
     }
 
     fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()> {
@@ -181,7 +197,10 @@ impl GuestInstance for WasmtimeGuest {
             result: Err(error),
             fuel_consumed: None,
         };
-        if let Err(error) = self.check_poison() {
+        if let Err(error) = self
+            .check_poison()
+            .and_then(|()| ensure_room(self.stack_size))
+        {
             return failed(error);
         }
         let fuel = self

@@ -14,6 +14,7 @@ mod engine;
 mod guest;
 mod memory;
 mod state;
+mod thread_stack;
 mod ticker;
 mod trap;
 

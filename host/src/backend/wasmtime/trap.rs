@@ -28,7 +28,7 @@ pub(super) fn trapped(error: wasmtime::Error) -> Error {
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Error::Cancelled("fuel"),
-        Some(Trap::StackOverflow) => Error::StackOverflow,
+        Some(Trap::StackOverflow) => Error::StackOverflow { poisoned: true },
         Some(Trap::UnreachableCodeReached) => Error::GuestAbort(
             "the guest hit unreachable code (a panic or a failed assertion; see its log)".into(),
         ),
@@ -47,6 +47,7 @@ pub(super) fn reported(error: GuestError) -> Error {
         ErrorKind::Exception => GuestErrorKind::Exception,
         ErrorKind::Syntax => GuestErrorKind::Syntax,
         ErrorKind::ModuleNotFound => GuestErrorKind::ModuleNotFound,
+        ErrorKind::StackOverflow => return Error::StackOverflow { poisoned: false },
         ErrorKind::UnserializableResult => GuestErrorKind::UnserializableResult,
         ErrorKind::OutOfMemory => GuestErrorKind::OutOfMemory,
         ErrorKind::Unsettled => GuestErrorKind::Unsettled,
