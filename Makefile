@@ -10,7 +10,9 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := clang-19 lld-19 llvm-19 wasi-libc
 RUST_EXAMPLES := $(basename $(notdir $(wildcard examples/rust/*.rs)))
 
-.PHONY: all deps build run test lint test-rust examples bench clean
+NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
+
+.PHONY: all deps build run test lint test-rust examples node test-node bench bench-node clean
 
 all: build
 
@@ -31,7 +33,7 @@ run: build
 	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust examples
+test: deps lint test-rust examples test-node
 	$(CARGO) run -q -p polybox-cli -- bench --quick
 
 lint: deps
@@ -49,8 +51,24 @@ examples: deps
 	@echo "== polybox run examples/handlers/greet.js"
 	@$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
 
+## The Node addon, built by @napi-rs/cli with the workspace's dev profile.
+node: deps
+	cd napi-binding && npm install --no-audit --no-fund && npx napi build --platform --js native.js --dts native.d.ts
+
+test-node: node
+	cd napi-binding && node --test test/
+	@set -e; for example in $(NODE_EXAMPLES); do \
+	  echo "== node $$example"; (cd napi-binding && node examples/$$(basename $$example)); \
+	done
+
 bench: deps
 	$(CARGO) run -q -p polybox-cli -- bench --json bench/results/latest.json
+
+## The addon against quickjs-emscripten and isolated-vm (isolated-vm compiles
+## with node-gyp against the local Node headers).
+bench-node: node
+	cd napi-binding/bench && npm_config_nodedir=$$(dirname $$(dirname $$(command -v node))) \
+	  npm install --no-audit --no-fund --foreground-scripts && node bench.js
 
 clean:
 	$(CARGO) clean

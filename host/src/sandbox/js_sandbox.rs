@@ -151,6 +151,11 @@ impl LoadError {
     pub fn into_sandbox(self) -> JSSandbox {
         *self.sandbox
     }
+
+    /// The error and the sandbox.
+    pub fn into_parts(self) -> (Error, JSSandbox) {
+        (self.error, *self.sandbox)
+    }
 }
 
 impl From<LoadError> for Error {

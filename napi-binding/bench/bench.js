@@ -1,0 +1,158 @@
+'use strict';
+// Node benchmark: @polybox/node against quickjs-emscripten and isolated-vm,
+// doing the same work in one run. Prints a table (median and p99 of every
+// sample, in microseconds). `node bench.js --quick` for a short run.
+//
+// The work, for each engine:
+//   cold start  new sandbox/context/isolate, load the echo handler, first result;
+//   warm echo   call the loaded echo handler with a small JSON event;
+//   host call   call a handler that calls one host function (add).
+//
+// How each engine is driven, so the figures can be read fairly:
+//   @polybox/node       Promise API; every call runs on the libuv thread pool,
+//                       host callbacks hop back to the main thread.
+//   quickjs-emscripten  synchronous, on the main thread (QuickJS compiled to wasm
+//                       by Emscripten, run by V8); events cross as JSON strings.
+//   isolated-vm         Reference#apply (Promise, runs on the isolate's thread);
+//                       events cross as JSON strings; the host function is an
+//                       ivm.Callback, called synchronously from the isolate.
+
+const { performance } = require('node:perf_hooks');
+const { SandboxBuilder } = require('..'); // @polybox/node, this package
+const { getQuickJS } = require('quickjs-emscripten');
+const ivm = require('isolated-vm');
+
+const QUICK = process.argv.includes('--quick');
+const COLD = QUICK ? 30 : 200;
+const WARM = QUICK ? 2000 : 20000;
+const EVENT = { name: 'World', n: 1 };
+
+async function sample(count, op) {
+  for (let i = 0; i < Math.max(10, count / 20); i++) await op();
+  const times = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await op();
+    times[i] = (performance.now() - start) * 1000;
+  }
+  times.sort((a, b) => a - b);
+  const at = (q) => times[Math.min(times.length - 1, Math.ceil(times.length * q) - 1)];
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+const ECHO = 'function handler(event) { return event; }';
+const HOST = 'import * as math from "host:math";\nfunction handler(event) { return math.add(event.n, 41); }';
+
+const polybox = {
+  name: '@polybox/node',
+  async load() {
+    const proto = await new SandboxBuilder().build();
+    proto.hostModule('math').register('add', (a, b) => a + b);
+    const sandbox = await proto.loadRuntime();
+    sandbox.addHandler('echo', ECHO);
+    sandbox.addHandler('host', HOST);
+    const loaded = await sandbox.getLoadedSandbox();
+    return {
+      echo: () => loaded.callHandler('echo', EVENT, { gc: false }),
+      host: () => loaded.callHandler('host', EVENT, { gc: false }),
+    };
+  },
+  async cold() {
+    const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
+    sandbox.addHandler('echo', ECHO);
+    const loaded = await sandbox.getLoadedSandbox();
+    return loaded.callHandler('echo', EVENT);
+  },
+};
+
+let QuickJS;
+const quickjs = {
+  name: 'quickjs-emscripten',
+  setup(vm) {
+    const add = vm.newFunction('add', (a, b) => vm.newNumber(vm.getNumber(a) + vm.getNumber(b)));
+    vm.setProp(vm.global, 'add', add);
+    add.dispose();
+    vm.unwrapResult(vm.evalCode(`${ECHO}\nglobalThis.echo = (json) => JSON.stringify(handler(JSON.parse(json)));
+      globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`)).dispose();
+    const call = (fn) => () => {
+      const name = vm.getProp(vm.global, fn);
+      const arg = vm.newString(JSON.stringify(EVENT));
+      const result = vm.unwrapResult(vm.callFunction(name, vm.undefined, arg));
+      const value = JSON.parse(vm.getString(result));
+      result.dispose();
+      arg.dispose();
+      name.dispose();
+      return value;
+    };
+    return { echo: call('echo'), host: call('host') };
+  },
+  async load() {
+    QuickJS ??= await getQuickJS();
+    return this.setup(QuickJS.newContext());
+  },
+  async cold() {
+    QuickJS ??= await getQuickJS();
+    const vm = QuickJS.newContext();
+    const value = this.setup(vm).echo();
+    vm.dispose();
+    return value;
+  },
+};
+
+const isolated = {
+  name: 'isolated-vm',
+  async setup(isolate) {
+    const context = await isolate.createContext();
+    await context.global.set('add', new ivm.Callback((a, b) => a + b));
+    await context.eval(`${ECHO}\nglobalThis.echo = (json) => JSON.stringify(handler(JSON.parse(json)));
+      globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`);
+    const call = async (fn) => {
+      const ref = await context.global.get(fn, { reference: true });
+      return () => ref.apply(undefined, [JSON.stringify(EVENT)]).then(JSON.parse);
+    };
+    return { echo: await call('echo'), host: await call('host'), context };
+  },
+  async load() {
+    return this.setup(new ivm.Isolate({ memoryLimit: 32 }));
+  },
+  async cold() {
+    const isolate = new ivm.Isolate({ memoryLimit: 32 });
+    const value = await (await this.setup(isolate)).echo();
+    isolate.dispose();
+    return value;
+  },
+};
+
+function row(cells, widths) {
+  return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
+}
+
+async function main() {
+  const results = [];
+  for (const engine of [polybox, quickjs, isolated]) {
+    const loaded = await engine.load();
+    // Every engine must do the same work correctly before it is timed.
+    const echoed = await loaded.echo();
+    const added = await loaded.host();
+    if (JSON.stringify(echoed) !== JSON.stringify(EVENT) || added !== 42) {
+      throw new Error(`${engine.name} returned ${JSON.stringify(echoed)} / ${added}`);
+    }
+    results.push({
+      engine: engine.name,
+      cold: await sample(COLD, () => engine.cold()),
+      echo: await sample(WARM, loaded.echo),
+      host: await sample(WARM, loaded.host),
+    });
+  }
+  const fmt = (s) => `${s.median.toFixed(1)} / ${s.p99.toFixed(1)}`;
+  const widths = [20, 28, 24, 24];
+  console.log(`Node ${process.version}, ${QUICK ? 'quick' : 'full'} run; median / p99 in µs`);
+  console.log(row(['engine', 'cold start (to 1st result)', 'warm echo call', 'call + 1 host call'], widths));
+  console.log('-'.repeat(widths.reduce((a, b) => a + b + 2, -2)));
+  for (const r of results) console.log(row([r.engine, fmt(r.cold), fmt(r.echo), fmt(r.host)], widths));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

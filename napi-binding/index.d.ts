@@ -1,0 +1,129 @@
+// Type declarations for @polybox/node (lib.js). The API is that of
+// @hyperlight/js-host-api; Polybox extensions are marked as such.
+
+/** Stable codes carried by every error as `error.code`. */
+export type ErrorCode =
+  | 'ERR_INVALID_ARG'
+  | 'ERR_CONSUMED'
+  | 'ERR_POISONED'
+  | 'ERR_CANCELLED'
+  | 'ERR_STACK_OVERFLOW'
+  | 'ERR_GUEST_ABORT'
+  | 'ERR_GUEST_ERROR'
+  | 'ERR_HYPERVISOR_UNAVAILABLE'
+  | 'ERR_INTERNAL'
+
+/** An error thrown or rejected by this package. */
+export interface PolyboxError extends Error {
+  code: ErrorCode
+}
+
+/** A JSON-serialisable value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** Creates and configures a new sandbox. Setters validate (ERR_INVALID_ARG) and chain. */
+export declare class SandboxBuilder {
+  /** How far guest memory may grow, in bytes (> 0). */
+  setHeapSize(bytes: number): this
+  /** Guest scratch size, including the stack, in bytes (> 0). On wasmtime it is the guest stack. */
+  setScratchSize(bytes: number): this
+  /** Guest stack size in bytes (> 0); the earlier name of setScratchSize. */
+  setStackSize(bytes: number): this
+  /** The largest event accepted, in bytes of JSON (> 0). */
+  setInputBufferSize(bytes: number): this
+  /** The largest result returned, in bytes of JSON (> 0). */
+  setOutputBufferSize(bytes: number): this
+  /** Polybox extension: count instructions so calls can take a `fuel` budget. */
+  setFuelMetering(enabled?: boolean): this
+  /** Polybox extension: the engine, 'wasmtime' (default) or 'hyperlight'. */
+  setBackend(backend: 'wasmtime' | 'hyperlight'): this
+  /** Builds a proto sandbox, ready for host functions and the runtime. */
+  build(): Promise<ProtoJSSandbox>
+}
+
+/** A host callback: receives the guest's arguments spread; may return a Promise. */
+export type HostCallback = (...args: any[]) => unknown
+
+/** Registers functions in one host module, imported as `host:<name>`. */
+export declare class HostModule {
+  /** Registers `callback` as `functionName`. Throws ERR_INVALID_ARG for an empty name. */
+  register(functionName: string, callback: HostCallback): this
+}
+
+/** A sandbox before its runtime is loaded: the place to register host functions. */
+export declare class ProtoJSSandbox {
+  /** A builder for host module `name`. Throws ERR_INVALID_ARG for an empty name. */
+  hostModule(name: string): HostModule
+  /** Shorthand for `hostModule(moduleName).register(functionName, callback)`. */
+  register(moduleName: string, functionName: string, callback: HostCallback): void
+  /** Loads the JavaScript runtime with every registered host function. */
+  loadRuntime(): Promise<JSSandbox>
+}
+
+/** A sandbox with the runtime loaded, ready for handlers and modules. */
+export declare class JSSandbox {
+  /** Adds a handler: source defining a function named `handler`. */
+  addHandler(name: string, code: string): void
+  removeHandler(name: string): void
+  clearHandlers(): void
+  /** Adds a module imported as `user:<name>` (or `<namespace>:<name>`). */
+  addModule(name: string, source: string, namespace?: string): void
+  removeModule(name: string, namespace?: string): void
+  clearModules(): void
+  /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */
+  getLoadedSandbox(): Promise<LoadedJSSandbox>
+}
+
+/** Options of callHandler(). */
+export interface CallHandlerOptions {
+  /** Wall-clock timeout in ms. */
+  wallClockTimeoutMs?: number
+  /** CPU time timeout in ms. */
+  cpuTimeoutMs?: number
+  /** Whether to run GC after the call (default true). */
+  gc?: boolean
+  /** Polybox extension: a fuel budget (needs setFuelMetering on the builder). */
+  fuel?: number
+  /** Polybox extension: aborting the signal cancels the call (ERR_CANCELLED, terminatedBy "signal"). */
+  signal?: AbortSignal
+}
+
+/** Statistics of the most recent callHandler(). */
+export interface CallStats {
+  /** Wall-clock time in ms. */
+  wallClockMs: number
+  /** CPU time in ms. */
+  cpuTimeMs: number | null
+  /** Polybox extension: fuel consumed, when metered. */
+  fuelConsumed: number | null
+  /** What stopped the call ("wall-clock", "cpu-time", "fuel", "epoch", "killed", "signal"), or null. */
+  terminatedBy: string | null
+}
+
+/** Stops the running call; does nothing while the sandbox is idle. */
+export declare class InterruptHandle {
+  kill(): void
+}
+
+/** An opaque point-in-time copy of a sandbox's guest state. */
+export declare class Snapshot {
+  private constructor()
+}
+
+/** A sandbox with handlers loaded, ready to process events. */
+export declare class LoadedJSSandbox {
+  /** Calls a handler with any JSON-serialisable value; resolves to its result. */
+  callHandler(handlerName: string, eventData: unknown, options?: CallHandlerOptions): Promise<any>
+  /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
+  unload(): Promise<JSSandbox>
+  /** Captures the guest state. */
+  snapshot(): Promise<Snapshot>
+  /** Restores guest state from a snapshot and clears poison. */
+  restore(snapshot: Snapshot): Promise<void>
+  /** A handle to kill the running call (a getter, not a method). */
+  readonly interruptHandle: InterruptHandle
+  /** Whether the sandbox is poisoned. */
+  readonly poisoned: boolean
+  /** Statistics of the most recent call, or null before the first. */
+  readonly lastCallStats: CallStats | null
+}

@@ -1,0 +1,39 @@
+//! Work that runs on the libuv thread pool and settles a Promise.
+
+use napi::bindgen_prelude::{ToNapiValue, TypeName};
+use napi::{Env, Task};
+
+use crate::error::to_js;
+
+/// A closure run off the main thread, and how to turn its output into a
+/// JavaScript value once back on it.
+pub struct Job<T, J> {
+    work: Option<Box<dyn FnOnce() -> polybox::Result<T> + Send>>,
+    finish: fn(T) -> J,
+}
+
+impl<T: Send + 'static, J> Job<T, J> {
+    pub fn new(
+        work: impl FnOnce() -> polybox::Result<T> + Send + 'static,
+        finish: fn(T) -> J,
+    ) -> Self {
+        Self {
+            work: Some(Box::new(work)),
+            finish,
+        }
+    }
+}
+
+impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for Job<T, J> {
+    type Output = T;
+    type JsValue = J;
+
+    fn compute(&mut self) -> napi::Result<T> {
+        let work = self.work.take().expect("a job runs once");
+        work().map_err(to_js)
+    }
+
+    fn resolve(&mut self, _env: Env, output: T) -> napi::Result<J> {
+        Ok((self.finish)(output))
+    }
+}

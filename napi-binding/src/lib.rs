@@ -1,0 +1,26 @@
+//! # `@polybox/node`: the Node.js addon
+//!
+//! A thin native layer over the `polybox` crate; `lib.js` gives it the exact
+//! shape of `@hyperlight/js-host-api` (chaining, getters, options objects,
+//! `error.code`). The split keeps JavaScript conventions in JavaScript and
+//! engine work in Rust:
+//!
+//! - everything that touches the engine runs on the libuv thread pool as an
+//!   `AsyncTask` and returns a Promise, so the event loop stays free;
+//! - host callbacks run on the main thread through threadsafe functions
+//!   (`host_functions.rs`); the guest's thread waits for their result;
+//! - errors cross as `"ERR_CODE: message"` and `lib.js` turns the prefix into
+//!   `error.code`.
+
+// The modules holding `#[napi]` exports are public: they are the addon's
+// surface, which Rust's dead-code analysis cannot otherwise see.
+pub mod abort;
+pub mod builder;
+mod error;
+pub mod host_functions;
+pub mod interrupt;
+mod job;
+pub mod js_sandbox;
+pub mod loaded;
+pub mod proto;
+pub mod snapshot;

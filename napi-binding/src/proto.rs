@@ -1,0 +1,75 @@
+//! The native `ProtoJSSandbox`: host functions, then `loadRuntime()`.
+
+use napi::bindgen_prelude::{AsyncTask, Function, Promise};
+use napi_derive::napi;
+
+use crate::error::{consumed, to_js};
+use crate::host_functions::{self, HostReply};
+use crate::job::Job;
+use crate::js_sandbox::NativeJsSandbox;
+
+/// A sandbox before its runtime is loaded.
+#[napi]
+pub struct NativeProtoSandbox {
+    inner: Option<polybox::ProtoJSSandbox>,
+}
+
+impl NativeProtoSandbox {
+    pub fn new(proto: polybox::ProtoJSSandbox) -> Self {
+        Self { inner: Some(proto) }
+    }
+
+    fn proto(&mut self) -> napi::Result<&mut polybox::ProtoJSSandbox> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| consumed("ProtoJSSandbox"))
+    }
+}
+
+#[napi]
+impl NativeProtoSandbox {
+    /// Declares host module `module` (so it can be imported even if empty).
+    #[napi]
+    pub fn declare_module(&mut self, module: String) -> napi::Result<()> {
+        self.proto()?.host_module(&module).map_err(to_js)?;
+        Ok(())
+    }
+
+    /// Registers `invoke` (`lib.js`'s wrapper around the user's callback) as
+    /// function `name` of host module `module`.
+    #[napi]
+    pub fn register(
+        &mut self,
+        module: String,
+        name: String,
+        invoke: Function<String, Promise<HostReply>>,
+    ) -> napi::Result<()> {
+        let callback = invoke
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
+        self.proto()?
+            .host_module(&module)
+            .and_then(|mut m| {
+                m.register_raw(&name, host_functions::raw(callback))
+                    .map(|_| ())
+            })
+            .map_err(to_js)
+    }
+
+    /// Loads the JavaScript runtime; consumes this object.
+    #[napi]
+    pub fn load_runtime(
+        &mut self,
+    ) -> napi::Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
+        let proto = self
+            .inner
+            .take()
+            .ok_or_else(|| consumed("ProtoJSSandbox"))?;
+        Ok(AsyncTask::new(Job::new(
+            move || proto.load_runtime(),
+            NativeJsSandbox::new,
+        )))
+    }
+}

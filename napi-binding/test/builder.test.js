@@ -1,0 +1,56 @@
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { SandboxBuilder, ProtoJSSandbox } = require('..');
+const { rejectsWith, throwsWith } = require('./helpers');
+
+test('setters chain and build resolves to a ProtoJSSandbox', async () => {
+  const builder = new SandboxBuilder()
+    .setHeapSize(8 * 1024 * 1024)
+    .setScratchSize(1024 * 1024)
+    .setInputBufferSize(64 * 1024)
+    .setOutputBufferSize(64 * 1024);
+  assert.ok(builder instanceof SandboxBuilder);
+  assert.ok((await builder.build()) instanceof ProtoJSSandbox);
+});
+
+test('sizes must be positive integers', () => {
+  for (const setter of ['setHeapSize', 'setScratchSize', 'setStackSize', 'setInputBufferSize', 'setOutputBufferSize']) {
+    for (const bad of [0, -1, 1.5, NaN, '1024', undefined]) {
+      throwsWith(() => new SandboxBuilder()[setter](bad), 'ERR_INVALID_ARG');
+    }
+  }
+});
+
+test('an unknown backend is rejected', () => {
+  throwsWith(() => new SandboxBuilder().setBackend('qemu'), 'ERR_INVALID_ARG');
+});
+
+test('a stack too large for any thread is rejected at build', async () => {
+  await rejectsWith(new SandboxBuilder().setStackSize(64 * 1024 * 1024).build(), 'ERR_INVALID_ARG');
+});
+
+test('host module and function names are validated', async () => {
+  const proto = await new SandboxBuilder().build();
+  throwsWith(() => proto.hostModule(''), 'ERR_INVALID_ARG');
+  throwsWith(() => proto.hostModule('m').register('', () => 1), 'ERR_INVALID_ARG');
+  throwsWith(() => proto.hostModule('m').register('f', 'not a function'), 'ERR_INVALID_ARG');
+  throwsWith(() => proto.register('m', 'f\nx', () => 1), 'ERR_INVALID_ARG');
+});
+
+test('every transition consumes its object: reuse is ERR_CONSUMED', async () => {
+  const proto = await new SandboxBuilder().build();
+  const sandbox = await proto.loadRuntime();
+  await rejectsWith(proto.loadRuntime(), 'ERR_CONSUMED');
+  throwsWith(() => proto.hostModule('late'), 'ERR_CONSUMED');
+  sandbox.addHandler('h', 'function handler() { return 1; }');
+  const loaded = await sandbox.getLoadedSandbox();
+  await rejectsWith(sandbox.getLoadedSandbox(), 'ERR_CONSUMED');
+  throwsWith(() => sandbox.addHandler('x', 'function handler() {}'), 'ERR_CONSUMED');
+  const again = await loaded.unload();
+  await rejectsWith(loaded.callHandler('h', {}), 'ERR_CONSUMED');
+  await rejectsWith(loaded.unload(), 'ERR_CONSUMED');
+  await rejectsWith(loaded.snapshot(), 'ERR_CONSUMED');
+  again.addHandler('h', 'function handler() { return 2; }');
+  assert.equal(await (await again.getLoadedSandbox()).callHandler('h', {}), 2);
+});

@@ -1,0 +1,78 @@
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { SandboxBuilder } = require('..');
+const { loadSandbox, rejectsWith } = require('./helpers');
+
+test('the quickstart: events and results are plain JS values', async () => {
+  const loaded = await loadSandbox({
+    greet: "function handler(event) { event.message = 'Hello, ' + event.name + '!'; return event; }",
+  });
+  assert.deepEqual(await loaded.callHandler('greet', { name: 'World' }), { name: 'World', message: 'Hello, World!' });
+});
+
+test('async handlers are awaited and any JSON value round-trips', async () => {
+  const loaded = await loadSandbox({ echo: 'async function handler(e) { await null; return e; }' });
+  for (const value of [null, true, 42, 'text', [1, { a: [2] }]]) {
+    assert.deepEqual(await loaded.callHandler('echo', value), value);
+  }
+  assert.equal(await loaded.callHandler('echo'), null);
+});
+
+test('a throwing handler rejects with ERR_GUEST_ERROR and its message', async () => {
+  const loaded = await loadSandbox({ boom: "function handler() { throw new TypeError('bad input'); }" });
+  const error = await rejectsWith(loaded.callHandler('boom', {}), 'ERR_GUEST_ERROR');
+  assert.match(error.message, /^TypeError: bad input/);
+  assert.equal(loaded.poisoned, false);
+});
+
+test('an unknown handler and a non-serialisable event are ERR_INVALID_ARG', async () => {
+  const loaded = await loadSandbox({ h: 'function handler(e) { return e; }' });
+  await rejectsWith(loaded.callHandler('missing', {}), 'ERR_INVALID_ARG');
+  await rejectsWith(loaded.callHandler('h', { big: 10n }), 'ERR_INVALID_ARG');
+  await rejectsWith(loaded.callHandler('h', {}, { wallClockTimeoutMs: 0 }), 'ERR_INVALID_ARG');
+});
+
+test('an event over the input buffer is ERR_INVALID_ARG', async () => {
+  const loaded = await loadSandbox({ h: 'function handler(e) { return 1; }' }, {
+    builder: new SandboxBuilder().setInputBufferSize(64),
+  });
+  const error = await rejectsWith(loaded.callHandler('h', 'x'.repeat(100)), 'ERR_INVALID_ARG');
+  assert.match(error.message, /102 bytes/);
+});
+
+test('a syntax error fails getLoadedSandbox, and the sandbox can be fixed', async () => {
+  const proto = await new SandboxBuilder().build();
+  const sandbox = await proto.loadRuntime();
+  sandbox.addHandler('h', 'function handler( {');
+  await rejectsWith(sandbox.getLoadedSandbox(), 'ERR_GUEST_ERROR');
+  sandbox.addHandler('h', 'function handler() { return "fixed"; }');
+  const loaded = await sandbox.getLoadedSandbox();
+  assert.equal(await loaded.callHandler('h', {}), 'fixed');
+});
+
+test('handlers can be removed and cleared; unload resets state', async () => {
+  const proto = await new SandboxBuilder().build();
+  const sandbox = await proto.loadRuntime();
+  sandbox.addHandler('a', 'let n = 0;\nfunction handler() { return ++n; }');
+  sandbox.addHandler('b', 'function handler() { return "b"; }');
+  sandbox.removeHandler('b');
+  let loaded = await sandbox.getLoadedSandbox();
+  assert.equal(await loaded.callHandler('a', {}), 1);
+  assert.equal(await loaded.callHandler('a', {}), 2);
+  await rejectsWith(loaded.callHandler('b', {}), 'ERR_INVALID_ARG');
+  const fresh = await loaded.unload();
+  fresh.addHandler('a', 'let n = 0;\nfunction handler() { return ++n; }');
+  loaded = await fresh.getLoadedSandbox();
+  assert.equal(await loaded.callHandler('a', {}), 1);
+  const cleared = await loaded.unload();
+  cleared.clearHandlers();
+  loaded = await cleared.getLoadedSandbox();
+  await rejectsWith(loaded.callHandler('a', {}), 'ERR_INVALID_ARG');
+});
+
+test('gc can be skipped per call', async () => {
+  const loaded = await loadSandbox({ h: 'function handler() { return [1, 2, 3].length; }' });
+  assert.equal(await loaded.callHandler('h', {}, { gc: false }), 3);
+  assert.equal(await loaded.callHandler('h', {}, { gc: true }), 3);
+});

@@ -1,0 +1,33 @@
+'use strict';
+// Shared helpers for the addon's tests.
+const assert = require('node:assert/strict');
+const { SandboxBuilder } = require('..');
+
+/** A loaded sandbox with `handlers` ({ name: source }) and optional host functions. */
+async function loadSandbox(handlers, { modules = [], host = () => {}, builder = new SandboxBuilder() } = {}) {
+  const proto = await builder.build();
+  host(proto);
+  const sandbox = await proto.loadRuntime();
+  for (const [name, source, namespace] of modules) sandbox.addModule(name, source, namespace);
+  for (const [name, source] of Object.entries(handlers)) sandbox.addHandler(name, source);
+  return sandbox.getLoadedSandbox();
+}
+
+/** Asserts that `promise` rejects with `code`; returns the error. */
+async function rejectsWith(promise, code) {
+  let caught;
+  await assert.rejects(promise, (error) => {
+    caught = error;
+    return error instanceof Error && error.code === code;
+  }, `expected a rejection with ${code}`);
+  return caught;
+}
+
+/** Asserts that `fn` throws synchronously with `code`. */
+function throwsWith(fn, code) {
+  assert.throws(fn, (error) => error instanceof Error && error.code === code, `expected a throw with ${code}`);
+}
+
+const SPIN = 'function handler() { for (;;) {} }';
+
+module.exports = { loadSandbox, rejectsWith, throwsWith, SPIN };
