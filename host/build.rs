@@ -2,6 +2,12 @@
 //! `wasm32-wasip2`) so the host can embed it, and records its SHA-256 so
 //! compiled code can be cached on disk under a key that changes with it.
 //!
+//! The embedded component has its data segments made passive: instantiating
+//! it copies nothing into memory. Their bytes (and the memory's initial
+//! size) go into `guest_memory.rs`, from which the host builds a guest's
+//! first memory image (`backend/wasmtime/memory.rs`). Every instance starts
+//! from an image, so wasmtime's copy would be wasted work.
+//!
 //! The guest is built by a nested `cargo` with its own target directory next
 //! to the outer one (sharing the outer directory would deadlock on cargo's
 //! lock). Cargo's freshness checks make this a no-op when nothing changed.
@@ -65,12 +71,107 @@ fn main() {
 
     let wasm = target_dir.join("wasm32-wasip2/guest/polybox_js_guest.wasm");
     let bytes = std::fs::read(&wasm).expect("the guest build produced no component");
-    let digest: String = Sha256::digest(&bytes)
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    let mut passive = Passive::default();
+    let mut component = wasm_encoder::Component::new();
+    wasm_encoder::reencode::component_utils::parse_component(
+        &mut passive,
+        &mut component,
+        wasmparser::Parser::new(0),
+        &bytes,
+        &bytes,
+    )
+    .expect("the guest component re-encodes");
+    let component = component.finish();
+    let embedded = out_dir.join("polybox_js_guest.wasm");
+    std::fs::write(&embedded, &component).expect("OUT_DIR is writable");
+    write_memory_source(&out_dir, &passive);
+
+    let digest: String = Sha256::digest(&component)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    println!("cargo:rustc-env=POLYBOX_JS_GUEST_WASM={}", wasm.display());
+    println!(
+        "cargo:rustc-env=POLYBOX_JS_GUEST_WASM={}",
+        embedded.display()
+    );
     println!("cargo:rustc-env=POLYBOX_JS_GUEST_SHA256={digest}");
+}
+
+/// Re-encodes a component with every active data segment made passive,
+/// collecting what those segments held.
+#[derive(Default)]
+struct Passive {
+    /// `(offset, bytes)` of each former active segment.
+    segments: Vec<(u32, Vec<u8>)>,
+    /// Initial size, in bytes, of the memory the segments initialise.
+    initial_memory: Option<u64>,
+}
+
+impl wasm_encoder::reencode::Reencode for Passive {
+    type Error = std::convert::Infallible;
+
+    fn parse_memory_section(
+        &mut self,
+        memories: &mut wasm_encoder::MemorySection,
+        section: wasmparser::MemorySectionReader<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        for memory in section.clone() {
+            let memory = memory?;
+            assert!(
+                self.initial_memory.is_none(),
+                "the guest defines more than one memory"
+            );
+            self.initial_memory = Some(memory.initial * 65536);
+        }
+        wasm_encoder::reencode::utils::parse_memory_section(self, memories, section)
+    }
+
+    fn parse_data(
+        &mut self,
+        data: &mut wasm_encoder::DataSection,
+        datum: wasmparser::Data<'_>,
+    ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+        match &datum.kind {
+            wasmparser::DataKind::Active {
+                memory_index: 0,
+                offset_expr,
+            } => {
+                let offset = match offset_expr.get_operators_reader().read()? {
+                    wasmparser::Operator::I32Const { value } => value as u32,
+                    other => panic!("unsupported data segment offset {other:?}"),
+                };
+                self.segments.push((offset, datum.data.to_vec()));
+            }
+            wasmparser::DataKind::Passive => {}
+            other => panic!("unsupported data segment {other:?}"),
+        }
+        // Same index, same bytes: `memory.init` and `data.drop` stay valid.
+        data.passive(datum.data.iter().copied());
+        Ok(())
+    }
+}
+
+impl wasm_encoder::reencode::ReencodeComponent for Passive {}
+
+/// Writes `guest_memory.rs`: the guest memory's initial size and the bytes
+/// its data segments put there.
+fn write_memory_source(out_dir: &Path, passive: &Passive) {
+    let initial = passive.initial_memory.expect("the guest defines a memory");
+    let mut source = format!(
+        "/// Initial size of the guest's memory, in bytes.\npub const INITIAL_MEMORY: usize = {initial};\n\
+         /// Where the guest's data segments go, and what they hold.\npub const DATA_SEGMENTS: &[(usize, &[u8])] = &[\n"
+    );
+    for (index, (offset, bytes)) in passive.segments.iter().enumerate() {
+        let file = out_dir.join(format!("guest_data_{index}.bin"));
+        std::fs::write(&file, bytes).expect("OUT_DIR is writable");
+        source.push_str(&format!(
+            "    ({offset}, include_bytes!({:?})),\n",
+            file.display().to_string()
+        ));
+    }
+    source.push_str("];\n");
+    std::fs::write(out_dir.join("guest_memory.rs"), source).expect("OUT_DIR is writable");
 }
 
 /// `<target>/polybox-guest`, where `<target>` is the outer target directory

@@ -28,6 +28,8 @@ pub struct JsRuntime {
     runtime: Runtime,
     context: Context,
     stack_limit: StackLimit,
+    /// Linear memory pages when the collector last ran.
+    pages_after_gc: usize,
     registry: SharedRegistry,
     handlers: BTreeMap<String, Persistent<Function<'static>>>,
 }
@@ -51,9 +53,17 @@ impl JsRuntime {
             runtime,
             context,
             stack_limit,
+            pages_after_gc: 0,
             registry,
             handlers: BTreeMap::new(),
         }
+    }
+
+    /// Whether the heap grew since the collector last ran: only then can a
+    /// collection find much. Acyclic garbage is freed at once by reference
+    /// counting, and QuickJS also collects by itself as allocation grows.
+    fn heap_grew(&self) -> bool {
+        memory_pages() > self.pages_after_gc
     }
 
     /// Lets JavaScript recursion use at most `bytes` of stack.
@@ -180,8 +190,9 @@ impl JsRuntime {
             while ctx.execute_pending_job() {}
             to_json(&ctx, value)
         });
-        if run_gc {
+        if run_gc && self.heap_grew() {
             self.runtime.run_gc();
+            self.pages_after_gc = memory_pages();
         }
         result
     }
@@ -202,4 +213,9 @@ fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<String, GuestError>
         )),
         Err(error) => Err(unserializable(describe(ctx, error, Phase::Run).message)),
     }
+}
+
+/// The size of linear memory, in 64 KiB pages: where the heap grows.
+fn memory_pages() -> usize {
+    core::arch::wasm32::memory_size::<0>()
 }

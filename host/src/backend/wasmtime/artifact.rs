@@ -1,4 +1,5 @@
-//! The JS guest component, compiled for an engine and cached on disk.
+//! The JS guest component, compiled for an engine and cached on disk, and
+//! the contents of its memory before any of its code runs.
 //!
 //! Compiling the guest takes seconds, so the compiled code is written to a
 //! cache directory under a name made from the guest's SHA-256 (computed at
@@ -16,8 +17,12 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// The JS guest component (built by `build.rs`).
+/// The JS guest component (built by `build.rs`), its data segments passive.
 const GUEST_WASM: &[u8] = include_bytes!(env!("POLYBOX_JS_GUEST_WASM"));
+
+// `INITIAL_MEMORY` and `DATA_SEGMENTS`: what the guest's memory holds before
+// any of its code runs (extracted by `build.rs`).
+include!(concat!(env!("OUT_DIR"), "/guest_memory.rs"));
 /// Its SHA-256, hex.
 const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
 
@@ -67,4 +72,9 @@ fn cache_path(engine: &Engine) -> Option<PathBuf> {
         "js-guest-{}-{engine_hash:016x}.cwasm",
         &GUEST_SHA256[..16]
     )))
+}
+
+/// The guest's memory before any of its code runs: its data segments.
+pub(super) fn initial_image() -> std::io::Result<super::memory::MemoryImage> {
+    super::memory::MemoryImage::from_segments(INITIAL_MEMORY, DATA_SEGMENTS)
 }

@@ -12,7 +12,7 @@ use wasmtime::{Config, Engine};
 
 use super::artifact::load_guest;
 use super::bindings::{JsRuntime, JsRuntimePre};
-use super::memory::GuestMemoryCreator;
+use super::memory::{GuestMemoryCreator, MemoryImage};
 use super::state::GuestState;
 use super::ticker;
 use crate::error::{Error, Result};
@@ -31,6 +31,27 @@ pub(super) struct GuestEngine {
     pub pre: JsRuntimePre<GuestState>,
     /// Whether stores of this engine count fuel.
     pub fuel: bool,
+    /// The image new guests start from, once built.
+    template: Mutex<Option<Arc<MemoryImage>>>,
+}
+
+impl GuestEngine {
+    /// The pre-initialised runtime image for this engine, built by `build` on
+    /// first use: starting QuickJS once and mapping the result copy-on-write
+    /// into every new guest is what makes cold start cheap, and untouched
+    /// pages stay shared between all of them.
+    pub fn template(
+        &self,
+        build: impl FnOnce() -> Result<MemoryImage>,
+    ) -> Result<Arc<MemoryImage>> {
+        let mut template = self.template.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(image) = template.as_ref() {
+            return Ok(image.clone());
+        }
+        let image = Arc::new(build()?);
+        *template = Some(image.clone());
+        Ok(image)
+    }
 }
 
 /// The shared engine for `key`, created (and the guest compiled) on first use.
@@ -74,5 +95,6 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     Ok(GuestEngine {
         pre,
         fuel: key.fuel,
+        template: Mutex::new(None),
     })
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use wasmtime::{AsContext, Store};
 
+use super::artifact::initial_image;
 use super::bindings::exports::polybox::sandbox::runtime::Guest as Runtime;
 use super::bindings::{HostModule, JsRuntime};
 use super::engine::{EngineKey, GuestEngine, guest_engine};
@@ -24,6 +25,8 @@ pub(crate) struct WasmtimeGuest {
     engine: Arc<GuestEngine>,
     env: Arc<HostEnv>,
     interrupt: Arc<InterruptState>,
+    /// The image `reset` returns the guest to.
+    template: Arc<MemoryImage>,
     heap_size: usize,
     stack_size: usize,
     instance: Instance,
@@ -36,10 +39,13 @@ struct Instance {
     store: Store<GuestState>,
     runtime: JsRuntime,
     memory: Arc<Region>,
+    /// The image `memory` is mapped from, copy-on-write.
+    mapped: Arc<MemoryImage>,
 }
 
 impl WasmtimeGuest {
-    /// Instantiates the guest for `config` with the host side `env`.
+    /// Instantiates the guest for `config` with the host side `env`, seeded
+    /// from the engine's runtime image (see [`GuestEngine::template`]).
     pub fn new(
         config: &SandboxConfig,
         env: Arc<HostEnv>,
@@ -52,27 +58,64 @@ impl WasmtimeGuest {
         let engine = guest_engine(key)?;
         let wake = engine.pre.engine().clone();
         interrupt.set_wake(move || wake.increment_epoch());
-        let instance = Self::instantiate(&engine, &env, &interrupt, config.heap_size, None)?;
-        let mut guest = Self {
+        let template = engine.template(|| Self::runtime_image(&engine, config))?;
+        let mut guest = Self::start(engine, env, interrupt, config, template)?;
+        guest.declare_host_modules()?;
+        Ok(guest)
+    }
+
+    /// A guest in a new store, started from `template`, to which `reset`
+    /// returns it.
+    fn start(
+        engine: Arc<GuestEngine>,
+        env: Arc<HostEnv>,
+        interrupt: Arc<InterruptState>,
+        config: &SandboxConfig,
+        template: Arc<MemoryImage>,
+    ) -> Result<Self> {
+        let instance = Self::instantiate(&engine, &env, &interrupt, config.heap_size, &template)?;
+        Ok(Self {
             engine,
             env,
             interrupt,
+            template,
             heap_size: config.heap_size,
             stack_size: config.stack_size,
             instance,
             poisoned_by: None,
-        };
-        guest.prepare()?;
-        Ok(guest)
+        })
     }
 
-    /// A new store and instance; with `image`, seeded from it.
+    /// The image new guests start from: a started JavaScript runtime, with
+    /// its stack limit set and no host modules, handlers or modules. Built
+    /// from the guest's initial memory (its data segments).
+    ///
+    /// JavaScript gets a quarter of the native stack: a JS call level uses
+    /// about 750 bytes of native stack and 290 of shadow stack, so QuickJS's
+    /// catchable `RangeError` comes before the engine's stack overflow, which
+    /// poisons the sandbox.
+    fn runtime_image(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<MemoryImage> {
+        let failed =
+            |e: std::io::Error| Error::Internal(format!("cannot build the runtime image: {e}"));
+        let initial = Arc::new(initial_image().map_err(failed)?);
+        let env = Arc::new(HostEnv {
+            functions: Default::default(),
+            log: config.log_sink.clone(),
+        });
+        let interrupt = Arc::new(InterruptState::default());
+        let mut guest = Self::start(engine.clone(), env, interrupt, config, initial)?;
+        let js_stack = u32::try_from(config.stack_size / 4).unwrap_or(u32::MAX);
+        guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
+        MemoryImage::capture(&guest.instance.memory).map_err(failed)
+    }
+
+    /// A new store and instance, its memory seeded from `image`.
     fn instantiate(
         engine: &GuestEngine,
         env: &Arc<HostEnv>,
         interrupt: &Arc<InterruptState>,
         heap_size: usize,
-        image: Option<&MemoryImage>,
+        image: &Arc<MemoryImage>,
     ) -> Result<Instance> {
         let state = GuestState {
             env: env.clone(),
@@ -88,32 +131,17 @@ impl WasmtimeGuest {
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|store| GuestState::on_epoch(store.as_context()));
         store.set_epoch_deadline(1);
-        let (runtime, memory) = capture_created(image.map(MemoryImage::len), || {
-            engine.pre.instantiate(&mut store)
-        })
-        .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
-        if let Some(image) = image {
-            image
-                .map_onto(&memory)
-                .map_err(|e| Error::Internal(format!("cannot map a guest image: {e}")))?;
-        }
+        let (runtime, memory) = capture_created(image.len(), || engine.pre.instantiate(&mut store))
+            .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
+        image
+            .map_onto(&memory)
+            .map_err(|e| Error::Internal(format!("cannot map a guest image: {e}")))?;
         Ok(Instance {
             store,
             runtime,
             memory,
+            mapped: image.clone(),
         })
-    }
-
-    /// Tells a fresh runtime its host modules and JavaScript stack limit.
-    ///
-    /// JavaScript gets a quarter of the native stack: a JS call level uses
-    /// about 750 bytes of native stack and 290 of shadow stack, so QuickJS's
-    /// catchable `RangeError` comes before the engine's stack overflow, which
-    /// poisons the sandbox.
-    fn prepare(&mut self) -> Result<()> {
-        let js_stack = u32::try_from(self.stack_size / 4).unwrap_or(u32::MAX);
-        self.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
-        self.declare_host_modules()
     }
 
     fn declare_host_modules(&mut self) -> Result<()> {
@@ -163,7 +191,7 @@ impl WasmtimeGuest {
         error
     }
 
-    fn replace_instance(&mut self, image: Option<&MemoryImage>) -> Result<()> {
+    fn replace_instance(&mut self, image: &Arc<MemoryImage>) -> Result<()> {
         self.instance = Self::instantiate(
             &self.engine,
             &self.env,
@@ -178,8 +206,9 @@ impl WasmtimeGuest {
 
 impl GuestInstance for WasmtimeGuest {
     fn reset(&mut self) -> Result<()> {
-        self.replace_instance(None)?;
-        self.prepare()
+        let template = self.template.clone();
+        self.replace_instance(&template)?;
+        self.declare_host_modules()
     }
 
     fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()> {
@@ -250,18 +279,38 @@ impl GuestInstance for WasmtimeGuest {
         self.engine.fuel
     }
 
+    /// Captures memory, then maps the capture over it, so the snapshot is
+    /// the baseline the next same-snapshot restore copies back to.
     fn snapshot(&mut self) -> Result<GuestImage> {
         self.check_poison()?;
-        let image = MemoryImage::capture(&self.instance.memory)
-            .map_err(|e| Error::Internal(format!("cannot capture guest memory: {e}")))?;
-        Ok(Arc::new(image))
+        let failed =
+            |e: std::io::Error| Error::Internal(format!("cannot capture guest memory: {e}"));
+        let image = Arc::new(MemoryImage::capture(&self.instance.memory).map_err(failed)?);
+        image.map_onto(&self.instance.memory).map_err(failed)?;
+        self.instance.mapped = image.clone();
+        Ok(image)
     }
 
+    /// Restoring the image the memory is mapped from, into a healthy instance
+    /// whose memory has not grown, copies back just the pages written since
+    /// (the usual "restore between requests"). Anything else starts a new
+    /// instance seeded from the image.
     fn restore(&mut self, image: &GuestImage) -> Result<()> {
-        let image = image
-            .downcast_ref::<MemoryImage>()
-            .ok_or_else(|| Error::invalid_arg("the snapshot was taken on another backend"))?;
-        self.replace_instance(Some(image))
+        let image = Arc::clone(image)
+            .downcast::<MemoryImage>()
+            .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))?;
+        let instance = &self.instance;
+        if self.poisoned_by.is_none()
+            && Arc::ptr_eq(&image, &instance.mapped)
+            && instance.memory.size() == image.len()
+        {
+            match image.copy_back_written(&instance.memory) {
+                Ok(_) => return Ok(()),
+                // Without /proc/self/pagemap, take the general path.
+                Err(error) => tracing::debug!(%error, "restoring by re-instantiation"),
+            }
+        }
+        self.replace_instance(&image)
     }
 }
 

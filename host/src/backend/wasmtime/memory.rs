@@ -34,8 +34,8 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::FileExt;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use wasmtime::{LinearMemory, MemoryCreator, MemoryType};
 
@@ -190,12 +190,13 @@ unsafe impl MemoryCreator for GuestMemoryCreator {
 }
 
 /// Runs `instantiate`, which must create exactly one memory on this thread,
-/// starting it at `seed_size` bytes (or its minimum), and returns that memory.
+/// starting it at `seed_size` bytes (at least its minimum), and returns that
+/// memory.
 pub(super) fn capture_created<T>(
-    seed_size: Option<usize>,
+    seed_size: usize,
     instantiate: impl FnOnce() -> wasmtime::Result<T>,
 ) -> wasmtime::Result<(T, Arc<Region>)> {
-    SEED_SIZE.with(|seed| *seed.borrow_mut() = seed_size);
+    SEED_SIZE.with(|seed| *seed.borrow_mut() = Some(seed_size));
     CREATED.with(|created| created.borrow_mut().take());
     let result = instantiate();
     SEED_SIZE.with(|seed| seed.borrow_mut().take());
@@ -210,6 +211,25 @@ pub(super) fn capture_created<T>(
 pub(crate) struct MemoryImage {
     file: File,
     len: usize,
+    /// A read-only view of the file, for copying pages back.
+    view: OnceLock<io::Result<View>>,
+}
+
+/// A read-only shared mapping of an image.
+struct View {
+    base: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a read-only mapping of a sealed file: nothing can change it.
+unsafe impl Send for View {}
+unsafe impl Sync for View {}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is ours and no slice of it outlives `self`.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
 }
 
 impl MemoryImage {
@@ -224,6 +244,22 @@ impl MemoryImage {
                 file.write_all_at(page, (index * PAGE) as u64)?;
             }
         }
+        Self::sealed(file, bytes.len())
+    }
+
+    /// An image of `len` bytes holding `segments` (offset, bytes) and zeros
+    /// elsewhere.
+    pub fn from_segments(len: usize, segments: &[(usize, &[u8])]) -> io::Result<Self> {
+        let file = memfd("polybox-guest-image")?;
+        file.set_len(len as u64)?;
+        for (offset, bytes) in segments {
+            file.write_all_at(bytes, *offset as u64)?;
+        }
+        Self::sealed(file, len)
+    }
+
+    /// Seals `file` against every change, so mapping it privately is safe.
+    fn sealed(file: File, len: usize) -> io::Result<Self> {
         let seals =
             libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
         // SAFETY: fcntl on a descriptor we own.
@@ -232,13 +268,48 @@ impl MemoryImage {
         }
         Ok(Self {
             file,
-            len: bytes.len(),
+            len,
+            view: OnceLock::new(),
         })
     }
 
     /// The memory size the image restores.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Returns `region`, which must be mapped from this image and no larger,
+    /// to the image's contents by copying back only the pages the guest wrote
+    /// since the mapping was made; those are exactly the pages that became
+    /// private (anonymous) copies, as `/proc/self/pagemap` reports. They
+    /// stay resident and writable, so later calls take no page faults.
+    /// Returns how many pages were copied.
+    pub fn copy_back_written(&self, region: &Region) -> io::Result<usize> {
+        if region.size() != self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "image and memory sizes differ",
+            ));
+        }
+        let view = self
+            .view
+            .get_or_init(|| View::map(&self.file, self.len))
+            .as_ref()
+            .map_err(clone_error)?;
+        let written = written_pages(region.base.as_ptr() as usize, self.len / PAGE)?;
+        for &page in &written {
+            let offset = page * PAGE;
+            // SAFETY: both ranges lie inside their mappings; the region is
+            // writable and no guest code runs (module invariants).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    view.base.as_ptr().add(offset),
+                    region.base.as_ptr().add(offset),
+                    PAGE,
+                );
+            }
+        }
+        Ok(written.len())
     }
 
     /// Maps the image copy-on-write over `region`'s first `len` bytes,
@@ -268,6 +339,58 @@ impl MemoryImage {
         }
         Ok(())
     }
+}
+
+impl View {
+    fn map(file: &File, len: usize) -> io::Result<Self> {
+        // SAFETY: a fresh read-only shared mapping of a sealed file.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self {
+            base: NonNull::new(base.cast()).expect("mmap never returns null on success"),
+            len,
+        })
+    }
+}
+
+/// The indices of the pages in `[start, start + pages * PAGE)` that this
+/// process wrote to since they were mapped privately from a file: present (or
+/// swapped) and no longer file pages.
+fn written_pages(start: usize, pages: usize) -> io::Result<Vec<usize>> {
+    const PRESENT: u64 = 1 << 63;
+    const SWAPPED: u64 = 1 << 62;
+    const FILE_OR_SHARED: u64 = 1 << 61;
+    static PAGEMAP: OnceLock<io::Result<File>> = OnceLock::new();
+    let pagemap = PAGEMAP
+        .get_or_init(|| File::open("/proc/self/pagemap"))
+        .as_ref()
+        .map_err(clone_error)?;
+    let mut entries = vec![0u8; pages * 8];
+    pagemap.read_exact_at(&mut entries, (start / PAGE * 8) as u64)?;
+    Ok(entries
+        .chunks_exact(8)
+        .enumerate()
+        .filter(|(_, entry)| {
+            let entry = u64::from_ne_bytes((*entry).try_into().expect("8-byte chunks"));
+            entry & (PRESENT | SWAPPED) != 0 && entry & FILE_OR_SHARED == 0
+        })
+        .map(|(page, _)| page)
+        .collect())
+}
+
+fn clone_error(error: &io::Error) -> io::Error {
+    io::Error::new(error.kind(), error.to_string())
 }
 
 fn memfd(name: &str) -> io::Result<File> {
