@@ -1,11 +1,14 @@
 //! The Polybox benchmark harness: `polybox bench` measures, prints a table
-//! and writes JSON. Methods are described in `bench/README.md`.
+//! and writes JSON. What each measurement times, how it warms up and how many
+//! runs it takes is described in `bench/README.md`.
 
 mod cases;
 mod report;
 mod stats;
 
-pub use report::{Measurement, Report, Unit};
+use std::time::Duration;
+
+pub use report::{Measurement, Report, Target, Unit};
 pub use stats::Summary;
 
 use stats::Plan;
@@ -19,42 +22,90 @@ pub struct Options {
 
 /// Runs every measurement.
 pub fn run(options: Options) -> Report {
-    let (calls, cold) = if options.quick {
-        (
-            Plan {
-                warmup: 200,
-                runs: 3,
-                per_run: 1_000,
-            },
-            Plan {
-                warmup: 5,
-                runs: 3,
-                per_run: 20,
-            },
-        )
+    let quick = options.quick;
+    let calls = if quick {
+        Plan {
+            warmup: 500,
+            runs: 3,
+            per_run: 1_000,
+        }
     } else {
-        (
-            Plan {
-                warmup: 2_000,
-                runs: 10,
-                per_run: 10_000,
-            },
-            Plan {
-                warmup: 20,
-                runs: 10,
-                per_run: 100,
-            },
-        )
+        Plan {
+            warmup: 5_000,
+            runs: 10,
+            per_run: 10_000,
+        }
     };
-    let mut measurements = vec![cases::cold_start::measure(cold)];
+    let cold = if quick {
+        Plan {
+            warmup: 50,
+            runs: 3,
+            per_run: 50,
+        }
+    } else {
+        Plan {
+            warmup: 200,
+            runs: 10,
+            per_run: 200,
+        }
+    };
+    let first = if quick {
+        Plan {
+            warmup: 1,
+            runs: 3,
+            per_run: 3,
+        }
+    } else {
+        Plan {
+            warmup: 2,
+            runs: 5,
+            per_run: 10,
+        }
+    };
+    let heavy = if quick {
+        Plan {
+            warmup: 1,
+            runs: 3,
+            per_run: 2,
+        }
+    } else {
+        Plan {
+            warmup: 3,
+            runs: 10,
+            per_run: 5,
+        }
+    };
+    let kill = if quick {
+        Plan {
+            warmup: 0,
+            runs: 3,
+            per_run: 20,
+        }
+    } else {
+        Plan {
+            warmup: 0,
+            runs: 10,
+            per_run: 100,
+        }
+    };
+    let (runs, span) = if quick {
+        (3, Duration::from_millis(200))
+    } else {
+        (5, Duration::from_secs(1))
+    };
+
+    let mut measurements = cases::cold_start::measure(cold, first);
     measurements.extend(cases::calls::measure(calls));
-    measurements.extend(cases::limits::monitor_overhead(calls));
     measurements.extend(cases::snapshots::measure(calls));
-    measurements.extend(cases::limits::compute(cold));
-    measurements.push(cases::limits::kill_latency(cold));
+    measurements.extend(cases::limits::monitor_overhead(calls));
+    measurements.push(cases::limits::kill_latency(kill));
+    measurements.extend(cases::compute::measure(heavy));
+    measurements.extend(cases::throughput::measure(runs, span));
+    measurements.extend(cases::lifecycle::measure(runs, span));
+    measurements.extend(cases::density::measure());
     Report {
         machine: machine(),
-        mode: if options.quick { "quick" } else { "full" },
+        mode: if quick { "quick" } else { "full" },
         measurements,
     }
 }
@@ -71,5 +122,16 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores")
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(String::new(), |kb| {
+            format!(", {:.0} GiB", kb / 1024.0 / 1024.0)
+        });
+    format!("{cpu}, {cores} cores{memory}")
 }

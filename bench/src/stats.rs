@@ -34,6 +34,29 @@ impl Summary {
         }
     }
 
+    /// The difference between two summaries of the same operation, figure
+    /// by figure: the cost something adds.
+    pub fn minus(self, base: Summary) -> Self {
+        Self {
+            median: self.median - base.median,
+            p99: self.p99 - base.p99,
+            min: self.min - base.min,
+            max: self.max - base.max,
+            samples: self.samples,
+        }
+    }
+
+    /// Each figure divided by `base`'s median: a slowdown.
+    pub fn ratio_to(self, base: Summary) -> Self {
+        Self {
+            median: self.median / base.median,
+            p99: self.p99 / base.median,
+            min: self.min / base.median,
+            max: self.max / base.median,
+            samples: self.samples,
+        }
+    }
+
     /// Summary of `runs`, each a list of samples.
     pub fn of_samples(runs: Vec<Vec<f64>>) -> Self {
         let mut medians = Vec::with_capacity(runs.len());
@@ -73,17 +96,21 @@ pub struct Plan {
 }
 
 /// Times `op` individually `plan.runs × plan.per_run` times, in microseconds.
-pub fn latency_us(plan: Plan, mut op: impl FnMut()) -> Summary {
+/// What `op` returns is dropped after the clock stops, so tearing down what it
+/// built is not counted.
+pub fn latency_us<T>(plan: Plan, mut op: impl FnMut() -> T) -> Summary {
     for _ in 0..plan.warmup {
-        op();
+        drop(op());
     }
     let runs = (0..plan.runs)
         .map(|_| {
             (0..plan.per_run)
                 .map(|_| {
                     let start = Instant::now();
-                    op();
-                    micros(start.elapsed())
+                    let output = op();
+                    let elapsed = micros(start.elapsed());
+                    drop(output);
+                    elapsed
                 })
                 .collect()
         })
@@ -94,4 +121,16 @@ pub fn latency_us(plan: Plan, mut op: impl FnMut()) -> Summary {
 /// A duration in microseconds.
 pub fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
+}
+
+/// Runs `op` repeatedly for `duration` and returns how many times per second
+/// it ran.
+pub fn per_second(duration: std::time::Duration, mut op: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    let mut count = 0u64;
+    while start.elapsed() < duration {
+        op();
+        count += 1;
+    }
+    count as f64 / start.elapsed().as_secs_f64()
 }

@@ -49,11 +49,14 @@ impl JsRuntime {
             globals::install(&ctx).expect("globals.js evaluates");
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
+        // Start collected, so the first calls (and every guest started from an
+        // image of this runtime) have a baseline and skip needless collections.
+        runtime.run_gc();
         Self {
             runtime,
             context,
             stack_limit,
-            pages_after_gc: 0,
+            pages_after_gc: memory_pages(),
             registry,
             handlers: BTreeMap::new(),
         }

@@ -225,3 +225,15 @@ fn the_event_loop_runs_queued_microtasks_before_the_call_returns() {
         ErrorCode::InvalidArg,
     );
 }
+
+#[test]
+fn math_random_differs_between_sandboxes_started_from_the_same_image() {
+    let source = "function handler() { return [Math.random(), Math.random()]; }";
+    let first = call(&mut load_handler("h", source), "h", json!({})).unwrap();
+    let second = call(&mut load_handler("h", source), "h", json!({})).unwrap();
+    assert_ne!(first, second);
+    for value in first.as_array().unwrap() {
+        let x = value.as_f64().unwrap();
+        assert!((0.0..1.0).contains(&x), "{x}");
+    }
+}

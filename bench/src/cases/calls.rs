@@ -2,41 +2,59 @@
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
 
-use crate::report::{Measurement, Unit};
+use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, latency_us};
-
-const ECHO: &str = "function handler(e) { return e; }";
-const TWO_HOST_CALLS: &str =
-    "import { id } from 'host:bench';\nfunction handler(e) { return id(e.x) + id(e.x); }";
 
 fn loaded() -> LoadedJSSandbox {
     let mut proto = SandboxBuilder::new().build().unwrap();
     proto.register("bench", "id", |x: i64| x).unwrap();
     let mut sandbox = proto.load_runtime().unwrap();
-    sandbox.add_handler("echo", ECHO).unwrap();
-    sandbox.add_handler("host2", TWO_HOST_CALLS).unwrap();
+    sandbox
+        .add_module("math", "export const add = (a, b) => a + b;", None)
+        .unwrap();
+    sandbox
+        .add_handler("echo", "function handler(e) { return e; }")
+        .unwrap();
+    sandbox
+        .add_handler(
+            "module",
+            "import { add } from 'user:math';\nfunction handler(e) { return add(e.x, 1); }",
+        )
+        .unwrap();
+    sandbox
+        .add_handler(
+            "host2",
+            "import { id } from 'host:bench';\nfunction handler(e) { return id(e.x) + id(e.x); }",
+        )
+        .unwrap();
     sandbox.get_loaded_sandbox().unwrap()
 }
 
-/// Echo without and with GC, and a call making two host calls.
+/// Echo without and with GC, a user-module call, two host calls, and a
+/// 64 KiB event round trip.
 pub fn measure(plan: Plan) -> Vec<Measurement> {
     let mut sandbox = loaded();
-    let mut call = |name: &str, handler: &str, gc: bool| {
-        let summary = latency_us(plan, || {
-            sandbox
-                .handle_event(handler, r#"{"x":1}"#, Some(gc))
-                .unwrap();
-        });
-        Measurement {
-            group: "warm calls",
-            name: name.into(),
-            unit: Unit::Micros,
-            summary,
-        }
+    let mut call = |handler: &str, event: &str, gc: Option<bool>| {
+        latency_us(plan, || {
+            sandbox.handle_event(handler, event, gc).unwrap();
+        })
     };
+    let big = format!(r#"{{"blob":"{}"}}"#, "x".repeat(64 * 1024));
+    let row = |name: &str, summary| Measurement::new("warm calls", name, Unit::Micros, summary);
     vec![
-        call("echo, no GC", "echo", false),
-        call("echo, GC (default)", "echo", true),
-        call("two host calls, no GC", "host2", false),
+        row("echo, no GC", call("echo", r#"{"x":1}"#, Some(false))).target(Target::AtMost(3.0)),
+        row("echo, default GC", call("echo", r#"{"x":1}"#, None)).target(Target::AtMost(8.0)),
+        row(
+            "user-module call, no GC",
+            call("module", r#"{"x":1}"#, Some(false)),
+        ),
+        row(
+            "two host calls, no GC",
+            call("host2", r#"{"x":1}"#, Some(false)),
+        ),
+        row(
+            "64 KiB event round trip, no GC",
+            call("echo", &big, Some(false)),
+        ),
     ]
 }

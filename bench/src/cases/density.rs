@@ -1,0 +1,66 @@
+//! Density: resident memory of many loaded, idle sandboxes.
+
+use polybox::{LoadedJSSandbox, SandboxBuilder};
+
+use crate::report::{Measurement, Target, Unit};
+use crate::stats::Summary;
+
+/// RSS growth after 100 and after 1,000 loaded sandboxes (each with a handler
+/// called once), and the cost per sandbox.
+pub fn measure() -> Vec<Measurement> {
+    // Warm the engine and runtime image first: they are shared, not per sandbox.
+    drop(loaded());
+    let base = rss_mib();
+    let mut sandboxes: Vec<LoadedJSSandbox> = (0..100).map(|_| loaded()).collect();
+    let at_100 = rss_mib() - base;
+    sandboxes.extend((100..1000).map(|_| loaded()));
+    let at_1000 = rss_mib() - base;
+    drop(sandboxes);
+    let once = |value: f64| Summary::of_runs(vec![value]);
+    vec![
+        Measurement::new(
+            "density",
+            "RSS of 100 loaded sandboxes",
+            Unit::Mebibytes,
+            once(at_100),
+        ),
+        Measurement::new(
+            "density",
+            "RSS of 1,000 loaded sandboxes",
+            Unit::Mebibytes,
+            once(at_1000),
+        )
+        .target(Target::AtMost(2048.0)),
+        Measurement::new(
+            "density",
+            "RSS per sandbox",
+            Unit::Mebibytes,
+            once(at_1000 / 1000.0),
+        ),
+    ]
+}
+
+fn loaded() -> LoadedJSSandbox {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler("echo", "function handler(e) { return e; }")
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    loaded.handle_event("echo", r#"{"x":1}"#, None).unwrap();
+    loaded
+}
+
+/// This process's resident set, from `/proc/self/statm`.
+pub fn rss_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
