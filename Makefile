@@ -12,7 +12,10 @@ RUST_EXAMPLES := $(basename $(notdir $(wildcard examples/rust/*.rs)))
 
 NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 
-.PHONY: all deps build run test lint test-rust examples node test-node bench bench-node clean
+COMPONENTS := echo-handler textkit kv-store
+GUEST_BUILD := $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir target/polybox-guest
+
+.PHONY: all deps build components run test lint test-rust examples node test-node bench bench-node clean
 
 all: build
 
@@ -26,8 +29,15 @@ deps:
 	fi
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
-build: deps
+build: deps components
 	$(CARGO) build --all-targets
+
+## The example components (components/), built with stock tools (cargo,
+## wit-bindgen, wasm32-wasip2) into components/dist/.
+components: deps
+	$(GUEST_BUILD) $(addprefix -p ,$(COMPONENTS))
+	@mkdir -p components/dist
+	@for c in $(subst -,_,$(COMPONENTS)); do cp target/polybox-guest/wasm32-wasip2/guest/$$c.wasm components/dist/; done
 
 run: build
 	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
@@ -40,22 +50,29 @@ lint: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
+	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable) --target wasm32-wasip2 --profile guest -- -D warnings
 
 test-rust: deps
 	$(CARGO) test
 
-examples: deps
+examples: deps components
 	@set -e; for example in $(RUST_EXAMPLES); do \
 	  echo "== example $$example"; $(CARGO) run -q -p polybox-examples --example $$example; \
 	done
 	@echo "== polybox run examples/handlers/greet.js"
 	@$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
+	@echo "== polybox run components/dist/echo_handler.wasm"
+	@$(CARGO) run -q -p polybox-cli -- run components/dist/echo_handler.wasm --event '{"x":1}'
+	@$(CARGO) run -q -p polybox-cli -- run components/dist/echo_handler.wasm \
+	  --host-component kv=components/dist/kv_store.wasm --event '{"key":"k","value":"v"}'
+	@echo "== polybox inspect components/dist/textkit.wasm"
+	@$(CARGO) run -q -p polybox-cli -- inspect components/dist/textkit.wasm
 
 ## The Node addon, built by @napi-rs/cli with the workspace's dev profile.
 node: deps
 	cd napi-binding && npm install --no-audit --no-fund && npx napi build --platform --js native.js --dts native.d.ts
 
-test-node: node
+test-node: node components
 	cd napi-binding && node --test test/
 	@set -e; for example in $(NODE_EXAMPLES); do \
 	  echo "== node $$example"; (cd napi-binding && node examples/$$(basename $$example)); \

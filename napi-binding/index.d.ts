@@ -56,6 +56,11 @@ export declare class ProtoJSSandbox {
   hostModule(name: string): HostModule
   /** Shorthand for `hostModule(moduleName).register(functionName, callback)`. */
   register(moduleName: string, functionName: string, callback: HostCallback): void
+  /**
+   * Makes a WebAssembly component's exported functions the host module `name`,
+   * imported as `host:<name>` by every guest. `component` is a path or the bytes.
+   */
+  hostComponent(name: string, component: string | Uint8Array): this
   /** Loads the JavaScript runtime with every registered host function. */
   loadRuntime(): Promise<JSSandbox>
 }
@@ -64,10 +69,14 @@ export declare class ProtoJSSandbox {
 export declare class JSSandbox {
   /** Adds a handler: source defining a function named `handler`. */
   addHandler(name: string, code: string): void
+  /** Adds a handler written as a component (the `handler` world); a path or the bytes. */
+  addComponentHandler(name: string, component: string | Uint8Array): void
   removeHandler(name: string): void
   clearHandlers(): void
   /** Adds a module imported as `user:<name>` (or `<namespace>:<name>`). */
   addModule(name: string, source: string, namespace?: string): void
+  /** Adds a component as module `user:<name>` (or `<namespace>:<name>`); a path or the bytes. */
+  addComponentModule(name: string, component: string | Uint8Array, namespace?: string): void
   removeModule(name: string, namespace?: string): void
   clearModules(): void
   /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */

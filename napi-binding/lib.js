@@ -49,6 +49,13 @@ function requireString(what, value) {
   return value;
 }
 
+function requireComponent(value) {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw codedError('ERR_INVALID_ARG', `a component must be a file path or a Uint8Array, not ${typeof value}`);
+  }
+  return value;
+}
+
 function requirePositive(what, value) {
   if (!Number.isSafeInteger(value) || value <= 0) {
     throw codedError('ERR_INVALID_ARG', `${what} must be a positive integer, not ${value}`);
@@ -172,6 +179,18 @@ class ProtoJSSandbox {
     this.hostModule(moduleName).register(functionName, callback);
   }
 
+  /**
+   * Makes a WebAssembly component's exported functions the host module `name`
+   * (imported as `host:<name>` by every guest). `component` is a file path or
+   * the component's bytes.
+   */
+  hostComponent(name, component) {
+    requireString('module name', name);
+    requireComponent(component);
+    guard(() => this.#native.hostComponent(name, component));
+    return this;
+  }
+
   /** Loads the JavaScript runtime with every registered host function. */
   async loadRuntime() {
     return new JSSandbox(await guardAsync(() => this.#native.loadRuntime()));
@@ -193,6 +212,16 @@ class JSSandbox {
     guard(() => this.#native.addHandler(name, code));
   }
 
+  /**
+   * Adds a handler written as a WebAssembly component (the `handler` world of
+   * Polybox's WIT). `component` is a file path or the component's bytes.
+   */
+  addComponentHandler(name, component) {
+    requireString('handler name', name);
+    requireComponent(component);
+    guard(() => this.#native.addComponentHandler(name, component));
+  }
+
   /** Removes a handler by name. */
   removeHandler(name) {
     requireString('handler name', name);
@@ -210,6 +239,18 @@ class JSSandbox {
     requireString('module source', source);
     if (namespace !== undefined) requireString('module namespace', namespace);
     guard(() => this.#native.addModule(name, source, namespace));
+  }
+
+  /**
+   * Adds a WebAssembly component as module `user:<name>` (or
+   * `<namespace>:<name>`): scripts import its exports by camelCase name.
+   * `component` is a file path or the component's bytes.
+   */
+  addComponentModule(name, component, namespace) {
+    requireString('module name', name);
+    requireComponent(component);
+    if (namespace !== undefined) requireString('module namespace', namespace);
+    guard(() => this.#native.addComponentModule(name, component, namespace));
   }
 
   /** Removes a module. */

@@ -96,6 +96,7 @@ pub fn run(options: Options) -> Report {
 
     let mut measurements = cases::cold_start::measure(cold, first);
     measurements.extend(cases::calls::measure(calls));
+    measurements.extend(cases::components::measure(calls));
     measurements.extend(cases::snapshots::measure(calls));
     measurements.extend(cases::limits::monitor_overhead(calls));
     measurements.push(cases::limits::kill_latency(kill));

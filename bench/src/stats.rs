@@ -46,6 +46,17 @@ impl Summary {
         }
     }
 
+    /// Each figure divided by `n`: the cost of one of `n` operations.
+    pub fn divided_by(self, n: f64) -> Self {
+        Self {
+            median: self.median / n,
+            p99: self.p99 / n,
+            min: self.min / n,
+            max: self.max / n,
+            samples: self.samples,
+        }
+    }
+
     /// Each figure divided by `base`'s median: a slowdown.
     pub fn ratio_to(self, base: Summary) -> Self {
         Self {

@@ -1,6 +1,8 @@
-//! `polybox`: run a handler in a sandbox from the command line.
+//! `polybox`: run a handler in a sandbox from the command line, inspect a
+//! component, benchmark.
 
 mod bench;
+mod inspect;
 mod run;
 
 use std::process::ExitCode;
@@ -17,8 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a JavaScript handler once and print its JSON result.
+    /// Run a handler (JavaScript, or a component) once and print its JSON result.
     Run(run::RunArgs),
+    /// Print a component's world (imports and exports) as WIT.
+    Inspect(inspect::InspectArgs),
     /// Measure cold start and call latency; print a table, optionally write JSON.
     Bench(bench::BenchArgs),
 }
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Inspect(args) => inspect::inspect(args),
         Command::Bench(args) => bench::bench(args),
     };
     match outcome {

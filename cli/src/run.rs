@@ -1,17 +1,20 @@
-//! `polybox run`: one handler, one event, one result.
+//! `polybox run`: one handler, one event, one result. Files ending in
+//! `.wasm` are components; anything else is JavaScript.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use polybox::{
     CpuTimeMonitor, Error, FuelBudget, Result, SandboxBuilder, Script, WallClockMonitor,
+    WasmComponent,
 };
 
 /// Arguments of `polybox run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The handler: an ES module defining a function named `handler`.
+    /// The handler: an ES module defining a function named `handler`, or a
+    /// component (`.wasm`) implementing the `handler` world of `wit/`.
     handler: PathBuf,
     /// The event, as JSON.
     #[arg(long, conflicts_with = "event_file")]
@@ -20,9 +23,14 @@ pub struct RunArgs {
     #[arg(long)]
     event_file: Option<PathBuf>,
     /// A module the handler may import, as `NAMESPACE:NAME=FILE` (or
-    /// `NAME=FILE` for the `user` namespace). Repeatable.
+    /// `NAME=FILE` for the `user` namespace): JavaScript, or a component
+    /// (`.wasm`) whose exports become the module's functions. Repeatable.
     #[arg(long = "module", value_name = "NS:NAME=FILE")]
     modules: Vec<String>,
+    /// A component whose exports guests import as `host:NAME`, as
+    /// `NAME=FILE`. Repeatable.
+    #[arg(long = "host-component", value_name = "NAME=FILE")]
+    host_components: Vec<String>,
     /// Stop the call after this many milliseconds of wall-clock time.
     #[arg(long, value_name = "MS")]
     wall_ms: Option<u64>,
@@ -55,18 +63,34 @@ pub fn run(args: RunArgs) -> Result<()> {
             .transpose()?,
         args.fuel.map(FuelBudget::new).transpose()?,
     );
-    let proto = SandboxBuilder::new()
+    let mut proto = SandboxBuilder::new()
         .fuel_metering(args.fuel.is_some())
         .log_sink(|level, line| eprintln!("[{level}] {line}"))
         .build()?;
+    for spec in &args.host_components {
+        let (name, path) = split_spec(spec, "--host-component", "NAME=FILE")?;
+        proto.host_component(name, WasmComponent::from_file(path)?)?;
+    }
     let mut sandbox = proto.load_runtime()?;
     for spec in &args.modules {
-        let (namespace, name, path) = parse_module(spec)?;
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| Error::InvalidArg(format!("cannot read module {path}: {e}")))?;
-        sandbox.add_module(name, source, namespace)?;
+        let (specifier, path) = split_spec(spec, "--module", "NS:NAME=FILE")?;
+        let (namespace, name) = match specifier.split_once(':') {
+            Some((namespace, name)) => (Some(namespace), name),
+            None => (None, specifier),
+        };
+        if is_component(path) {
+            sandbox.add_component_module(name, WasmComponent::from_file(path)?, namespace)?;
+        } else {
+            let source = std::fs::read_to_string(path)
+                .map_err(|e| Error::InvalidArg(format!("cannot read module {path}: {e}")))?;
+            sandbox.add_module(name, source, namespace)?;
+        }
     }
-    sandbox.add_handler("handler", Script::from_file(&args.handler)?)?;
+    if is_component(&args.handler) {
+        sandbox.add_component_handler("handler", WasmComponent::from_file(&args.handler)?)?;
+    } else {
+        sandbox.add_handler("handler", Script::from_file(&args.handler)?)?;
+    }
     let mut loaded = sandbox.get_loaded_sandbox()?;
     let result = loaded.handle_event_with_monitor("handler", &event, &limits, None);
     if args.stats
@@ -84,14 +108,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// Splits `NS:NAME=FILE` (or `NAME=FILE`).
-fn parse_module(spec: &str) -> Result<(Option<&str>, &str, String)> {
-    let (specifier, path) = spec.split_once('=').ok_or_else(|| {
-        Error::InvalidArg(format!("--module {spec:?} must look like NS:NAME=FILE"))
-    })?;
-    let (namespace, name) = match specifier.split_once(':') {
-        Some((namespace, name)) => (Some(namespace), name),
-        None => (None, specifier),
-    };
-    Ok((namespace, name, path.to_owned()))
+/// Splits `KEY=FILE`.
+fn split_spec<'a>(spec: &'a str, flag: &str, shape: &str) -> Result<(&'a str, &'a str)> {
+    spec.split_once('=')
+        .ok_or_else(|| Error::InvalidArg(format!("{flag} {spec:?} must look like {shape}")))
+}
+
+/// Whether `path` names a component rather than JavaScript.
+fn is_component(path: impl AsRef<Path>) -> bool {
+    path.as_ref().extension().is_some_and(|ext| ext == "wasm")
 }

@@ -29,7 +29,11 @@ pub(crate) struct SandboxConfig {
 impl SandboxConfig {
     /// Identifies everything a guest image depends on: the engine settings
     /// and the host modules the guest was told about. Snapshots carry it.
-    pub fn fingerprint(&self, host_modules: &[(String, Vec<String>)]) -> u64 {
+    pub fn fingerprint(
+        &self,
+        host_modules: &[(String, Vec<String>)],
+        host_components: &[(&str, &[u8; 32])],
+    ) -> u64 {
         let mut hasher = DefaultHasher::new();
         (
             self.backend,
@@ -37,6 +41,7 @@ impl SandboxConfig {
             self.stack_size,
             self.fuel_metering,
             host_modules,
+            host_components,
         )
             .hash(&mut hasher);
         hasher.finish()

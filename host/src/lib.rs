@@ -28,6 +28,7 @@
 //! ([`host_fn`]), and backends, which alone know engine types.
 
 mod backend;
+mod component;
 mod config;
 mod error;
 pub mod host_fn;
@@ -40,6 +41,7 @@ mod snapshot;
 mod stats;
 
 pub use backend::Backend;
+pub use component::WasmComponent;
 pub use config::{
     DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,
 };

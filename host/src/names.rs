@@ -47,3 +47,15 @@ pub fn validate_namespace(namespace: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Checks a host module name: a valid name without `:`, since guests import
+/// it as `host:<name>`.
+pub fn validate_module_name(module: &str) -> Result<()> {
+    validate_name("host module name", module)?;
+    if module.contains(':') {
+        return Err(Error::invalid_arg(format!(
+            "the host module name {module:?} contains ':'; guests import it as `host:<name>`"
+        )));
+    }
+    Ok(())
+}

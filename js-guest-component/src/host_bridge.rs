@@ -1,9 +1,10 @@
-//! `host:<name>` modules: JavaScript functions that call host functions.
+//! Modules the host implements: JavaScript functions that call the host.
 //!
-//! Each host module is generated as ES module source that forwards its
-//! arguments, as a JSON array, to the internal `#host-bridge` module. A host
-//! error becomes a JavaScript `Error` carrying the host's message, which the
-//! script can catch.
+//! Each is generated as ES module source that forwards its arguments, as a
+//! JSON array, to the internal `#host-bridge` module, naming the module by its
+//! specifier. A host error becomes a JavaScript `Error` carrying the host's
+//! message (a `TypeError` when the arguments did not fit the function's
+//! types), which the script can catch.
 
 use alloc::string::{String, ToString};
 use core::fmt::Write;
@@ -11,13 +12,13 @@ use core::fmt::Write;
 use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::{Ctx, Exception, Function, Result, Value};
 
-use crate::bindings::polybox::sandbox::host_call;
+use crate::bindings::polybox::sandbox::host_call::{self, CallError};
 
-/// Generates the source of module `host:<module>` exporting `functions`.
-/// Names that are not identifiers are exported as string names.
-pub fn host_module_source(module: &str, functions: &[String]) -> String {
+/// Generates the source of the module with specifier `specifier`, exporting
+/// `functions`. Names that are not identifiers are exported as string names.
+pub fn host_module_source(specifier: &str, functions: &[String]) -> String {
     let mut source = String::from("import { call } from \"#host-bridge\";\n");
-    let module = js_string(module);
+    let module = js_string(specifier);
     for (i, function) in functions.iter().enumerate() {
         let function = js_string(function);
         let _ = writeln!(
@@ -73,6 +74,7 @@ fn call<'js>(
     };
     match host_call::call(&module, &function, &args) {
         Ok(result) => ctx.json_parse(result),
-        Err(message) => Err(Exception::throw_message(&ctx, &message)),
+        Err(CallError::Failed(message)) => Err(Exception::throw_message(&ctx, &message)),
+        Err(CallError::TypeMismatch(message)) => Err(Exception::throw_type(&ctx, &message)),
     }
 }

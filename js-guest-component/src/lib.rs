@@ -56,7 +56,10 @@ struct Exports;
 
 impl Guest for Exports {
     fn set_host_modules(modules: Vec<HostModule>) {
-        let modules = modules.into_iter().map(|m| (m.name, m.functions)).collect();
+        let modules = modules
+            .into_iter()
+            .map(|m| (m.specifier, m.functions))
+            .collect();
         with_runtime(|rt| rt.set_host_modules(modules));
     }
 

@@ -5,12 +5,14 @@
 //! - `<namespace>:<name>`: a user module registered with `add-module`, compiled
 //!   lazily when first imported (so registration order does not matter) and
 //!   then shared by every importer, state included;
-//! - `host:<name>`: a module generated from the host module's function names;
+//! - a module the host implements (`host:<name>` for host functions, or
+//!   `<namespace>:<name>` for a component module): generated from its
+//!   function names, each forwarding to `host-call`;
 //! - `crypto`: the built-in hashing module.
 //!
 //! Two internal modules (`#host-bridge`, `#crypto`) hold native functions.
-//! They can be imported only by the built-in and host modules above, never by
-//! user code.
+//! They can be imported only by the built-in and host-implemented modules
+//! above, never by user code.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -60,7 +62,8 @@ impl Registry {
             .is_some()
     }
 
-    /// Replaces the set of host modules and their function names.
+    /// Replaces the set of host-implemented modules (by specifier) and their
+    /// function names.
     pub fn set_host_modules(&mut self, modules: BTreeMap<String, Vec<String>>) {
         self.host_modules = modules;
     }
@@ -71,14 +74,11 @@ impl Registry {
     }
 
     fn resolve(&mut self, base: &str, name: &str) -> Option<String> {
-        let internal_allowed = base == CRYPTO || base.starts_with("host:");
+        let internal_allowed = base == CRYPTO || self.host_modules.contains_key(base);
         let found = match name {
             CRYPTO => true,
             HOST_BRIDGE | CRYPTO_NATIVES => internal_allowed,
-            _ => match name.strip_prefix("host:") {
-                Some(module) => self.host_modules.contains_key(module),
-                None => self.sources.contains_key(name),
-            },
+            _ => self.host_modules.contains_key(name) || self.sources.contains_key(name),
         };
         if found {
             Some(name.to_string())
@@ -125,14 +125,12 @@ impl Loader for RegistryLoader {
             _ => {
                 let source = {
                     let registry = self.0.borrow();
-                    match name.strip_prefix("host:") {
-                        Some(module) => registry
-                            .host_modules
-                            .get(module)
-                            .map(|functions| host_module_source(module, functions)),
+                    match registry.host_modules.get(name) {
+                        Some(functions) => Some(host_module_source(name, functions)),
                         None => registry.sources.get(name).cloned(),
                     }
                 };
+
                 let source = source.ok_or_else(|| Error::new_loading(name))?;
                 Module::declare(ctx, name, source)
             }

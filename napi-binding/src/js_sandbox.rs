@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
+use crate::component::{ComponentSource, component};
 use crate::error::{consumed, to_js};
 use crate::job::Job;
 use crate::loaded::NativeLoadedSandbox;
@@ -46,6 +47,13 @@ impl NativeJsSandbox {
         self.with(|s| s.add_handler(&name, source))
     }
 
+    /// Adds a handler component (the `handler` world).
+    #[napi(ts_args_type = "name: string, component: string | Uint8Array")]
+    pub fn add_component_handler(&self, name: String, source: ComponentSource) -> napi::Result<()> {
+        let component = component(source)?;
+        self.with(|s| s.add_component_handler(&name, component))
+    }
+
     #[napi]
     pub fn remove_handler(&self, name: String) -> napi::Result<bool> {
         self.with(|s| s.remove_handler(&name))
@@ -67,6 +75,18 @@ impl NativeJsSandbox {
         namespace: Option<String>,
     ) -> napi::Result<()> {
         self.with(|s| s.add_module(&name, source, namespace.as_deref()))
+    }
+
+    /// Adds a component as module `<namespace>:<name>`.
+    #[napi(ts_args_type = "name: string, component: string | Uint8Array, namespace?: string")]
+    pub fn add_component_module(
+        &self,
+        name: String,
+        source: ComponentSource,
+        namespace: Option<String>,
+    ) -> napi::Result<()> {
+        let component = component(source)?;
+        self.with(|s| s.add_component_module(&name, component, namespace.as_deref()))
     }
 
     #[napi]

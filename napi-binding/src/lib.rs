@@ -16,6 +16,7 @@
 // surface, which Rust's dead-code analysis cannot otherwise see.
 pub mod abort;
 pub mod builder;
+mod component;
 mod error;
 pub mod host_functions;
 pub mod interrupt;

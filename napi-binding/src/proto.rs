@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::{AsyncTask, Function, Promise};
 use napi_derive::napi;
 
+use crate::component::{ComponentSource, component};
 use crate::error::{consumed, to_js};
 use crate::host_functions::{self, HostReply};
 use crate::job::Job;
@@ -55,6 +56,15 @@ impl NativeProtoSandbox {
                 m.register_raw(&name, host_functions::raw(callback))
                     .map(|_| ())
             })
+            .map_err(to_js)
+    }
+
+    /// Makes a component's exports the host module `module`.
+    #[napi(ts_args_type = "module: string, component: string | Uint8Array")]
+    pub fn host_component(&mut self, module: String, source: ComponentSource) -> napi::Result<()> {
+        let component = component(source)?;
+        self.proto()?
+            .host_component(&module, component)
             .map_err(to_js)
     }
 

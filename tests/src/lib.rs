@@ -3,7 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use polybox::{ErrorCode, LoadedJSSandbox, LogLevel, Result, SandboxBuilder};
+use polybox::{
+    ErrorCode, JSSandbox, LoadedJSSandbox, LogLevel, Result, SandboxBuilder, WasmComponent,
+};
 
 /// Log lines a sandbox's guest wrote, in order.
 #[derive(Clone, Default)]
@@ -23,6 +25,11 @@ impl LogCapture {
     }
 }
 
+/// A runtime built by `builder`, with no host functions.
+pub fn runtime(builder: SandboxBuilder) -> JSSandbox {
+    builder.build().unwrap().load_runtime().unwrap()
+}
+
 /// A loaded sandbox with one handler, `name`, from `source`.
 pub fn load_handler(name: &str, source: &str) -> LoadedJSSandbox {
     load_handlers(&[(name, source)])
@@ -30,11 +37,7 @@ pub fn load_handler(name: &str, source: &str) -> LoadedJSSandbox {
 
 /// A loaded sandbox with the given handlers and default settings.
 pub fn load_handlers(handlers: &[(&str, &str)]) -> LoadedJSSandbox {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     for (name, source) in handlers {
         sandbox.add_handler(name, *source).unwrap();
     }
@@ -64,4 +67,11 @@ pub fn expect_code<T: std::fmt::Debug>(
             error.to_string()
         }
     }
+}
+
+/// A component built by this crate's build script: `echo_handler`,
+/// `textkit`, `kv_store`, `runaway_handler` or `unlinkable`.
+pub fn component(name: &str) -> WasmComponent {
+    let path = std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"));
+    WasmComponent::from_file(path).expect("the build script built the component")
 }

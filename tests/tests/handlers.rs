@@ -1,7 +1,7 @@
 //! Handlers: how they are defined, what they receive and what they return.
 
 use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
-use polybox_tests::{call, expect_code, load_handler, load_handlers};
+use polybox_tests::{call, expect_code, load_handler, load_handlers, runtime};
 use serde_json::json;
 
 #[test]
@@ -168,11 +168,7 @@ fn an_event_that_is_not_json_is_an_invalid_argument() {
 
 #[test]
 fn source_without_a_handler_function_is_rejected_at_load() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_handler("nothing", "const notHandler = 1;")
         .unwrap();
@@ -186,11 +182,7 @@ fn source_without_a_handler_function_is_rejected_at_load() {
 
 #[test]
 fn a_syntax_error_is_reported_at_load_and_the_sandbox_can_be_fixed() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_handler("broken", "function handler( {")
         .unwrap();

@@ -1,7 +1,7 @@
 //! The life of a sandbox: building, loading, unloading, limits, failures.
 
 use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
-use polybox_tests::{call, expect_code, load_handler};
+use polybox_tests::{call, expect_code, load_handler, runtime};
 use serde_json::json;
 
 #[test]
@@ -35,12 +35,7 @@ fn a_stack_larger_than_a_thread_can_hold_is_rejected() {
 
 #[test]
 fn an_event_larger_than_the_input_buffer_is_rejected_with_both_sizes() {
-    let mut sandbox = SandboxBuilder::new()
-        .input_buffer_size(100)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new().input_buffer_size(100));
     sandbox
         .add_handler("echo", "function handler(e) { return e; }")
         .unwrap();
@@ -59,12 +54,7 @@ fn an_event_larger_than_the_input_buffer_is_rejected_with_both_sizes() {
 
 #[test]
 fn a_result_larger_than_the_output_buffer_is_rejected_with_both_sizes() {
-    let mut sandbox = SandboxBuilder::new()
-        .output_buffer_size(1000)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new().output_buffer_size(1000));
     sandbox
         .add_handler("big", "function handler(e) { return 'y'.repeat(e.n); }")
         .unwrap();
@@ -85,11 +75,7 @@ fn a_result_larger_than_the_output_buffer_is_rejected_with_both_sizes() {
 
 #[test]
 fn unload_discards_state_and_new_handlers_can_be_loaded() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_module(
             "state",
@@ -153,11 +139,7 @@ fn unload_keeps_host_functions() {
 
 #[test]
 fn removed_and_cleared_handlers_are_not_loaded() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_handler("a", "function handler() { return 'a'; }")
         .unwrap();
@@ -176,11 +158,7 @@ fn removed_and_cleared_handlers_are_not_loaded() {
 
 #[test]
 fn handler_names_are_validated() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     for name in ["", "line\nbreak", "nul\0byte"] {
         expect_code(
             sandbox.add_handler(name, "function handler() {}"),
@@ -256,12 +234,7 @@ fn recursion_through_large_frames_is_a_stack_overflow_too() {
 #[test]
 fn a_larger_stack_allows_deeper_recursion() {
     let depth = |stack_size: usize| {
-        let mut sandbox = SandboxBuilder::new()
-            .stack_size(stack_size)
-            .build()
-            .unwrap()
-            .load_runtime()
-            .unwrap();
+        let mut sandbox = runtime(SandboxBuilder::new().stack_size(stack_size));
         sandbox
             .add_handler("rec", "let d = 0;\nfunction f(n) { d = n; return f(n + 1); }\nfunction handler() { try { f(0); } catch { return d; } }")
             .unwrap();
@@ -326,12 +299,7 @@ fn a_failing_sandbox_leaves_another_untouched() {
 
 #[test]
 fn running_out_of_heap_is_a_catchable_error_and_the_sandbox_stays_usable() {
-    let mut sandbox = SandboxBuilder::new()
-        .heap_size(8 << 20)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new().heap_size(8 << 20));
     sandbox
         .add_handler(
             "hog",

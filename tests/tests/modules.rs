@@ -5,11 +5,7 @@ use polybox_tests::{call, expect_code};
 use serde_json::json;
 
 fn runtime() -> polybox::JSSandbox {
-    SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap()
+    polybox_tests::runtime(SandboxBuilder::new())
 }
 
 #[test]

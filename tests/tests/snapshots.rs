@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use polybox::{ErrorCode, FuelBudget, LoadedJSSandbox, SandboxBuilder, WallClockMonitor};
-use polybox_tests::expect_code;
+use polybox_tests::{expect_code, runtime};
 
 fn counters(hits: Arc<AtomicU64>) -> LoadedJSSandbox {
     let mut proto = SandboxBuilder::new().build().unwrap();
@@ -97,12 +97,7 @@ fn restore_works_after_a_stack_overflow() {
 #[test]
 fn restore_recovers_from_cancellation_and_budgets() {
     let mut proto_loaded = {
-        let mut sandbox = SandboxBuilder::new()
-            .fuel_metering(true)
-            .build()
-            .unwrap()
-            .load_runtime()
-            .unwrap();
+        let mut sandbox = runtime(SandboxBuilder::new().fuel_metering(true));
         sandbox
             .add_handler("spin", "function handler() { for (;;) {} }")
             .unwrap();
@@ -132,11 +127,7 @@ fn restore_recovers_from_cancellation_and_budgets() {
 
 #[test]
 fn restore_brings_back_the_handlers_of_the_snapshot() {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_handler("first", "function handler() { return 1; }")
         .unwrap();
@@ -145,11 +136,7 @@ fn restore_brings_back_the_handlers_of_the_snapshot() {
     assert_eq!(snapshot.handlers().collect::<Vec<_>>(), ["first"]);
 
     // Another sandbox with the same configuration accepts it.
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new());
     sandbox
         .add_handler("second", "function handler() { return 2; }")
         .unwrap();
@@ -164,22 +151,11 @@ fn restore_brings_back_the_handlers_of_the_snapshot() {
 
 #[test]
 fn a_snapshot_from_another_configuration_is_rejected() {
-    let mut small = SandboxBuilder::new()
-        .heap_size(8 << 20)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap()
+    let mut small = runtime(SandboxBuilder::new().heap_size(8 << 20))
         .get_loaded_sandbox()
         .unwrap();
     let snapshot = small.snapshot().unwrap();
-    let mut default = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap()
-        .get_loaded_sandbox()
-        .unwrap();
+    let mut default = runtime(SandboxBuilder::new()).get_loaded_sandbox().unwrap();
     let message = expect_code(default.restore(&snapshot), ErrorCode::InvalidArg);
     assert!(message.contains("different configuration"), "{message}");
 
@@ -192,12 +168,7 @@ fn a_snapshot_from_another_configuration_is_rejected() {
 
 #[test]
 fn restore_after_heap_growth_returns_to_the_smaller_heap() {
-    let mut sandbox = SandboxBuilder::new()
-        .heap_size(64 << 20)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new().heap_size(64 << 20));
     sandbox
         .add_handler("grow", "let keep = [];\nfunction handler(e) { keep.push(new Uint8Array(e.mb << 20)); return keep.length; }")
         .unwrap();
@@ -235,12 +206,7 @@ fn restore_after_heap_growth_returns_to_the_smaller_heap() {
 #[test]
 fn snapshots_and_restores_in_any_order_give_exactly_the_saved_state() {
     const SIZE: usize = 64 * 1024;
-    let mut sandbox = SandboxBuilder::new()
-        .heap_size(64 << 20)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
+    let mut sandbox = runtime(SandboxBuilder::new().heap_size(64 << 20));
     sandbox
         .add_handler(
             "step",

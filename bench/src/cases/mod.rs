@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod cold_start;
+pub mod components;
 pub mod compute;
 pub mod density;
 pub mod lifecycle;

@@ -8,10 +8,10 @@ pub(crate) mod wasmtime;
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::host_fn::HostFunctions;
-use crate::log::LogSink;
 use crate::monitor::{Budgets, InterruptState};
 
 /// Which engine runs a sandbox's guest.
@@ -49,10 +49,11 @@ impl std::str::FromStr for Backend {
     }
 }
 
-/// What the host side offers a guest: its host functions and log sink.
+/// What the host side offers a guest: its host functions and host
+/// components (by module name).
 pub(crate) struct HostEnv {
     pub functions: HostFunctions,
-    pub log: LogSink,
+    pub components: Vec<(String, WasmComponent)>,
 }
 
 /// A backend's capture of guest state, opaque to the API layer.
@@ -77,12 +78,17 @@ pub(crate) struct CallOutcome {
 
 /// One running guest: a JavaScript runtime and what is registered in it.
 pub(crate) trait GuestInstance: Send {
-    /// Discards all guest state: a fresh runtime with the host modules declared.
+    /// Discards all guest state: a fresh runtime with the host modules
+    /// declared, and no handlers or modules, components included.
     fn reset(&mut self) -> Result<()>;
     /// Registers module source as `namespace:name`.
     fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()>;
     /// Compiles and evaluates a handler.
     fn add_handler(&mut self, name: &str, source: &str) -> Result<()>;
+    /// Loads a component whose exports scripts import as `specifier`.
+    fn add_component_module(&mut self, specifier: &str, component: &WasmComponent) -> Result<()>;
+    /// Loads a handler component (the `handler` world) as handler `name`.
+    fn add_component_handler(&mut self, name: &str, component: &WasmComponent) -> Result<()>;
     /// Calls a handler. A stop request for `call.id` in the sandbox's
     /// interrupt state, or an exhausted budget, ends it with `ERR_CANCELLED`.
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome;
@@ -93,7 +99,8 @@ pub(crate) trait GuestInstance: Send {
     fn meters_fuel(&self) -> bool;
     /// Captures the guest's state.
     fn snapshot(&mut self) -> Result<GuestImage>;
-    /// Replaces the guest's state with a capture, clearing poison.
+    /// Replaces the guest's state with a capture, clearing poison. Component
+    /// handlers and modules, whose state is not captured, start afresh.
     fn restore(&mut self, image: &GuestImage) -> Result<()>;
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::RawHostFunction;
 use super::typed::{FallibleHostFunction, HostFunction};
 use crate::error::Result;
-use crate::names::validate_name;
+use crate::names::{validate_module_name, validate_name};
 
 /// Host functions by module, then by function name.
 #[derive(Clone, Default)]
@@ -18,7 +18,7 @@ pub(crate) struct HostFunctions {
 impl HostFunctions {
     /// Adds (or replaces) `module.function`.
     pub fn insert(&mut self, module: &str, function: &str, f: Arc<RawHostFunction>) -> Result<()> {
-        validate_name("host module name", module)?;
+        validate_module_name(module)?;
         validate_name("host function name", function)?;
         self.modules
             .entry(module.to_owned())
@@ -29,9 +29,14 @@ impl HostFunctions {
 
     /// Declares an empty module, so `import * as m from "host:<module>"` works.
     pub fn declare_module(&mut self, module: &str) -> Result<()> {
-        validate_name("host module name", module)?;
+        validate_module_name(module)?;
         self.modules.entry(module.to_owned()).or_default();
         Ok(())
+    }
+
+    /// Whether a module of that name is declared.
+    pub fn has_module(&self, module: &str) -> bool {
+        self.modules.contains_key(module)
     }
 
     /// Every module with its function names, as the guest must learn them.

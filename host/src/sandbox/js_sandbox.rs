@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::core::SandboxCore;
 use super::{LoadedJSSandbox, Script};
+use crate::component::WasmComponent;
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::ActiveSandbox;
 use crate::names::{validate_name, validate_namespace};
@@ -28,9 +29,21 @@ pub struct JSSandbox {
     core: SandboxCore,
     /// Whether the guest holds registrations from a failed load.
     dirty: bool,
-    handlers: BTreeMap<String, Script>,
-    modules: BTreeMap<(String, String), String>,
+    handlers: BTreeMap<String, Handler>,
+    modules: BTreeMap<(String, String), Module>,
     _active: ActiveSandbox,
+}
+
+/// A registered handler.
+enum Handler {
+    Script(Script),
+    Component(WasmComponent),
+}
+
+/// A registered module.
+enum Module {
+    Source(String),
+    Component(WasmComponent),
 }
 
 impl JSSandbox {
@@ -48,7 +61,32 @@ impl JSSandbox {
     /// function named `handler`. It is compiled by `get_loaded_sandbox`.
     pub fn add_handler(&mut self, name: &str, script: impl Into<Script>) -> Result<()> {
         validate_name("handler name", name)?;
-        self.handlers.insert(name.to_owned(), script.into());
+        self.handlers
+            .insert(name.to_owned(), Handler::Script(script.into()));
+        Ok(())
+    }
+
+    /// Adds (or replaces) the handler `name` as a component implementing
+    /// the `handler` world of `wit/`. It is called through
+    /// [`handle_event`](LoadedJSSandbox::handle_event) and
+    /// [`handle_event_with_monitor`](LoadedJSSandbox::handle_event_with_monitor)
+    /// like a JavaScript handler, with the same monitors, budgets, kill and
+    /// stats, in its own instance with its own memory limit (the heap size).
+    /// Its state is not part of snapshots: [`restore`](LoadedJSSandbox::restore)
+    /// starts it afresh. It is compiled and checked by `get_loaded_sandbox`.
+    ///
+    /// ```no_run
+    /// # fn main() -> polybox::Result<()> {
+    /// let mut sandbox = polybox::SandboxBuilder::new().build()?.load_runtime()?;
+    /// sandbox.add_component_handler("echo", polybox::WasmComponent::from_file("echo_handler.wasm")?)?;
+    /// let mut loaded = sandbox.get_loaded_sandbox()?;
+    /// let result = loaded.handle_event("echo", r#"{"x":1}"#, None)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_component_handler(&mut self, name: &str, component: WasmComponent) -> Result<()> {
+        validate_name("handler name", name)?;
+        self.handlers
+            .insert(name.to_owned(), Handler::Component(component));
         Ok(())
     }
 
@@ -73,7 +111,35 @@ impl JSSandbox {
         namespace: Option<&str>,
     ) -> Result<()> {
         let key = module_key(name, namespace)?;
-        self.modules.insert(key, source.into());
+        self.modules.insert(key, Module::Source(source.into()));
+        Ok(())
+    }
+
+    /// Adds (or replaces) a component as the module `<namespace>:<name>`
+    /// (`user:<name>` by default): scripts import its exported functions by
+    /// their camelCase names (`word-count` is `wordCount`) and call them
+    /// with plain JavaScript values, converted through the component's WIT
+    /// types. Arguments that do not fit throw a `TypeError` naming the
+    /// function and parameter. Each call runs in the component's own
+    /// instance, with its own memory limit (the heap size), bounded by the
+    /// calling handler's monitors and budgets. Its state is not part of
+    /// snapshots: [`restore`](LoadedJSSandbox::restore) starts it afresh.
+    ///
+    /// ```no_run
+    /// # fn main() -> polybox::Result<()> {
+    /// let mut sandbox = polybox::SandboxBuilder::new().build()?.load_runtime()?;
+    /// sandbox.add_component_module("textkit", polybox::WasmComponent::from_file("textkit.wasm")?, None)?;
+    /// sandbox.add_handler("count", "import { wordCount } from 'user:textkit';\nfunction handler(e) { return wordCount(e.text); }")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn add_component_module(
+        &mut self,
+        name: &str,
+        component: WasmComponent,
+        namespace: Option<&str>,
+    ) -> Result<()> {
+        let key = module_key(name, namespace)?;
+        self.modules.insert(key, Module::Component(component));
         Ok(())
     }
 
@@ -89,7 +155,8 @@ impl JSSandbox {
     }
 
     /// Sends the modules and then the handlers to the guest, compiling and
-    /// evaluating each handler (and the modules it imports).
+    /// evaluating each handler (and the modules it imports) and loading
+    /// each component.
     ///
     /// On failure (a syntax error, a missing `handler` function, an import of
     /// an unregistered module) the [`LoadError`] carries the error and gives
@@ -116,11 +183,19 @@ impl JSSandbox {
             guest.reset()?;
             self.dirty = false;
         }
-        for ((namespace, name), source) in &self.modules {
-            guest.add_module(namespace, name, source)?;
+        for ((namespace, name), module) in &self.modules {
+            match module {
+                Module::Source(source) => guest.add_module(namespace, name, source)?,
+                Module::Component(component) => {
+                    guest.add_component_module(&format!("{namespace}:{name}"), component)?
+                }
+            }
         }
-        for (name, script) in &self.handlers {
-            guest.add_handler(name, script.source())?;
+        for (name, handler) in &self.handlers {
+            match handler {
+                Handler::Script(script) => guest.add_handler(name, script.source())?,
+                Handler::Component(component) => guest.add_component_handler(name, component)?,
+            }
         }
         Ok(())
     }

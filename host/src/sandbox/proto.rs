@@ -1,14 +1,17 @@
 //! [`ProtoJSSandbox`]: register host functions, then load the runtime.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::{HostEnv, instantiate};
+use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host_fn::{HostFunction, HostFunctions, HostModule};
 use crate::monitor::InterruptState;
+use crate::names::validate_module_name;
 
 /// A sandbox before its JavaScript runtime is loaded: the place to register
 /// host functions, which guest code imports as `host:<module>`.
@@ -24,6 +27,7 @@ use crate::monitor::InterruptState;
 pub struct ProtoJSSandbox {
     config: SandboxConfig,
     functions: HostFunctions,
+    components: BTreeMap<String, WasmComponent>,
 }
 
 impl ProtoJSSandbox {
@@ -31,12 +35,17 @@ impl ProtoJSSandbox {
         Self {
             config,
             functions: HostFunctions::default(),
+            components: BTreeMap::new(),
         }
     }
 
     /// The host module `name`, to register functions in. Fails with
-    /// `ERR_INVALID_ARG` for an empty or unprintable name.
+    /// `ERR_INVALID_ARG` for an empty or unprintable name, or the name of a
+    /// host component.
     pub fn host_module(&mut self, name: &str) -> Result<HostModule<'_>> {
+        if self.components.contains_key(name) {
+            return Err(taken(name));
+        }
         self.functions.declare_module(name)?;
         Ok(HostModule {
             name: name.to_owned(),
@@ -55,12 +64,46 @@ impl ProtoJSSandbox {
         Ok(())
     }
 
-    /// Starts the JavaScript runtime with every registered host function.
+    /// Makes `component`'s exported functions the host module `module`:
+    /// every guest (JavaScript handlers, handler components, component
+    /// modules) imports it as `host:<module>`, and each call runs in the
+    /// component's own instance, with its own memory limit (the heap size)
+    /// and state that lasts as long as the sandbox, like a host function's.
+    /// Calls are bounded by the calling handler's monitors and budgets.
+    ///
+    /// The component is compiled and checked by
+    /// [`load_runtime`](Self::load_runtime): one importing what the host
+    /// does not provide fails there with `ERR_INVALID_ARG`.
+    ///
+    /// ```no_run
+    /// # fn main() -> polybox::Result<()> {
+    /// let mut proto = polybox::SandboxBuilder::new().build()?;
+    /// proto.host_component("kv", polybox::WasmComponent::from_file("kv_store.wasm")?)?;
+    /// let mut sandbox = proto.load_runtime()?;
+    /// sandbox.add_handler("put", "import { set } from 'host:kv';\nfunction handler(e) { set(e.key, e.value); }")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn host_component(&mut self, module: &str, component: WasmComponent) -> Result<()> {
+        validate_module_name(module)?;
+        if self.functions.has_module(module) {
+            return Err(taken(module));
+        }
+        self.components.insert(module.to_owned(), component);
+        Ok(())
+    }
+
+    /// Starts the JavaScript runtime with every registered host function and
+    /// host component.
     pub fn load_runtime(self) -> Result<JSSandbox> {
-        let fingerprint = self.config.fingerprint(&self.functions.shapes());
+        let digests: Vec<_> = self
+            .components
+            .iter()
+            .map(|(name, component)| (name.as_str(), component.digest()))
+            .collect();
+        let fingerprint = self.config.fingerprint(&self.functions.shapes(), &digests);
         let env = Arc::new(HostEnv {
             functions: self.functions,
-            log: self.config.log_sink.clone(),
+            components: self.components.into_iter().collect(),
         });
         let interrupt = Arc::new(InterruptState::default());
         let guest = instantiate(&self.config, env, interrupt.clone())?;
@@ -78,6 +121,16 @@ impl std::fmt::Debug for ProtoJSSandbox {
         f.debug_struct("ProtoJSSandbox")
             .field("backend", &self.config.backend)
             .field("host_modules", &self.functions)
+            .field(
+                "host_components",
+                &self.components.keys().collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
+}
+
+fn taken(module: &str) -> Error {
+    Error::invalid_arg(format!(
+        "host module {module:?} is defined twice: by host functions and by a host component"
+    ))
 }

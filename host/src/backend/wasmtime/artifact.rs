@@ -1,10 +1,10 @@
 //! The JS guest component, compiled for an engine and cached on disk, and
 //! the contents of its memory before any of its code runs.
 //!
-//! Compiling the guest takes seconds, so the compiled code is written to a
-//! cache directory under a name made from the guest's SHA-256 (computed at
-//! build time) and the engine's compatibility hash, and memory-mapped on
-//! later runs. Files are written to a temporary name and renamed into place,
+//! Compiling a component takes up to seconds, so compiled code is written to
+//! a cache directory under a name made from the component's SHA-256 (the JS
+//! guest's is computed at build time) and the engine's compatibility hash,
+//! and memory-mapped on later runs. Files are written to a temporary name and renamed into place,
 //! so concurrent processes never see a partial file.
 //!
 //! The directory is `$POLYBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/polybox`, else
@@ -28,8 +28,18 @@ const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
 
 /// The guest compiled for `engine`, from the cache when possible.
 pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
-    let Some(path) = cache_path(engine) else {
-        return Component::new(engine, GUEST_WASM);
+    load(
+        engine,
+        GUEST_WASM,
+        &format!("js-guest-{}", &GUEST_SHA256[..16]),
+    )
+}
+
+/// `wasm` compiled for `engine`, cached on disk as `name` (which must
+/// identify the bytes) plus the engine's compatibility hash.
+pub(super) fn load(engine: &Engine, wasm: &[u8], name: &str) -> wasmtime::Result<Component> {
+    let Some(path) = cache_path(engine, name) else {
+        return Component::new(engine, wasm);
     };
     if path.exists() {
         // SAFETY: the file was written by `Component::serialize` for an engine
@@ -37,13 +47,13 @@ pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok(component),
             Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "ignoring unusable compiled guest")
+                tracing::warn!(path = %path.display(), %error, "ignoring unusable compiled code")
             }
         }
     }
-    let component = Component::new(engine, GUEST_WASM)?;
+    let component = Component::new(engine, wasm)?;
     if let Err(error) = store(&path, &component.serialize()?) {
-        tracing::warn!(path = %path.display(), %error, "could not cache the compiled guest");
+        tracing::warn!(path = %path.display(), %error, "could not cache compiled code");
     }
     Ok(component)
 }
@@ -51,12 +61,13 @@ pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
 fn store(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("cache paths have a parent");
     std::fs::create_dir_all(dir)?;
-    let temporary = dir.join(format!(".{}.{}.tmp", std::process::id(), GUEST_SHA256));
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("cwasm");
+    let temporary = dir.join(format!(".{}.{file}.tmp", std::process::id()));
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, path)
 }
 
-fn cache_path(engine: &Engine) -> Option<PathBuf> {
+fn cache_path(engine: &Engine, name: &str) -> Option<PathBuf> {
     let dir = match std::env::var_os("POLYBOX_CACHE_DIR") {
         Some(dir) if dir == "off" => return None,
         Some(dir) => PathBuf::from(dir),
@@ -68,10 +79,7 @@ fn cache_path(engine: &Engine) -> Option<PathBuf> {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_hash = hasher.finish();
-    Some(dir.join(format!(
-        "js-guest-{}-{engine_hash:016x}.cwasm",
-        &GUEST_SHA256[..16]
-    )))
+    Some(dir.join(format!("{name}-{engine_hash:016x}.cwasm")))
 }
 
 /// The guest's memory before any of its code runs: its data segments.

@@ -12,6 +12,7 @@ use wasmtime::{Config, Engine};
 
 use super::artifact::load_guest;
 use super::bindings::{JsRuntime, JsRuntimePre};
+use super::component::Authors;
 use super::memory::{GuestMemoryCreator, MemoryImage};
 use super::state::GuestState;
 use super::ticker;
@@ -33,9 +34,19 @@ pub(super) struct GuestEngine {
     pub fuel: bool,
     /// The image new guests start from, once built.
     template: Mutex<Option<Arc<MemoryImage>>>,
+    /// Support for user components, set up on first use.
+    authors: OnceLock<Result<Authors, String>>,
 }
 
 impl GuestEngine {
+    /// The linker and compiled-component cache for user components.
+    pub fn authors(&self) -> Result<&Authors> {
+        self.authors
+            .get_or_init(|| Authors::new(self.pre.engine()).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| Error::Internal(format!("cannot link user components: {e}")))
+    }
+
     /// The pre-initialised runtime image for this engine, built by `build` on
     /// first use: starting QuickJS once and mapping the result copy-on-write
     /// into every new guest is what makes cold start cheap, and untouched
@@ -96,5 +107,6 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
         pre,
         fuel: key.fuel,
         template: Mutex::new(None),
+        authors: OnceLock::new(),
     })
 }

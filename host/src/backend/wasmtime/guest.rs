@@ -1,29 +1,37 @@
 //! One sandbox's guest on wasmtime: a `Store` and an instance of the JS
-//! guest component, with host-owned memory for snapshots.
+//! guest component, with host-owned memory for snapshots, plus the sandbox's
+//! component handlers, component modules and host components.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::{AsContext, Store};
+use wasmtime::Store;
 
 use super::artifact::initial_image;
 use super::bindings::exports::polybox::sandbox::runtime::Guest as Runtime;
 use super::bindings::{HostModule, JsRuntime};
+use super::component::{AuthorEnv, ComponentHandler, ComponentModule};
+use super::dispatch::{Dispatch, HOST};
 use super::engine::{EngineKey, GuestEngine, guest_engine};
 use super::memory::{MemoryImage, Region, capture_created};
-use super::state::{ActiveCall, GuestState, HeapLimiter};
+use super::state::{GuestState, HeapLimiter};
 use super::thread_stack::ensure_room;
 use super::ticker;
 use super::trap;
 use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv};
+use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
+use crate::log::LogSink;
 use crate::monitor::InterruptState;
 
 /// A JS guest instance in its own store.
 pub(crate) struct WasmtimeGuest {
     engine: Arc<GuestEngine>,
-    env: Arc<HostEnv>,
+    /// Where host calls go, from every store of the sandbox.
+    dispatch: Arc<Dispatch>,
+    log: LogSink,
     interrupt: Arc<InterruptState>,
     /// The image `reset` returns the guest to.
     template: Arc<MemoryImage>,
@@ -32,6 +40,8 @@ pub(crate) struct WasmtimeGuest {
     instance: Instance,
     /// Why the instance can no longer be entered, once it trapped.
     poisoned_by: Option<String>,
+    /// Handlers written as components, by name.
+    component_handlers: BTreeMap<String, ComponentHandler>,
 }
 
 /// A store, the instance in it, and the instance's memory.
@@ -59,7 +69,13 @@ impl WasmtimeGuest {
         let wake = engine.pre.engine().clone();
         interrupt.set_wake(move || wake.increment_epoch());
         let template = engine.template(|| Self::runtime_image(&engine, config))?;
-        let mut guest = Self::start(engine, env, interrupt, config, template)?;
+        let dispatch = Arc::new(Dispatch::new(env.functions.clone()));
+        let mut guest = Self::start(engine, dispatch, interrupt, config, template)?;
+        for (name, component) in &env.components {
+            let module =
+                ComponentModule::load(&format!("{HOST}{name}"), component, guest.author_env())?;
+            guest.dispatch.add(module);
+        }
         guest.declare_host_modules()?;
         Ok(guest)
     }
@@ -68,22 +84,41 @@ impl WasmtimeGuest {
     /// returns it.
     fn start(
         engine: Arc<GuestEngine>,
-        env: Arc<HostEnv>,
+        dispatch: Arc<Dispatch>,
         interrupt: Arc<InterruptState>,
         config: &SandboxConfig,
         template: Arc<MemoryImage>,
     ) -> Result<Self> {
-        let instance = Self::instantiate(&engine, &env, &interrupt, config.heap_size, &template)?;
+        let state = GuestState {
+            dispatch: dispatch.clone(),
+            log: config.log_sink.clone(),
+            limiter: HeapLimiter::new(config.heap_size),
+            interrupt: interrupt.clone(),
+        };
+        let instance = Self::instantiate(&engine, state, &template)?;
         Ok(Self {
             engine,
-            env,
+            dispatch,
+            log: config.log_sink.clone(),
             interrupt,
             template,
             heap_size: config.heap_size,
             stack_size: config.stack_size,
             instance,
             poisoned_by: None,
+            component_handlers: BTreeMap::new(),
         })
+    }
+
+    /// What this sandbox's user components run with.
+    fn author_env(&self) -> AuthorEnv {
+        AuthorEnv {
+            engine: self.engine.clone(),
+            log: self.log.clone(),
+            memory: self.heap_size,
+            dispatch: Arc::downgrade(&self.dispatch),
+            interrupt: self.interrupt.clone(),
+        }
     }
 
     /// The image new guests start from: a started JavaScript runtime, with
@@ -98,12 +133,9 @@ impl WasmtimeGuest {
         let failed =
             |e: std::io::Error| Error::Internal(format!("cannot build the runtime image: {e}"));
         let initial = Arc::new(initial_image().map_err(failed)?);
-        let env = Arc::new(HostEnv {
-            functions: Default::default(),
-            log: config.log_sink.clone(),
-        });
+        let dispatch = Arc::new(Dispatch::new(Default::default()));
         let interrupt = Arc::new(InterruptState::default());
-        let mut guest = Self::start(engine.clone(), env, interrupt, config, initial)?;
+        let mut guest = Self::start(engine.clone(), dispatch, interrupt, config, initial)?;
         let js_stack = u32::try_from(config.stack_size / 4).unwrap_or(u32::MAX);
         guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
         MemoryImage::capture(&guest.instance.memory).map_err(failed)
@@ -112,24 +144,16 @@ impl WasmtimeGuest {
     /// A new store and instance, its memory seeded from `image`.
     fn instantiate(
         engine: &GuestEngine,
-        env: &Arc<HostEnv>,
-        interrupt: &Arc<InterruptState>,
-        heap_size: usize,
+        state: GuestState,
         image: &Arc<MemoryImage>,
     ) -> Result<Instance> {
-        let state = GuestState {
-            env: env.clone(),
-            limiter: HeapLimiter::new(heap_size),
-            interrupt: interrupt.clone(),
-            call: None,
-        };
         let mut store = Store::new(engine.pre.engine(), state);
         if engine.fuel {
             // Outside handler calls (instantiation, registration) fuel is unlimited.
             store.set_fuel(u64::MAX).map_err(internal)?;
         }
         store.limiter(|state| &mut state.limiter);
-        store.epoch_deadline_callback(|store| GuestState::on_epoch(store.as_context()));
+        store.epoch_deadline_callback(|store| trap::on_epoch(&store.data().interrupt));
         store.set_epoch_deadline(1);
         let (runtime, memory) = capture_created(image.len(), || engine.pre.instantiate(&mut store))
             .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
@@ -146,11 +170,13 @@ impl WasmtimeGuest {
 
     fn declare_host_modules(&mut self) -> Result<()> {
         let modules: Vec<HostModule> = self
-            .env
-            .functions
+            .dispatch
             .shapes()
             .into_iter()
-            .map(|(name, functions)| HostModule { name, functions })
+            .map(|(specifier, functions)| HostModule {
+                specifier,
+                functions,
+            })
             .collect();
         self.enter(|runtime, store| runtime.call_set_host_modules(store, &modules))
     }
@@ -192,15 +218,24 @@ impl WasmtimeGuest {
     }
 
     fn replace_instance(&mut self, image: &Arc<MemoryImage>) -> Result<()> {
-        self.instance = Self::instantiate(
-            &self.engine,
-            &self.env,
-            &self.interrupt,
-            self.heap_size,
-            image,
-        )?;
+        let state = GuestState {
+            dispatch: self.dispatch.clone(),
+            log: self.log.clone(),
+            limiter: HeapLimiter::new(self.heap_size),
+            interrupt: self.interrupt.clone(),
+        };
+        self.instance = Self::instantiate(&self.engine, state, image)?;
         self.poisoned_by = None;
         Ok(())
+    }
+
+    /// Starts every component handler and component module afresh when next
+    /// called: their state is not part of snapshots.
+    fn discard_component_instances(&mut self) {
+        for handler in self.component_handlers.values_mut() {
+            handler.discard();
+        }
+        self.dispatch.discard_module_instances();
     }
 }
 
@@ -208,6 +243,8 @@ impl GuestInstance for WasmtimeGuest {
     fn reset(&mut self) -> Result<()> {
         let template = self.template.clone();
         self.replace_instance(&template)?;
+        self.component_handlers.clear();
+        self.dispatch.clear_modules();
         self.declare_host_modules()
     }
 
@@ -221,53 +258,34 @@ impl GuestInstance for WasmtimeGuest {
             .map_err(trap::reported)
     }
 
+    fn add_component_module(&mut self, specifier: &str, component: &WasmComponent) -> Result<()> {
+        let module = ComponentModule::load(specifier, component, self.author_env())?;
+        self.dispatch.add(module);
+        self.declare_host_modules()
+    }
+
+    fn add_component_handler(&mut self, name: &str, component: &WasmComponent) -> Result<()> {
+        let handler = ComponentHandler::load(component, self.author_env())?;
+        self.component_handlers.insert(name.to_owned(), handler);
+        Ok(())
+    }
+
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome {
-        let failed = |error| CallOutcome {
-            result: Err(error),
-            fuel_consumed: None,
-        };
-        if let Err(error) = self
+        let entered = self
             .check_poison()
             .and_then(|()| ensure_room(self.stack_size))
-        {
-            return failed(error);
-        }
-        let fuel = self
-            .engine
-            .fuel
-            .then(|| call.budgets.fuel.unwrap_or(u64::MAX));
-        let store = &mut self.instance.store;
-        if let Some(fuel) = fuel
-            && let Err(error) = store.set_fuel(fuel)
-        {
-            return failed(internal(error));
-        }
-        let _ticking = call.budgets.epoch.map(|_| ticker::Deadline::hold());
-        store.data_mut().call = Some(ActiveCall {
-            id: call.id,
-            deadline: call.budgets.epoch.map(|after| Instant::now() + after),
-        });
-        // Arm the deadline before checking for a kill that came in early: a
-        // kill after this point advances the epoch past it.
-        store.set_epoch_deadline(1);
-        let result = match self.interrupt.stop_reason(call.id) {
-            Some(reason) => Err(Error::Cancelled(reason)),
-            None => {
-                let instance = &mut self.instance;
-                instance
-                    .runtime
-                    .polybox_sandbox_runtime()
-                    .call_call_handler(&mut instance.store, call.name, call.event, call.gc)
-                    .map_err(|e| self.poison(e))
-                    .and_then(|reported| reported.map_err(trap::reported))
-            }
-        };
-        let store = &mut self.instance.store;
-        store.data_mut().call = None;
-        let fuel_consumed = fuel.map(|fuel| fuel - store.get_fuel().unwrap_or(0));
-        CallOutcome {
-            result,
-            fuel_consumed,
+            .and_then(|()| self.run_handler(&call));
+        match entered {
+            Ok((result, fuel_consumed)) => CallOutcome {
+                result: result
+                    .map_err(|trap| self.poison(trap))
+                    .and_then(|reported| reported.map_err(trap::reported)),
+                fuel_consumed,
+            },
+            Err(error) => CallOutcome {
+                result: Err(error),
+                fuel_consumed: None,
+            },
         }
     }
 
@@ -299,6 +317,7 @@ impl GuestInstance for WasmtimeGuest {
         let image = Arc::clone(image)
             .downcast::<MemoryImage>()
             .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))?;
+        self.discard_component_instances();
         let instance = &self.instance;
         if self.poisoned_by.is_none()
             && Arc::ptr_eq(&image, &instance.mapped)
@@ -312,6 +331,68 @@ impl GuestInstance for WasmtimeGuest {
         }
         self.replace_instance(&image)
     }
+}
+
+impl WasmtimeGuest {
+    /// Runs a handler call, JavaScript or component, under the call's
+    /// budgets. Returns the call's result (an `Err` is a trap) and the fuel
+    /// it consumed, nested component calls included.
+    fn run_handler(&mut self, call: &HandlerCall<'_>) -> Result<(HandlerResult, Option<u64>)> {
+        let fuel = self
+            .engine
+            .fuel
+            .then(|| call.budgets.fuel.unwrap_or(u64::MAX));
+        let _ticking = call.budgets.epoch.map(|_| ticker::Deadline::hold());
+        let interrupt = &self.interrupt;
+        interrupt.set_deadline(call.budgets.epoch.map(|after| Instant::now() + after));
+        interrupt.set_nested_fuel(fuel.unwrap_or(u64::MAX));
+        let (result, consumed) = match self.component_handlers.get_mut(call.name) {
+            Some(handler) => {
+                let (store, handler) = handler.live()?;
+                enter(store, fuel, interrupt, call.id, |store| {
+                    ComponentHandler::call(store, handler, call.event)
+                })?
+            }
+            None => {
+                let Instance { store, runtime, .. } = &mut self.instance;
+                enter(store, fuel, interrupt, call.id, |store| {
+                    runtime
+                        .polybox_sandbox_runtime()
+                        .call_call_handler(store, call.name, call.event, call.gc)
+                })?
+            }
+        };
+        let nested = interrupt.nested_fuel_spent();
+        Ok((result, consumed.map(|fuel| fuel.saturating_add(nested))))
+    }
+}
+
+/// What a handler call returns: its result or the guest's error report, or
+/// a trap.
+type HandlerResult = wasmtime::Result<std::result::Result<String, super::bindings::GuestError>>;
+
+/// Enters `store` for call `id`: gives it `fuel`, arms its epoch deadline,
+/// then runs `f` unless the call was already told to stop. Returns `f`'s
+/// result and the fuel it consumed.
+fn enter<T, R>(
+    store: &mut Store<T>,
+    fuel: Option<u64>,
+    interrupt: &InterruptState,
+    id: u64,
+    f: impl FnOnce(&mut Store<T>) -> wasmtime::Result<R>,
+) -> Result<(wasmtime::Result<R>, Option<u64>)> {
+    if let Some(fuel) = fuel {
+        store.set_fuel(fuel).map_err(internal)?;
+    }
+    // Arm the deadline before checking for a kill that came in early: a
+    // kill after this point advances the epoch past it.
+    store.set_epoch_deadline(1);
+    if let Some(reason) = interrupt.stop_reason(id) {
+        return Err(Error::Cancelled(reason));
+    }
+    let result = f(store);
+    let consumed = fuel.map(|fuel| fuel - store.get_fuel().unwrap_or(0));
+    Ok((result, consumed))
 }
 
 fn internal(error: wasmtime::Error) -> Error {

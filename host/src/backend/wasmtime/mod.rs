@@ -10,6 +10,8 @@
 
 mod artifact;
 mod bindings;
+mod component;
+mod dispatch;
 mod engine;
 mod guest;
 mod memory;

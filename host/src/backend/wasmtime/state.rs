@@ -3,12 +3,12 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use wasmtime::{ResourceLimiter, StoreContext, UpdateDeadline};
+use wasmtime::ResourceLimiter;
 
+use super::bindings::CallError;
 use super::bindings::polybox::sandbox::{host_call, platform, types};
-use super::trap::Stopped;
-use crate::backend::HostEnv;
-use crate::log::LogLevel;
+use super::dispatch::Dispatch;
+use crate::log::{LogLevel, LogSink};
 use crate::monitor::InterruptState;
 
 /// The most random bytes handed out per request (as in WebCrypto).
@@ -16,39 +16,10 @@ const MAX_RANDOM_BYTES: u32 = 65_536;
 
 /// What a sandbox's `Store` holds.
 pub(crate) struct GuestState {
-    pub env: Arc<HostEnv>,
+    pub dispatch: Arc<Dispatch>,
+    pub log: LogSink,
     pub limiter: HeapLimiter,
     pub interrupt: Arc<InterruptState>,
-    /// The handler call in progress, if any.
-    pub call: Option<ActiveCall>,
-}
-
-/// A handler call in progress.
-pub(crate) struct ActiveCall {
-    pub id: u64,
-    /// When an epoch deadline stops the call.
-    pub deadline: Option<Instant>,
-}
-
-impl GuestState {
-    /// The epoch callback: runs whenever the engine's epoch advances (a kill,
-    /// or the ticker while deadlines are pending) and decides whether the
-    /// running call stops.
-    pub fn on_epoch(store: StoreContext<'_, Self>) -> wasmtime::Result<UpdateDeadline> {
-        let state = store.data();
-        if let Some(call) = &state.call {
-            if let Some(reason) = state.interrupt.stop_reason(call.id) {
-                return Err(Stopped(reason).into());
-            }
-            if call
-                .deadline
-                .is_some_and(|deadline| Instant::now() >= deadline)
-            {
-                return Err(Stopped("epoch").into());
-            }
-        }
-        Ok(UpdateDeadline::Continue(1))
-    }
 }
 
 /// Caps how far guest memory may grow beyond its initial size. Refusing a
@@ -93,8 +64,13 @@ impl ResourceLimiter for HeapLimiter {
 }
 
 impl host_call::Host for GuestState {
-    fn call(&mut self, module: String, function: String, args: String) -> Result<String, String> {
-        self.env.functions.call(&module, &function, &args)
+    fn call(
+        &mut self,
+        module: String,
+        function: String,
+        args: String,
+    ) -> Result<String, CallError> {
+        self.dispatch.call(&module, &function, &args)
     }
 }
 
@@ -106,7 +82,7 @@ impl platform::Host for GuestState {
             platform::LogLevel::Warn => LogLevel::Warn,
             platform::LogLevel::Error => LogLevel::Error,
         };
-        (self.env.log)(level, &message);
+        (self.log)(level, &message);
     }
 
     fn now_ms(&mut self) -> f64 {

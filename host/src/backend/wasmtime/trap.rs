@@ -2,10 +2,11 @@
 
 use std::fmt;
 
-use wasmtime::Trap;
+use wasmtime::{Trap, UpdateDeadline};
 
 use super::bindings::{ErrorKind, GuestError};
 use crate::error::{self, Error, GuestErrorKind};
+use crate::monitor::InterruptState;
 
 /// Why the epoch callback stopped a call: a monitor's name, `"killed"` or
 /// `"epoch"`.
@@ -19,6 +20,16 @@ impl fmt::Display for Stopped {
 }
 
 impl std::error::Error for Stopped {}
+
+/// The epoch callback of every store a sandbox runs code in: called whenever
+/// the engine's epoch advances (a kill, or the ticker while deadlines are
+/// pending), it stops the running call if it must.
+pub(super) fn on_epoch(interrupt: &InterruptState) -> wasmtime::Result<UpdateDeadline> {
+    match interrupt.stop_requested() {
+        Some(reason) => Err(Stopped(reason).into()),
+        None => Ok(UpdateDeadline::Continue(1)),
+    }
+}
 
 /// Classifies a failed call into the guest. Any such failure means the
 /// instance trapped, after which wasmtime refuses to enter it again.
