@@ -15,7 +15,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD := $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir target/polybox-guest
 
-.PHONY: all deps build components run test lint test-rust examples node test-node bench bench-node clean
+.PHONY: all deps build components run test lint test-rust soak examples node test-node bench bench-node fuzz clean
 
 all: build
 
@@ -43,14 +43,19 @@ run: build
 	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust examples test-node
+test: deps lint test-rust soak examples test-node
 	$(CARGO) run -q -p polybox-cli -- bench --quick
+
+## 20,000 calls with kills, timeouts and restores; fails on a wrong result
+## or memory growth (the README reports a 1,000,000-call run).
+soak: deps
+	$(CARGO) run -q -p polybox-tests --bin soak -- --calls 20000
 
 lint: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
-	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable) --target wasm32-wasip2 --profile guest -- -D warnings
+	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable escape-probe) --target wasm32-wasip2 --profile guest -- -D warnings
 
 test-rust: deps
 	$(CARGO) test
@@ -86,6 +91,18 @@ bench: deps
 bench-node: node
 	cd napi-binding/bench && npm_config_nodedir=$$(dirname $$(dirname $$(command -v node))) \
 	  npm install --no-audit --no-fund --foreground-scripts && node bench.js
+
+## Each fuzz target for FUZZ_RUNS executions (nightly Rust and cargo-fuzz,
+## installed when missing).
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS := event_json source_registration host_call_args
+fuzz: deps
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@rustup target list --installed --toolchain nightly | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 --toolchain nightly
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  (cd fuzz && cargo +nightly fuzz run -O $$target -- -runs=$(FUZZ_RUNS) -max_len=4096 -rss_limit_mb=4096); \
+	done
 
 clean:
 	$(CARGO) clean

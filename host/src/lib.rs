@@ -32,6 +32,7 @@ mod component;
 mod config;
 mod error;
 pub mod host_fn;
+mod json_depth;
 mod log;
 mod metrics;
 pub mod monitor;

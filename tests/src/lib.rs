@@ -70,7 +70,7 @@ pub fn expect_code<T: std::fmt::Debug>(
 }
 
 /// A component built by this crate's build script: `echo_handler`,
-/// `textkit`, `kv_store`, `runaway_handler` or `unlinkable`.
+/// `textkit`, `kv_store`, `runaway_handler`, `unlinkable` or `escape_probe`.
 pub fn component(name: &str) -> WasmComponent {
     let path = std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"));
     WasmComponent::from_file(path).expect("the build script built the component")

@@ -59,6 +59,23 @@ pub(crate) struct HostEnv {
 /// A backend's capture of guest state, opaque to the API layer.
 pub(crate) type GuestImage = Arc<dyn Any + Send + Sync>;
 
+/// JavaScript source or a component: what a handler or module is made of.
+pub(crate) enum Source {
+    JavaScript(String),
+    Component(WasmComponent),
+}
+
+/// Handlers and modules to load, as the API layer hands them to a backend.
+pub(crate) struct LoadPlan<'a> {
+    /// Modules by `(namespace, name)`.
+    pub modules: Vec<(&'a str, &'a str, &'a Source)>,
+    /// Handlers by name.
+    pub handlers: Vec<(&'a str, &'a Source)>,
+    /// The load's id in the sandbox's [`InterruptState`].
+    pub id: u64,
+    pub budgets: Budgets,
+}
+
 /// One handler call, as the API layer hands it to a backend.
 pub(crate) struct HandlerCall<'a> {
     pub name: &'a str,
@@ -81,14 +98,11 @@ pub(crate) trait GuestInstance: Send {
     /// Discards all guest state: a fresh runtime with the host modules
     /// declared, and no handlers or modules, components included.
     fn reset(&mut self) -> Result<()>;
-    /// Registers module source as `namespace:name`.
-    fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()>;
-    /// Compiles and evaluates a handler.
-    fn add_handler(&mut self, name: &str, source: &str) -> Result<()>;
-    /// Loads a component whose exports scripts import as `specifier`.
-    fn add_component_module(&mut self, specifier: &str, component: &WasmComponent) -> Result<()>;
-    /// Loads a handler component (the `handler` world) as handler `name`.
-    fn add_component_handler(&mut self, name: &str, component: &WasmComponent) -> Result<()>;
+    /// Registers the plan's modules, then compiles and evaluates its
+    /// handlers (JavaScript) or loads them (components), as one call: a stop
+    /// request for `plan.id`, or an exhausted budget, ends it with
+    /// `ERR_CANCELLED`.
+    fn load(&mut self, plan: LoadPlan<'_>) -> Result<()>;
     /// Calls a handler. A stop request for `call.id` in the sandbox's
     /// interrupt state, or an exhausted budget, ends it with `ERR_CANCELLED`.
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome;

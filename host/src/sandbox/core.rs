@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::backend::GuestInstance;
 use crate::config::SandboxConfig;
-use crate::monitor::InterruptState;
+use crate::error::Result;
+use crate::monitor::{self, Arming, Budgets, InterruptState};
 
 /// The guest and its surroundings, handed from state to state.
 pub(crate) struct SandboxCore {
@@ -14,4 +15,25 @@ pub(crate) struct SandboxCore {
     pub interrupt: Arc<InterruptState>,
     /// The configuration's fingerprint; snapshots must match it.
     pub fingerprint: u64,
+}
+
+impl SandboxCore {
+    /// Runs `f` on the guest as one call: stoppable through the interrupt
+    /// handle, and bounded by `arming`'s watchers, which kill it when they
+    /// fire, and budgets, which `f` hands to the backend with the call's id.
+    pub fn bounded<R>(
+        &mut self,
+        arming: Arming,
+        f: impl FnOnce(&mut dyn GuestInstance, u64, Budgets) -> Result<R>,
+    ) -> Result<R> {
+        let call = self.interrupt.begin_call();
+        let (interrupt, id) = (self.interrupt.clone(), call.id());
+        let watching = monitor::watch(arming.watchers, move |reason| {
+            interrupt.kill_call(id, reason)
+        })?;
+        let result = f(self.guest.as_mut(), id, arming.budgets);
+        drop(watching);
+        drop(call);
+        result
+    }
 }

@@ -5,9 +5,11 @@ use std::fmt;
 
 use super::core::SandboxCore;
 use super::{LoadedJSSandbox, Script};
+use crate::backend::{LoadPlan, Source};
 use crate::component::WasmComponent;
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::ActiveSandbox;
+use crate::monitor::{Arming, InterruptHandle, MonitorSet};
 use crate::names::{validate_name, validate_namespace};
 
 /// The namespace of modules added without one: `import ... from 'user:<name>'`.
@@ -29,21 +31,9 @@ pub struct JSSandbox {
     core: SandboxCore,
     /// Whether the guest holds registrations from a failed load.
     dirty: bool,
-    handlers: BTreeMap<String, Handler>,
-    modules: BTreeMap<(String, String), Module>,
+    handlers: BTreeMap<String, Source>,
+    modules: BTreeMap<(String, String), Source>,
     _active: ActiveSandbox,
-}
-
-/// A registered handler.
-enum Handler {
-    Script(Script),
-    Component(WasmComponent),
-}
-
-/// A registered module.
-enum Module {
-    Source(String),
-    Component(WasmComponent),
 }
 
 impl JSSandbox {
@@ -61,8 +51,10 @@ impl JSSandbox {
     /// function named `handler`. It is compiled by `get_loaded_sandbox`.
     pub fn add_handler(&mut self, name: &str, script: impl Into<Script>) -> Result<()> {
         validate_name("handler name", name)?;
-        self.handlers
-            .insert(name.to_owned(), Handler::Script(script.into()));
+        self.handlers.insert(
+            name.to_owned(),
+            Source::JavaScript(script.into().into_source()),
+        );
         Ok(())
     }
 
@@ -86,7 +78,7 @@ impl JSSandbox {
     pub fn add_component_handler(&mut self, name: &str, component: WasmComponent) -> Result<()> {
         validate_name("handler name", name)?;
         self.handlers
-            .insert(name.to_owned(), Handler::Component(component));
+            .insert(name.to_owned(), Source::Component(component));
         Ok(())
     }
 
@@ -111,7 +103,7 @@ impl JSSandbox {
         namespace: Option<&str>,
     ) -> Result<()> {
         let key = module_key(name, namespace)?;
-        self.modules.insert(key, Module::Source(source.into()));
+        self.modules.insert(key, Source::JavaScript(source.into()));
         Ok(())
     }
 
@@ -139,7 +131,7 @@ impl JSSandbox {
         namespace: Option<&str>,
     ) -> Result<()> {
         let key = module_key(name, namespace)?;
-        self.modules.insert(key, Module::Component(component));
+        self.modules.insert(key, Source::Component(component));
         Ok(())
     }
 
@@ -161,8 +153,52 @@ impl JSSandbox {
     /// On failure (a syntax error, a missing `handler` function, an import of
     /// an unregistered module) the [`LoadError`] carries the error and gives
     /// this sandbox back, so the source can be fixed and loaded again.
-    pub fn get_loaded_sandbox(mut self) -> Result<LoadedJSSandbox, LoadError> {
-        match self.load() {
+    ///
+    /// Evaluating a handler runs its top-level code, which nothing bounds
+    /// here: for untrusted source, use
+    /// [`get_loaded_sandbox_with_monitor`](Self::get_loaded_sandbox_with_monitor).
+    pub fn get_loaded_sandbox(self) -> Result<LoadedJSSandbox, LoadError> {
+        let arming = Arming::new(self.core.guest.meters_fuel());
+        self.load(Ok(arming))
+    }
+
+    /// [`get_loaded_sandbox`](Self::get_loaded_sandbox) bounded by `monitor`
+    /// (one monitor or budget, or a tuple racing with OR semantics), as a
+    /// handler call is: top-level code that runs too long fails the load
+    /// with `ERR_CANCELLED`, and the sandbox comes back in the [`LoadError`]
+    /// to be loaded again.
+    ///
+    /// ```
+    /// # fn main() -> polybox::Result<()> {
+    /// use std::time::Duration;
+    /// use polybox::{ErrorCode, SandboxBuilder, WallClockMonitor};
+    ///
+    /// let mut sandbox = SandboxBuilder::new().build()?.load_runtime()?;
+    /// sandbox.add_handler("stuck", "for (;;) {}\nfunction handler() {}")?;
+    /// let limit = WallClockMonitor::new(Duration::from_millis(50))?;
+    /// let failure = sandbox.get_loaded_sandbox_with_monitor(&limit).unwrap_err();
+    /// assert_eq!(failure.code(), ErrorCode::Cancelled);
+    /// let mut sandbox = failure.into_sandbox();
+    /// sandbox.add_handler("stuck", "function handler() { return 1; }")?;
+    /// assert_eq!(sandbox.get_loaded_sandbox()?.handle_event("stuck", "{}", None)?, "1");
+    /// # Ok(()) }
+    /// ```
+    pub fn get_loaded_sandbox_with_monitor<M: MonitorSet + ?Sized>(
+        self,
+        monitor: &M,
+    ) -> Result<LoadedJSSandbox, LoadError> {
+        let mut arming = Arming::new(self.core.guest.meters_fuel());
+        let armed = monitor.arm(&mut arming).map(|()| arming);
+        self.load(armed)
+    }
+
+    /// A handle that stops a load in progress from any thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.core.interrupt.clone())
+    }
+
+    fn load(mut self, arming: Result<Arming>) -> Result<LoadedJSSandbox, LoadError> {
+        match arming.and_then(|arming| self.send(arming)) {
             Ok(()) => Ok(LoadedJSSandbox::new(
                 self.core,
                 self.handlers.into_keys().collect(),
@@ -177,27 +213,26 @@ impl JSSandbox {
         }
     }
 
-    fn load(&mut self) -> Result<()> {
-        let guest = &mut self.core.guest;
+    fn send(&mut self, arming: Arming) -> Result<()> {
         if self.dirty {
-            guest.reset()?;
+            self.core.guest.reset()?;
             self.dirty = false;
         }
-        for ((namespace, name), module) in &self.modules {
-            match module {
-                Module::Source(source) => guest.add_module(namespace, name, source)?,
-                Module::Component(component) => {
-                    guest.add_component_module(&format!("{namespace}:{name}"), component)?
-                }
-            }
-        }
-        for (name, handler) in &self.handlers {
-            match handler {
-                Handler::Script(script) => guest.add_handler(name, script.source())?,
-                Handler::Component(component) => guest.add_component_handler(name, component)?,
-            }
-        }
-        Ok(())
+        let (modules, handlers) = (&self.modules, &self.handlers);
+        self.core.bounded(arming, |guest, id, budgets| {
+            guest.load(LoadPlan {
+                modules: modules
+                    .iter()
+                    .map(|((namespace, name), source)| (namespace.as_str(), name.as_str(), source))
+                    .collect(),
+                handlers: handlers
+                    .iter()
+                    .map(|(name, source)| (name.as_str(), source))
+                    .collect(),
+                id,
+                budgets,
+            })
+        })
     }
 }
 

@@ -8,8 +8,9 @@ use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::HandlerCall;
 use crate::error::{Error, Result};
+use crate::json_depth::{max_event_depth, nests_deeper_than};
 use crate::metrics::{self, ActiveSandbox};
-use crate::monitor::{self, Arming, InterruptHandle, MonitorSet, thread_cpu_time};
+use crate::monitor::{Arming, InterruptHandle, MonitorSet, thread_cpu_time};
 use crate::snapshot::Snapshot;
 use crate::stats::CallStats;
 
@@ -35,8 +36,10 @@ impl LoadedJSSandbox {
     /// JSON text. An async handler's promise is awaited. The garbage
     /// collector runs afterwards unless `gc` is `Some(false)`.
     ///
-    /// Fails with `ERR_INVALID_ARG` for an unknown handler, invalid JSON, or
-    /// an event or result larger than the input or output buffer; with
+    /// Fails with `ERR_INVALID_ARG` for an unknown handler, invalid JSON, an
+    /// event nested deeper than the stack allows (one level per 512 bytes of
+    /// stack size: 2,048 by default), or an event or result larger than the
+    /// input or output buffer; with
     /// `ERR_GUEST_ERROR` when the handler throws or returns something that is
     /// not JSON; with `ERR_POISONED` at once when the sandbox is poisoned.
     pub fn handle_event(
@@ -55,7 +58,8 @@ impl LoadedJSSandbox {
     /// When a monitor fires or a budget runs out the call fails with
     /// `ERR_CANCELLED`, [`last_call_stats`](Self::last_call_stats) names what
     /// stopped it, and the sandbox is poisoned until [`restore`](Self::restore)
-    /// or [`unload`](Self::unload). If any monitor fails to start, the handler
+    /// or [`unload`](Self::unload) (unless the stop came before the call
+    /// entered the guest, which then is untouched). If any monitor fails to start, the handler
     /// never runs and its error is returned (fail closed).
     ///
     /// ```
@@ -136,25 +140,22 @@ impl LoadedJSSandbox {
         if let Err(error) = self.check_call(name, event) {
             return (Err(error), None);
         }
-        let call = self.core.interrupt.begin_call();
-        let (interrupt, id) = (self.core.interrupt.clone(), call.id());
-        let watching = match monitor::watch(arming.watchers, move |reason| {
-            interrupt.kill_call(id, reason)
-        }) {
-            Ok(watching) => watching,
-            Err(error) => return (Err(error), None),
-        };
-        let outcome = self.core.guest.call_handler(HandlerCall {
-            name,
-            event,
-            gc,
-            id,
-            budgets: arming.budgets,
+        let outcome = self.core.bounded(arming, |guest, id, budgets| {
+            Ok(guest.call_handler(HandlerCall {
+                name,
+                event,
+                gc,
+                id,
+                budgets,
+            }))
         });
-        drop(watching);
-        drop(call);
-        let result = outcome.result.and_then(|result| self.check_result(result));
-        (result, outcome.fuel_consumed)
+        match outcome {
+            Ok(outcome) => (
+                outcome.result.and_then(|result| self.check_result(result)),
+                outcome.fuel_consumed,
+            ),
+            Err(error) => (Err(error), None),
+        }
     }
 
     fn check_call(&self, name: &str, event: &str) -> Result<()> {
@@ -172,6 +173,12 @@ impl LoadedJSSandbox {
                 "the event is {} bytes, more than the input buffer's {} bytes; raise it with SandboxBuilder::input_buffer_size",
                 event.len(),
                 self.core.config.input_buffer_size
+            )));
+        }
+        let max_depth = max_event_depth(self.core.config.stack_size);
+        if nests_deeper_than(event, max_depth) {
+            return Err(Error::invalid_arg(format!(
+                "the event nests arrays and objects more than {max_depth} levels deep, more than this sandbox's stack size allows; raise it with SandboxBuilder::stack_size"
             )));
         }
         Ok(())

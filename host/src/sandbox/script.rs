@@ -32,6 +32,11 @@ impl Script {
     pub fn source(&self) -> &str {
         &self.source
     }
+
+    /// The source text, owned.
+    pub fn into_source(self) -> String {
+        self.source
+    }
 }
 
 impl From<&str> for Script {

@@ -19,12 +19,13 @@ use super::state::{GuestState, HeapLimiter};
 use super::thread_stack::ensure_room;
 use super::ticker;
 use super::trap;
-use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv};
-use crate::component::WasmComponent;
+use crate::backend::{
+    CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv, LoadPlan, Source,
+};
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
 use crate::log::LogSink;
-use crate::monitor::InterruptState;
+use crate::monitor::{Budgets, InterruptState};
 
 /// A JS guest instance in its own store.
 pub(crate) struct WasmtimeGuest {
@@ -189,9 +190,6 @@ impl WasmtimeGuest {
     ) -> Result<R> {
         self.check_poison()?;
         ensure_room(self.stack_size)?;
-        if self.engine.fuel {
-            self.instance.store.set_fuel(u64::MAX).map_err(internal)?;
-        }
         let instance = &mut self.instance;
         f(
             instance.runtime.polybox_sandbox_runtime(),
@@ -248,26 +246,20 @@ impl GuestInstance for WasmtimeGuest {
         self.declare_host_modules()
     }
 
-    fn add_module(&mut self, namespace: &str, name: &str, source: &str) -> Result<()> {
-        self.enter(|runtime, store| runtime.call_add_module(store, namespace, name, source))?
-            .map_err(trap::reported)
-    }
-
-    fn add_handler(&mut self, name: &str, source: &str) -> Result<()> {
-        self.enter(|runtime, store| runtime.call_add_handler(store, name, source))?
-            .map_err(trap::reported)
-    }
-
-    fn add_component_module(&mut self, specifier: &str, component: &WasmComponent) -> Result<()> {
-        let module = ComponentModule::load(specifier, component, self.author_env())?;
-        self.dispatch.add(module);
-        self.declare_host_modules()
-    }
-
-    fn add_component_handler(&mut self, name: &str, component: &WasmComponent) -> Result<()> {
-        let handler = ComponentHandler::load(component, self.author_env())?;
-        self.component_handlers.insert(name.to_owned(), handler);
-        Ok(())
+    fn load(&mut self, plan: LoadPlan<'_>) -> Result<()> {
+        self.check_poison()?;
+        let (fuel, _ticking) = self.arm(plan.budgets);
+        let store = &mut self.instance.store;
+        if let Some(fuel) = fuel {
+            store.set_fuel(fuel).map_err(internal)?;
+        }
+        store.set_epoch_deadline(1);
+        if let Some(reason) = self.interrupt.stop_reason(plan.id) {
+            return Err(Error::Cancelled(reason));
+        }
+        let result = self.load_all(&plan);
+        self.unmeter()?;
+        result
     }
 
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome {
@@ -275,6 +267,12 @@ impl GuestInstance for WasmtimeGuest {
             .check_poison()
             .and_then(|()| ensure_room(self.stack_size))
             .and_then(|()| self.run_handler(&call));
+        if let Err(error) = self.unmeter() {
+            return CallOutcome {
+                result: Err(error),
+                fuel_consumed: None,
+            };
+        }
         match entered {
             Ok((result, fuel_consumed)) => CallOutcome {
                 result: result
@@ -338,24 +336,18 @@ impl WasmtimeGuest {
     /// budgets. Returns the call's result (an `Err` is a trap) and the fuel
     /// it consumed, nested component calls included.
     fn run_handler(&mut self, call: &HandlerCall<'_>) -> Result<(HandlerResult, Option<u64>)> {
-        let fuel = self
-            .engine
-            .fuel
-            .then(|| call.budgets.fuel.unwrap_or(u64::MAX));
-        let _ticking = call.budgets.epoch.map(|_| ticker::Deadline::hold());
+        let (fuel, _ticking) = self.arm(call.budgets);
         let interrupt = &self.interrupt;
-        interrupt.set_deadline(call.budgets.epoch.map(|after| Instant::now() + after));
-        interrupt.set_nested_fuel(fuel.unwrap_or(u64::MAX));
         let (result, consumed) = match self.component_handlers.get_mut(call.name) {
             Some(handler) => {
                 let (store, handler) = handler.live()?;
-                enter(store, fuel, interrupt, call.id, |store| {
+                metered(store, fuel, interrupt, call.id, |store| {
                     ComponentHandler::call(store, handler, call.event)
                 })?
             }
             None => {
                 let Instance { store, runtime, .. } = &mut self.instance;
-                enter(store, fuel, interrupt, call.id, |store| {
+                metered(store, fuel, interrupt, call.id, |store| {
                     runtime
                         .polybox_sandbox_runtime()
                         .call_call_handler(store, call.name, call.event, call.gc)
@@ -364,6 +356,58 @@ impl WasmtimeGuest {
         };
         let nested = interrupt.nested_fuel_spent();
         Ok((result, consumed.map(|fuel| fuel.saturating_add(nested))))
+    }
+
+    /// Applies a call's budgets: its epoch deadline, with the ticker running
+    /// while the returned guard lives, and its fuel, shared with its nested
+    /// component calls. Returns the fuel for the store the call runs in.
+    fn arm(&self, budgets: Budgets) -> (Option<u64>, Option<ticker::Deadline>) {
+        let fuel = self.engine.fuel.then(|| budgets.fuel.unwrap_or(u64::MAX));
+        let ticking = budgets.epoch.map(|_| ticker::Deadline::hold());
+        let interrupt = &self.interrupt;
+        interrupt.set_deadline(budgets.epoch.map(|after| Instant::now() + after));
+        interrupt.set_nested_fuel(fuel.unwrap_or(u64::MAX));
+        (fuel, ticking)
+    }
+
+    /// Lifts the JS store's fuel limit after a budgeted call: outside calls
+    /// and loads (instantiation, declarations) fuel is unlimited.
+    fn unmeter(&mut self) -> Result<()> {
+        if self.engine.fuel {
+            self.instance.store.set_fuel(u64::MAX).map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    /// Registers the plan's modules, then its handlers.
+    fn load_all(&mut self, plan: &LoadPlan<'_>) -> Result<()> {
+        for &(namespace, name, source) in &plan.modules {
+            match source {
+                Source::JavaScript(source) => self
+                    .enter(|runtime, store| {
+                        runtime.call_add_module(store, namespace, name, source)
+                    })?
+                    .map_err(trap::reported)?,
+                Source::Component(component) => {
+                    let specifier = format!("{namespace}:{name}");
+                    let module = ComponentModule::load(&specifier, component, self.author_env())?;
+                    self.dispatch.add(module);
+                    self.declare_host_modules()?;
+                }
+            }
+        }
+        for &(name, source) in &plan.handlers {
+            match source {
+                Source::JavaScript(source) => self
+                    .enter(|runtime, store| runtime.call_add_handler(store, name, source))?
+                    .map_err(trap::reported)?,
+                Source::Component(component) => {
+                    let handler = ComponentHandler::load(component, self.author_env())?;
+                    self.component_handlers.insert(name.to_owned(), handler);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -374,7 +418,7 @@ type HandlerResult = wasmtime::Result<std::result::Result<String, super::binding
 /// Enters `store` for call `id`: gives it `fuel`, arms its epoch deadline,
 /// then runs `f` unless the call was already told to stop. Returns `f`'s
 /// result and the fuel it consumed.
-fn enter<T, R>(
+fn metered<T, R>(
     store: &mut Store<T>,
     fuel: Option<u64>,
     interrupt: &InterruptState,

@@ -91,10 +91,13 @@ impl platform::Host for GuestState {
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     }
 
+    /// Whole microseconds only: a coarser clock is a poorer tool for
+    /// timing side channels, and scripts have no way to sharpen it (no
+    /// threads, no `Atomics`).
     fn monotonic_ns(&mut self) -> u64 {
         static ORIGIN: OnceLock<Instant> = OnceLock::new();
         let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
-        u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
+        u64::try_from(elapsed.as_micros() * 1000).unwrap_or(u64::MAX)
     }
 
     fn random_bytes(&mut self, len: u32) -> Vec<u8> {

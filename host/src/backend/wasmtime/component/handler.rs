@@ -7,6 +7,7 @@ use wasmtime::Store;
 use super::state::{AuthorEnv, AuthorState};
 use crate::backend::wasmtime::bindings::handler::{Handler, HandlerPre};
 use crate::backend::wasmtime::bindings::{ErrorKind, GuestError};
+use crate::backend::wasmtime::trap::trapped;
 use crate::component::WasmComponent;
 use crate::error::{Error, Result};
 
@@ -51,9 +52,8 @@ impl ComponentHandler {
     pub fn live(&mut self) -> Result<(&mut Store<AuthorState>, &Handler)> {
         if self.live.is_none() {
             let mut store = self.env.store()?;
-            let handler = self.pre.instantiate(&mut store).map_err(|e| {
-                Error::invalid_arg(format!("cannot start the handler component: {e:#}"))
-            })?;
+            // Starting runs its initialisation: a trap, kill or monitor ends it.
+            let handler = self.pre.instantiate(&mut store).map_err(trapped)?;
             self.live = Some((store, handler));
         }
         let (store, handler) = self.live.as_mut().expect("started above");

@@ -16,6 +16,7 @@ use wasmtime::{Store, Trap};
 use super::functions::{Function, exported};
 use super::state::{AuthorEnv, AuthorState};
 use crate::backend::wasmtime::bindings::CallError;
+use crate::backend::wasmtime::trap::trapped;
 use crate::component::WasmComponent;
 use crate::error::{Error, Result};
 
@@ -127,8 +128,6 @@ fn start(
     env: &AuthorEnv,
 ) -> Result<(Store<AuthorState>, Instance)> {
     let mut store = env.store()?;
-    let instance = pre
-        .instantiate(&mut store)
-        .map_err(|e| Error::invalid_arg(format!("cannot start the component: {e:#}")))?;
+    let instance = pre.instantiate(&mut store).map_err(trapped)?;
     Ok((store, instance))
 }

@@ -1,0 +1,315 @@
+//! The escape corpus: classic sandbox-escape payloads, each asserting that
+//! the guest reaches no host filesystem, environment, network or process,
+//! and that one sandbox cannot read another's state.
+
+use polybox::{LoadedJSSandbox, SandboxBuilder};
+use polybox_tests::{call, component, load_handler, runtime};
+use serde_json::{Value, json};
+
+/// Every global a script sees: the ECMAScript built-ins QuickJS provides,
+/// plus `console`, `print`, `TextEncoder`, `TextDecoder`, `performance`,
+/// `queueMicrotask` and the web encoding helpers. No capability.
+const GLOBALS: &[&str] = &[
+    "AggregateError",
+    "Array",
+    "ArrayBuffer",
+    "AsyncDisposableStack",
+    "BigInt",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Boolean",
+    "DOMException",
+    "DataView",
+    "Date",
+    "DisposableStack",
+    "Error",
+    "EvalError",
+    "FinalizationRegistry",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "Function",
+    "Infinity",
+    "Int16Array",
+    "Int32Array",
+    "Int8Array",
+    "InternalError",
+    "Iterator",
+    "JSON",
+    "Map",
+    "Math",
+    "NaN",
+    "Number",
+    "Object",
+    "Promise",
+    "Proxy",
+    "RangeError",
+    "ReferenceError",
+    "Reflect",
+    "RegExp",
+    "Set",
+    "SharedArrayBuffer",
+    "String",
+    "SuppressedError",
+    "Symbol",
+    "SyntaxError",
+    "TextDecoder",
+    "TextEncoder",
+    "TypeError",
+    "URIError",
+    "Uint16Array",
+    "Uint32Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "WeakMap",
+    "WeakRef",
+    "WeakSet",
+    "atob",
+    "btoa",
+    "console",
+    "decodeURI",
+    "decodeURIComponent",
+    "encodeURI",
+    "encodeURIComponent",
+    "escape",
+    "eval",
+    "globalThis",
+    "isFinite",
+    "isNaN",
+    "parseFloat",
+    "parseInt",
+    "performance",
+    "print",
+    "queueMicrotask",
+    "undefined",
+    "unescape",
+];
+
+/// Names of capabilities other JavaScript hosts give scripts.
+const CAPABILITIES: &str = "['process', 'require', 'module', 'exports', 'Deno', 'Bun', 'std', 'os', \
+    'fetch', 'XMLHttpRequest', 'WebSocket', 'WebAssembly', 'Worker', 'Atomics', 'setTimeout', \
+    'setInterval', 'scriptArgs', '__filename', '__dirname', 'importScripts', 'navigator', \
+    'location', 'document', 'global', 'Buffer', 'crypto']";
+
+fn run(source: &str) -> Value {
+    let mut loaded = load_handler("h", source);
+    call(&mut loaded, "h", json!({})).unwrap()
+}
+
+#[test]
+fn the_global_object_holds_only_builtins() {
+    let names = run("function handler() { return Object.getOwnPropertyNames(globalThis).sort(); }");
+    let expected: Vec<&str> = GLOBALS.to_vec();
+    assert_eq!(names, json!(expected));
+}
+
+#[test]
+fn constructor_chains_reach_the_same_global_and_no_capability() {
+    let found = run(&format!(
+        "function handler() {{
+            const viaFunction = (function () {{}}).constructor('return this')();
+            const viaAsync = (async function () {{}}).constructor;
+            const viaGenerator = (function* () {{}}).constructor('return this');
+            const viaEval = (0, eval)('this');
+            const sameGlobal = [viaFunction, viaEval, new Function('return globalThis')()].every((g) => g === globalThis)
+                && typeof viaAsync === 'function' && typeof viaGenerator === 'function';
+            const reachable = {CAPABILITIES}.filter((name) => typeof viaFunction[name] !== 'undefined' || typeof viaEval[name] !== 'undefined');
+            return {{ sameGlobal, reachable, eval: eval('1 + 1') }};
+        }}"
+    ));
+    assert_eq!(
+        found,
+        json!({"sameGlobal": true, "reachable": [], "eval": 2})
+    );
+}
+
+#[test]
+fn no_webassembly_threads_or_timers_inside_the_guest() {
+    let found = run(
+        "function handler() { return [typeof WebAssembly, typeof Worker, typeof Atomics, typeof setTimeout, typeof SharedArrayBuffer]; }",
+    );
+    // A SharedArrayBuffer without threads or Atomics cannot build a timer.
+    assert_eq!(
+        found,
+        json!([
+            "undefined",
+            "undefined",
+            "undefined",
+            "undefined",
+            "function"
+        ])
+    );
+}
+
+#[test]
+fn stack_traces_name_only_modules() {
+    let structured = run(
+        "function handler() {
+            Error.prepareStackTrace = (error, sites) => sites.map((s) => [s.getFileName(), s.getFunctionName(), String(s.getThis?.())]);
+            return new Error('probe').stack;
+        }",
+    );
+    assert_eq!(structured, json!([["handler/h", "handler", "undefined"]]));
+    let text = run("function handler() { return new Error('probe').stack; }");
+    let text = text.as_str().unwrap();
+    assert!(text.contains("handler/h"), "{text}");
+    for host_path in [
+        "/work",
+        "/home",
+        "/root",
+        "/tmp",
+        ".rs",
+        "polybox-guest",
+        "cargo",
+    ] {
+        assert!(!text.contains(host_path), "{text}");
+    }
+}
+
+#[test]
+fn dynamic_import_reaches_no_host_path_or_internal_module() {
+    let found = run(
+        "async function handler() {
+            const specifiers = ['/etc/passwd', 'file:///etc/passwd', '../../../../etc/passwd', './h',
+                'std', 'os', 'node:fs', 'fs', 'child_process', 'host:../fs', 'host:', 'user:',
+                '#host-bridge', '#crypto', 'data:text/javascript,export default 1',
+                'https://example.com/x.js'];
+            const reached = [];
+            for (const specifier of specifiers) {
+                try { await import(specifier); reached.push(specifier); } catch (e) {}
+            }
+            return reached;
+        }",
+    );
+    assert_eq!(found, json!([]));
+}
+
+#[test]
+fn static_import_of_an_internal_module_is_refused() {
+    let mut sandbox = runtime(SandboxBuilder::new());
+    sandbox
+        .add_handler(
+            "h",
+            "import { call } from '#host-bridge';\nfunction handler() { return call; }",
+        )
+        .unwrap();
+    let failure = sandbox.get_loaded_sandbox().unwrap_err();
+    assert_eq!(failure.code(), polybox::ErrorCode::GuestError);
+}
+
+#[test]
+fn a_json_event_cannot_pollute_prototypes() {
+    let mut loaded = load_handler(
+        "h",
+        "function handler(e) { const o = Object.assign({}, e); return [({}).polluted, Object.prototype.polluted, typeof o.polluted, Object.keys(e)]; }",
+    );
+    let found = loaded
+        .handle_event("h", r#"{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}"#, None)
+        .unwrap();
+    let found: Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found[0], Value::Null);
+    assert_eq!(found[1], Value::Null);
+    assert_eq!(found[3], json!(["__proto__", "constructor"]));
+}
+
+/// Two sandboxes with the same handlers and modules.
+fn twins() -> (LoadedJSSandbox, LoadedJSSandbox) {
+    let make = || {
+        let mut sandbox = runtime(SandboxBuilder::new());
+        sandbox
+            .add_module("store", "export const state = {};", None)
+            .unwrap();
+        sandbox
+            .add_handler(
+                "write",
+                "import { state } from 'user:store';\nfunction handler(e) {
+                    state.secret = e.secret; globalThis.leak = e.secret;
+                    Object.prototype.polluted = e.secret; Array.prototype.map = () => e.secret;
+                    JSON.stringify = () => e.secret;
+                    return 'written';
+                }",
+            )
+            .unwrap();
+        sandbox
+            .add_handler(
+                "read",
+                "import { state } from 'user:store';\nfunction handler() {
+                    return [state.secret ?? null, globalThis.leak ?? null, ({}).polluted ?? null, [1].map((x) => x)[0]];
+                }",
+            )
+            .unwrap();
+        sandbox.get_loaded_sandbox().unwrap()
+    };
+    (make(), make())
+}
+
+#[test]
+fn one_sandbox_cannot_read_or_pollute_another() {
+    let (mut a, mut b) = twins();
+    let clean = a.snapshot().unwrap();
+    assert_eq!(
+        call(&mut a, "write", json!({"secret": "s3cret"})).unwrap(),
+        json!("written")
+    );
+    // Within one sandbox, handlers share a realm: the writer's changes show.
+    assert_eq!(
+        call(&mut a, "read", json!({})).unwrap(),
+        json!(["s3cret", "s3cret", "s3cret", "s"])
+    );
+    // Its twin sees none of it.
+    assert_eq!(
+        call(&mut b, "read", json!({})).unwrap(),
+        json!([null, null, null, 1])
+    );
+    // And restore takes it all back.
+    a.restore(&clean).unwrap();
+    assert_eq!(
+        call(&mut a, "read", json!({})).unwrap(),
+        json!([null, null, null, 1])
+    );
+}
+
+#[test]
+fn timing_probes_get_a_clock_and_nothing_finer_than_a_microsecond() {
+    let found = run("function handler() {
+            let finest = Infinity, last = performance.now();
+            for (let i = 0; i < 10000; i++) {
+                const now = performance.now();
+                if (now > last) finest = Math.min(finest, now - last);
+                last = now;
+            }
+            return { finest, dateIsInteger: Number.isInteger(Date.now()) };
+        }");
+    assert_eq!(found["dateIsInteger"], json!(true));
+    // The clock ticks, but no shared-memory counter exists to sharpen it.
+    assert!(found["finest"].as_f64().unwrap() >= 0.000_999, "{found}");
+}
+
+#[test]
+fn a_component_reaches_no_file_environment_network_or_process() {
+    let mut sandbox = runtime(SandboxBuilder::new());
+    sandbox
+        .add_component_handler("probe", component("escape_probe"))
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let report = call(&mut loaded, "probe", json!({})).unwrap();
+    assert_eq!(report["environment"], json!(0), "{report}");
+    assert_eq!(report["arguments"], json!(0), "{report}");
+    // Standard input is empty; the working directory is a name without a
+    // directory behind it (listing "." is denied below).
+    assert_eq!(report["read stdin"], json!("reached: 0"), "{report}");
+    for attempt in [
+        "read /etc/passwd",
+        "list /",
+        "list .",
+        "create /tmp/escape",
+        "connect tcp",
+        "listen tcp",
+        "bind udp",
+        "resolve name",
+        "spawn process",
+    ] {
+        let outcome = report[attempt].as_str().unwrap();
+        assert!(outcome.starts_with("denied: "), "{attempt}: {outcome}");
+    }
+}

@@ -1,0 +1,496 @@
+//! The hostile-input matrix: what untrusted code and untrusted events can
+//! throw at a sandbox. Every case asserts the exact outcome, that a second
+//! sandbox in the same process is untouched, and that the sandbox is either
+//! still usable or reports itself poisoned and recovers by `restore`.
+//! (The process surviving is every case reaching its end.)
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use polybox::{
+    ErrorCode, GuestErrorKind, JSSandbox, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder,
+    Snapshot, WallClockMonitor,
+};
+use polybox_tests::{expect_code, runtime};
+
+/// What a case's call must return.
+enum Expect {
+    /// This JSON text.
+    Ok(&'static str),
+    /// An error with this code.
+    Code(ErrorCode),
+}
+
+/// The state a case leaves its sandbox in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum After {
+    Usable,
+    Poisoned,
+}
+
+/// A sandbox next to the one under attack, whose module state counts calls:
+/// it must count on undisturbed.
+struct Bystander {
+    loaded: LoadedJSSandbox,
+    calls: u32,
+}
+
+impl Bystander {
+    fn new() -> Self {
+        let mut sandbox = runtime(SandboxBuilder::new());
+        sandbox
+            .add_module("count", "let n = 0;\nexport const next = () => ++n;", None)
+            .unwrap();
+        sandbox
+            .add_handler(
+                "count",
+                "import { next } from 'user:count';\nfunction handler() { return next(); }",
+            )
+            .unwrap();
+        let mut bystander = Self {
+            loaded: sandbox.get_loaded_sandbox().unwrap(),
+            calls: 0,
+        };
+        bystander.check();
+        bystander
+    }
+
+    #[track_caller]
+    fn check(&mut self) {
+        self.calls += 1;
+        let count = self.loaded.handle_event("count", "{}", None).unwrap();
+        assert_eq!(count, self.calls.to_string(), "the bystander was disturbed");
+    }
+}
+
+const OK: &str = "function handler() { return 'ok'; }";
+
+/// Loads `handlers` plus a control handler `ok` into `sandbox` and takes a
+/// snapshot to recover with.
+fn load(mut sandbox: JSSandbox, handlers: &[(&str, &str)]) -> (LoadedJSSandbox, Snapshot) {
+    for (name, source) in handlers {
+        sandbox.add_handler(name, *source).unwrap();
+    }
+    sandbox.add_handler("ok", OK).unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let snapshot = loaded.snapshot().unwrap();
+    (loaded, snapshot)
+}
+
+/// Asserts the sandbox is in state `after`, and recovers a poisoned one.
+#[track_caller]
+fn settle(loaded: &mut LoadedJSSandbox, snapshot: &Snapshot, after: After) {
+    assert_eq!(
+        if loaded.poisoned() {
+            After::Poisoned
+        } else {
+            After::Usable
+        },
+        after,
+        "the sandbox is in the wrong state"
+    );
+    if after == After::Poisoned {
+        expect_code(loaded.handle_event("ok", "{}", None), ErrorCode::Poisoned);
+        loaded.restore(snapshot).unwrap();
+    }
+    assert_eq!(loaded.handle_event("ok", "{}", None).unwrap(), r#""ok""#);
+}
+
+#[track_caller]
+fn check_result(result: polybox::Result<String>, expect: Expect) {
+    match expect {
+        Expect::Ok(json) => assert_eq!(result.unwrap(), json),
+        Expect::Code(code) => {
+            expect_code(result, code);
+        }
+    }
+}
+
+/// Calls handler `source` with `event` under a 2 s wall-clock limit in
+/// `sandbox`, next to a bystander.
+#[track_caller]
+fn attack(sandbox: JSSandbox, source: &str, event: &str, expect: Expect, after: After) {
+    let mut bystander = Bystander::new();
+    let (mut loaded, snapshot) = load(sandbox, &[("h", source)]);
+    let limit = WallClockMonitor::new(Duration::from_secs(2)).unwrap();
+    let result = loaded.handle_event_with_monitor("h", event, &limit, None);
+    bystander.check();
+    check_result(result, expect);
+    settle(&mut loaded, &snapshot, after);
+    bystander.check();
+}
+
+macro_rules! hostile {
+    ($($name:ident: $source:expr, $event:expr => $expect:expr, $after:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            attack(runtime(SandboxBuilder::new()), $source, &$event, $expect, After::$after);
+        }
+    )*};
+}
+
+use Expect::{Code, Ok};
+
+const ECHO: &str = "function handler(e) { return e; }";
+
+fn nested(depth: usize) -> String {
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+hostile! {
+    event_that_is_not_json: ECHO, "{\"a\":" => Code(ErrorCode::InvalidArg), Usable;
+    event_with_trailing_garbage: ECHO, "{} {}" => Code(ErrorCode::InvalidArg), Usable;
+    event_nested_10000_levels: ECHO, nested(10_000) => Code(ErrorCode::InvalidArg), Usable;
+    event_nested_within_the_limit: "function handler(e) { let d = 0; while (Array.isArray(e)) { e = e[0]; d++; } return d; }",
+        nested(2_000) => Ok("2000"), Usable;
+    event_with_a_lone_surrogate: ECHO, r#""\ud800""# => Ok(r#""\ud800""#), Usable;
+    event_with_a_lone_surrogate_key: ECHO, r#"{"\udc00":1}"# => Ok(r#"{"\udc00":1}"#), Usable;
+    events_of_every_json_type: "function handler(e) { return e.map((v) => v === null ? 'null' : typeof v); }",
+        r#"[null, 1.5, "s", true, [], {}]"# => Ok(r#"["null","number","string","boolean","object","object"]"#), Usable;
+    result_undefined: "function handler() { return undefined; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_cyclic: "function handler() { const a = {}; a.self = a; return a; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_bigint: "function handler() { return 10n ** 30n; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_function: "function handler() { return () => 1; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_symbol: "function handler() { return Symbol('s'); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_with_a_throwing_to_json: "function handler() { return { toJSON() { throw new Error('no'); } }; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    result_nested_too_deep_for_the_stack: "function handler() { let o = []; for (let i = 0; i < 100000; i++) o = [o]; return o; }",
+        "{}" => Code(ErrorCode::StackOverflow), Poisoned;
+    throwing_a_string: "function handler() { throw 'a string'; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    throwing_null: "function handler() { throw null; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    throwing_an_object_whose_getters_throw: "function handler() { throw { get message() { throw 1; }, get stack() { throw 2; }, toString() { throw 3; } }; }",
+        "{}" => Code(ErrorCode::GuestError), Usable;
+    throwing_an_error_with_a_huge_message: "function handler() { throw new Error('x'.repeat(4_000_000)); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    rejecting_after_await: "async function handler() { await null; throw new TypeError('late'); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    an_infinite_loop: "function handler() { for (;;) {} }", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    infinite_recursion: "function handler() { return handler(); }", "{}" => Code(ErrorCode::StackOverflow), Usable;
+    mutual_recursion_through_a_module_free_closure: "function handler() { const f = (n) => g(n + 1); const g = (n) => f(n + 1); return f(0); }",
+        "{}" => Code(ErrorCode::StackOverflow), Usable;
+    an_infinite_promise_chain: "async function handler() { for (;;) await null; }", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    a_self_replicating_microtask: "function handler() { Promise.resolve().then(function f() { Promise.resolve().then(f); }); return 1; }",
+        "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    a_microtask_flood_past_the_heap: "function handler() { for (let i = 0; i < 2e6; i++) Promise.resolve().then(() => {}); return 1; }",
+        "{}" => Code(ErrorCode::GuestError), Usable;
+    a_promise_that_never_settles: "function handler() { return new Promise(() => {}); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    allocating_past_the_heap_limit: "function handler() { const a = []; for (;;) a.push(new Array(1000).fill(1)); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    a_huge_string: "function handler() { return 'x'.repeat(2 ** 29).length; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    doubling_a_string_forever: "function handler() { let s = 'x'; for (;;) s += s; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    a_huge_typed_array: "function handler() { return new Uint8Array(2 ** 31).length; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    catastrophic_regex_backtracking: "function handler() { return /(a+)+$/.test('a'.repeat(40) + 'b'); }", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    deleting_the_json_global: "function handler() { delete globalThis.JSON; return { a: 1 }; }", "{}" => Ok(r#"{"a":1}"#), Usable;
+    a_throwing_then_getter_on_object_prototype: "function handler() { Object.defineProperty(Object.prototype, 'then', { get() { throw new Error('trap'); } }); return { a: 1 }; }",
+        "{}" => Ok(r#"{"a":1}"#), Usable;
+    a_thenable_result_is_data_not_a_promise: "function handler() { return { then() {} }; }", "{}" => Ok("{}"), Usable;
+}
+
+#[test]
+fn calling_an_unknown_handler() {
+    let (mut loaded, snapshot) = load(runtime(SandboxBuilder::new()), &[]);
+    expect_code(
+        loaded.handle_event("nope", "{}", None),
+        ErrorCode::InvalidArg,
+    );
+    expect_code(loaded.handle_event("", "{}", None), ErrorCode::InvalidArg);
+    settle(&mut loaded, &snapshot, After::Usable);
+}
+
+#[test]
+fn an_event_larger_than_the_input_buffer() {
+    let sandbox = runtime(SandboxBuilder::new().input_buffer_size(1024));
+    let event = format!("\"{}\"", "x".repeat(2048));
+    attack(
+        sandbox,
+        ECHO,
+        &event,
+        Code(ErrorCode::InvalidArg),
+        After::Usable,
+    );
+}
+
+#[test]
+fn a_result_larger_than_the_output_buffer() {
+    let sandbox = runtime(SandboxBuilder::new().output_buffer_size(1024));
+    let source = "function handler() { return 'x'.repeat(4096); }";
+    attack(
+        sandbox,
+        source,
+        "{}",
+        Code(ErrorCode::InvalidArg),
+        After::Usable,
+    );
+}
+
+/// A load-time case: `register` adds hostile source (or fails doing so
+/// with `code`), loading fails with `code`, and the sandbox loads fine once
+/// the bad registrations are cleared.
+#[track_caller]
+fn bad_load(code: ErrorCode, register: impl FnOnce(&mut JSSandbox) -> polybox::Result<()>) {
+    let mut bystander = Bystander::new();
+    let mut sandbox = runtime(SandboxBuilder::new());
+    let sandbox = match register(&mut sandbox) {
+        Err(error) => {
+            assert_eq!(error.code(), code, "{error}");
+            sandbox
+        }
+        Result::Ok(()) => {
+            let limit = WallClockMonitor::new(Duration::from_secs(2)).unwrap();
+            let failure = sandbox.get_loaded_sandbox_with_monitor(&limit).unwrap_err();
+            assert_eq!(failure.code(), code, "{failure}");
+            failure.into_sandbox()
+        }
+    };
+    bystander.check();
+    let mut sandbox = sandbox;
+    sandbox.clear_handlers();
+    sandbox.clear_modules();
+    let (mut loaded, snapshot) = load(sandbox, &[]);
+    settle(&mut loaded, &snapshot, After::Usable);
+    bystander.check();
+}
+
+#[test]
+fn a_syntax_error() {
+    bad_load(ErrorCode::GuestError, |s| {
+        s.add_handler("h", "function handler( {")
+    });
+    let mut sandbox = runtime(SandboxBuilder::new());
+    sandbox.add_handler("h", "let = ;").unwrap();
+    let error = sandbox.get_loaded_sandbox().unwrap_err().error;
+    assert_eq!(error.guest_error().unwrap().kind, GuestErrorKind::Syntax);
+}
+
+#[test]
+fn source_without_a_handler_function() {
+    bad_load(ErrorCode::InvalidArg, |s| {
+        s.add_handler("h", "const handler = 42;")
+    });
+}
+
+#[test]
+fn an_empty_handler_name() {
+    bad_load(ErrorCode::InvalidArg, |s| s.add_handler("", OK));
+}
+
+#[test]
+fn a_huge_handler_name() {
+    bad_load(ErrorCode::InvalidArg, |s| {
+        s.add_handler(&"h".repeat(100_000), OK)
+    });
+}
+
+#[test]
+fn a_handler_name_with_nul() {
+    bad_load(ErrorCode::InvalidArg, |s| s.add_handler("a\0b", OK));
+}
+
+#[test]
+fn a_handler_name_with_a_newline() {
+    bad_load(ErrorCode::InvalidArg, |s| s.add_handler("a\nb", OK));
+}
+
+#[test]
+fn module_names_and_namespaces_that_cannot_be_imported() {
+    bad_load(ErrorCode::InvalidArg, |s| {
+        s.add_module("m", "", Some("host"))
+    });
+    bad_load(ErrorCode::InvalidArg, |s| s.add_module("", "", None));
+    bad_load(ErrorCode::InvalidArg, |s| s.add_module("m\0", "", None));
+}
+
+#[test]
+fn importing_an_unknown_user_module() {
+    bad_load(ErrorCode::GuestError, |s| {
+        s.add_handler(
+            "h",
+            "import { x } from 'user:missing';\nfunction handler() { return x; }",
+        )
+    });
+}
+
+#[test]
+fn importing_an_unknown_host_module() {
+    bad_load(ErrorCode::GuestError, |s| {
+        s.add_handler(
+            "h",
+            "import * as fs from 'host:fs';\nfunction handler() { return fs; }",
+        )
+    });
+}
+
+#[test]
+fn a_module_that_throws_while_loading() {
+    bad_load(ErrorCode::GuestError, |s| {
+        s.add_module("bad", "throw new Error('at load');", None)?;
+        s.add_handler("h", "import 'user:bad';\nfunction handler() {}")
+    });
+}
+
+#[test]
+fn top_level_code_that_never_finishes() {
+    bad_load(ErrorCode::Cancelled, |s| {
+        s.add_handler("h", "while (true) {}\nfunction handler() {}")
+    });
+}
+
+#[test]
+fn a_module_import_cycle_loads_as_es_modules_do() {
+    let mut sandbox = runtime(SandboxBuilder::new());
+    sandbox
+        .add_module(
+            "a",
+            "import { b } from 'user:b';\nexport const a = () => 'a' + b();",
+            None,
+        )
+        .unwrap();
+    sandbox
+        .add_module("b", "import { a } from 'user:a';\nexport const b = () => 'b';\nexport const viaA = () => a();", None)
+        .unwrap();
+    sandbox
+        .add_module(
+            "self",
+            "import * as me from 'user:self';\nexport const name = () => typeof me;",
+            None,
+        )
+        .unwrap();
+    let source = "import { viaA } from 'user:b';\nimport { name } from 'user:self';\nfunction handler() { return [viaA(), name()]; }";
+    attack(
+        sandbox,
+        source,
+        "{}",
+        Ok(r#"["ab","object"]"#),
+        After::Usable,
+    );
+}
+
+/// A sandbox whose host module `h` has `fail`, `panic`, `raw` (invalid
+/// JSON), `add(a, b)` and `sleep(ms)`.
+fn with_host_functions() -> JSSandbox {
+    let mut proto: ProtoJSSandbox = SandboxBuilder::new().build().unwrap();
+    proto
+        .host_module("h")
+        .unwrap()
+        .register_raw("fail", |_| Err("the host says no".into()))
+        .unwrap()
+        .register("panic", || -> u32 { panic!("host function panicked") })
+        .unwrap()
+        .register_raw("raw", |_| Result::Ok("{not json".into()))
+        .unwrap()
+        .register("add", |a: i64, b: i64| a + b)
+        .unwrap()
+        .register("sleep", |ms: u64| {
+            std::thread::sleep(Duration::from_millis(ms))
+        })
+        .unwrap();
+    proto.load_runtime().unwrap()
+}
+
+macro_rules! hostile_host_call {
+    ($($name:ident: $call:literal => $expect:expr, $after:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            let source = concat!("import * as h from 'host:h';\nfunction handler() { return ", $call, "; }");
+            attack(with_host_functions(), source, "{}", $expect, After::$after);
+        }
+    )*};
+}
+
+hostile_host_call! {
+    a_host_function_that_fails: "h.fail()" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_that_panics: "h.panic()" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_returning_invalid_json: "h.raw()" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_called_with_too_few_arguments: "h.add(1)" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_called_with_too_many_arguments: "h.add(1, 2, 3)" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_called_with_wrong_types: "h.add('1', {})" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_called_with_unserialisable_arguments: "h.add(1n, () => 2)" => Code(ErrorCode::GuestError), Usable;
+    a_host_failure_caught_by_the_guest: "(() => { try { h.fail(); } catch (e) { return e.message; } })()" => Ok(r#""the host says no""#), Usable;
+}
+
+#[test]
+fn kill_during_a_host_call() {
+    let mut bystander = Bystander::new();
+    let source =
+        "import { sleep } from 'host:h';\nfunction handler() { sleep(200); return 'slept'; }";
+    let (mut loaded, snapshot) = load(with_host_functions(), &[("h", source)]);
+    let handle = loaded.interrupt_handle();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        handle.kill();
+    });
+    let result = loaded.handle_event("h", "{}", None);
+    killer.join().unwrap();
+    // The host function runs to its end; the guest stops when it returns.
+    expect_code(result, ErrorCode::Cancelled);
+    assert_eq!(
+        loaded.last_call_stats().unwrap().terminated_by,
+        Some("killed")
+    );
+    bystander.check();
+    settle(&mut loaded, &snapshot, After::Poisoned);
+    bystander.check();
+}
+
+#[test]
+fn kill_while_idle_affects_no_later_call() {
+    let mut bystander = Bystander::new();
+    let (mut loaded, snapshot) = load(runtime(SandboxBuilder::new()), &[]);
+    loaded.interrupt_handle().kill();
+    bystander.check();
+    settle(&mut loaded, &snapshot, After::Usable);
+    assert_eq!(loaded.last_call_stats().unwrap().terminated_by, None);
+}
+
+#[test]
+fn concurrent_calls_on_two_sandboxes_from_two_threads() {
+    let source = "let total = 0;\nfunction handler(e) { total += e.n; return total; }";
+    let start = Arc::new(Barrier::new(2));
+    let threads: Vec<_> = [1u64, 1000]
+        .into_iter()
+        .map(|n| {
+            let start = start.clone();
+            std::thread::spawn(move || {
+                let (mut loaded, _) = load(runtime(SandboxBuilder::new()), &[("sum", source)]);
+                start.wait();
+                let mut last = String::new();
+                for _ in 0..2_000 {
+                    last = loaded
+                        .handle_event("sum", format!("{{\"n\":{n}}}"), Some(false))
+                        .unwrap();
+                }
+                (n, last)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (n, last) = thread.join().unwrap();
+        assert_eq!(last, (n * 2_000).to_string());
+    }
+}
+
+#[test]
+fn every_call_after_poison_is_refused_until_restore() {
+    let mut bystander = Bystander::new();
+    let (mut loaded, snapshot) = load(
+        runtime(SandboxBuilder::new()),
+        &[("spin", "function handler() { for (;;) {} }")],
+    );
+    let limit = WallClockMonitor::new(Duration::from_millis(20)).unwrap();
+    expect_code(
+        loaded.handle_event_with_monitor("spin", "{}", &limit, None),
+        ErrorCode::Cancelled,
+    );
+    for name in ["spin", "ok", "unknown"] {
+        expect_code(loaded.handle_event(name, "{}", None), ErrorCode::Poisoned);
+    }
+    expect_code(loaded.snapshot(), ErrorCode::Poisoned);
+    bystander.check();
+    settle(&mut loaded, &snapshot, After::Poisoned);
+}
+
+#[test]
+fn restoring_a_snapshot_from_another_configuration() {
+    let mut bystander = Bystander::new();
+    let (_, foreign) = load(runtime(SandboxBuilder::new().heap_size(8 << 20)), &[]);
+    let (mut loaded, snapshot) = load(runtime(SandboxBuilder::new()), &[]);
+    expect_code(loaded.restore(&foreign), ErrorCode::InvalidArg);
+    bystander.check();
+    settle(&mut loaded, &snapshot, After::Usable);
+}
