@@ -8,26 +8,52 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := clang-19 lld-19 llvm-19 wasi-libc
+VM_PACKAGES := qemu-system-x86 busybox-static cpio xz-utils zstd
+TARGET_DIR = $${CARGO_TARGET_DIR:-target}
+
+# Downloaded and built tools (hyperlight-wasm-aot, the test VM's kernel) live
+# outside the clone so they survive it.
+TOOLS_DIR ?= $(HOME)/.cache/polybox-tools
+HYPERLIGHT_WASM_AOT_VERSION := 0.15.0
+HYPERLIGHT_WASM_AOT ?= $(TOOLS_DIR)/hyperlight-wasm-aot-$(HYPERLIGHT_WASM_AOT_VERSION)/bin/hyperlight-wasm-aot
+VM_CACHE ?= $(TOOLS_DIR)/vm
+export HYPERLIGHT_WASM_AOT VM_CACHE
 RUST_EXAMPLES := $(basename $(notdir $(wildcard examples/rust/*.rs)))
 
 NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 
 COMPONENTS := echo-handler textkit kv-store
-GUEST_BUILD := $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir target/polybox-guest
+GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps build components run test lint test-rust soak examples node test-node bench bench-node fuzz clean
+.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples node test-node bench bench-node fuzz wit clean
 
 all: build
 
 ## Prerequisites, installed only when missing: Debian's clang/lld/llvm 19 and
-## wasi-libc headers (the QuickJS guest), and Rust's wasm32-wasip2 target.
-deps:
+## wasi-libc headers (the QuickJS guest), Rust's wasm32-wasip2 target, and
+## hyperlight-wasm-aot (the Hyperlight backend is built into the workspace).
+deps: hyperlight-tools
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+## hyperlight-wasm-aot compiles the JS guest for Hyperlight's guest engine;
+## it must match hyperlight-wasm's version. Built once (about 8 minutes).
+hyperlight-tools:
+	@[ -x $(HYPERLIGHT_WASM_AOT) ] || $(CARGO) install hyperlight-wasm-aot \
+	  --version $(HYPERLIGHT_WASM_AOT_VERSION) --locked --quiet \
+	  --root $(TOOLS_DIR)/hyperlight-wasm-aot-$(HYPERLIGHT_WASM_AOT_VERSION)
+
+## What scripts/run-in-vm.sh needs: QEMU, a static busybox and cpio.
+deps-vm:
+	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 build: deps components
 	$(CARGO) build --all-targets
@@ -37,14 +63,23 @@ build: deps components
 components: deps
 	$(GUEST_BUILD) $(addprefix -p ,$(COMPONENTS))
 	@mkdir -p components/dist
-	@for c in $(subst -,_,$(COMPONENTS)); do cp target/polybox-guest/wasm32-wasip2/guest/$$c.wasm components/dist/; done
+	@for c in $(subst -,_,$(COMPONENTS)); do cp $(TARGET_DIR)/polybox-guest/wasm32-wasip2/guest/$$c.wasm components/dist/; done
 
 run: build
 	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust soak examples test-node
+test: deps lint test-rust test-hyperlight soak examples test-node
 	$(CARGO) run -q -p polybox-cli -- bench --quick
+
+## The parity suite's Hyperlight cases, run where Hyperlight guests really
+## run: inside a software-emulated AMD VM with nested KVM (this machine's own
+## /dev/kvm cannot run them; `cargo test` reports them skipped, with why).
+test-hyperlight: deps deps-vm
+	@binary=$$($(CARGO) test -q -p polybox-tests --test parity --no-run --message-format=json \
+	  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4); \
+	echo "== $$binary hyperlight:: (in a VM)"; \
+	scripts/run-in-vm.sh -e POLYBOX_REQUIRE_BACKEND=hyperlight $$binary hyperlight::
 
 ## 20,000 calls with kills, timeouts and restores; fails on a wrong result
 ## or memory growth (the README reports a 1,000,000-call run).
@@ -93,7 +128,8 @@ bench-node: node
 	  npm install --no-audit --no-fund --foreground-scripts && node bench.js
 
 ## Each fuzz target for FUZZ_RUNS executions (nightly Rust and cargo-fuzz,
-## installed when missing).
+## installed when missing). Guests are built with the stable toolchain, as
+## shipped: a nightly libc would pull WASI into the JS guest.
 FUZZ_RUNS ?= 1000000
 FUZZ_TARGETS := event_json source_registration host_call_args
 fuzz: deps
@@ -101,8 +137,18 @@ fuzz: deps
 	@rustup target list --installed --toolchain nightly | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 --toolchain nightly
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	@set -e; for target in $(FUZZ_TARGETS); do \
-	  (cd fuzz && cargo +nightly fuzz run -O $$target -- -runs=$(FUZZ_RUNS) -max_len=4096 -rss_limit_mb=4096); \
+	  (cd fuzz && POLYBOX_GUEST_TOOLCHAIN=stable cargo +nightly fuzz run -O $$target -- \
+	    -runs=$(FUZZ_RUNS) -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1); \
 	done
+
+## Re-encodes wit/sandbox.wit as wit/sandbox.wasm (what the Hyperlight
+## backend's build reads); a test fails while they differ. hyperlight-wasm and
+## the guest runtime it builds watch WIT_WORLD's value, not the file's
+## contents, so both are made stale here.
+wit:
+	POLYBOX_UPDATE_WIT=1 $(CARGO) test -q -p polybox-cli --test wit_world
+	$(CARGO) clean -q -p hyperlight-wasm
+	rm -rf $(TARGET_DIR)/hyperlight-wasm-runtime/*/*/.fingerprint/hyperlight-wasm-runtime-*
 
 clean:
 	$(CARGO) clean

@@ -36,6 +36,11 @@ fn main() {
 
     let wasm = out.join("polybox_js_guest.wasm");
     let bytes = std::fs::read(&wasm).expect("the guest build produced no component");
+    check_imports(&bytes);
+    if env::var_os("CARGO_FEATURE_HYPERLIGHT").is_some() {
+        let aot = compile_for_hyperlight(&wasm, &bytes);
+        println!("cargo:rustc-env=POLYBOX_JS_GUEST_AOT={}", aot.display());
+    }
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let mut passive = Passive::default();
     let mut component = wasm_encoder::Component::new();
@@ -61,6 +66,86 @@ fn main() {
         embedded.display()
     );
     println!("cargo:rustc-env=POLYBOX_JS_GUEST_SHA256={digest}");
+}
+
+/// The hyperlight-wasm version the backend is built against (host/Cargo.toml
+/// pins it): its AOT compiler must be the same version.
+const HYPERLIGHT_WASM_VERSION: &str = "0.15.0";
+
+/// The guest compiled ahead of time for Hyperlight's guest engine by
+/// `hyperlight-wasm-aot` (`$HYPERLIGHT_WASM_AOT`, else from `PATH`), cached
+/// next to the guest under its digest and the compiler's version.
+fn compile_for_hyperlight(wasm: &Path, bytes: &[u8]) -> PathBuf {
+    println!("cargo:rerun-if-env-changed=HYPERLIGHT_WASM_AOT");
+    let tool = env::var_os("HYPERLIGHT_WASM_AOT").unwrap_or_else(|| "hyperlight-wasm-aot".into());
+    let version = std::process::Command::new(&tool)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let expected = format!("hyperlight-wasm-aot {HYPERLIGHT_WASM_VERSION}");
+    if version.as_deref() != Some(expected.as_str()) {
+        panic!(
+            "the hyperlight feature needs {expected} (found {version:?} at {tool:?}); \
+             `make hyperlight-tools` installs it, or set HYPERLIGHT_WASM_AOT to its path"
+        );
+    }
+    let digest: String = Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cache = wasm
+        .parent()
+        .and_then(Path::parent)
+        .expect("the guest sits in <target>/<triple>/<profile>")
+        .join("hyperlight-aot");
+    let aot = cache.join(format!(
+        "polybox_js_guest-{digest}-{HYPERLIGHT_WASM_VERSION}.aot"
+    ));
+    if !aot.exists() {
+        std::fs::create_dir_all(&cache).expect("the target directory is writable");
+        let partial = aot.with_extension("aot.partial");
+        let status = std::process::Command::new(&tool)
+            .arg("compile")
+            .arg("--component")
+            .arg(wasm)
+            .arg(&partial)
+            .status()
+            .expect("cannot run hyperlight-wasm-aot");
+        assert!(
+            status.success(),
+            "hyperlight-wasm-aot failed to compile the JS guest"
+        );
+        std::fs::rename(&partial, &aot).expect("the target directory is writable");
+    }
+    aot
+}
+
+/// Fails the build unless the guest imports only `polybox:sandbox`
+/// interfaces: the same artifact must run where no WASI exists, and a
+/// toolchain whose libc pulls WASI in would silently break that.
+fn check_imports(component: &[u8]) {
+    let mut depth = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        match payload.expect("the guest component parses") {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth -= 1,
+            wasmparser::Payload::ComponentImportSection(imports) if depth == 0 => {
+                for import in imports {
+                    let name = import.expect("the guest's imports parse").name.name;
+                    assert!(
+                        name.starts_with("polybox:sandbox/"),
+                        "the JS guest imports {name}, but it may import only polybox:sandbox \
+                         interfaces; a libc function it links probably uses WASI (build it with \
+                         the stable toolchain, or shim the function in libc_shims.c)"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Re-encodes a component with every active data segment made passive,

@@ -25,7 +25,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export declare class SandboxBuilder {
   /** How far guest memory may grow, in bytes (> 0). */
   setHeapSize(bytes: number): this
-  /** Guest scratch size, including the stack, in bytes (> 0). On wasmtime it is the guest stack. */
+  /** Guest scratch size, including the stack, in bytes (> 0): the VM's scratch region on Hyperlight, the guest stack on wasmtime. */
   setScratchSize(bytes: number): this
   /** Guest stack size in bytes (> 0); the earlier name of setScratchSize. */
   setStackSize(bytes: number): this

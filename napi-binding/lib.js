@@ -81,9 +81,9 @@ class SandboxBuilder {
     return this;
   }
 
-  /** Guest scratch size, which includes the stack. On wasmtime it is the guest stack. */
+  /** Guest scratch size, which includes the stack: the VM's scratch region on Hyperlight, the guest stack on wasmtime. */
   setScratchSize(bytes) {
-    this.#options.stackSize = requirePositive('scratch size', bytes);
+    this.#options.scratchSize = requirePositive('scratch size', bytes);
     return this;
   }
 

@@ -16,6 +16,7 @@ fn main() {
             "kv-store",
             "runaway-handler",
             "unlinkable",
+            "escape-probe",
         ],
         "Components need `rustup target add wasm32-wasip2` (`make deps` adds it).",
     );

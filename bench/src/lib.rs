@@ -8,6 +8,7 @@ mod stats;
 
 use std::time::Duration;
 
+use polybox::{Backend, Result, SandboxBuilder};
 pub use report::{Measurement, Report, Target, Unit};
 pub use stats::Summary;
 
@@ -18,11 +19,20 @@ use stats::Plan;
 pub struct Options {
     /// A short run for CI (well under a minute); figures are noisier.
     pub quick: bool,
+    /// The backend measured. Hyperlight gets the subset that applies to it
+    /// (cold start, warm calls, snapshots, kill latency), without targets:
+    /// those are set for the in-process backend.
+    pub backend: Backend,
 }
 
-/// Runs every measurement.
-pub fn run(options: Options) -> Report {
-    let quick = options.quick;
+/// Runs every measurement; `ERR_HYPERVISOR_UNAVAILABLE` when the backend
+/// cannot run here.
+pub fn run(options: Options) -> Result<Report> {
+    let Options { quick, backend } = options;
+    SandboxBuilder::new()
+        .backend(backend)
+        .build()?
+        .load_runtime()?;
     let calls = if quick {
         Plan {
             warmup: 500,
@@ -94,21 +104,30 @@ pub fn run(options: Options) -> Report {
         (5, Duration::from_secs(1))
     };
 
-    let mut measurements = cases::cold_start::measure(cold, first);
-    measurements.extend(cases::calls::measure(calls));
-    measurements.extend(cases::components::measure(calls));
-    measurements.extend(cases::snapshots::measure(calls));
-    measurements.extend(cases::limits::monitor_overhead(calls));
-    measurements.push(cases::limits::kill_latency(kill));
-    measurements.extend(cases::compute::measure(heavy));
-    measurements.extend(cases::throughput::measure(runs, span));
-    measurements.extend(cases::lifecycle::measure(runs, span));
-    measurements.extend(cases::density::measure());
-    Report {
+    let mut measurements = cases::cold_start::measure(backend, cold, first);
+    measurements.extend(cases::calls::measure(backend, calls));
+    if backend == Backend::Wasmtime {
+        measurements.extend(cases::components::measure(calls));
+    }
+    measurements.extend(cases::snapshots::measure(backend, calls));
+    if backend == Backend::Wasmtime {
+        measurements.extend(cases::limits::monitor_overhead(calls));
+    }
+    measurements.push(cases::limits::kill_latency(backend, kill));
+    if backend == Backend::Wasmtime {
+        measurements.extend(cases::compute::measure(heavy));
+        measurements.extend(cases::throughput::measure(runs, span));
+        measurements.extend(cases::lifecycle::measure(runs, span));
+        measurements.extend(cases::density::measure());
+    } else {
+        measurements.iter_mut().for_each(Measurement::untargeted);
+    }
+    Ok(Report {
         machine: machine(),
         mode: if quick { "quick" } else { "full" },
+        backend: backend.name(),
         measurements,
-    }
+    })
 }
 
 /// A one-line description of this machine.

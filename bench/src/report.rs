@@ -95,6 +95,12 @@ impl Measurement {
         }
     }
 
+    /// The same measurement held to no target.
+    pub fn untargeted(&mut self) {
+        self.target = None;
+        self.met = None;
+    }
+
     /// The same measurement held to `target`.
     pub fn target(mut self, target: Target) -> Self {
         self.met = Some(target.met(&self.summary));
@@ -110,6 +116,8 @@ pub struct Report {
     pub machine: String,
     /// `"quick"` or `"full"`.
     pub mode: &'static str,
+    /// The backend measured: `"wasmtime"` or `"hyperlight"`.
+    pub backend: &'static str,
     /// The measurements, in order.
     pub measurements: Vec<Measurement>,
 }
@@ -151,7 +159,10 @@ impl Report {
         let widths: Vec<usize> = (0..header.len())
             .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
             .collect();
-        let mut out = format!("polybox bench ({}) on {}\n", self.mode, self.machine);
+        let mut out = format!(
+            "polybox bench ({}, {}) on {}\n",
+            self.mode, self.backend, self.machine
+        );
         for (i, row) in rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let pad = " ".repeat(widths[c] - cell.chars().count());

@@ -32,10 +32,40 @@ pub fn rerun_if_changed(root: &Path, paths: &[&str]) {
 
 /// Builds `packages` for `wasm32-wasip2` and returns the directory holding
 /// their `.wasm` files. Panics with `hint` when the build fails.
+///
+/// The nested build uses the outer build's cargo, or the rustup toolchain
+/// named by `POLYBOX_GUEST_TOOLCHAIN` (so a nightly outer build, as for
+/// fuzzing, can build guests with the toolchain they are tested with).
 pub fn build_components(root: &Path, packages: &[&str], hint: &str) -> PathBuf {
+    println!("cargo:rerun-if-env-changed=POLYBOX_GUEST_TOOLCHAIN");
     let target_dir = nested_target_dir();
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
+    let mut build = match env::var("POLYBOX_GUEST_TOOLCHAIN") {
+        Ok(toolchain) => {
+            let which = Command::new("rustup")
+                .args(["which", "--toolchain", &toolchain, "rustc"])
+                .output()
+                .expect("POLYBOX_GUEST_TOOLCHAIN needs rustup");
+            assert!(
+                which.status.success(),
+                "rustup has no toolchain {toolchain:?}"
+            );
+            let rustc = String::from_utf8(which.stdout).expect("a UTF-8 path");
+            let mut rustup = Command::new("rustup");
+            rustup
+                .args(["run", &toolchain, "cargo"])
+                .env("RUSTC", rustc.trim());
+            for outer in [
+                "RUSTUP_TOOLCHAIN",
+                "RUSTDOC",
+                "RUSTC_WRAPPER",
+                "LD_LIBRARY_PATH",
+            ] {
+                rustup.env_remove(outer);
+            }
+            rustup
+        }
+        Err(_) => Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into())),
+    };
     build
         .current_dir(root)
         .args(["build", "--target", "wasm32-wasip2", "--profile", PROFILE])
@@ -61,19 +91,13 @@ pub fn build_components(root: &Path, packages: &[&str], hint: &str) -> PathBuf {
     target_dir.join("wasm32-wasip2").join(PROFILE)
 }
 
-/// `<target>/polybox-guest`, where `<target>` is the outer target directory
-/// (`OUT_DIR` is `<target>[/<triple>]/<profile>/build/<pkg>-<hash>/out`).
+/// `<target>/polybox-guest`, where `<target>` is the outer target directory:
+/// the nearest ancestor of `OUT_DIR` holding cargo's `CACHEDIR.TAG`.
 fn nested_target_dir() -> PathBuf {
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let mut target = out_dir
+    let target = out_dir
         .ancestors()
-        .nth(4)
-        .expect("OUT_DIR is deep enough")
-        .to_path_buf();
-    if let Ok(triple) = env::var("TARGET")
-        && target.file_name() == Some(Path::new(&triple).as_os_str())
-    {
-        target.pop();
-    }
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .expect("OUT_DIR lies inside a cargo target directory");
     target.join("polybox-guest")
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use polybox::{Error, Result};
+use polybox::{Backend, Error, Result};
 use polybox_bench::{Options, run};
 
 /// Arguments of `polybox bench`.
@@ -15,11 +15,18 @@ pub struct BenchArgs {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// The backend to measure: `wasmtime` (everything) or `hyperlight`
+    /// (cold start, calls, snapshots and kills, in a micro-VM).
+    #[arg(long, default_value = "wasmtime")]
+    backend: Backend,
 }
 
 /// Runs the benchmark, prints the table and writes the JSON.
 pub fn bench(args: BenchArgs) -> Result<()> {
-    let report = run(Options { quick: args.quick });
+    let report = run(Options {
+        quick: args.quick,
+        backend: args.backend,
+    })?;
     print!("{}", report.table());
     if let Some(path) = args.json {
         let json = serde_json::to_string_pretty(&report).expect("reports serialise");

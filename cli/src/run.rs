@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use polybox::{
-    CpuTimeMonitor, Error, FuelBudget, Result, SandboxBuilder, Script, WallClockMonitor,
+    Backend, CpuTimeMonitor, Error, FuelBudget, Result, SandboxBuilder, Script, WallClockMonitor,
     WasmComponent,
 };
 
@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// Stop the call after this much fuel (about one unit per wasm instruction).
     #[arg(long, value_name = "UNITS")]
     fuel: Option<u64>,
+    /// Where the sandbox runs: `wasmtime` (in process) or `hyperlight`
+    /// (inside a micro-VM; needs a usable hypervisor).
+    #[arg(long, default_value = "wasmtime")]
+    backend: Backend,
     /// Print the call's statistics on stderr.
     #[arg(long)]
     stats: bool,
@@ -64,6 +68,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         args.fuel.map(FuelBudget::new).transpose()?,
     );
     let mut proto = SandboxBuilder::new()
+        .backend(args.backend)
         .fuel_metering(args.fuel.is_some())
         .log_sink(|level, line| eprintln!("[{level}] {line}"))
         .build()?;

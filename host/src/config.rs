@@ -7,7 +7,8 @@ use crate::log::LogSink;
 
 /// Default guest heap: how far the guest's memory may grow.
 pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
-/// Default guest stack: the deepest native stack a call may use.
+/// Default guest stack on wasmtime: the deepest native stack a call may use
+/// (the Hyperlight backend's is fixed at 512 KiB).
 pub const DEFAULT_STACK_SIZE: usize = 1024 * 1024;
 /// Default cap on an event's JSON text.
 pub const DEFAULT_INPUT_BUFFER_SIZE: usize = 1024 * 1024;
@@ -20,6 +21,8 @@ pub(crate) struct SandboxConfig {
     pub backend: Backend,
     pub heap_size: usize,
     pub stack_size: usize,
+    /// Hyperlight's scratch region, when set.
+    pub scratch_size: Option<usize>,
     pub input_buffer_size: usize,
     pub output_buffer_size: usize,
     pub fuel_metering: bool,
@@ -27,6 +30,15 @@ pub(crate) struct SandboxConfig {
 }
 
 impl SandboxConfig {
+    /// The stack JavaScript may use before recursion throws a catchable
+    /// `RangeError`: a quarter of the native stack. A JS call level uses
+    /// about 750 bytes of native stack and 290 of shadow stack (which is
+    /// what QuickJS measures), so the `RangeError` comes well before the
+    /// engine's stack overflow, which poisons the sandbox.
+    pub fn js_stack_limit(&self) -> u32 {
+        u32::try_from(self.stack_size / 4).unwrap_or(u32::MAX)
+    }
+
     /// Identifies everything a guest image depends on: the engine settings
     /// and the host modules the guest was told about. Snapshots carry it.
     pub fn fingerprint(
@@ -39,6 +51,7 @@ impl SandboxConfig {
             self.backend,
             self.heap_size,
             self.stack_size,
+            self.scratch_size,
             self.fuel_metering,
             host_modules,
             host_components,

@@ -27,6 +27,13 @@
 //! Layers, top to bottom: the typestate API ([`sandbox`]), host functions
 //! ([`host_fn`]), and backends, which alone know engine types.
 
+// Stable Rust only, although builds set RUSTC_BOOTSTRAP (.cargo/config.toml).
+#![deny(unstable_features)]
+
+// Hyperlight's generated bindings name `::alloc`.
+#[cfg(feature = "hyperlight")]
+extern crate alloc;
+
 mod backend;
 mod component;
 mod config;
@@ -37,11 +44,12 @@ mod log;
 mod metrics;
 pub mod monitor;
 mod names;
+mod platform;
 pub mod sandbox;
 mod snapshot;
 mod stats;
 
-pub use backend::Backend;
+pub use backend::{Backend, MAX_STACK_SIZE};
 pub use component::WasmComponent;
 pub use config::{
     DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,

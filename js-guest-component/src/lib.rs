@@ -67,6 +67,10 @@ impl Guest for Exports {
         with_runtime(|rt| rt.set_stack_limit(bytes as usize));
     }
 
+    fn set_heap_limit(bytes: u64) {
+        with_runtime(|rt| rt.set_heap_limit(usize::try_from(bytes).unwrap_or(usize::MAX)));
+    }
+
     fn add_module(namespace: String, name: String, source: String) -> Result<(), GuestError> {
         with_runtime(|rt| rt.add_module(&namespace, &name, source))
     }

@@ -74,6 +74,12 @@ impl JsRuntime {
         self.stack_limit.set(bytes);
     }
 
+    /// Caps what QuickJS may allocate; beyond it allocation throws a
+    /// catchable `out of memory` error.
+    pub fn set_heap_limit(&mut self, bytes: usize) {
+        self.runtime.set_memory_limit(bytes);
+    }
+
     /// Declares the host modules scripts may import as `host:<name>`.
     pub fn set_host_modules(&mut self, modules: BTreeMap<String, Vec<String>>) {
         self.registry.borrow_mut().set_host_modules(modules);

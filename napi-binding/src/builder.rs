@@ -12,6 +12,7 @@ use crate::proto::NativeProtoSandbox;
 pub struct BuildOptions {
     pub heap_size: Option<f64>,
     pub stack_size: Option<f64>,
+    pub scratch_size: Option<f64>,
     pub input_buffer_size: Option<f64>,
     pub output_buffer_size: Option<f64>,
     pub fuel_metering: Option<bool>,
@@ -35,12 +36,25 @@ pub fn bytes(what: &str, value: f64) -> napi::Result<usize> {
 pub fn build_sandbox(
     options: BuildOptions,
 ) -> napi::Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {
-    let mut builder = polybox::SandboxBuilder::new();
+    let backend: polybox::Backend = match &options.backend {
+        Some(name) => name.parse().map_err(crate::error::to_js)?,
+        None => polybox::Backend::default(),
+    };
+    let mut builder = polybox::SandboxBuilder::new().backend(backend);
     if let Some(size) = options.heap_size {
         builder = builder.heap_size(bytes("heap size", size)?);
     }
     if let Some(size) = options.stack_size {
         builder = builder.stack_size(bytes("stack size", size)?);
+    }
+    // Hyperlight has a scratch region; on wasmtime the nearest thing, and
+    // what hyperlight-js code sizing it for deep recursion means, is the stack.
+    if let Some(size) = options.scratch_size {
+        let size = bytes("scratch size", size)?;
+        builder = match backend {
+            polybox::Backend::Hyperlight => builder.scratch_size(size),
+            polybox::Backend::Wasmtime => builder.stack_size(size),
+        };
     }
     if let Some(size) = options.input_buffer_size {
         builder = builder.input_buffer_size(bytes("input buffer size", size)?);
@@ -50,9 +64,6 @@ pub fn build_sandbox(
     }
     if let Some(enabled) = options.fuel_metering {
         builder = builder.fuel_metering(enabled);
-    }
-    if let Some(backend) = options.backend {
-        builder = builder.backend(backend.parse().map_err(crate::error::to_js)?);
     }
     Ok(AsyncTask::new(Job::new(
         move || builder.build(),

@@ -1,12 +1,12 @@
 //! Warm calls on a loaded sandbox.
 
-use polybox::{LoadedJSSandbox, SandboxBuilder};
+use polybox::{Backend, LoadedJSSandbox, SandboxBuilder};
 
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, latency_us};
 
-fn loaded() -> LoadedJSSandbox {
-    let mut proto = SandboxBuilder::new().build().unwrap();
+fn loaded(backend: Backend) -> LoadedJSSandbox {
+    let mut proto = SandboxBuilder::new().backend(backend).build().unwrap();
     proto.register("bench", "id", |x: i64| x).unwrap();
     let mut sandbox = proto.load_runtime().unwrap();
     sandbox
@@ -32,8 +32,8 @@ fn loaded() -> LoadedJSSandbox {
 
 /// Echo without and with GC, a user-module call, two host calls, and a
 /// 64 KiB event round trip.
-pub fn measure(plan: Plan) -> Vec<Measurement> {
-    let mut sandbox = loaded();
+pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
+    let mut sandbox = loaded(backend);
     let mut call = |handler: &str, event: &str, gc: Option<bool>| {
         latency_us(plan, || {
             sandbox.handle_event(handler, event, gc).unwrap();

@@ -4,16 +4,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use polybox::{
-    CpuTimeMonitor, EpochDeadline, FuelBudget, LoadedJSSandbox, MonitorSet, SandboxBuilder,
-    WallClockMonitor,
+    Backend, CpuTimeMonitor, EpochDeadline, FuelBudget, LoadedJSSandbox, MonitorSet,
+    SandboxBuilder, WallClockMonitor,
 };
 
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::Summary;
 use crate::stats::{Plan, latency_us, micros};
 
-fn loaded(fuel: bool) -> LoadedJSSandbox {
+fn loaded(backend: Backend, fuel: bool) -> LoadedJSSandbox {
     let mut sandbox = SandboxBuilder::new()
+        .backend(backend)
         .fuel_metering(fuel)
         .build()
         .unwrap()
@@ -35,8 +36,8 @@ fn long() -> Duration {
 /// An echo call (no GC) under each kind of limit, and what the recommended
 /// wall-clock + CPU pair adds.
 pub fn monitor_overhead(plan: Plan) -> Vec<Measurement> {
-    let mut plain = loaded(false);
-    let mut metered = loaded(true);
+    let mut plain = loaded(Backend::Wasmtime, false);
+    let mut metered = loaded(Backend::Wasmtime, true);
     fn under(sandbox: &mut LoadedJSSandbox, plan: Plan, monitor: &impl MonitorSet) -> Summary {
         latency_us(plan, || {
             sandbox
@@ -68,8 +69,8 @@ pub fn monitor_overhead(plan: Plan) -> Vec<Measurement> {
 }
 
 /// From `kill()` on another thread to the call returning `ERR_CANCELLED`.
-pub fn kill_latency(plan: Plan) -> Measurement {
-    let mut sandbox = loaded(false);
+pub fn kill_latency(backend: Backend, plan: Plan) -> Measurement {
+    let mut sandbox = loaded(backend, false);
     let snapshot = sandbox.snapshot().unwrap();
     let handle = sandbox.interrupt_handle();
     let killed_at = Arc::new(Mutex::new(None::<Instant>));

@@ -1,13 +1,14 @@
 //! Snapshot and restore ("reload").
 
-use polybox::SandboxBuilder;
+use polybox::{Backend, SandboxBuilder};
 
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, latency_us};
 
 /// Taking a snapshot, restoring one, and restoring then calling.
-pub fn measure(plan: Plan) -> Vec<Measurement> {
+pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
     let mut sandbox = SandboxBuilder::new()
+        .backend(backend)
         .build()
         .unwrap()
         .load_runtime()

@@ -3,7 +3,13 @@
 //! The API layer talks to a guest only through [`GuestInstance`]; every
 //! engine type stays inside its backend's folder.
 
+#[cfg(feature = "hyperlight")]
+mod hyperlight;
+pub(crate) mod report;
+mod sizing;
 pub(crate) mod wasmtime;
+
+pub use sizing::MAX_STACK_SIZE;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::host_fn::HostFunctions;
-use crate::monitor::{Budgets, InterruptState};
+use crate::monitor::{BudgetSupport, Budgets, InterruptState};
 
 /// Which engine runs a sandbox's guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -109,8 +115,8 @@ pub(crate) trait GuestInstance: Send {
     /// What poisoned the guest, if it can no longer be entered until it is
     /// restored or reset.
     fn poisoned_by(&self) -> Option<String>;
-    /// Whether fuel budgets can be enforced.
-    fn meters_fuel(&self) -> bool;
+    /// Which engine budgets calls can be given.
+    fn budget_support(&self) -> BudgetSupport;
     /// Captures the guest's state.
     fn snapshot(&mut self) -> Result<GuestImage>;
     /// Replaces the guest's state with a capture, clearing poison. Component
@@ -129,6 +135,11 @@ pub(crate) fn instantiate(
         Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(
             config, env, interrupt,
         )?)),
+        #[cfg(feature = "hyperlight")]
+        Backend::Hyperlight => Ok(Box::new(hyperlight::HyperlightGuest::new(
+            config, env, interrupt,
+        )?)),
+        #[cfg(not(feature = "hyperlight"))]
         Backend::Hyperlight => Err(crate::Error::HypervisorUnavailable(
             "this build of polybox has no Hyperlight backend (cargo feature `hyperlight`)".into(),
         )),

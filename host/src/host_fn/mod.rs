@@ -9,8 +9,8 @@
 mod registry;
 mod typed;
 
-pub(crate) use registry::HostFunctions;
 pub use registry::HostModule;
+pub(crate) use registry::{HOST_NAMESPACE, HostFunctions};
 pub use typed::{FallibleHostFunction, HostFunction};
 
 /// A host function in raw form: the JSON array of arguments in, the JSON

@@ -9,6 +9,9 @@ use super::typed::{FallibleHostFunction, HostFunction};
 use crate::error::Result;
 use crate::names::{validate_module_name, validate_name};
 
+/// How scripts' import specifiers name host modules: `host:<module>`.
+pub(crate) const HOST_NAMESPACE: &str = "host:";
+
 /// Host functions by module, then by function name.
 #[derive(Clone, Default)]
 pub(crate) struct HostFunctions {
@@ -39,7 +42,30 @@ impl HostFunctions {
         self.modules.contains_key(module)
     }
 
-    /// Every module with its function names, as the guest must learn them.
+    /// Every module by the specifier scripts import it by (`host:<name>`),
+    /// with its function names, as the guest must learn them.
+    pub fn import_shapes(&self) -> Vec<(String, Vec<String>)> {
+        self.shapes()
+            .into_iter()
+            .map(|(name, functions)| (format!("{HOST_NAMESPACE}{name}"), functions))
+            .collect()
+    }
+
+    /// Calls `function` of the module scripts import as `specifier`
+    /// (`host:<module>`); see [`call`](Self::call).
+    pub fn call_import(
+        &self,
+        specifier: &str,
+        function: &str,
+        args: &str,
+    ) -> Result<String, String> {
+        match specifier.strip_prefix(HOST_NAMESPACE) {
+            Some(module) => self.call(module, function, args),
+            None => Err(format!("no module {specifier:?} is registered")),
+        }
+    }
+
+    /// Every module with its function names.
     pub fn shapes(&self) -> Vec<(String, Vec<String>)> {
         self.modules
             .iter()

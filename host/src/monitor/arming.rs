@@ -22,21 +22,28 @@ pub(crate) struct Budgets {
     pub epoch: Option<Duration>,
 }
 
+/// Which engine budgets a sandbox can enforce: `Err` says why not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BudgetSupport {
+    pub fuel: Result<(), &'static str>,
+    pub epoch: Result<(), &'static str>,
+}
+
 /// Collects what a monitor set arms. Its constructor is private to the
 /// crate, which is what seals [`MonitorSet`](super::MonitorSet).
 pub struct Arming {
     pub(crate) watchers: Watchers,
     pub(crate) budgets: Budgets,
-    fuel_available: bool,
+    support: BudgetSupport,
 }
 
 impl Arming {
-    /// An empty arming for a sandbox that does (or does not) meter fuel.
-    pub(crate) fn new(fuel_available: bool) -> Self {
+    /// An empty arming for a sandbox that supports the given budgets.
+    pub(crate) fn new(support: BudgetSupport) -> Self {
         Self {
             watchers: Vec::new(),
             budgets: Budgets::default(),
-            fuel_available,
+            support,
         }
     }
 
@@ -49,17 +56,15 @@ impl Arming {
     }
 
     pub(crate) fn fuel(&mut self, fuel: u64) -> Result<()> {
-        if !self.fuel_available {
-            return Err(Error::invalid_arg(
-                "a fuel budget needs fuel metering; enable it with SandboxBuilder::fuel_metering(true)",
-            ));
-        }
+        self.support.fuel.map_err(Error::invalid_arg)?;
         // Several budgets of one kind: the tightest wins.
         self.budgets.fuel = Some(self.budgets.fuel.map_or(fuel, |f| f.min(fuel)));
         Ok(())
     }
 
-    pub(crate) fn epoch(&mut self, deadline: Duration) {
+    pub(crate) fn epoch(&mut self, deadline: Duration) -> Result<()> {
+        self.support.epoch.map_err(Error::invalid_arg)?;
         self.budgets.epoch = Some(self.budgets.epoch.map_or(deadline, |d| d.min(deadline)));
+        Ok(())
     }
 }

@@ -66,7 +66,6 @@ impl sealed::Sealed for EpochDeadline {}
 
 impl MonitorSet for EpochDeadline {
     fn arm(&self, arming: &mut Arming) -> Result<()> {
-        arming.epoch(self.0);
-        Ok(())
+        arming.epoch(self.0)
     }
 }

@@ -35,7 +35,7 @@ mod wall_clock;
 
 use std::future::Future;
 
-pub(crate) use arming::{Arming, Budgets, Watchers};
+pub(crate) use arming::{Arming, BudgetSupport, Budgets, Watchers};
 pub use budget::{EpochDeadline, FuelBudget};
 pub use cpu_time::CpuTimeMonitor;
 pub(crate) use cpu_time::thread_cpu_time;

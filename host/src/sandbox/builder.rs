@@ -5,14 +5,10 @@ use std::sync::Arc;
 use super::ProtoJSSandbox;
 use crate::backend::Backend;
 use crate::config::{
-    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,
-    SandboxConfig,
+    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, SandboxConfig,
 };
 use crate::error::{Error, Result};
 use crate::log::{LogLevel, LogSink, tracing_sink};
-
-/// The largest guest stack accepted.
-pub const MAX_STACK_SIZE: usize = 8 * 1024 * 1024;
 
 /// Configures and builds a sandbox.
 ///
@@ -27,6 +23,8 @@ pub const MAX_STACK_SIZE: usize = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct SandboxBuilder {
     config: SandboxConfig,
+    /// The stack size, when set (the default depends on the backend).
+    stack_size: Option<usize>,
 }
 
 impl Default for SandboxBuilder {
@@ -42,12 +40,14 @@ impl SandboxBuilder {
             config: SandboxConfig {
                 backend: Backend::default(),
                 heap_size: DEFAULT_HEAP_SIZE,
-                stack_size: DEFAULT_STACK_SIZE,
+                stack_size: 0,
+                scratch_size: None,
                 input_buffer_size: DEFAULT_INPUT_BUFFER_SIZE,
                 output_buffer_size: DEFAULT_OUTPUT_BUFFER_SIZE,
                 fuel_metering: false,
                 log_sink: tracing_sink(),
             },
+            stack_size: None,
         }
     }
 
@@ -58,15 +58,25 @@ impl SandboxBuilder {
         self
     }
 
-    /// The deepest native stack a call may use, in bytes (default 1 MiB, at
-    /// most 8 MiB): about 900 levels of JavaScript recursion per MiB.
+    /// The deepest native stack a call may use, in bytes: about 900 levels of
+    /// JavaScript recursion per MiB. On wasmtime the default is 1 MiB and
+    /// the limit 8 MiB; on Hyperlight both are 512 KiB.
     /// Deeper recursion throws a catchable `RangeError`; uncaught, the call
     /// fails with [`ERR_STACK_OVERFLOW`](crate::ErrorCode::StackOverflow). On
     /// wasmtime guest code runs on the calling
     /// thread's stack, so a call from a thread with less room left (plus 128
     /// KiB for the host) is refused with `ERR_INVALID_ARG`.
     pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.config.stack_size = bytes;
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// The Hyperlight backend's scratch region, in bytes: the guest's
+    /// memory (heap, stack, start-up) lives there. By default it is the heap
+    /// size plus the stack size plus 8 MiB; smaller is refused. Setting it
+    /// for the wasmtime backend is an error.
+    pub fn scratch_size(mut self, bytes: usize) -> Self {
+        self.config.scratch_size = Some(bytes);
         self
     }
 
@@ -105,9 +115,14 @@ impl SandboxBuilder {
 
     /// Validates the configuration and creates the sandbox.
     ///
-    /// Fails with `ERR_INVALID_ARG` when a size is zero or out of range.
+    /// Fails with `ERR_INVALID_ARG` when a size is zero or out of range, or
+    /// when the backend cannot honour a setting (fuel metering or more than
+    /// 512 KiB of stack on Hyperlight, a scratch size on wasmtime).
     pub fn build(self) -> Result<ProtoJSSandbox> {
-        let config = self.config;
+        let mut config = self.config;
+        config.stack_size = self
+            .stack_size
+            .unwrap_or(config.backend.default_stack_size());
         for (what, value) in [
             ("heap size", config.heap_size),
             ("stack size", config.stack_size),
@@ -120,12 +135,7 @@ impl SandboxBuilder {
                 )));
             }
         }
-        if config.stack_size > MAX_STACK_SIZE {
-            return Err(Error::invalid_arg(format!(
-                "the stack size is {} bytes; the limit is {MAX_STACK_SIZE}",
-                config.stack_size
-            )));
-        }
+        config.backend.check(&config)?;
         Ok(ProtoJSSandbox::new(config))
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::backend::GuestInstance;
 use crate::config::SandboxConfig;
 use crate::error::Result;
-use crate::monitor::{self, Arming, Budgets, InterruptState};
+use crate::monitor::{self, Arming, Budgets, InterruptState, MonitorSet};
 
 /// The guest and its surroundings, handed from state to state.
 pub(crate) struct SandboxCore {
@@ -18,6 +18,19 @@ pub(crate) struct SandboxCore {
 }
 
 impl SandboxCore {
+    /// An arming with nothing armed: a call bounded only by kills.
+    pub fn unarmed(&self) -> Arming {
+        Arming::new(self.guest.budget_support())
+    }
+
+    /// An arming with `monitor` armed, or its error (a monitor that failed
+    /// to start, a budget this backend cannot enforce).
+    pub fn armed<M: MonitorSet + ?Sized>(&self, monitor: &M) -> Result<Arming> {
+        let mut arming = self.unarmed();
+        monitor.arm(&mut arming)?;
+        Ok(arming)
+    }
+
     /// Runs `f` on the guest as one call: stoppable through the interrupt
     /// handle, and bounded by `arming`'s watchers, which kill it when they
     /// fire, and budgets, which `f` hands to the backend with the call's id.

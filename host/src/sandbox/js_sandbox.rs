@@ -158,7 +158,7 @@ impl JSSandbox {
     /// here: for untrusted source, use
     /// [`get_loaded_sandbox_with_monitor`](Self::get_loaded_sandbox_with_monitor).
     pub fn get_loaded_sandbox(self) -> Result<LoadedJSSandbox, LoadError> {
-        let arming = Arming::new(self.core.guest.meters_fuel());
+        let arming = self.core.unarmed();
         self.load(Ok(arming))
     }
 
@@ -187,8 +187,7 @@ impl JSSandbox {
         self,
         monitor: &M,
     ) -> Result<LoadedJSSandbox, LoadError> {
-        let mut arming = Arming::new(self.core.guest.meters_fuel());
-        let armed = monitor.arm(&mut arming).map(|()| arming);
+        let armed = self.core.armed(monitor);
         self.load(armed)
     }
 

@@ -48,7 +48,7 @@ impl LoadedJSSandbox {
         event: impl AsRef<str>,
         gc: Option<bool>,
     ) -> Result<String> {
-        let arming = Arming::new(self.core.guest.meters_fuel());
+        let arming = self.core.unarmed();
         self.call(name, event.as_ref(), gc, Ok(arming))
     }
 
@@ -91,8 +91,7 @@ impl LoadedJSSandbox {
         monitor: &M,
         gc: Option<bool>,
     ) -> Result<String> {
-        let mut arming = Arming::new(self.core.guest.meters_fuel());
-        let armed = monitor.arm(&mut arming).map(|()| arming);
+        let armed = self.core.armed(monitor);
         self.call(name, event.as_ref(), gc, armed)
     }
 

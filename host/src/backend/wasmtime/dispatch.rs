@@ -11,13 +11,10 @@ use std::sync::{Arc, RwLock};
 
 use super::bindings::CallError;
 use super::component::ComponentModule;
-use crate::host_fn::HostFunctions;
-
-/// The prefix of host modules' specifiers.
-pub(crate) const HOST: &str = "host:";
+use crate::host_fn::{HOST_NAMESPACE, HostFunctions};
 
 fn is_host(specifier: &str) -> bool {
-    specifier.starts_with(HOST)
+    specifier.starts_with(HOST_NAMESPACE)
 }
 
 /// The modules the host implements for one sandbox.
@@ -46,15 +43,9 @@ impl Dispatch {
         if let Some(component) = component {
             return component.call(function, args);
         }
-        match module.strip_prefix(HOST) {
-            Some(name) => self
-                .functions
-                .call(name, function, args)
-                .map_err(CallError::Failed),
-            None => Err(CallError::Failed(format!(
-                "no module {module:?} is registered"
-            ))),
-        }
+        self.functions
+            .call_import(module, function, args)
+            .map_err(CallError::Failed)
     }
 
     /// Adds a host component or component module under its specifier.
@@ -81,11 +72,7 @@ impl Dispatch {
     /// Every module with its function names, as the guest must learn them.
     pub fn shapes(&self) -> Vec<(String, Vec<String>)> {
         let components = self.components.read().unwrap_or_else(|p| p.into_inner());
-        let functions = self
-            .functions
-            .shapes()
-            .into_iter()
-            .map(|(name, fns)| (format!("{HOST}{name}"), fns));
+        let functions = self.functions.import_shapes().into_iter();
         let components = components
             .values()
             .map(|c| (c.specifier().to_owned(), c.function_names()));

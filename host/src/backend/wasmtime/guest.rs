@@ -12,7 +12,7 @@ use super::artifact::initial_image;
 use super::bindings::exports::polybox::sandbox::runtime::Guest as Runtime;
 use super::bindings::{HostModule, JsRuntime};
 use super::component::{AuthorEnv, ComponentHandler, ComponentModule};
-use super::dispatch::{Dispatch, HOST};
+use super::dispatch::Dispatch;
 use super::engine::{EngineKey, GuestEngine, guest_engine};
 use super::memory::{MemoryImage, Region, capture_created};
 use super::state::{GuestState, HeapLimiter};
@@ -24,8 +24,9 @@ use crate::backend::{
 };
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
+use crate::host_fn::HOST_NAMESPACE;
 use crate::log::LogSink;
-use crate::monitor::{Budgets, InterruptState};
+use crate::monitor::{BudgetSupport, Budgets, InterruptState};
 
 /// A JS guest instance in its own store.
 pub(crate) struct WasmtimeGuest {
@@ -73,8 +74,11 @@ impl WasmtimeGuest {
         let dispatch = Arc::new(Dispatch::new(env.functions.clone()));
         let mut guest = Self::start(engine, dispatch, interrupt, config, template)?;
         for (name, component) in &env.components {
-            let module =
-                ComponentModule::load(&format!("{HOST}{name}"), component, guest.author_env())?;
+            let module = ComponentModule::load(
+                &format!("{HOST_NAMESPACE}{name}"),
+                component,
+                guest.author_env(),
+            )?;
             guest.dispatch.add(module);
         }
         guest.declare_host_modules()?;
@@ -123,13 +127,9 @@ impl WasmtimeGuest {
     }
 
     /// The image new guests start from: a started JavaScript runtime, with
-    /// its stack limit set and no host modules, handlers or modules. Built
-    /// from the guest's initial memory (its data segments).
-    ///
-    /// JavaScript gets a quarter of the native stack: a JS call level uses
-    /// about 750 bytes of native stack and 290 of shadow stack, so QuickJS's
-    /// catchable `RangeError` comes before the engine's stack overflow, which
-    /// poisons the sandbox.
+    /// its stack limit set ([`SandboxConfig::js_stack_limit`]) and no host
+    /// modules, handlers or modules. Built from the guest's initial memory
+    /// (its data segments).
     fn runtime_image(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<MemoryImage> {
         let failed =
             |e: std::io::Error| Error::Internal(format!("cannot build the runtime image: {e}"));
@@ -137,7 +137,7 @@ impl WasmtimeGuest {
         let dispatch = Arc::new(Dispatch::new(Default::default()));
         let interrupt = Arc::new(InterruptState::default());
         let mut guest = Self::start(engine.clone(), dispatch, interrupt, config, initial)?;
-        let js_stack = u32::try_from(config.stack_size / 4).unwrap_or(u32::MAX);
+        let js_stack = config.js_stack_limit();
         guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
         MemoryImage::capture(&guest.instance.memory).map_err(failed)
     }
@@ -291,8 +291,17 @@ impl GuestInstance for WasmtimeGuest {
         self.poisoned_by.clone()
     }
 
-    fn meters_fuel(&self) -> bool {
-        self.engine.fuel
+    fn budget_support(&self) -> BudgetSupport {
+        BudgetSupport {
+            fuel: if self.engine.fuel {
+                Ok(())
+            } else {
+                Err(
+                    "a fuel budget needs fuel metering; enable it with SandboxBuilder::fuel_metering(true)",
+                )
+            },
+            epoch: Ok(()),
+        }
     }
 
     /// Captures memory, then maps the capture over it, so the snapshot is

@@ -1,18 +1,16 @@
 //! The per-sandbox store data, and the host side of the guest's imports.
 
-use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use wasmtime::ResourceLimiter;
 
 use super::bindings::CallError;
-use super::bindings::polybox::sandbox::{host_call, platform, types};
+use super::bindings::polybox::sandbox::platform::{self as wit_platform, LogLevel as WitLogLevel};
+use super::bindings::polybox::sandbox::{host_call, types};
 use super::dispatch::Dispatch;
 use crate::log::{LogLevel, LogSink};
 use crate::monitor::InterruptState;
-
-/// The most random bytes handed out per request (as in WebCrypto).
-const MAX_RANDOM_BYTES: u32 = 65_536;
+use crate::platform;
 
 /// What a sandbox's `Store` holds.
 pub(crate) struct GuestState {
@@ -74,36 +72,27 @@ impl host_call::Host for GuestState {
     }
 }
 
-impl platform::Host for GuestState {
-    fn log(&mut self, level: platform::LogLevel, message: String) {
+impl wit_platform::Host for GuestState {
+    fn log(&mut self, level: WitLogLevel, message: String) {
         let level = match level {
-            platform::LogLevel::Debug => LogLevel::Debug,
-            platform::LogLevel::Info => LogLevel::Info,
-            platform::LogLevel::Warn => LogLevel::Warn,
-            platform::LogLevel::Error => LogLevel::Error,
+            WitLogLevel::Debug => LogLevel::Debug,
+            WitLogLevel::Info => LogLevel::Info,
+            WitLogLevel::Warn => LogLevel::Warn,
+            WitLogLevel::Error => LogLevel::Error,
         };
         (self.log)(level, &message);
     }
 
     fn now_ms(&mut self) -> f64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        platform::now_ms()
     }
 
-    /// Whole microseconds only: a coarser clock is a poorer tool for
-    /// timing side channels, and scripts have no way to sharpen it (no
-    /// threads, no `Atomics`).
     fn monotonic_ns(&mut self) -> u64 {
-        static ORIGIN: OnceLock<Instant> = OnceLock::new();
-        let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
-        u64::try_from(elapsed.as_micros() * 1000).unwrap_or(u64::MAX)
+        platform::monotonic_ns()
     }
 
     fn random_bytes(&mut self, len: u32) -> Vec<u8> {
-        let mut bytes = vec![0; len.min(MAX_RANDOM_BYTES) as usize];
-        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        bytes
+        platform::random_bytes(len)
     }
 }
 

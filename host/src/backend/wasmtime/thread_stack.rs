@@ -29,8 +29,7 @@ pub(super) fn ensure_room(needed: usize) -> Result<()> {
     });
     // Where the stack bounds are unknown, trust the configuration.
     let Some(low) = low else { return Ok(()) };
-    let marker = 0u8;
-    let left = (&raw const marker as usize).saturating_sub(low);
+    let left = stack_pointer().saturating_sub(low);
     if left < needed + HOST_MARGIN {
         return Err(Error::invalid_arg(format!(
             "this thread has {} KiB of stack left, but the sandbox's stack size needs {} KiB plus {} KiB for the host; \
@@ -41,6 +40,29 @@ pub(super) fn ensure_room(needed: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The calling thread's stack pointer. (The address of a local would do,
+/// but sanitizers move locals to a heap-allocated "fake stack".)
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register; touches no memory.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let marker = 0u8;
+        sp = &raw const marker as usize;
+    }
+    sp
 }
 
 /// The lowest usable address (above the guard page) of this thread's stack.

@@ -4,8 +4,8 @@ use std::fmt;
 
 use wasmtime::{Trap, UpdateDeadline};
 
-use super::bindings::{ErrorKind, GuestError};
-use crate::error::{self, Error, GuestErrorKind};
+use super::bindings::GuestError;
+use crate::error::Error;
 use crate::monitor::InterruptState;
 
 /// Why the epoch callback stopped a call: a monitor's name, `"killed"` or
@@ -50,22 +50,5 @@ pub(super) fn trapped(error: wasmtime::Error) -> Error {
 
 /// Converts the guest's own error report.
 pub(super) fn reported(error: GuestError) -> Error {
-    let kind = match error.kind {
-        ErrorKind::MissingHandler
-        | ErrorKind::UnknownHandler
-        | ErrorKind::InvalidArgument
-        | ErrorKind::InvalidEvent => return Error::InvalidArg(error.message),
-        ErrorKind::Exception => GuestErrorKind::Exception,
-        ErrorKind::Syntax => GuestErrorKind::Syntax,
-        ErrorKind::ModuleNotFound => GuestErrorKind::ModuleNotFound,
-        ErrorKind::StackOverflow => return Error::StackOverflow { poisoned: false },
-        ErrorKind::UnserializableResult => GuestErrorKind::UnserializableResult,
-        ErrorKind::OutOfMemory => GuestErrorKind::OutOfMemory,
-        ErrorKind::Unsettled => GuestErrorKind::Unsettled,
-    };
-    Error::Guest(error::GuestError {
-        kind,
-        message: error.message,
-        stack: error.stack,
-    })
+    crate::backend::report::guest_report!(error, super::bindings::ErrorKind)
 }

@@ -1,0 +1,22 @@
+//! `wit/sandbox.wasm` is `wit/sandbox.wit` binary-encoded: the form the
+//! Hyperlight backend's build reads (`WIT_WORLD`). This keeps the two in
+//! step; `make wit` (`POLYBOX_UPDATE_WIT=1`) rewrites the binary.
+
+use std::path::Path;
+
+#[test]
+fn the_binary_wit_matches_the_text() {
+    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(&wit).expect("wit/ parses");
+    let encoded = wit_component::encode(&resolve, package).expect("wit/ encodes");
+    let binary = wit.join("sandbox.wasm");
+    if std::env::var_os("POLYBOX_UPDATE_WIT").is_some() {
+        std::fs::write(&binary, &encoded).expect("wit/ is writable");
+    }
+    let committed = std::fs::read(&binary).unwrap_or_default();
+    assert!(
+        committed == encoded,
+        "wit/sandbox.wasm is out of date with wit/sandbox.wit; run `make wit`"
+    );
+}
