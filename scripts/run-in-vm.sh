@@ -43,8 +43,15 @@ busybox=$(command -v busybox || true)
 # The kernel and the four modules KVM on AMD needs, unpacked once.
 if [ ! -f "$cache/ready" ]; then
   rm -rf "$cache" && mkdir -p "$cache/modules"
-  package=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
-  [ -n "$package" ] || fail "apt knows no linux-image-amd64 (run apt-get update)"
+  kernel_package() {
+    apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ { print $2; exit }'
+  }
+  package=$(kernel_package)
+  if [ -z "$package" ]; then  # package lists not fetched yet
+    $([ "$(id -u)" = 0 ] || echo sudo) apt-get update -qq
+    package=$(kernel_package)
+  fi
+  [ -n "$package" ] || fail "apt knows no linux-image-amd64"
   (cd "$cache" && apt-get download -q "$package" >/dev/null) || fail "cannot download $package"
   dpkg -x "$cache"/linux-image-*.deb "$cache/unpacked"
   cp "$cache"/unpacked/boot/vmlinuz-* "$cache/vmlinuz"

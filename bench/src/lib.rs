@@ -98,6 +98,16 @@ pub fn run(options: Options) -> Result<Report> {
             per_run: 100,
         }
     };
+    // A VM call, restore and kill cost far more than in process (much more
+    // again under emulation): fewer samples keep the run short.
+    let calls = match backend {
+        Backend::Wasmtime => calls,
+        Backend::Hyperlight => Plan {
+            warmup: 20,
+            runs: kill.runs,
+            per_run: kill.per_run,
+        },
+    };
     let (runs, span) = if quick {
         (3, Duration::from_millis(200))
     } else {
@@ -124,10 +134,29 @@ pub fn run(options: Options) -> Result<Report> {
     }
     Ok(Report {
         machine: machine(),
+        emulated: emulated(),
         mode: if quick { "quick" } else { "full" },
         backend: backend.name(),
         measurements,
     })
+}
+
+/// Whether this CPU is emulated in software (QEMU's TCG names itself in
+/// the hypervisor CPUID leaf): such figures say nothing about hardware.
+fn emulated() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::__cpuid;
+        let in_vm = __cpuid(1).ecx & (1 << 31) != 0;
+        let leaf = __cpuid(0x4000_0000);
+        let vendor: Vec<u8> = [leaf.ebx, leaf.ecx, leaf.edx]
+            .iter()
+            .flat_map(|word| word.to_le_bytes())
+            .collect();
+        in_vm && vendor == b"TCGTCGTCGTCG"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// A one-line description of this machine.

@@ -118,6 +118,9 @@ pub struct Report {
     pub mode: &'static str,
     /// The backend measured: `"wasmtime"` or `"hyperlight"`.
     pub backend: &'static str,
+    /// Whether the CPU was emulated in software (QEMU TCG): such figures
+    /// are not comparable with any measured on hardware.
+    pub emulated: bool,
     /// The measurements, in order.
     pub measurements: Vec<Measurement>,
 }
@@ -163,6 +166,11 @@ impl Report {
             "polybox bench ({}, {}) on {}\n",
             self.mode, self.backend, self.machine
         );
+        if self.emulated {
+            out.push_str(
+                "EMULATED CPU (QEMU TCG): these figures are not comparable with native ones\n",
+            );
+        }
         for (i, row) in rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let pad = " ".repeat(widths[c] - cell.chars().count());
