@@ -77,7 +77,8 @@ test: deps lint test-rust test-hyperlight soak examples test-node
 ## /dev/kvm cannot run them; `cargo test` reports them skipped, with why).
 test-hyperlight: deps deps-vm
 	@binary=$$($(CARGO) test -q -p polybox-tests --test parity --no-run --message-format=json \
-	  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4); \
+	  | grep '"name":"parity"' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4); \
+	[ -n "$$binary" ] || { echo "the parity test did not build"; exit 1; }; \
 	echo "== $$binary hyperlight:: (in a VM)"; \
 	scripts/run-in-vm.sh -e POLYBOX_REQUIRE_BACKEND=hyperlight $$binary hyperlight::
 

@@ -52,7 +52,7 @@ if [ ! -f "$cache/ready" ]; then
     package=$(kernel_package)
   fi
   [ -n "$package" ] || fail "apt knows no linux-image-amd64"
-  (cd "$cache" && apt-get download -q "$package" >/dev/null) || fail "cannot download $package"
+  (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$package" >/dev/null) || fail "cannot download $package"
   dpkg -x "$cache"/linux-image-*.deb "$cache/unpacked"
   cp "$cache"/unpacked/boot/vmlinuz-* "$cache/vmlinuz"
   for module in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd; do

@@ -114,22 +114,64 @@ pub fn run(options: Options) -> Result<Report> {
         (5, Duration::from_secs(1))
     };
 
-    let mut measurements = cases::cold_start::measure(backend, cold, first);
-    measurements.extend(cases::calls::measure(backend, calls));
-    if backend == Backend::Wasmtime {
-        measurements.extend(cases::components::measure(calls));
+    let wasmtime = backend == Backend::Wasmtime;
+    type Step = Box<dyn FnOnce() -> Vec<Measurement>>;
+    let steps: [(&str, bool, Step); 10] = [
+        (
+            "cold start",
+            true,
+            Box::new(move || cases::cold_start::measure(backend, cold, first)),
+        ),
+        (
+            "warm calls",
+            true,
+            Box::new(move || cases::calls::measure(backend, calls)),
+        ),
+        (
+            "components",
+            wasmtime,
+            Box::new(move || cases::components::measure(calls)),
+        ),
+        (
+            "snapshots",
+            true,
+            Box::new(move || cases::snapshots::measure(backend, calls)),
+        ),
+        (
+            "monitor overhead",
+            wasmtime,
+            Box::new(move || cases::limits::monitor_overhead(calls)),
+        ),
+        (
+            "kill latency",
+            true,
+            Box::new(move || vec![cases::limits::kill_latency(backend, kill)]),
+        ),
+        (
+            "compute",
+            wasmtime,
+            Box::new(move || cases::compute::measure(heavy)),
+        ),
+        (
+            "throughput",
+            wasmtime,
+            Box::new(move || cases::throughput::measure(runs, span)),
+        ),
+        (
+            "lifecycle",
+            wasmtime,
+            Box::new(move || cases::lifecycle::measure(runs, span)),
+        ),
+        ("density", wasmtime, Box::new(cases::density::measure)),
+    ];
+    let mut measurements = Vec::new();
+    for (name, applies, measure) in steps {
+        if applies {
+            eprintln!("polybox bench: {name}");
+            measurements.extend(measure());
+        }
     }
-    measurements.extend(cases::snapshots::measure(backend, calls));
-    if backend == Backend::Wasmtime {
-        measurements.extend(cases::limits::monitor_overhead(calls));
-    }
-    measurements.push(cases::limits::kill_latency(backend, kill));
-    if backend == Backend::Wasmtime {
-        measurements.extend(cases::compute::measure(heavy));
-        measurements.extend(cases::throughput::measure(runs, span));
-        measurements.extend(cases::lifecycle::measure(runs, span));
-        measurements.extend(cases::density::measure());
-    } else {
+    if !wasmtime {
         measurements.iter_mut().for_each(Measurement::untargeted);
     }
     Ok(Report {
