@@ -29,3 +29,34 @@ pub(crate) fn random_bytes(len: u32) -> Vec<u8> {
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
     bytes
 }
+
+/// The methods of a backend's `platform` import trait, for bindings whose
+/// `LogLevel` enum is `$level`; the implementing type has a `log: LogSink`.
+/// Each backend's bindings generate their own types, so the methods are
+/// written once here and expanded into each trait impl.
+macro_rules! platform_methods {
+    ($level:ident) => {
+        fn log(&mut self, level: $level, message: String) {
+            let level = match level {
+                $level::Debug => $crate::log::LogLevel::Debug,
+                $level::Info => $crate::log::LogLevel::Info,
+                $level::Warn => $crate::log::LogLevel::Warn,
+                $level::Error => $crate::log::LogLevel::Error,
+            };
+            (self.log)(level, &message);
+        }
+
+        fn now_ms(&mut self) -> f64 {
+            $crate::platform::now_ms()
+        }
+
+        fn monotonic_ns(&mut self) -> u64 {
+            $crate::platform::monotonic_ns()
+        }
+
+        fn random_bytes(&mut self, len: u32) -> Vec<u8> {
+            $crate::platform::random_bytes(len)
+        }
+    };
+}
+pub(crate) use platform_methods;

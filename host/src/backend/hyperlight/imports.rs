@@ -8,7 +8,7 @@ use super::bindings::polybox::sandbox::host_call::CallError;
 use super::bindings::polybox::sandbox::platform::LogLevel as WitLogLevel;
 use super::bindings::polybox::sandbox::{HostCall, JsRuntimeImports, Platform, Types};
 use crate::host_fn::HostFunctions;
-use crate::log::{LogLevel, LogSink};
+use crate::log::LogSink;
 use crate::platform;
 
 /// What the VM's imports reach.
@@ -31,27 +31,7 @@ impl HostCall<Negative> for Imports {
 }
 
 impl Platform<Negative> for Imports {
-    fn log(&mut self, level: WitLogLevel, message: String) {
-        let level = match level {
-            WitLogLevel::Debug => LogLevel::Debug,
-            WitLogLevel::Info => LogLevel::Info,
-            WitLogLevel::Warn => LogLevel::Warn,
-            WitLogLevel::Error => LogLevel::Error,
-        };
-        (self.log)(level, &message);
-    }
-
-    fn now_ms(&mut self) -> f64 {
-        platform::now_ms()
-    }
-
-    fn monotonic_ns(&mut self) -> u64 {
-        platform::monotonic_ns()
-    }
-
-    fn random_bytes(&mut self, len: u32) -> Vec<u8> {
-        platform::random_bytes(len)
-    }
+    platform::platform_methods!(WitLogLevel);
 }
 
 impl Types<Negative> for Imports {}

@@ -8,7 +8,7 @@ use super::bindings::CallError;
 use super::bindings::polybox::sandbox::platform::{self as wit_platform, LogLevel as WitLogLevel};
 use super::bindings::polybox::sandbox::{host_call, types};
 use super::dispatch::Dispatch;
-use crate::log::{LogLevel, LogSink};
+use crate::log::LogSink;
 use crate::monitor::InterruptState;
 use crate::platform;
 
@@ -73,27 +73,7 @@ impl host_call::Host for GuestState {
 }
 
 impl wit_platform::Host for GuestState {
-    fn log(&mut self, level: WitLogLevel, message: String) {
-        let level = match level {
-            WitLogLevel::Debug => LogLevel::Debug,
-            WitLogLevel::Info => LogLevel::Info,
-            WitLogLevel::Warn => LogLevel::Warn,
-            WitLogLevel::Error => LogLevel::Error,
-        };
-        (self.log)(level, &message);
-    }
-
-    fn now_ms(&mut self) -> f64 {
-        platform::now_ms()
-    }
-
-    fn monotonic_ns(&mut self) -> u64 {
-        platform::monotonic_ns()
-    }
-
-    fn random_bytes(&mut self, len: u32) -> Vec<u8> {
-        platform::random_bytes(len)
-    }
+    platform::platform_methods!(WitLogLevel);
 }
 
 impl types::Host for GuestState {}
