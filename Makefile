@@ -47,7 +47,8 @@ hyperlight-tools:
 	  --version $(HYPERLIGHT_WASM_AOT_VERSION) --locked --quiet \
 	  --root $(TOOLS_DIR)/hyperlight-wasm-aot-$(HYPERLIGHT_WASM_AOT_VERSION)
 
-## What scripts/run-in-vm.sh needs: QEMU, a static busybox and cpio.
+## What scripts/run-in-vm.sh needs: QEMU, a static busybox, cpio, and the
+## decompressors for the kernel modules.
 deps-vm:
 	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
