@@ -2,10 +2,9 @@
 
 use polybox::{Backend, SandboxBuilder};
 
+use super::{ECHO, EVENT, loaded};
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, latency_us};
-
-const ECHO: &str = "function handler(e) { return e; }";
 
 /// Builder → runtime → handler → first result, on the default path (started
 /// from the engine's pre-initialised runtime image), and for a configuration
@@ -49,9 +48,7 @@ pub fn measure(backend: Backend, plan: Plan, first: Plan) -> Vec<Measurement> {
 }
 
 fn first_result(builder: SandboxBuilder) -> polybox::LoadedJSSandbox {
-    let mut sandbox = builder.build().unwrap().load_runtime().unwrap();
-    sandbox.add_handler("echo", ECHO).unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
-    loaded.handle_event("echo", r#"{"x":1}"#, None).unwrap();
+    let mut loaded = loaded(builder, &[("echo", ECHO)]);
+    loaded.handle_event("echo", EVENT, None).unwrap();
     loaded
 }

@@ -11,19 +11,11 @@ use crate::stats::{Plan, latency_us};
 const FIB: &str = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }";
 
 fn loaded(fuel: bool) -> LoadedJSSandbox {
-    let mut sandbox = SandboxBuilder::new()
-        .fuel_metering(fuel)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler(
-            "fib",
-            format!("{FIB}\nfunction handler(e) {{ return fib(e.n); }}"),
-        )
-        .unwrap();
-    sandbox.get_loaded_sandbox().unwrap()
+    let source = format!("{FIB}\nfunction handler(e) {{ return fib(e.n); }}");
+    super::loaded(
+        SandboxBuilder::new().fuel_metering(fuel),
+        &[("fib", source.as_str())],
+    )
 }
 
 /// fib(25): natively (rquickjs on the host), in the sandbox, and in the

@@ -2,6 +2,7 @@
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
 
+use super::{ECHO, EVENT};
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::Summary;
 
@@ -41,16 +42,8 @@ pub fn measure() -> Vec<Measurement> {
 }
 
 fn loaded() -> LoadedJSSandbox {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler("echo", "function handler(e) { return e; }")
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
-    loaded.handle_event("echo", r#"{"x":1}"#, None).unwrap();
+    let mut loaded = super::loaded(SandboxBuilder::new(), &[("echo", ECHO)]);
+    loaded.handle_event("echo", EVENT, None).unwrap();
     loaded
 }
 

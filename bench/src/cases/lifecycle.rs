@@ -6,20 +6,12 @@ use std::time::Duration;
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
 
+use super::{ECHO, EVENT};
 use crate::report::{Measurement, Unit};
 use crate::stats::{Summary, per_second};
 
-const ECHO: &str = "function handler(e) { return e; }";
-const EVENT: &str = r#"{"x":1}"#;
-
 fn loaded() -> LoadedJSSandbox {
-    let mut sandbox = SandboxBuilder::new()
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox.add_handler("echo", ECHO).unwrap();
-    sandbox.get_loaded_sandbox().unwrap()
+    super::loaded(SandboxBuilder::new(), &[("echo", ECHO)])
 }
 
 /// Calls per second in each mode, over `runs` runs of `duration`.

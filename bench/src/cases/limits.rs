@@ -8,25 +8,19 @@ use polybox::{
     SandboxBuilder, WallClockMonitor,
 };
 
+use super::ECHO;
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::Summary;
 use crate::stats::{Plan, latency_us, micros};
 
 fn loaded(backend: Backend, fuel: bool) -> LoadedJSSandbox {
-    let mut sandbox = SandboxBuilder::new()
-        .backend(backend)
-        .fuel_metering(fuel)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler("echo", "function handler(e) { return e; }")
-        .unwrap();
-    sandbox
-        .add_handler("spin", "function handler() { for (;;) {} }")
-        .unwrap();
-    sandbox.get_loaded_sandbox().unwrap()
+    super::loaded(
+        SandboxBuilder::new().backend(backend).fuel_metering(fuel),
+        &[
+            ("echo", ECHO),
+            ("spin", "function handler() { for (;;) {} }"),
+        ],
+    )
 }
 
 fn long() -> Duration {

@@ -2,21 +2,13 @@
 
 use polybox::{Backend, SandboxBuilder};
 
+use super::{ECHO, EVENT, loaded};
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, latency_us};
 
 /// Taking a snapshot, restoring one, and restoring then calling.
 pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
-    let mut sandbox = SandboxBuilder::new()
-        .backend(backend)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler("echo", "function handler(e) { return e; }")
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let mut loaded = loaded(SandboxBuilder::new().backend(backend), &[("echo", ECHO)]);
     loaded.handle_event("echo", "{}", None).unwrap();
     let small = Plan {
         per_run: plan.per_run.min(200),
@@ -27,7 +19,7 @@ pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
     let restore = latency_us(small, || loaded.restore(&image).unwrap());
     let reload = latency_us(small, || {
         loaded.restore(&image).unwrap();
-        loaded.handle_event("echo", r#"{"x":1}"#, None).unwrap();
+        loaded.handle_event("echo", EVENT, None).unwrap();
     });
     let row = |name: &str, summary| Measurement::new("snapshots", name, Unit::Micros, summary);
     vec![

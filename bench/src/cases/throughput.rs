@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use polybox::SandboxBuilder;
 
+use super::{ECHO, EVENT, loaded};
 use crate::report::{Measurement, Unit};
 use crate::stats::{Summary, per_second};
 
@@ -15,17 +16,9 @@ fn rate(threads: usize, runs: usize, duration: Duration) -> Summary {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
                     std::thread::spawn(move || {
-                        let mut sandbox = SandboxBuilder::new()
-                            .build()
-                            .unwrap()
-                            .load_runtime()
-                            .unwrap();
-                        sandbox
-                            .add_handler("echo", "function handler(e) { return e; }")
-                            .unwrap();
-                        let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+                        let mut loaded = loaded(SandboxBuilder::new(), &[("echo", ECHO)]);
                         per_second(duration, || {
-                            loaded.handle_event("echo", r#"{"x":1}"#, None).unwrap();
+                            loaded.handle_event("echo", EVENT, None).unwrap();
                         })
                     })
                 })
