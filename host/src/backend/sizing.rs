@@ -79,7 +79,7 @@ impl Backend {
 
 /// The scratch region of a Hyperlight sandbox: as configured, or room for
 /// the heap, the stack and the runtime.
-#[cfg_attr(not(feature = "hyperlight"), allow(dead_code))]
+#[cfg(feature = "hyperlight")]
 pub(crate) fn hyperlight_scratch(config: &SandboxConfig) -> usize {
     config
         .scratch_size
