@@ -81,7 +81,7 @@ test-hyperlight: deps deps-vm
 	  | grep '"name":"parity"' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4); \
 	[ -n "$$binary" ] || { echo "the parity test did not build"; exit 1; }; \
 	echo "== $$binary hyperlight:: (in a VM)"; \
-	scripts/run-in-vm.sh -e POLYBOX_REQUIRE_BACKEND=hyperlight $$binary hyperlight::
+	VM_TIMEOUT=300 scripts/run-in-vm.sh -e POLYBOX_REQUIRE_BACKEND=hyperlight $$binary hyperlight::
 
 ## 20,000 calls with kills, timeouts and restores; fails on a wrong result
 ## or memory growth (the README reports a 1,000,000-call run).
