@@ -19,7 +19,7 @@
 #
 # Knobs: VM_CPU (default EPYC-Rome: AMD SVM, and restores far faster than
 # "max"), VM_MEMORY (4G), VM_CPUS (1: with two, the emulation wedged one of
-# them every few runs of the parity suite, and with one it did not in 30),
+# them every few runs of the parity suite, and with one it did not in 60),
 # VM_TIMEOUT (900, per boot), VM_ATTEMPTS (3), VM_CACHE.
 set -euo pipefail
 
