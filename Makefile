@@ -2,7 +2,12 @@
 # `make test` runs every check and test. Both work on a fresh machine.
 #
 # One cargo profile (dev, with optimised dependencies) serves tests, the CLI,
-# the benchmark and examples, so wasmtime compiles once.
+# the benchmark, examples and the Node addon, so wasmtime compiles once. And
+# every cargo command here runs from the workspace root without `-p`: cargo
+# then unifies features over the same packages (the default members) each
+# time, so a step reuses what an earlier one built instead of building the
+# library again with another feature set. Targets pick what to build
+# (`--bin polybox`, `--example quickstart`).
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -10,6 +15,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := clang-19 lld-19 llvm-19 wasi-libc
 VM_PACKAGES := qemu-system-x86 busybox-static cpio xz-utils zstd
 TARGET_DIR = $${CARGO_TARGET_DIR:-target}
+APT_INSTALL = $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends
 
 # Downloaded and built tools (hyperlight-wasm-aot, the test VM's kernel) live
 # outside the clone so they survive it.
@@ -35,8 +41,7 @@ all: build
 deps: hyperlight-tools
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  echo "installing:" $$missing; $(APT_INSTALL) $$missing; \
 	fi
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
@@ -52,10 +57,10 @@ hyperlight-tools:
 deps-vm:
 	@missing=$$(for p in $(VM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  echo "installing:" $$missing; $(APT_INSTALL) $$missing; \
 	fi
 
+## Every binary, test, example and the addon.
 build: deps components
 	$(CARGO) build --all-targets
 
@@ -66,18 +71,19 @@ components: deps
 	@mkdir -p components/dist
 	@for c in $(subst -,_,$(COMPONENTS)); do cp $(TARGET_DIR)/polybox-guest/wasm32-wasip2/guest/$$c.wasm components/dist/; done
 
-run: build
-	$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
+## The quickstart: builds the command alone, then runs the greeting handler.
+run: deps
+	$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
 test: deps lint test-rust test-hyperlight soak examples test-node
-	$(CARGO) run -q -p polybox-cli -- bench --quick
+	$(CARGO) run -q --bin polybox -- bench --quick
 
 ## The parity suite's Hyperlight cases, run where Hyperlight guests really
 ## run: inside a software-emulated AMD VM with nested KVM (this machine's own
 ## /dev/kvm cannot run them; `cargo test` reports them skipped, with why).
 test-hyperlight: deps deps-vm
-	@binary=$$($(CARGO) test -q -p polybox-tests --test parity --no-run --message-format=json \
+	@binary=$$($(CARGO) test -q --test parity --no-run --message-format=json \
 	  | grep '"name":"parity"' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4); \
 	[ -n "$$binary" ] || { echo "the parity test did not build"; exit 1; }; \
 	echo "== $$binary hyperlight:: (in a VM)"; \
@@ -86,7 +92,7 @@ test-hyperlight: deps deps-vm
 ## 20,000 calls with kills, timeouts and restores; fails on a wrong result
 ## or memory growth (the README reports a 1,000,000-call run).
 soak: deps
-	$(CARGO) run -q -p polybox-tests --bin soak -- --calls 20000
+	$(CARGO) run -q --bin soak -- --calls 20000
 
 lint: deps
 	$(CARGO) fmt --all --check
@@ -99,20 +105,23 @@ test-rust: deps
 
 examples: deps components
 	@set -e; for example in $(RUST_EXAMPLES); do \
-	  echo "== example $$example"; $(CARGO) run -q -p polybox-examples --example $$example; \
+	  echo "== example $$example"; $(CARGO) run -q --example $$example; \
 	done
 	@echo "== polybox run examples/handlers/greet.js"
-	@$(CARGO) run -q -p polybox-cli -- run examples/handlers/greet.js --event '{"name":"World"}'
+	@$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
 	@echo "== polybox run components/dist/echo_handler.wasm"
-	@$(CARGO) run -q -p polybox-cli -- run components/dist/echo_handler.wasm --event '{"x":1}'
-	@$(CARGO) run -q -p polybox-cli -- run components/dist/echo_handler.wasm \
+	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm --event '{"x":1}'
+	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm \
 	  --host-component kv=components/dist/kv_store.wasm --event '{"key":"k","value":"v"}'
 	@echo "== polybox inspect components/dist/textkit.wasm"
-	@$(CARGO) run -q -p polybox-cli -- inspect components/dist/textkit.wasm
+	@$(CARGO) run -q --bin polybox -- inspect components/dist/textkit.wasm
 
-## The Node addon, built by @napi-rs/cli with the workspace's dev profile.
+## The Node addon: the workspace's libraries, built as every other step
+## builds them (the addon is one of them, a cdylib), and the addon copied to
+## where `native.js` loads it.
 node: deps
-	cd napi-binding && npm install --no-audit --no-fund && npx napi build --platform --js native.js --dts native.d.ts
+	$(CARGO) build --lib
+	cp $(TARGET_DIR)/debug/libpolybox_node.so napi-binding/polybox.linux-x64-gnu.node
 
 test-node: node components
 	cd napi-binding && node --test test/
@@ -121,7 +130,7 @@ test-node: node components
 	done
 
 bench: deps
-	$(CARGO) run -q -p polybox-cli -- bench --json bench/results/latest.json
+	$(CARGO) run -q --bin polybox -- bench --json bench/results/latest.json
 
 ## The addon against quickjs-emscripten and isolated-vm (isolated-vm compiles
 ## with node-gyp against the local Node headers).
@@ -148,7 +157,7 @@ fuzz: deps
 ## the guest runtime it builds watch WIT_WORLD's value, not the file's
 ## contents, so both are made stale here.
 wit:
-	POLYBOX_UPDATE_WIT=1 $(CARGO) test -q -p polybox-cli --test wit_world
+	POLYBOX_UPDATE_WIT=1 $(CARGO) test -q --test wit_world
 	$(CARGO) clean -q -p hyperlight-wasm
 	rm -rf $(TARGET_DIR)/hyperlight-wasm-runtime/*/*/.fingerprint/hyperlight-wasm-runtime-*
 

@@ -37,7 +37,7 @@ export declare class SandboxBuilder {
   setFuelMetering(enabled?: boolean): this
   /** Polybox extension: the engine, 'wasmtime' (default) or 'hyperlight'. */
   setBackend(backend: 'wasmtime' | 'hyperlight'): this
-  /** Builds a proto sandbox, ready for host functions and the runtime. */
+  /** Builds a proto sandbox, ready for host functions and the runtime. Consumes the builder: a second build() rejects and later setters throw, with ERR_CONSUMED. */
   build(): Promise<ProtoJSSandbox>
 }
 
@@ -79,15 +79,17 @@ export declare class JSSandbox {
   addComponentModule(name: string, component: string | Uint8Array, namespace?: string): void
   removeModule(name: string, namespace?: string): void
   clearModules(): void
+  /** Whether a load was stopped mid-way (false on a fresh JSSandbox); the next getLoadedSandbox() starts afresh. */
+  readonly poisoned: boolean
   /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */
   getLoadedSandbox(): Promise<LoadedJSSandbox>
 }
 
 /** Options of callHandler(). */
 export interface CallHandlerOptions {
-  /** Wall-clock timeout in ms. */
+  /** Wall-clock timeout in ms, from 1 to 3,600,000 (one hour). */
   wallClockTimeoutMs?: number
-  /** CPU time timeout in ms. */
+  /** CPU time timeout in ms, from 1 to 3,600,000 (one hour). */
   cpuTimeoutMs?: number
   /** Whether to run GC after the call (default true). */
   gc?: boolean

@@ -1,129 +1,69 @@
 'use strict';
 // @polybox/node: run JavaScript handlers in sandboxes, with the API of
-// @hyperlight/js-host-api. This file gives the native addon that API's exact
-// shape: chainable builder, getters, options objects, and errors carrying a
-// stable `code`. Everything that touches the engine returns a Promise and runs
-// off the main thread; host callbacks run on the main thread.
+// @hyperlight/js-host-api. The native addon checks every argument and gives
+// every error its stable `code`; this file gives the addon that API's exact
+// shape: chainable builder, getters, options objects, events as JSON, host
+// callbacks awaited, AbortSignal. Everything that touches the engine returns a
+// Promise and runs off the main thread; host callbacks run on the main thread.
 
 const native = require('./native.js');
 
-const CODED = /^(ERR_[A-Z_]+): /;
-
-/** An Error with a stable `code`. */
+/** An Error with a stable `code`, for the rules this file owns. */
 function codedError(code, message) {
   const error = new Error(message);
   error.code = code;
   return error;
 }
 
-/** Turns a native error ("ERR_CODE: message") into an Error with `code`. */
-function convert(error) {
-  if (!(error instanceof Error)) return codedError('ERR_INTERNAL', String(error));
-  const match = CODED.exec(error.message);
-  if (match) return codedError(match[1], error.message.slice(match[0].length));
-  // napi-rs rejects arguments of the wrong type before our code runs.
-  if (/Expected|expected|convert/.test(error.message)) return codedError('ERR_INVALID_ARG', error.message);
-  return codedError('ERR_INTERNAL', error.message);
-}
-
-/** Runs `fn`, converting what it throws. */
-function guard(fn) {
-  try {
-    return fn();
-  } catch (error) {
-    throw convert(error);
-  }
-}
-
-/** Awaits `fn()`, converting what it throws or rejects with. */
-async function guardAsync(fn) {
-  try {
-    return await fn();
-  } catch (error) {
-    throw convert(error);
-  }
-}
-
-function requireString(what, value) {
-  if (typeof value !== 'string') throw codedError('ERR_INVALID_ARG', `${what} must be a string, not ${typeof value}`);
-  return value;
-}
-
-function requireComponent(value) {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    throw codedError('ERR_INVALID_ARG', `a component must be a file path or a Uint8Array, not ${typeof value}`);
-  }
-  return value;
-}
-
-function requirePositive(what, value) {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw codedError('ERR_INVALID_ARG', `${what} must be a positive integer, not ${value}`);
-  }
-  return value;
-}
-
-function optionalTimeout(what, value) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw codedError('ERR_INVALID_ARG', `${what} must be a positive number of milliseconds, not ${value}`);
-  }
-  return Math.ceil(value);
-}
-
-/** Creates and configures a new sandbox. Setters validate and chain. */
+/** Creates and configures a new sandbox. Setters validate and chain; build() consumes the builder. */
 class SandboxBuilder {
-  #options = {};
+  #native = new native.NativeSandboxBuilder();
 
   /** Guest heap: how far guest memory may grow, in bytes. */
   setHeapSize(bytes) {
-    this.#options.heapSize = requirePositive('heap size', bytes);
+    this.#native.setHeapSize(bytes);
     return this;
   }
 
   /** Guest scratch size, which includes the stack: the VM's scratch region on Hyperlight, the guest stack on wasmtime. */
   setScratchSize(bytes) {
-    this.#options.scratchSize = requirePositive('scratch size', bytes);
+    this.#native.setScratchSize(bytes);
     return this;
   }
 
   /** Guest stack size, in bytes (the earlier name of setScratchSize). */
   setStackSize(bytes) {
-    this.#options.stackSize = requirePositive('stack size', bytes);
+    this.#native.setStackSize(bytes);
     return this;
   }
 
   /** The largest event accepted, in bytes of JSON. */
   setInputBufferSize(bytes) {
-    this.#options.inputBufferSize = requirePositive('input buffer size', bytes);
+    this.#native.setInputBufferSize(bytes);
     return this;
   }
 
   /** The largest result returned, in bytes of JSON. */
   setOutputBufferSize(bytes) {
-    this.#options.outputBufferSize = requirePositive('output buffer size', bytes);
+    this.#native.setOutputBufferSize(bytes);
     return this;
   }
 
   /** Count instructions so calls can take a `fuel` budget (Polybox extension). */
   setFuelMetering(enabled = true) {
-    this.#options.fuelMetering = Boolean(enabled);
+    this.#native.setFuelMetering(Boolean(enabled));
     return this;
   }
 
   /** The engine: 'wasmtime' (default) or 'hyperlight' (Polybox extension). */
   setBackend(backend) {
-    if (backend !== 'wasmtime' && backend !== 'hyperlight') {
-      throw codedError('ERR_INVALID_ARG', `unknown backend ${JSON.stringify(backend)}; use "wasmtime" or "hyperlight"`);
-    }
-    this.#options.backend = backend;
+    this.#native.setBackend(backend);
     return this;
   }
 
   /** Builds a proto sandbox, ready to register host functions and load the runtime. */
   async build() {
-    const options = { ...this.#options };
-    return new ProtoJSSandbox(await guardAsync(() => native.buildSandbox(options)));
+    return new ProtoJSSandbox(await this.#native.build());
   }
 }
 
@@ -152,9 +92,10 @@ class HostModule {
 
   /** Registers `callback` as `functionName`; arguments are spread, the result JSON-stringified. */
   register(functionName, callback) {
-    requireString('function name', functionName);
-    if (typeof callback !== 'function') throw codedError('ERR_INVALID_ARG', 'the callback must be a function');
-    guard(() => this.#native.register(this.#name, functionName, hostInvoker(callback)));
+    if (typeof callback !== 'function') {
+      throw codedError('ERR_INVALID_ARG', `the callback must be a function, not ${callback === null ? 'null' : typeof callback}`);
+    }
+    this.#native.register(this.#name, functionName, hostInvoker(callback));
     return this;
   }
 }
@@ -169,8 +110,7 @@ class ProtoJSSandbox {
 
   /** A builder for functions in host module `name` (imported as `host:<name>`). */
   hostModule(name) {
-    requireString('module name', name);
-    guard(() => this.#native.declareModule(name));
+    this.#native.declareModule(name);
     return new HostModule(this.#native, name);
   }
 
@@ -185,15 +125,13 @@ class ProtoJSSandbox {
    * the component's bytes.
    */
   hostComponent(name, component) {
-    requireString('module name', name);
-    requireComponent(component);
-    guard(() => this.#native.hostComponent(name, component));
+    this.#native.hostComponent(name, component);
     return this;
   }
 
   /** Loads the JavaScript runtime with every registered host function. */
   async loadRuntime() {
-    return new JSSandbox(await guardAsync(() => this.#native.loadRuntime()));
+    return new JSSandbox(await this.#native.loadRuntime());
   }
 }
 
@@ -207,9 +145,7 @@ class JSSandbox {
 
   /** Adds a handler: ES module source defining a function named `handler`. */
   addHandler(name, code) {
-    requireString('handler name', name);
-    requireString('handler code', code);
-    guard(() => this.#native.addHandler(name, code));
+    this.#native.addHandler(name, code);
   }
 
   /**
@@ -217,28 +153,22 @@ class JSSandbox {
    * Polybox's WIT). `component` is a file path or the component's bytes.
    */
   addComponentHandler(name, component) {
-    requireString('handler name', name);
-    requireComponent(component);
-    guard(() => this.#native.addComponentHandler(name, component));
+    this.#native.addComponentHandler(name, component);
   }
 
   /** Removes a handler by name. */
   removeHandler(name) {
-    requireString('handler name', name);
-    guard(() => this.#native.removeHandler(name));
+    this.#native.removeHandler(name);
   }
 
   /** Removes every handler. */
   clearHandlers() {
-    guard(() => this.#native.clearHandlers());
+    this.#native.clearHandlers();
   }
 
   /** Adds a module, imported as `user:<name>` or `<namespace>:<name>`. */
   addModule(name, source, namespace) {
-    requireString('module name', name);
-    requireString('module source', source);
-    if (namespace !== undefined) requireString('module namespace', namespace);
-    guard(() => this.#native.addModule(name, source, namespace));
+    this.#native.addModule(name, source, namespace);
   }
 
   /**
@@ -247,27 +177,27 @@ class JSSandbox {
    * `component` is a file path or the component's bytes.
    */
   addComponentModule(name, component, namespace) {
-    requireString('module name', name);
-    requireComponent(component);
-    if (namespace !== undefined) requireString('module namespace', namespace);
-    guard(() => this.#native.addComponentModule(name, component, namespace));
+    this.#native.addComponentModule(name, component, namespace);
   }
 
   /** Removes a module. */
   removeModule(name, namespace) {
-    requireString('module name', name);
-    if (namespace !== undefined) requireString('module namespace', namespace);
-    guard(() => this.#native.removeModule(name, namespace));
+    this.#native.removeModule(name, namespace);
   }
 
   /** Removes every module. */
   clearModules() {
-    guard(() => this.#native.clearModules());
+    this.#native.clearModules();
+  }
+
+  /** Whether a load was stopped mid-way; the next getLoadedSandbox() starts the guest afresh. */
+  get poisoned() {
+    return this.#native.poisoned;
   }
 
   /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */
   async getLoadedSandbox() {
-    return new LoadedJSSandbox(await guardAsync(() => this.#native.getLoadedSandbox()));
+    return new LoadedJSSandbox(await this.#native.getLoadedSandbox());
   }
 }
 
@@ -308,25 +238,18 @@ class LoadedJSSandbox {
 
   /**
    * Calls a handler with `eventData` (any JSON-serialisable value).
-   * Options: wallClockTimeoutMs, cpuTimeoutMs, gc (default true), and the
-   * Polybox extensions fuel (needs setFuelMetering) and signal (an AbortSignal).
+   * Options: wallClockTimeoutMs and cpuTimeoutMs (1 ms to one hour), gc
+   * (default true), and the Polybox extensions fuel (needs setFuelMetering)
+   * and signal (an AbortSignal).
    */
-  async callHandler(handlerName, eventData, options = {}) {
-    requireString('handler name', handlerName);
-    if (options === null || typeof options !== 'object') throw codedError('ERR_INVALID_ARG', 'options must be an object');
+  async callHandler(handlerName, eventData, options) {
     let event;
     try {
       event = JSON.stringify(eventData === undefined ? null : eventData);
     } catch (error) {
       throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
     }
-    const callOptions = {
-      wallClockTimeoutMs: optionalTimeout('wallClockTimeoutMs', options.wallClockTimeoutMs),
-      cpuTimeoutMs: optionalTimeout('cpuTimeoutMs', options.cpuTimeoutMs),
-      gc: options.gc === undefined ? undefined : Boolean(options.gc),
-      fuel: options.fuel === undefined ? undefined : requirePositive('fuel', options.fuel),
-    };
-    const { signal } = options;
+    const signal = options?.signal;
     let token;
     let onAbort;
     if (signal !== undefined) {
@@ -337,8 +260,7 @@ class LoadedJSSandbox {
       signal.addEventListener('abort', onAbort, { once: true });
     }
     try {
-      const result = await guardAsync(() => this.#native.callHandler(handlerName, event, callOptions, token));
-      return JSON.parse(result);
+      return JSON.parse(await this.#native.callHandler(handlerName, event, options, token));
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
@@ -346,18 +268,17 @@ class LoadedJSSandbox {
 
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   async unload() {
-    return new JSSandbox(await guardAsync(() => this.#native.unload()));
+    return new JSSandbox(await this.#native.unload());
   }
 
   /** Captures the sandbox's guest state. */
   async snapshot() {
-    return new Snapshot(await guardAsync(() => this.#native.snapshot()));
+    return new Snapshot(await this.#native.snapshot());
   }
 
   /** Restores guest state from a snapshot; clears poison. Host functions are unaffected. */
   async restore(snapshot) {
-    const nativeSnapshot = Snapshot.native(snapshot);
-    await guardAsync(() => this.#native.restore(nativeSnapshot));
+    await this.#native.restore(Snapshot.native(snapshot));
   }
 
   /** A handle to stop the running call from a timer, a signal handler or any callback. */

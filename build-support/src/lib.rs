@@ -91,13 +91,69 @@ pub fn build_components(root: &Path, packages: &[&str], hint: &str) -> PathBuf {
     target_dir.join("wasm32-wasip2").join(PROFILE)
 }
 
-/// `<target>/polybox-guest`, where `<target>` is the outer target directory:
-/// the nearest ancestor of `OUT_DIR` holding cargo's `CACHEDIR.TAG`.
+/// `<target>/polybox-guest`, where `<target>` is the outer build's target
+/// (or build) directory, read off the shape of `OUT_DIR` alone:
+/// `<target>[/<triple>]/<profile>/build/<package>-<hash>/out` (or, in cargo's
+/// newer layout, `.../build/<package>/<hash>/out`). Nothing on disk is
+/// consulted, so the answer does not depend on which build ran first.
 fn nested_target_dir() -> PathBuf {
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let target = out_dir
+    let target = env::var_os("TARGET").expect("set by cargo");
+    target_dir_of(&out_dir, &target).join("polybox-guest")
+}
+
+/// The target directory holding `out_dir`, a build script's `OUT_DIR` for
+/// target `triple`.
+fn target_dir_of<'a>(out_dir: &'a Path, triple: &std::ffi::OsStr) -> &'a Path {
+    let build = out_dir
         .ancestors()
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .expect("OUT_DIR lies inside a cargo target directory");
-    target.join("polybox-guest")
+        .skip(1)
+        .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
+        .expect("OUT_DIR lies inside <target>/<profile>/build");
+    let profile = build.parent().expect("the build directory has a parent");
+    let target = profile
+        .parent()
+        .expect("the profile directory has a parent");
+    match target.file_name() {
+        // `--target <triple>` puts a directory named for it between the two.
+        Some(name) if name == triple => target.parent().expect("the triple directory has a parent"),
+        _ => target,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_dir_of;
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    const HOST: &str = "x86_64-unknown-linux-gnu";
+
+    #[test]
+    fn finds_the_target_directory_of_a_host_build() {
+        let out = Path::new("/w/target/debug/build/polybox-0123abcd/out");
+        assert_eq!(target_dir_of(out, OsStr::new(HOST)), Path::new("/w/target"));
+    }
+
+    #[test]
+    fn skips_the_triple_directory_of_a_cross_build() {
+        let out =
+            Path::new("/w/target/x86_64-unknown-linux-gnu/release/build/polybox-0123abcd/out");
+        assert_eq!(target_dir_of(out, OsStr::new(HOST)), Path::new("/w/target"));
+    }
+
+    #[test]
+    fn understands_the_newer_build_directory_layout() {
+        let out = Path::new("/w/target/debug/build/polybox/0123abcd/out");
+        assert_eq!(target_dir_of(out, OsStr::new(HOST)), Path::new("/w/target"));
+    }
+
+    #[test]
+    fn ignores_directories_named_build_above_the_target() {
+        let out = Path::new("/build/x/target/debug/build/polybox-0123abcd/out");
+        assert_eq!(
+            target_dir_of(out, OsStr::new(HOST)),
+            Path::new("/build/x/target")
+        );
+    }
 }

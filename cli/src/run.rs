@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use polybox::{
-    Backend, CpuTimeMonitor, Error, FuelBudget, Result, SandboxBuilder, Script, WallClockMonitor,
-    WasmComponent,
-};
+use polybox::{Backend, CallLimits, Error, Result, SandboxBuilder, Script, WasmComponent};
 
 /// Arguments of `polybox run`.
 #[derive(Args)]
@@ -58,15 +55,11 @@ pub fn run(args: RunArgs) -> Result<()> {
             .map_err(|e| Error::InvalidArg(format!("cannot read {}: {e}", path.display())))?,
         (None, None) => "{}".to_owned(),
     };
-    let limits = (
-        args.wall_ms
-            .map(|ms| WallClockMonitor::new(Duration::from_millis(ms)))
-            .transpose()?,
-        args.cpu_ms
-            .map(|ms| CpuTimeMonitor::new(Duration::from_millis(ms)))
-            .transpose()?,
-        args.fuel.map(FuelBudget::new).transpose()?,
-    );
+    let limits = CallLimits {
+        wall_clock: args.wall_ms.map(Duration::from_millis),
+        cpu_time: args.cpu_ms.map(Duration::from_millis),
+        fuel: args.fuel,
+    };
     let mut proto = SandboxBuilder::new()
         .backend(args.backend)
         .fuel_metering(args.fuel.is_some())

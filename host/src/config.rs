@@ -1,9 +1,13 @@
 //! A sandbox's configuration, as set on the [`SandboxBuilder`](crate::SandboxBuilder).
+//!
+//! Configuration is plain data: it names the engine that will run the guest
+//! ([`Backend`]) but knows nothing of engines. What each backend can honour
+//! of it is decided in `backend/sizing.rs`.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use crate::backend::Backend;
-use crate::log::LogSink;
+use crate::capability::LogSink;
+use crate::error::{Error, Result};
 
 /// Default guest heap: how far the guest's memory may grow.
 pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
@@ -14,6 +18,41 @@ pub const DEFAULT_STACK_SIZE: usize = 1024 * 1024;
 pub const DEFAULT_INPUT_BUFFER_SIZE: usize = 1024 * 1024;
 /// Default cap on a result's JSON text.
 pub const DEFAULT_OUTPUT_BUFFER_SIZE: usize = 1024 * 1024;
+
+/// Which engine runs a sandbox's guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Backend {
+    /// wasmtime, in process. Needs no hypervisor.
+    #[default]
+    Wasmtime,
+    /// The same guest inside a Hyperlight micro-VM (`hyperlight-wasm`), for
+    /// hardware isolation around the wasm sandbox.
+    Hyperlight,
+}
+
+impl Backend {
+    /// The backend's name as the CLI and the Node addon spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Hyperlight => "hyperlight",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "wasmtime" => Ok(Self::Wasmtime),
+            "hyperlight" => Ok(Self::Hyperlight),
+            other => Err(Error::invalid_arg(format!(
+                "unknown backend {other:?}; use \"wasmtime\" or \"hyperlight\""
+            ))),
+        }
+    }
+}
 
 /// The validated settings of one sandbox.
 #[derive(Clone)]

@@ -24,8 +24,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers, top to bottom: the typestate API ([`sandbox`]), host functions
-//! ([`host_fn`]), and backends, which alone know engine types.
+//! Layers, top to bottom: the typestate API ([`sandbox`]), monitors
+//! ([`monitor`]), capabilities (host functions, [`host_fn`], among them),
+//! and backends, which alone know engine types. `docs/ARCHITECTURE.md` in
+//! the repository tells how they fit.
 
 // Stable Rust only, although builds set RUSTC_BOOTSTRAP (.cargo/config.toml).
 #![deny(unstable_features)]
@@ -35,31 +37,31 @@
 extern crate alloc;
 
 mod backend;
+mod capability;
 mod component;
 mod config;
 mod error;
-pub mod host_fn;
 mod json_depth;
-mod log;
 mod metrics;
 pub mod monitor;
 mod names;
-mod platform;
 pub mod sandbox;
 mod snapshot;
 mod stats;
 
-pub use backend::{Backend, MAX_STACK_SIZE};
+pub use backend::MAX_STACK_SIZE;
+pub use capability::host_functions as host_fn;
+pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;
 pub use config::{
-    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, DEFAULT_STACK_SIZE,
+    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
+    DEFAULT_STACK_SIZE,
 };
 pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
 pub use host_fn::HostModule;
-pub use log::{LogLevel, LogSink};
 pub use monitor::{
-    CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle, MonitorSet,
-    WallClockMonitor,
+    CallLimits, CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle,
+    MonitorSet, WallClockMonitor,
 };
 pub use names::MAX_NAME_LEN;
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};

@@ -24,31 +24,40 @@ struct LibcMalloc;
 // with at least the requested size and alignment, and is released with free.
 unsafe impl GlobalAlloc for LibcMalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe {
-            if layout.align() <= MALLOC_ALIGN {
-                malloc(layout.size())
-            } else {
-                aligned_alloc(layout.align(), layout.size())
-            }
+        if layout.align() <= MALLOC_ALIGN {
+            // SAFETY: malloc takes any size; its blocks are aligned enough.
+            unsafe { malloc(layout.size()) }
+        } else {
+            // SAFETY: a Layout's alignment is a power of two, as
+            // aligned_alloc requires.
+            unsafe { aligned_alloc(layout.align(), layout.size()) }
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` or
+        // `realloc` above, so from malloc, aligned_alloc or realloc.
         unsafe { free(ptr) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        unsafe {
-            if layout.align() <= MALLOC_ALIGN {
-                return realloc(ptr, new_size);
-            }
-            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
-            if !new.is_null() {
+        if layout.align() <= MALLOC_ALIGN {
+            // SAFETY: as in `dealloc`, `ptr` is a live block of libc's.
+            return unsafe { realloc(ptr, new_size) };
+        }
+        // SAFETY: GlobalAlloc's contract: `new_size` rounded up to the
+        // alignment does not overflow, and the alignment is `layout`'s.
+        let new =
+            unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
+        if !new.is_null() {
+            // SAFETY: both blocks are live, distinct, and at least as long as
+            // the bytes copied; the old one is ours to free.
+            unsafe {
                 core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
                 free(ptr);
             }
-            new
         }
+        new
     }
 }
 
@@ -69,6 +78,8 @@ pub unsafe extern "C" fn cabi_realloc(
     align: usize,
     new_len: usize,
 ) -> *mut u8 {
+    // SAFETY: the canonical ABI's contract (above) is the allocator's: the
+    // alignment is a power of two and `old` a block of `old_len` bytes.
     let new = unsafe {
         if old_len == 0 {
             if new_len == 0 {

@@ -8,9 +8,13 @@ use alloc::string::String;
 use crate::bindings::polybox::sandbox::platform::{self, LogLevel};
 
 /// Sends diagnostic text printed by QuickJS (`printf`, `fprintf`) to the log.
+///
+/// # Safety
+///
+/// `ptr` must point to `len` readable bytes.
 #[unsafe(no_mangle)]
-pub extern "C" fn polybox_debug_write(ptr: *const u8, len: usize) {
-    // SAFETY: the C caller passes a valid buffer of `len` bytes.
+pub unsafe extern "C" fn polybox_debug_write(ptr: *const u8, len: usize) {
+    // SAFETY: the caller passes a valid buffer of `len` bytes.
     let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_end_matches('\n');

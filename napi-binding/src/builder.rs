@@ -1,72 +1,134 @@
-//! `build(options)`: a validated configuration becomes a proto sandbox.
+//! The native `SandboxBuilder`: settings checked as they are set, then
+//! `build()`, which consumes it.
 
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::error::invalid_arg;
+use crate::args::{Number, Text, bytes, string};
+use crate::error::{Result, consumed, to_js};
 use crate::job::Job;
 use crate::proto::NativeProtoSandbox;
 
-/// The builder's settings, as `lib.js`'s `SandboxBuilder` collects them.
-#[napi(object)]
-pub struct BuildOptions {
-    pub heap_size: Option<f64>,
-    pub stack_size: Option<f64>,
-    pub scratch_size: Option<f64>,
-    pub input_buffer_size: Option<f64>,
-    pub output_buffer_size: Option<f64>,
-    pub fuel_metering: Option<bool>,
-    pub backend: Option<String>,
+/// The builder's settings until `build()`.
+#[derive(Default)]
+struct Settings {
+    builder: polybox::SandboxBuilder,
+    backend: polybox::Backend,
+    /// Hyperlight's scratch region or, on wasmtime, the stack (applied at
+    /// `build()`, once the backend is known).
+    scratch_size: Option<usize>,
 }
 
-/// A byte count from JavaScript: a positive safe integer.
-pub fn bytes(what: &str, value: f64) -> napi::Result<usize> {
-    if value.is_finite() && value.fract() == 0.0 && value > 0.0 && value <= 9_007_199_254_740_991.0
-    {
-        Ok(value as usize)
-    } else {
-        Err(invalid_arg(&format!(
-            "the {what} must be a positive integer, not {value}"
+/// Configures a sandbox; `build()` consumes it.
+#[napi]
+pub struct NativeSandboxBuilder {
+    settings: Option<Settings>,
+}
+
+impl NativeSandboxBuilder {
+    /// Applies `f` to the builder, unless `build()` consumed it.
+    fn set(&mut self, f: impl FnOnce(&mut Settings)) -> Result<()> {
+        let settings = self
+            .settings
+            .as_mut()
+            .ok_or_else(|| consumed("SandboxBuilder"))?;
+        f(settings);
+        Ok(())
+    }
+
+    fn size(
+        &mut self,
+        what: &str,
+        value: Number<'_>,
+        apply: fn(polybox::SandboxBuilder, usize) -> polybox::SandboxBuilder,
+    ) -> Result<()> {
+        let size = bytes(what, value)?;
+        self.set(|s| s.builder = apply(std::mem::take(&mut s.builder), size))
+    }
+}
+
+#[napi]
+impl NativeSandboxBuilder {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            settings: Some(Settings::default()),
+        }
+    }
+
+    #[napi(ts_args_type = "bytes: number")]
+    pub fn set_heap_size(&mut self, bytes: Number<'_>) -> Result<()> {
+        self.size("heap size", bytes, polybox::SandboxBuilder::heap_size)
+    }
+
+    #[napi(ts_args_type = "bytes: number")]
+    pub fn set_stack_size(&mut self, bytes: Number<'_>) -> Result<()> {
+        self.size("stack size", bytes, polybox::SandboxBuilder::stack_size)
+    }
+
+    /// The VM's scratch region on Hyperlight; on wasmtime the nearest thing,
+    /// and what code sizing it for deep recursion means: the stack.
+    #[napi(ts_args_type = "bytes: number")]
+    pub fn set_scratch_size(&mut self, value: Number<'_>) -> Result<()> {
+        let size = bytes("scratch size", value)?;
+        self.set(|s| s.scratch_size = Some(size))
+    }
+
+    #[napi(ts_args_type = "bytes: number")]
+    pub fn set_input_buffer_size(&mut self, bytes: Number<'_>) -> Result<()> {
+        self.size(
+            "input buffer size",
+            bytes,
+            polybox::SandboxBuilder::input_buffer_size,
+        )
+    }
+
+    #[napi(ts_args_type = "bytes: number")]
+    pub fn set_output_buffer_size(&mut self, bytes: Number<'_>) -> Result<()> {
+        self.size(
+            "output buffer size",
+            bytes,
+            polybox::SandboxBuilder::output_buffer_size,
+        )
+    }
+
+    #[napi]
+    pub fn set_fuel_metering(&mut self, enabled: bool) -> Result<()> {
+        self.set(|s| s.builder = std::mem::take(&mut s.builder).fuel_metering(enabled))
+    }
+
+    #[napi(ts_args_type = "backend: 'wasmtime' | 'hyperlight'")]
+    pub fn set_backend(&mut self, backend: Text<'_>) -> Result<()> {
+        let backend: polybox::Backend = string("backend", backend)?.parse().map_err(to_js)?;
+        self.set(|s| s.backend = backend)
+    }
+
+    /// Builds a proto sandbox off the main thread; consumes this builder.
+    #[napi(ts_return_type = "Promise<NativeProtoSandbox>")]
+    pub fn build(&mut self) -> Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {
+        let Settings {
+            builder,
+            backend,
+            scratch_size,
+        } = self
+            .settings
+            .take()
+            .ok_or_else(|| consumed("SandboxBuilder"))?;
+        let builder = builder.backend(backend);
+        let builder = match (scratch_size, backend) {
+            (None, _) => builder,
+            (Some(size), polybox::Backend::Hyperlight) => builder.scratch_size(size),
+            (Some(size), polybox::Backend::Wasmtime) => builder.stack_size(size),
+        };
+        Ok(AsyncTask::new(Job::new(
+            move || builder.build(),
+            NativeProtoSandbox::new,
         )))
     }
 }
 
-/// Builds a proto sandbox off the main thread.
-#[napi]
-pub fn build_sandbox(
-    options: BuildOptions,
-) -> napi::Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {
-    let backend: polybox::Backend = match &options.backend {
-        Some(name) => name.parse().map_err(crate::error::to_js)?,
-        None => polybox::Backend::default(),
-    };
-    let mut builder = polybox::SandboxBuilder::new().backend(backend);
-    if let Some(size) = options.heap_size {
-        builder = builder.heap_size(bytes("heap size", size)?);
+impl Default for NativeSandboxBuilder {
+    fn default() -> Self {
+        Self::new()
     }
-    if let Some(size) = options.stack_size {
-        builder = builder.stack_size(bytes("stack size", size)?);
-    }
-    // Hyperlight has a scratch region; on wasmtime the nearest thing, and
-    // what hyperlight-js code sizing it for deep recursion means, is the stack.
-    if let Some(size) = options.scratch_size {
-        let size = bytes("scratch size", size)?;
-        builder = match backend {
-            polybox::Backend::Hyperlight => builder.scratch_size(size),
-            polybox::Backend::Wasmtime => builder.stack_size(size),
-        };
-    }
-    if let Some(size) = options.input_buffer_size {
-        builder = builder.input_buffer_size(bytes("input buffer size", size)?);
-    }
-    if let Some(size) = options.output_buffer_size {
-        builder = builder.output_buffer_size(bytes("output buffer size", size)?);
-    }
-    if let Some(enabled) = options.fuel_metering {
-        builder = builder.fuel_metering(enabled);
-    }
-    Ok(AsyncTask::new(Job::new(
-        move || builder.build(),
-        NativeProtoSandbox::new,
-    )))
 }

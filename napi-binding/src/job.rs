@@ -3,10 +3,11 @@
 use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi::{Env, Task};
 
-use crate::error::to_js;
+use crate::error::{rejection, to_js};
 
 /// A closure run off the main thread, and how to turn its output into a
-/// JavaScript value once back on it.
+/// JavaScript value once back on it. A failure rejects the Promise with the
+/// error's stable `code`.
 pub struct Job<T, J> {
     work: Option<Box<dyn FnOnce() -> polybox::Result<T> + Send>>,
     finish: fn(T) -> J,
@@ -25,15 +26,17 @@ impl<T: Send + 'static, J> Job<T, J> {
 }
 
 impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for Job<T, J> {
-    type Output = T;
+    type Output = polybox::Result<T>;
     type JsValue = J;
 
-    fn compute(&mut self) -> napi::Result<T> {
+    fn compute(&mut self) -> napi::Result<Self::Output> {
         let work = self.work.take().expect("a job runs once");
-        work().map_err(to_js)
+        Ok(work())
     }
 
-    fn resolve(&mut self, _env: Env, output: T) -> napi::Result<J> {
-        Ok((self.finish)(output))
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<J> {
+        output
+            .map(self.finish)
+            .map_err(|error| rejection(env, to_js(error)))
     }
 }

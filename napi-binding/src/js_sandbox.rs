@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
+use crate::args::{Text, optional_string, string};
 use crate::component::{ComponentSource, component};
-use crate::error::{consumed, to_js};
+use crate::error::{Result, consumed, to_js};
 use crate::job::Job;
 use crate::loaded::NativeLoadedSandbox;
 
@@ -26,10 +27,7 @@ impl NativeJsSandbox {
         }
     }
 
-    fn with<R>(
-        &self,
-        f: impl FnOnce(&mut polybox::JSSandbox) -> polybox::Result<R>,
-    ) -> napi::Result<R> {
+    fn with<R>(&self, f: impl FnOnce(&mut polybox::JSSandbox) -> polybox::Result<R>) -> Result<R> {
         let mut slot = lock(&self.inner);
         let sandbox = slot.as_mut().ok_or_else(|| consumed("JSSandbox"))?;
         f(sandbox).map_err(to_js)
@@ -42,38 +40,49 @@ fn lock(slot: &Slot) -> MutexGuard<'_, Option<polybox::JSSandbox>> {
 
 #[napi]
 impl NativeJsSandbox {
-    #[napi]
-    pub fn add_handler(&self, name: String, source: String) -> napi::Result<()> {
+    #[napi(ts_args_type = "name: string, source: string")]
+    pub fn add_handler(&self, name: Text<'_>, source: Text<'_>) -> Result<()> {
+        let (name, source) = (
+            string("handler name", name)?,
+            string("handler code", source)?,
+        );
         self.with(|s| s.add_handler(&name, source))
     }
 
     /// Adds a handler component (the `handler` world).
     #[napi(ts_args_type = "name: string, component: string | Uint8Array")]
-    pub fn add_component_handler(&self, name: String, source: ComponentSource) -> napi::Result<()> {
+    pub fn add_component_handler(&self, name: Text<'_>, source: ComponentSource<'_>) -> Result<()> {
+        let name = string("handler name", name)?;
         let component = component(source)?;
         self.with(|s| s.add_component_handler(&name, component))
     }
 
-    #[napi]
-    pub fn remove_handler(&self, name: String) -> napi::Result<bool> {
+    #[napi(ts_args_type = "name: string")]
+    pub fn remove_handler(&self, name: Text<'_>) -> Result<bool> {
+        let name = string("handler name", name)?;
         self.with(|s| s.remove_handler(&name))
     }
 
     #[napi]
-    pub fn clear_handlers(&self) -> napi::Result<()> {
+    pub fn clear_handlers(&self) -> Result<()> {
         self.with(|s| {
             s.clear_handlers();
             Ok(())
         })
     }
 
-    #[napi]
+    #[napi(ts_args_type = "name: string, source: string, namespace?: string")]
     pub fn add_module(
         &self,
-        name: String,
-        source: String,
-        namespace: Option<String>,
-    ) -> napi::Result<()> {
+        name: Text<'_>,
+        source: Text<'_>,
+        namespace: Option<Text<'_>>,
+    ) -> Result<()> {
+        let (name, source) = (
+            string("module name", name)?,
+            string("module source", source)?,
+        );
+        let namespace = optional_string("module namespace", namespace)?;
         self.with(|s| s.add_module(&name, source, namespace.as_deref()))
     }
 
@@ -81,33 +90,44 @@ impl NativeJsSandbox {
     #[napi(ts_args_type = "name: string, component: string | Uint8Array, namespace?: string")]
     pub fn add_component_module(
         &self,
-        name: String,
-        source: ComponentSource,
-        namespace: Option<String>,
-    ) -> napi::Result<()> {
+        name: Text<'_>,
+        source: ComponentSource<'_>,
+        namespace: Option<Text<'_>>,
+    ) -> Result<()> {
+        let name = string("module name", name)?;
+        let namespace = optional_string("module namespace", namespace)?;
         let component = component(source)?;
         self.with(|s| s.add_component_module(&name, component, namespace.as_deref()))
     }
 
-    #[napi]
-    pub fn remove_module(&self, name: String, namespace: Option<String>) -> napi::Result<bool> {
+    #[napi(ts_args_type = "name: string, namespace?: string")]
+    pub fn remove_module(&self, name: Text<'_>, namespace: Option<Text<'_>>) -> Result<bool> {
+        let name = string("module name", name)?;
+        let namespace = optional_string("module namespace", namespace)?;
         self.with(|s| s.remove_module(&name, namespace.as_deref()))
     }
 
     #[napi]
-    pub fn clear_modules(&self) -> napi::Result<()> {
+    pub fn clear_modules(&self) -> Result<()> {
         self.with(|s| {
             s.clear_modules();
             Ok(())
         })
     }
 
+    /// Whether a load was stopped mid-way or trapped; the next load starts
+    /// the guest afresh. `false` while a load runs.
+    #[napi(getter)]
+    pub fn poisoned(&self) -> bool {
+        lock(&self.inner).as_ref().is_some_and(|s| s.poisoned())
+    }
+
     /// Loads handlers and modules into the guest. On failure this object
     /// keeps the sandbox, so the source can be fixed and loaded again.
-    #[napi]
+    #[napi(ts_return_type = "Promise<NativeLoadedSandbox>")]
     pub fn get_loaded_sandbox(
         &self,
-    ) -> napi::Result<AsyncTask<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>>> {
+    ) -> Result<AsyncTask<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>>> {
         let sandbox = lock(&self.inner)
             .take()
             .ok_or_else(|| consumed("JSSandbox"))?;
@@ -120,5 +140,18 @@ impl NativeJsSandbox {
             })
         };
         Ok(AsyncTask::new(Job::new(load, NativeLoadedSandbox::new)))
+    }
+}
+
+/// The way back from a loaded sandbox, defined here, beside the state it
+/// returns to.
+#[napi]
+impl NativeLoadedSandbox {
+    /// Unloads every handler and module; resolves to a fresh JSSandbox.
+    #[napi(ts_return_type = "Promise<NativeJsSandbox>")]
+    pub fn unload(&self) -> Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
+        let take = self.take();
+        let unload = move || take()?.unload();
+        Ok(AsyncTask::new(Job::new(unload, NativeJsSandbox::new)))
     }
 }

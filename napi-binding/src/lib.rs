@@ -9,12 +9,13 @@
 //!   `AsyncTask` and returns a Promise, so the event loop stays free;
 //! - host callbacks run on the main thread through threadsafe functions
 //!   (`host_functions.rs`); the guest's thread waits for their result;
-//! - errors cross as `"ERR_CODE: message"` and `lib.js` turns the prefix into
-//!   `error.code`.
+//! - arguments are checked here, once (`args.rs`), and every error is a
+//!   JavaScript `Error` whose `code` is set natively (`error.rs`).
 
 // The modules holding `#[napi]` exports are public: they are the addon's
 // surface, which Rust's dead-code analysis cannot otherwise see.
 pub mod abort;
+mod args;
 pub mod builder;
 mod component;
 mod error;

@@ -1,4 +1,5 @@
-//! The native `LoadedJSSandbox`: calls, stats, snapshots, unload.
+//! The native `LoadedJSSandbox`: calls, stats, snapshots. (`unload` is in
+//! `js_sandbox.rs`.)
 //!
 //! The sandbox sits behind a mutex that calls hold on a pool thread; what the
 //! main thread reads synchronously (`poisoned`, `lastCallStats`, the interrupt
@@ -8,25 +9,50 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Undefined};
+use napi::Either;
+use napi::bindgen_prelude::{AsyncTask, Object, Undefined, Unknown};
 use napi_derive::napi;
-use polybox::{CallStats, CpuTimeMonitor, FuelBudget, WallClockMonitor};
+use polybox::{CallLimits, CallStats};
 
 use crate::abort::NativeAbortToken;
-use crate::builder::bytes;
-use crate::error::to_js;
+use crate::args::{
+    Text, boolean, describe, integer_property, is_absent, property, string, timeout_ms,
+};
+use crate::error::{Result, invalid_arg};
 use crate::interrupt::NativeInterruptHandle;
 use crate::job::Job;
-use crate::js_sandbox::NativeJsSandbox;
 use crate::snapshot::NativeSnapshot;
 
-/// Options of `callHandler`.
-#[napi(object)]
-pub struct CallOptions {
-    pub wall_clock_timeout_ms: Option<f64>,
-    pub cpu_timeout_ms: Option<f64>,
-    pub fuel: Option<f64>,
-    pub gc: Option<bool>,
+/// The options of `callHandler` (`wallClockTimeoutMs`, `cpuTimeoutMs`,
+/// `fuel`, `gc`), checked.
+fn call_options(
+    options: Option<Either<Object<'_>, Unknown<'_>>>,
+) -> Result<(CallLimits, Option<bool>)> {
+    let mut limits = CallLimits::default();
+    let options = match options {
+        Some(Either::A(options)) => options,
+        Some(Either::B(other)) if !is_absent(&other) => {
+            return Err(invalid_arg(format!(
+                "the options must be an object, not {}",
+                describe(&other)
+            )));
+        }
+        _ => return Ok((limits, None)),
+    };
+    let options = &options;
+    if let Some(ms) = property(options, "wallClockTimeoutMs")? {
+        limits.wall_clock = Some(timeout_ms("wallClockTimeoutMs", ms)?);
+    }
+    if let Some(ms) = property(options, "cpuTimeoutMs")? {
+        limits.cpu_time = Some(timeout_ms("cpuTimeoutMs", ms)?);
+    }
+    if let Some(fuel) = property(options, "fuel")? {
+        limits.fuel = Some(integer_property("fuel", fuel)?);
+    }
+    let gc = property(options, "gc")?
+        .map(|gc| boolean("gc", gc))
+        .transpose()?;
+    Ok((limits, gc))
 }
 
 /// `lastCallStats`, in milliseconds.
@@ -89,6 +115,21 @@ pub struct NativeLoadedSandbox {
 }
 
 impl NativeLoadedSandbox {
+    /// Takes the sandbox out (on a pool thread), consuming this object; for
+    /// `unload`, which is defined beside `NativeJsSandbox`, the state it
+    /// returns to, so the two files do not import each other.
+    pub fn take(
+        &self,
+    ) -> impl FnOnce() -> polybox::Result<polybox::LoadedJSSandbox> + Send + 'static {
+        let shared = self.shared.clone();
+        move || {
+            shared
+                .lock()
+                .take()
+                .ok_or(polybox::Error::Consumed("LoadedJSSandbox"))
+        }
+    }
+
     pub fn new(sandbox: polybox::LoadedJSSandbox) -> Self {
         let interrupt = sandbox.interrupt_handle();
         let shared = Shared {
@@ -105,59 +146,30 @@ impl NativeLoadedSandbox {
 
 #[napi]
 impl NativeLoadedSandbox {
-    /// Calls handler `name` with `event` (JSON text); resolves to the JSON result.
-    #[napi]
+    /// Calls handler `name` with `event` (JSON text); resolves to the JSON
+    /// result. `options` as `callHandler`'s, without `signal`, which
+    /// `lib.js` turns into `abort`.
+    #[napi(
+        ts_args_type = "name: string, event: string, options?: object | null, abort?: NativeAbortToken | null",
+        ts_return_type = "Promise<string>"
+    )]
     pub fn call_handler(
         &self,
-        name: String,
+        name: Text<'_>,
         event: String,
-        options: Option<CallOptions>,
+        options: Option<Either<Object<'_>, Unknown<'_>>>,
         abort: Option<&NativeAbortToken>,
-    ) -> napi::Result<AsyncTask<Job<String, String>>> {
-        let options = options.unwrap_or(CallOptions {
-            wall_clock_timeout_ms: None,
-            cpu_timeout_ms: None,
-            fuel: None,
-            gc: None,
-        });
-        let ms = |what: &str, value: Option<f64>| {
-            value
-                .map(|v| bytes(what, v).map(|n| Duration::from_millis(n as u64)))
-                .transpose()
-        };
-        let wall = ms("wallClockTimeoutMs", options.wall_clock_timeout_ms)?;
-        let cpu = ms("cpuTimeoutMs", options.cpu_timeout_ms)?;
-        let fuel = options.fuel.map(|f| bytes("fuel", f)).transpose()?;
-        let monitors = (
-            wall.map(WallClockMonitor::new).transpose().map_err(to_js)?,
-            cpu.map(CpuTimeMonitor::new).transpose().map_err(to_js)?,
-            fuel.map(|f| FuelBudget::new(f as u64))
-                .transpose()
-                .map_err(to_js)?,
-            abort.map(NativeAbortToken::monitor),
-        );
+    ) -> Result<AsyncTask<Job<String, String>>> {
+        let name = string("handler name", name)?;
+        let (limits, gc) = call_options(options)?;
+        let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let shared = self.shared.clone();
-        let call = move || {
-            shared.with(|s| s.handle_event_with_monitor(&name, &event, &monitors, options.gc))
-        };
+        let call =
+            move || shared.with(|s| s.handle_event_with_monitor(&name, &event, &monitors, gc));
         Ok(AsyncTask::new(Job::new(call, |json| json)))
     }
 
-    /// Unloads every handler and module; resolves to a fresh JSSandbox.
-    #[napi]
-    pub fn unload(&self) -> napi::Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
-        let shared = self.shared.clone();
-        let unload = move || {
-            let sandbox = shared
-                .lock()
-                .take()
-                .ok_or(polybox::Error::Consumed("LoadedJSSandbox"))?;
-            sandbox.unload()
-        };
-        Ok(AsyncTask::new(Job::new(unload, NativeJsSandbox::new)))
-    }
-
-    #[napi]
+    #[napi(ts_return_type = "Promise<NativeSnapshot>")]
     pub fn snapshot(&self) -> AsyncTask<Job<polybox::Snapshot, NativeSnapshot>> {
         let shared = self.shared.clone();
         AsyncTask::new(Job::new(
@@ -166,7 +178,7 @@ impl NativeLoadedSandbox {
         ))
     }
 
-    #[napi]
+    #[napi(ts_return_type = "Promise<void>")]
     pub fn restore(&self, snapshot: &NativeSnapshot) -> AsyncTask<Job<(), Undefined>> {
         let (shared, snapshot) = (self.shared.clone(), snapshot.snapshot.clone());
         AsyncTask::new(Job::new(

@@ -3,8 +3,9 @@
 use napi::bindgen_prelude::{AsyncTask, Function, Promise};
 use napi_derive::napi;
 
+use crate::args::{Text, string};
 use crate::component::{ComponentSource, component};
-use crate::error::{consumed, to_js};
+use crate::error::{Result, consumed, to_js};
 use crate::host_functions::{self, HostReply};
 use crate::job::Job;
 use crate::js_sandbox::NativeJsSandbox;
@@ -20,7 +21,7 @@ impl NativeProtoSandbox {
         Self { inner: Some(proto) }
     }
 
-    fn proto(&mut self) -> napi::Result<&mut polybox::ProtoJSSandbox> {
+    fn proto(&mut self) -> Result<&mut polybox::ProtoJSSandbox> {
         self.inner
             .as_mut()
             .ok_or_else(|| consumed("ProtoJSSandbox"))
@@ -30,26 +31,32 @@ impl NativeProtoSandbox {
 #[napi]
 impl NativeProtoSandbox {
     /// Declares host module `module` (so it can be imported even if empty).
-    #[napi]
-    pub fn declare_module(&mut self, module: String) -> napi::Result<()> {
+    #[napi(ts_args_type = "module: string")]
+    pub fn declare_module(&mut self, module: Text<'_>) -> Result<()> {
+        let module = string("module name", module)?;
         self.proto()?.host_module(&module).map_err(to_js)?;
         Ok(())
     }
 
     /// Registers `invoke` (`lib.js`'s wrapper around the user's callback) as
     /// function `name` of host module `module`.
-    #[napi]
+    #[napi(
+        ts_args_type = "module: string, name: string, invoke: (args: string) => Promise<HostReply>"
+    )]
     pub fn register(
         &mut self,
-        module: String,
-        name: String,
+        module: Text<'_>,
+        name: Text<'_>,
         invoke: Function<String, Promise<HostReply>>,
-    ) -> napi::Result<()> {
+    ) -> Result<()> {
+        let module = string("module name", module)?;
+        let name = string("function name", name)?;
         let callback = invoke
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
-            .build()?;
+            .build()
+            .map_err(|e| crate::error::invalid_arg(e.reason))?;
         self.proto()?
             .host_module(&module)
             .and_then(|mut m| {
@@ -61,7 +68,8 @@ impl NativeProtoSandbox {
 
     /// Makes a component's exports the host module `module`.
     #[napi(ts_args_type = "module: string, component: string | Uint8Array")]
-    pub fn host_component(&mut self, module: String, source: ComponentSource) -> napi::Result<()> {
+    pub fn host_component(&mut self, module: Text<'_>, source: ComponentSource<'_>) -> Result<()> {
+        let module = string("module name", module)?;
         let component = component(source)?;
         self.proto()?
             .host_component(&module, component)
@@ -69,10 +77,8 @@ impl NativeProtoSandbox {
     }
 
     /// Loads the JavaScript runtime; consumes this object.
-    #[napi]
-    pub fn load_runtime(
-        &mut self,
-    ) -> napi::Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
+    #[napi(ts_return_type = "Promise<NativeJsSandbox>")]
+    pub fn load_runtime(&mut self) -> Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
         let proto = self
             .inner
             .take()

@@ -54,3 +54,31 @@ test('every transition consumes its object: reuse is ERR_CONSUMED', async () => 
   again.addHandler('h', 'function handler() { return 2; }');
   assert.equal(await (await again.getLoadedSandbox()).callHandler('h', {}), 2);
 });
+
+test('build() consumes the builder: a second build rejects and later setters throw, ERR_CONSUMED', async () => {
+  const builder = new SandboxBuilder().setHeapSize(8 * 1024 * 1024);
+  assert.ok((await builder.build()) instanceof ProtoJSSandbox);
+  await rejectsWith(builder.build(), 'ERR_CONSUMED');
+  for (const [setter, value] of [['setHeapSize', 1024], ['setScratchSize', 1024], ['setStackSize', 1024],
+    ['setInputBufferSize', 1024], ['setOutputBufferSize', 1024], ['setFuelMetering', true], ['setBackend', 'wasmtime']]) {
+    throwsWith(() => builder[setter](value), 'ERR_CONSUMED');
+  }
+});
+
+test('a builder whose build failed is consumed too', async () => {
+  const builder = new SandboxBuilder().setStackSize(64 * 1024 * 1024);
+  await rejectsWith(builder.build(), 'ERR_INVALID_ARG');
+  await rejectsWith(builder.build(), 'ERR_CONSUMED');
+});
+
+test('errors carry their code natively and say what arrived', () => {
+  let caught;
+  try {
+    new SandboxBuilder().setHeapSize('1024');
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof Error);
+  assert.equal(caught.code, 'ERR_INVALID_ARG');
+  assert.match(caught.message, /heap size must be a positive integer, not a string/);
+});

@@ -76,3 +76,25 @@ test('gc can be skipped per call', async () => {
   assert.equal(await loaded.callHandler('h', {}, { gc: false }), 3);
   assert.equal(await loaded.callHandler('h', {}, { gc: true }), 3);
 });
+
+test('a fresh JSSandbox is not poisoned, nor is one whose load failed', async () => {
+  const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
+  assert.equal(sandbox.poisoned, false);
+  sandbox.addHandler('h', 'function handler( {');
+  await rejectsWith(sandbox.getLoadedSandbox(), 'ERR_GUEST_ERROR');
+  assert.equal(sandbox.poisoned, false);
+});
+
+test('timeouts must lie between 1 ms and one hour', async () => {
+  const loaded = await loadSandbox({ h: 'function handler() { return 1; }' });
+  for (const option of ['wallClockTimeoutMs', 'cpuTimeoutMs']) {
+    for (const bad of [0, -1, -4294967296, 3_600_001, NaN, Infinity, '5', true, {}]) {
+      await rejectsWith(loaded.callHandler('h', {}, { [option]: bad }), 'ERR_INVALID_ARG');
+    }
+    for (const good of [1, 0.5, 3_600_000]) {
+      assert.equal(await loaded.callHandler('h', {}, { [option]: good }), 1, `${option}: ${good}`);
+    }
+  }
+  const error = await rejectsWith(loaded.callHandler('h', {}, { cpuTimeoutMs: '5' }), 'ERR_INVALID_ARG');
+  assert.match(error.message, /cpuTimeoutMs must be a number of milliseconds from 1 to 3600000, not a string/);
+});

@@ -1,7 +1,11 @@
 //! Backends: the engines that run the guest.
 //!
-//! The API layer talks to a guest only through [`GuestInstance`]; every
-//! engine type stays inside its backend's folder.
+//! The API layer talks to a guest only through [`GuestInstance`], a trait
+//! object: the backend is a run-time choice of the builder, one sandbox type
+//! serves both, and every engine type stays inside its backend's folder.
+//! A backend serves the guest's imports from the sandbox's
+//! [`Dispatcher`], and owns what only it can enforce: poisoning (it knows
+//! when its engine refuses further entry) and engine budgets.
 
 #[cfg(feature = "hyperlight")]
 mod hyperlight;
@@ -14,53 +18,11 @@ pub use sizing::MAX_STACK_SIZE;
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::capability::{ComponentHost, Dispatcher};
 use crate::component::WasmComponent;
-use crate::config::SandboxConfig;
+use crate::config::{Backend, SandboxConfig};
 use crate::error::Result;
-use crate::host_fn::HostFunctions;
 use crate::monitor::{BudgetSupport, Budgets, InterruptState};
-
-/// Which engine runs a sandbox's guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Backend {
-    /// wasmtime, in process. Needs no hypervisor.
-    #[default]
-    Wasmtime,
-    /// The same guest inside a Hyperlight micro-VM (`hyperlight-wasm`), for
-    /// hardware isolation around the wasm sandbox.
-    Hyperlight,
-}
-
-impl Backend {
-    /// The backend's name as the CLI and the Node addon spell it.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Wasmtime => "wasmtime",
-            Self::Hyperlight => "hyperlight",
-        }
-    }
-}
-
-impl std::str::FromStr for Backend {
-    type Err = crate::Error;
-
-    fn from_str(name: &str) -> Result<Self> {
-        match name {
-            "wasmtime" => Ok(Self::Wasmtime),
-            "hyperlight" => Ok(Self::Hyperlight),
-            other => Err(crate::Error::invalid_arg(format!(
-                "unknown backend {other:?}; use \"wasmtime\" or \"hyperlight\""
-            ))),
-        }
-    }
-}
-
-/// What the host side offers a guest: its host functions and host
-/// components (by module name).
-pub(crate) struct HostEnv {
-    pub functions: HostFunctions,
-    pub components: Vec<(String, WasmComponent)>,
-}
 
 /// A backend's capture of guest state, opaque to the API layer.
 pub(crate) type GuestImage = Arc<dyn Any + Send + Sync>;
@@ -100,7 +62,13 @@ pub(crate) struct CallOutcome {
 }
 
 /// One running guest: a JavaScript runtime and what is registered in it.
-pub(crate) trait GuestInstance: Send {
+/// As a [`ComponentHost`] it starts the components capabilities are made of
+/// (or refuses, where it cannot run them).
+pub(crate) trait GuestInstance: ComponentHost + Send {
+    /// Tells the guest every module the dispatcher serves, once the
+    /// capabilities are installed: an ES module namespace is fixed when it
+    /// is linked, so the guest must know the function names first.
+    fn declare_modules(&mut self) -> Result<()>;
     /// Discards all guest state: a fresh runtime with the host modules
     /// declared, and no handlers or modules, components included.
     fn reset(&mut self) -> Result<()>;
@@ -124,20 +92,21 @@ pub(crate) trait GuestInstance: Send {
     fn restore(&mut self, image: &GuestImage) -> Result<()>;
 }
 
-/// Starts a guest on the configured backend. The backend installs its way of
-/// waking a running guest into `interrupt`.
+/// Starts a guest on the configured backend, serving its imports from
+/// `dispatcher`. The backend installs its way of waking a running guest into
+/// `interrupt`.
 pub(crate) fn instantiate(
     config: &SandboxConfig,
-    env: Arc<HostEnv>,
+    dispatcher: Arc<Dispatcher>,
     interrupt: Arc<InterruptState>,
 ) -> Result<Box<dyn GuestInstance>> {
     match config.backend {
         Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(
-            config, env, interrupt,
+            config, dispatcher, interrupt,
         )?)),
         #[cfg(feature = "hyperlight")]
         Backend::Hyperlight => Ok(Box::new(hyperlight::HyperlightGuest::new(
-            config, env, interrupt,
+            config, dispatcher, interrupt,
         )?)),
         #[cfg(not(feature = "hyperlight"))]
         Backend::Hyperlight => Err(crate::Error::HypervisorUnavailable(

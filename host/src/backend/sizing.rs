@@ -9,8 +9,7 @@
 //! stack and the guest's own start-up memory. Values Hyperlight would
 //! silently ignore or could not honour are refused.
 
-use super::Backend;
-use crate::config::{DEFAULT_STACK_SIZE, SandboxConfig};
+use crate::config::{Backend, DEFAULT_STACK_SIZE, SandboxConfig};
 use crate::error::{Error, Result};
 
 /// The largest guest stack accepted on wasmtime.

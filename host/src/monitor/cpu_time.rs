@@ -98,5 +98,9 @@ impl ThreadCpuClock {
 
 /// CPU time used so far by the calling thread.
 pub(crate) fn thread_cpu_time() -> Option<Duration> {
-    ThreadCpuClock(libc::CLOCK_THREAD_CPUTIME_ID).now().ok()
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Some(Duration::new(
+        u64::try_from(time.tv_sec).ok()?,
+        u32::try_from(time.tv_nsec).ok()?,
+    ))
 }

@@ -5,13 +5,15 @@
 //! never affects a later call. The first reason recorded for a call wins:
 //! that is the monitor (or `"killed"`) reported in the call's stats.
 //!
-//! The running call's epoch deadline and fuel budget live here too, so that
-//! code the call reaches in other stores (component modules, host
-//! components) is bounded by them.
+//! This state is backend-neutral: which call is running, whether it was
+//! told to stop, and how to wake the guest so it notices. What a backend
+//! enforces itself (wasmtime's epoch deadlines and fuel) stays in that
+//! backend.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+
+use crate::error::{Error, Result};
 
 /// A cloneable, thread-safe handle that stops the sandbox's running call.
 ///
@@ -51,11 +53,6 @@ pub(crate) struct InterruptState {
     running: AtomicU64,
     /// The call that was told to stop, and why.
     stop: Mutex<Option<(u64, &'static str)>>,
-    /// When the running call's epoch deadline passes, if it has one.
-    deadline: Mutex<Option<Instant>>,
-    /// Fuel the running call's nested component calls may still spend, and
-    /// what they spent.
-    nested_fuel: Mutex<(u64, u64)>,
     /// How the backend makes a running guest notice a stop request.
     wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -101,47 +98,21 @@ impl InterruptState {
         }
     }
 
-    /// Sets the running call's epoch deadline (cleared when the call ends).
-    pub fn set_deadline(&self, deadline: Option<Instant>) {
-        *self.deadline.lock().unwrap_or_else(|p| p.into_inner()) = deadline;
-    }
-
-    /// Sets the fuel the running call's nested component calls may spend in
-    /// all (`u64::MAX` for no budget) and zeroes what they spent.
-    pub fn set_nested_fuel(&self, budget: u64) {
-        *self.nested_fuel.lock().unwrap_or_else(|p| p.into_inner()) = (budget, 0);
-    }
-
-    /// Fuel a nested component call may spend now.
-    pub fn fuel_left(&self) -> u64 {
-        self.nested_fuel.lock().unwrap_or_else(|p| p.into_inner()).0
-    }
-
-    /// Records fuel a nested component call spent.
-    pub fn spend_fuel(&self, fuel: u64) {
-        let mut nested = self.nested_fuel.lock().unwrap_or_else(|p| p.into_inner());
-        nested.0 = nested.0.saturating_sub(fuel);
-        nested.1 = nested.1.saturating_add(fuel);
-    }
-
-    /// Fuel the running call's nested component calls spent.
-    pub fn nested_fuel_spent(&self) -> u64 {
-        self.nested_fuel.lock().unwrap_or_else(|p| p.into_inner()).1
-    }
-
-    /// Why the running call must stop now, if it must: a stop request, or
-    /// `"epoch"` once its deadline has passed. Asked whenever the engine's
-    /// epoch advances, by every store the call runs code in.
+    /// Why the running call must stop now, if it was told to.
     pub fn stop_requested(&self) -> Option<&'static str> {
-        let id = self.running.load(Ordering::SeqCst);
-        if id == 0 {
-            return None;
+        match self.running.load(Ordering::SeqCst) {
+            0 => None,
+            id => self.stop_reason(id),
         }
-        if let Some(reason) = self.stop_reason(id) {
-            return Some(reason);
+    }
+
+    /// `ERR_CANCELLED` if call `id` was told to stop: asked before each
+    /// entry into the guest, so a stop that came early is not missed.
+    pub fn check(&self, id: u64) -> Result<()> {
+        match self.stop_reason(id) {
+            Some(reason) => Err(Error::Cancelled(reason)),
+            None => Ok(()),
         }
-        let deadline = *self.deadline.lock().unwrap_or_else(|p| p.into_inner());
-        deadline.filter(|&d| Instant::now() >= d).map(|_| "epoch")
     }
 
     /// Why call `id` was told to stop, if it was.
@@ -167,7 +138,6 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.state.set_deadline(None);
         let _ = self
             .state
             .running

@@ -30,6 +30,7 @@ mod arming;
 mod budget;
 mod cpu_time;
 mod interrupt;
+mod limits;
 mod runtime;
 mod wall_clock;
 
@@ -41,6 +42,7 @@ pub use cpu_time::CpuTimeMonitor;
 pub(crate) use cpu_time::thread_cpu_time;
 pub use interrupt::InterruptHandle;
 pub(crate) use interrupt::InterruptState;
+pub use limits::CallLimits;
 pub use runtime::sleep;
 pub(crate) use runtime::watch;
 pub use wall_clock::WallClockMonitor;

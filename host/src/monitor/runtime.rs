@@ -6,11 +6,10 @@
 //! call spawns one task that races its watchers and is aborted when the call
 //! ends first.
 
-use std::future::{Future, poll_fn};
 use std::sync::OnceLock;
-use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::future::select_all;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
@@ -71,20 +70,10 @@ pub(crate) fn watch(
     if watchers.is_empty() {
         return Ok(None);
     }
+    let (names, futures): (Vec<_>, Vec<_>) = watchers.into_iter().unzip();
     let task = runtime()?.spawn(async move {
-        fire(first_to_finish(watchers).await);
+        let ((), first, _) = select_all(futures).await;
+        fire(names[first]);
     });
     Ok(Some(Watching(task)))
-}
-
-/// The name of the first watcher whose future completes.
-fn first_to_finish(mut watchers: Watchers) -> impl Future<Output = &'static str> {
-    poll_fn(move |cx| {
-        for (name, future) in &mut watchers {
-            if future.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(*name);
-            }
-        }
-        Poll::Pending
-    })
 }

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use super::ProtoJSSandbox;
-use crate::backend::Backend;
+use crate::capability::log::tracing_sink;
+use crate::capability::{LogLevel, LogSink};
 use crate::config::{
-    DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, SandboxConfig,
+    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
+    SandboxConfig,
 };
 use crate::error::{Error, Result};
-use crate::log::{LogLevel, LogSink, tracing_sink};
 
 /// Configures and builds a sandbox.
 ///

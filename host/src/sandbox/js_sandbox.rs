@@ -191,6 +191,13 @@ impl JSSandbox {
         self.load(armed)
     }
 
+    /// Whether the guest is poisoned: a load was stopped mid-way or trapped.
+    /// The next [`get_loaded_sandbox`](Self::get_loaded_sandbox) starts the
+    /// guest afresh, so a poisoned `JSSandbox` is still usable.
+    pub fn poisoned(&self) -> bool {
+        self.core.guest.poisoned_by().is_some()
+    }
+
     /// A handle that stops a load in progress from any thread.
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle(self.core.interrupt.clone())
@@ -232,6 +239,19 @@ impl JSSandbox {
                 budgets,
             })
         })
+    }
+}
+
+/// The way back from a loaded sandbox, defined here, beside the state it
+/// returns to.
+impl LoadedJSSandbox {
+    /// Unloads every handler and module and discards all guest state,
+    /// returning a fresh [`JSSandbox`] with the same host functions. Works on
+    /// a poisoned sandbox too.
+    pub fn unload(self) -> Result<JSSandbox> {
+        let mut core = self.into_core();
+        core.guest.reset()?;
+        Ok(JSSandbox::new(core))
     }
 }
 

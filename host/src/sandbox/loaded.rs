@@ -1,10 +1,11 @@
 //! [`LoadedJSSandbox`]: call handlers, bounded by monitors; snapshot and
-//! restore; kill.
+//! restore; kill. Its way back, [`unload`](LoadedJSSandbox::unload), is
+//! defined beside [`JSSandbox`](super::JSSandbox), the state it returns to,
+//! so that the two states' files do not import each other.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::HandlerCall;
 use crate::error::{Error, Result};
@@ -244,12 +245,10 @@ impl LoadedJSSandbox {
         self.handlers.iter().map(String::as_str)
     }
 
-    /// Unloads every handler and module and discards all guest state,
-    /// returning a fresh [`JSSandbox`] with the same host functions. Works on
-    /// a poisoned sandbox too.
-    pub fn unload(mut self) -> Result<JSSandbox> {
-        self.core.guest.reset()?;
-        Ok(JSSandbox::new(self.core))
+    /// The guest and its surroundings, for the transition back to a
+    /// `JSSandbox` (`unload`, defined beside `JSSandbox`).
+    pub(super) fn into_core(self) -> SandboxCore {
+        self.core
     }
 }
 

@@ -1,15 +1,16 @@
 //! [`ProtoJSSandbox`]: register host functions, then load the runtime.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::JSSandbox;
 use super::core::SandboxCore;
-use crate::backend::{HostEnv, instantiate};
+use crate::backend::instantiate;
+use crate::capability::host_components::HostComponents;
+use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
+use crate::capability::{Capability, Dispatcher, Installer};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
-use crate::host_fn::{HostFunction, HostFunctions, HostModule};
 use crate::monitor::InterruptState;
 use crate::names::validate_module_name;
 
@@ -27,7 +28,7 @@ use crate::names::validate_module_name;
 pub struct ProtoJSSandbox {
     config: SandboxConfig,
     functions: HostFunctions,
-    components: BTreeMap<String, WasmComponent>,
+    components: HostComponents,
 }
 
 impl ProtoJSSandbox {
@@ -35,7 +36,7 @@ impl ProtoJSSandbox {
         Self {
             config,
             functions: HostFunctions::default(),
-            components: BTreeMap::new(),
+            components: HostComponents::default(),
         }
     }
 
@@ -43,7 +44,7 @@ impl ProtoJSSandbox {
     /// `ERR_INVALID_ARG` for an empty or unprintable name, or the name of a
     /// host component.
     pub fn host_module(&mut self, name: &str) -> Result<HostModule<'_>> {
-        if self.components.contains_key(name) {
+        if self.components.has_module(name) {
             return Err(taken(name));
         }
         self.functions.declare_module(name)?;
@@ -88,25 +89,27 @@ impl ProtoJSSandbox {
         if self.functions.has_module(module) {
             return Err(taken(module));
         }
-        self.components.insert(module.to_owned(), component);
+        self.components.insert(module, component);
         Ok(())
     }
 
     /// Starts the JavaScript runtime with every registered host function and
     /// host component.
     pub fn load_runtime(self) -> Result<JSSandbox> {
-        let digests: Vec<_> = self
-            .components
-            .iter()
-            .map(|(name, component)| (name.as_str(), component.digest()))
-            .collect();
-        let fingerprint = self.config.fingerprint(&self.functions.shapes(), &digests);
-        let env = Arc::new(HostEnv {
-            functions: self.functions,
-            components: self.components.into_iter().collect(),
-        });
+        let fingerprint = self
+            .config
+            .fingerprint(&self.functions.shapes(), &self.components.digests());
+        let dispatcher = Arc::new(Dispatcher::new(self.config.log_sink.clone()));
         let interrupt = Arc::new(InterruptState::default());
-        let guest = instantiate(&self.config, env, interrupt.clone())?;
+        let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone())?;
+        let capabilities: [&dyn Capability; 2] = [&self.functions, &self.components];
+        for capability in capabilities {
+            capability.install(&mut Installer {
+                dispatcher: &dispatcher,
+                components: guest.as_mut(),
+            })?;
+        }
+        guest.declare_modules()?;
         Ok(JSSandbox::new(SandboxCore {
             config: self.config,
             guest,
@@ -123,7 +126,7 @@ impl std::fmt::Debug for ProtoJSSandbox {
             .field("host_modules", &self.functions)
             .field(
                 "host_components",
-                &self.components.keys().collect::<Vec<_>>(),
+                &self.components.names().collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use hyperlight_wasm::{HyperlightError, InterruptHandle, LoadedWasmSandbox, Snapshot};
 
 use super::bindings::polybox::sandbox::Runtime;
-use super::bindings::polybox::sandbox::runtime::HostModule;
-use super::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
+use super::bindings::polybox::sandbox::runtime::HostModule as ModuleDeclaration;
+use super::bindings::polybox::sandbox::types::{ErrorKind, GuestError as GuestReport};
 use super::bindings::{JsRuntimeSandbox, register_host_functions};
 use super::errors::from_vm;
 use super::image::image;
@@ -15,12 +15,11 @@ use super::imports::Imports;
 use super::probe::usable;
 use crate::backend::report::guest_report;
 use crate::backend::sizing::hyperlight_scratch;
-use crate::backend::{
-    CallOutcome, GuestImage, GuestInstance, HandlerCall, HostEnv, LoadPlan, Source,
-};
+use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, Source};
+use crate::capability::{ComponentHost, Dispatcher, Provider};
+use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
-use crate::host_fn::HostFunctions;
 use crate::monitor::{BudgetSupport, InterruptState};
 
 /// Heap of the guest engine itself (its own allocations, not the JS heap).
@@ -38,25 +37,26 @@ type Vm = JsRuntimeSandbox<Imports, LoadedWasmSandbox>;
 /// The JS guest in a Hyperlight micro-VM.
 pub(crate) struct HyperlightGuest {
     vm: Vm,
-    /// The guest as loaded: started, stack limit set, host modules declared.
-    fresh: Arc<Snapshot>,
+    /// Where the VM's host calls go.
+    dispatcher: Arc<Dispatcher>,
+    /// The guest as loaded: started, stack limit set, host modules declared
+    /// (taken by `declare_modules`).
+    fresh: Option<Arc<Snapshot>>,
     interrupt: Arc<InterruptState>,
     /// Why the VM can no longer be entered, once a call left it unusable.
     poisoned_by: Option<String>,
 }
 
 impl HyperlightGuest {
-    /// Starts a VM, loads the guest into it and declares the host modules.
-    /// Fails with `ERR_HYPERVISOR_UNAVAILABLE` where VMs cannot run.
+    /// Starts a VM and loads the guest into it, serving its imports from
+    /// `dispatcher`. Fails with `ERR_HYPERVISOR_UNAVAILABLE` where VMs
+    /// cannot run.
     pub fn new(
         config: &SandboxConfig,
-        env: Arc<HostEnv>,
+        dispatcher: Arc<Dispatcher>,
         interrupt: Arc<InterruptState>,
     ) -> Result<Self> {
         usable()?;
-        if !env.components.is_empty() {
-            return Err(components_unsupported());
-        }
         let failed = |e: HyperlightError| Error::Internal(format!("cannot start the VM: {e}"));
         let failed_call = |e: anyhow::Error| Error::Internal(format!("cannot start the VM: {e:#}"));
         let mut proto = hyperlight_wasm::SandboxBuilder::new()
@@ -67,8 +67,7 @@ impl HyperlightGuest {
             .build()
             .map_err(failed)?;
         let imports = Imports {
-            functions: env.functions.clone(),
-            log: config.log_sink.clone(),
+            dispatcher: dispatcher.clone(),
         };
         let resources = register_host_functions(&mut proto, imports).map_err(failed_call)?;
         let runtime = proto.load_runtime().map_err(failed)?;
@@ -88,12 +87,10 @@ impl HyperlightGuest {
         // exhaustion aborts the guest: QuickJS caps its own heap instead.
         vm.set_heap_limit(config.heap_size as u64)
             .map_err(failed_call)?;
-        vm.set_host_modules(host_modules(&env.functions))
-            .map_err(failed_call)?;
-        let fresh = vm.sb.snapshot().map_err(failed)?;
         Ok(Self {
             vm,
-            fresh,
+            dispatcher,
+            fresh: None,
             interrupt,
             poisoned_by: None,
         })
@@ -106,9 +103,7 @@ impl HyperlightGuest {
         if let Some(cause) = &self.poisoned_by {
             return Err(Error::Poisoned(cause.clone()));
         }
-        if let Some(reason) = self.interrupt.stop_reason(id) {
-            return Err(Error::Cancelled(reason));
-        }
+        self.interrupt.check(id)?;
         f(&mut self.vm).map_err(|e| {
             let error = from_vm(e, self.interrupt.stop_reason(id));
             if self.vm.sb.status().is_ok_and(|status| status.is_poisoned()) {
@@ -122,9 +117,39 @@ impl HyperlightGuest {
     }
 }
 
+impl ComponentHost for HyperlightGuest {
+    fn start_component(&mut self, _: &str, _: &WasmComponent) -> Result<Arc<dyn Provider>> {
+        Err(components_unsupported())
+    }
+}
+
 impl GuestInstance for HyperlightGuest {
+    /// Declares the modules, then takes the snapshot `reset` returns to.
+    fn declare_modules(&mut self) -> Result<()> {
+        let modules = self
+            .dispatcher
+            .shapes()
+            .into_iter()
+            .map(|shape| ModuleDeclaration {
+                specifier: shape.specifier,
+                functions: shape.functions,
+            })
+            .collect();
+        self.enter(0, |vm| vm.set_host_modules(modules))?;
+        let fresh = self
+            .vm
+            .sb
+            .snapshot()
+            .map_err(|e| Error::Internal(format!("cannot snapshot the VM: {e}")))?;
+        self.fresh = Some(fresh);
+        Ok(())
+    }
+
     fn reset(&mut self) -> Result<()> {
-        let fresh = self.fresh.clone();
+        let fresh = self
+            .fresh
+            .clone()
+            .ok_or_else(|| Error::Internal("the VM was reset before it was set up".into()))?;
         self.restore_snapshot(fresh)
     }
 
@@ -207,25 +232,14 @@ impl HyperlightGuest {
 }
 
 /// Converts the guest's own error report.
-fn reported(error: GuestError) -> Error {
-    guest_report!(error, ErrorKind)
+fn reported(report: GuestReport) -> Error {
+    guest_report!(report, ErrorKind)
 }
 
 fn components_unsupported() -> Error {
     Error::invalid_arg(
         "components (handlers, modules and host components) run on the wasmtime backend only",
     )
-}
-
-fn host_modules(functions: &HostFunctions) -> Vec<HostModule> {
-    functions
-        .import_shapes()
-        .into_iter()
-        .map(|(specifier, functions)| HostModule {
-            specifier,
-            functions,
-        })
-        .collect()
 }
 
 /// Stops the running call by interrupting the vCPU. A kill finds the vCPU

@@ -10,7 +10,7 @@ static AOT: &[u8] = include_bytes!(env!("POLYBOX_JS_GUEST_AOT"));
 
 /// A read-only, page-aligned copy of [`AOT`], alive for the process.
 pub(super) struct Image {
-    pub base: *mut libc::c_void,
+    pub base: *mut std::ffi::c_void,
     pub len: usize,
 }
 
@@ -29,27 +29,24 @@ pub(super) fn image() -> Result<&'static Image> {
 }
 
 fn map() -> std::result::Result<Image, String> {
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
-    let len = AOT.len().div_ceil(page) * page;
-    // SAFETY: a fresh anonymous private mapping; the copy stays within it,
-    // and it is made read-only before anyone else sees it.
-    unsafe {
-        let base = libc::mmap(
+    use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
+    let len = AOT.len().div_ceil(rustix::param::page_size()) * rustix::param::page_size();
+    // SAFETY: a fresh anonymous private mapping at an address of the
+    // kernel's choosing overlaps nothing.
+    let base = unsafe {
+        rustix::mm::mmap_anonymous(
             std::ptr::null_mut(),
             len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if base == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error().to_string());
-        }
-        std::ptr::copy_nonoverlapping(AOT.as_ptr(), base.cast::<u8>(), AOT.len());
-        if libc::mprotect(base, len, libc::PROT_READ) != 0 {
-            return Err(std::io::Error::last_os_error().to_string());
-        }
-        Ok(Image { base, len })
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
     }
+    .map_err(|e| e.to_string())?;
+    // SAFETY: the copy stays within the new mapping, which nothing else
+    // knows of yet.
+    unsafe { std::ptr::copy_nonoverlapping(AOT.as_ptr(), base.cast::<u8>(), AOT.len()) };
+    // SAFETY: the mapping is ours; making it read-only before anyone else
+    // sees it invalidates no reference.
+    unsafe { rustix::mm::mprotect(base, len, MprotectFlags::READ) }.map_err(|e| e.to_string())?;
+    Ok(Image { base, len })
 }

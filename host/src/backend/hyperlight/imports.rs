@@ -1,20 +1,18 @@
-//! The host side of the guest's imports on Hyperlight: host functions and
-//! the platform services, called by the VM through Hyperlight host
-//! functions.
+//! The host side of the guest's imports on Hyperlight: the VM's host
+//! functions, served by the sandbox's dispatcher.
+
+use std::sync::Arc;
 
 use hyperlight_common::component::Negative;
 
 use super::bindings::polybox::sandbox::host_call::CallError;
 use super::bindings::polybox::sandbox::platform::LogLevel as WitLogLevel;
 use super::bindings::polybox::sandbox::{HostCall, JsRuntimeImports, Platform, Types};
-use crate::host_fn::HostFunctions;
-use crate::log::LogSink;
-use crate::platform;
+use crate::capability::{Dispatcher, HostCallError};
 
 /// What the VM's imports reach.
 pub(super) struct Imports {
-    pub functions: HostFunctions,
-    pub log: LogSink,
+    pub dispatcher: Arc<Dispatcher>,
 }
 
 impl HostCall<Negative> for Imports {
@@ -24,14 +22,17 @@ impl HostCall<Negative> for Imports {
         function: String,
         args: String,
     ) -> Result<String, CallError> {
-        self.functions
-            .call_import(&module, &function, &args)
-            .map_err(CallError::Failed)
+        self.dispatcher
+            .call(&module, &function, &args)
+            .map_err(|error| match error {
+                HostCallError::Failed(message) => CallError::Failed(message),
+                HostCallError::TypeMismatch(message) => CallError::TypeMismatch(message),
+            })
     }
 }
 
 impl Platform<Negative> for Imports {
-    platform::platform_methods!(WitLogLevel);
+    crate::capability::platform_imports!(WitLogLevel);
 }
 
 impl Types<Negative> for Imports {}

@@ -83,6 +83,6 @@ fn cache_path(engine: &Engine, name: &str) -> Option<PathBuf> {
 }
 
 /// The guest's memory before any of its code runs: its data segments.
-pub(super) fn initial_image() -> std::io::Result<super::memory::MemoryImage> {
-    super::memory::MemoryImage::from_segments(INITIAL_MEMORY, DATA_SEGMENTS)
+pub(super) fn initial_image() -> std::io::Result<super::image::MemoryImage> {
+    super::image::MemoryImage::from_segments(INITIAL_MEMORY, DATA_SEGMENTS)
 }

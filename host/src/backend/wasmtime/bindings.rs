@@ -1,15 +1,22 @@
 //! Rust bindings for the worlds of `wit/sandbox.wit`: `js-runtime` (the JS
 //! guest) and `handler` (handler components), sharing the `types` and
 //! `host-call` interfaces.
+//!
+//! The generated names that would read like the crate's own types are used
+//! under names of their own: the `guest-error` record is a [`GuestReport`]
+//! (the crate's `GuestError` is what it becomes), the `host-module` record a
+//! [`ModuleDeclaration`], the runtime's exports [`RuntimeExports`].
 
 wasmtime::component::bindgen!({
     world: "js-runtime",
     path: "../wit",
 });
 
-pub(super) use self::exports::polybox::sandbox::runtime::HostModule;
+pub(super) use self::exports::polybox::sandbox::runtime::{
+    Guest as RuntimeExports, HostModule as ModuleDeclaration,
+};
 pub(super) use self::polybox::sandbox::host_call::CallError;
-pub(super) use self::polybox::sandbox::types::{ErrorKind, GuestError};
+pub(super) use self::polybox::sandbox::types::{ErrorKind, GuestError as GuestReport};
 
 /// The `handler` world.
 pub(super) mod handler {
@@ -21,4 +28,14 @@ pub(super) mod handler {
             "polybox:sandbox/host-call": super::polybox::sandbox::host_call,
         },
     });
+}
+
+impl From<crate::capability::HostCallError> for CallError {
+    fn from(error: crate::capability::HostCallError) -> Self {
+        use crate::capability::HostCallError as E;
+        match error {
+            E::Failed(message) => Self::Failed(message),
+            E::TypeMismatch(message) => Self::TypeMismatch(message),
+        }
+    }
 }

@@ -13,7 +13,8 @@ use wasmtime::{Config, Engine};
 use super::artifact::load_guest;
 use super::bindings::{JsRuntime, JsRuntimePre};
 use super::component::Authors;
-use super::memory::{GuestMemoryCreator, MemoryImage};
+use super::image::MemoryImage;
+use super::region::GuestMemoryCreator;
 use super::state::GuestState;
 use super::ticker;
 use crate::error::{Error, Result};
@@ -35,15 +36,19 @@ pub(super) struct GuestEngine {
     /// The image new guests start from, once built.
     template: Mutex<Option<Arc<MemoryImage>>>,
     /// Support for user components, set up on first use.
-    authors: OnceLock<Result<Authors, String>>,
+    authors: OnceLock<Result<Arc<Authors>, String>>,
 }
 
 impl GuestEngine {
     /// The linker and compiled-component cache for user components.
-    pub fn authors(&self) -> Result<&Authors> {
+    pub fn authors(&self) -> Result<Arc<Authors>> {
         self.authors
-            .get_or_init(|| Authors::new(self.pre.engine()).map_err(|e| format!("{e:#}")))
-            .as_ref()
+            .get_or_init(|| {
+                Authors::new(self.pre.engine(), self.fuel)
+                    .map(Arc::new)
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
             .map_err(|e| Error::Internal(format!("cannot link user components: {e}")))
     }
 

@@ -1,20 +1,56 @@
 //! The wasmtime backend: the JS guest component in process.
 //!
 //! One [`Engine`](::wasmtime::Engine) per distinct engine configuration is
-//! shared process-wide, with the guest compiled once for it (and cached on
-//! disk, `artifact.rs`) and pre-linked into one `InstancePre`. Each sandbox
-//! owns a `Store` and an instance; memory growth is capped by the sandbox's
-//! heap size without trapping, so running out of memory is a JavaScript error.
-//! The guest has no filesystem, environment or network: its only imports are
-//! the host functions and the platform interface (`state.rs`).
+//! shared process-wide (`engine.rs`), with the guest compiled once for it
+//! and pre-linked into one `InstancePre`. Each sandbox owns a `Store` and an
+//! instance (`instance.rs`); memory growth is capped by the sandbox's heap
+//! size without trapping, so running out of memory is a JavaScript error.
+//! The guest's imports are served by the sandbox's dispatcher (`state.rs`);
+//! its budgets by the sandbox's meter (`meter.rs`), shared by every store a
+//! call enters (the JS guest's and its components').
+//!
+//! # The life of a guest image
+//!
+//! Starting QuickJS costs a few milliseconds; a new sandbox costs
+//! microseconds because no sandbox starts QuickJS itself. A guest's whole
+//! state is its linear memory, so state moves as images of memory:
+//!
+//! 1. **Build.** `build.rs` compiles `js-guest-component/` for
+//!    `wasm32-wasip2`, makes its data segments passive (instantiating copies
+//!    nothing) and extracts their bytes and the initial memory size, so the
+//!    host can build the guest's first image without running it.
+//! 2. **Artifact** (`artifact.rs`). The component is compiled for an engine
+//!    once per process, or loaded from the on-disk cache of compiled code
+//!    (keyed by the component's build-time digest and the engine's
+//!    compatibility hash), memory-mapped.
+//! 3. **Engine template** (`engine.rs`, `guest.rs`). The first sandbox of an
+//!    engine instantiates the guest over the initial image (the data
+//!    segments), starts the JavaScript runtime, sets its stack limit, and
+//!    captures the memory as the engine's template [`MemoryImage`]: a sealed
+//!    memfd (`image.rs`).
+//! 4. **Instance** (`instance.rs`, `region.rs`). Every memory is a region
+//!    the host owns. A new sandbox instantiates the guest and maps the
+//!    template over its memory copy-on-write: pages it never writes stay
+//!    shared with every other sandbox.
+//! 5. **Snapshot and restore.** A snapshot captures the memory into a new
+//!    image and maps it back over the memory, so the memory is "mapped from"
+//!    the snapshot. Restoring that snapshot copies back only the pages
+//!    written since (found in `/proc/self/pagemap`); restoring anything else,
+//!    or a poisoned instance, instantiates afresh over the image. A reset
+//!    (unload) is a restore of the template.
+//!
+//! [`MemoryImage`]: image::MemoryImage
 
 mod artifact;
 mod bindings;
 mod component;
-mod dispatch;
 mod engine;
 mod guest;
-mod memory;
+mod handlers;
+mod image;
+mod instance;
+mod meter;
+mod region;
 mod state;
 mod thread_stack;
 mod ticker;

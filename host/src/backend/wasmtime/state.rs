@@ -1,4 +1,5 @@
-//! The per-sandbox store data, and the host side of the guest's imports.
+//! The JS guest's store data, and its imports served from the sandbox's
+//! dispatcher.
 
 use std::sync::Arc;
 
@@ -7,17 +8,14 @@ use wasmtime::ResourceLimiter;
 use super::bindings::CallError;
 use super::bindings::polybox::sandbox::platform::{self as wit_platform, LogLevel as WitLogLevel};
 use super::bindings::polybox::sandbox::{host_call, types};
-use super::dispatch::Dispatch;
-use crate::log::LogSink;
-use crate::monitor::InterruptState;
-use crate::platform;
+use super::meter::Meter;
+use crate::capability::Dispatcher;
 
-/// What a sandbox's `Store` holds.
+/// What the JS guest's `Store` holds.
 pub(crate) struct GuestState {
-    pub dispatch: Arc<Dispatch>,
-    pub log: LogSink,
+    pub dispatcher: Arc<Dispatcher>,
     pub limiter: HeapLimiter,
-    pub interrupt: Arc<InterruptState>,
+    pub meter: Arc<Meter>,
 }
 
 /// Caps how far guest memory may grow beyond its initial size. Refusing a
@@ -68,12 +66,14 @@ impl host_call::Host for GuestState {
         function: String,
         args: String,
     ) -> Result<String, CallError> {
-        self.dispatch.call(&module, &function, &args)
+        self.dispatcher
+            .call(&module, &function, &args)
+            .map_err(Into::into)
     }
 }
 
 impl wit_platform::Host for GuestState {
-    platform::platform_methods!(WitLogLevel);
+    crate::capability::platform_imports!(WitLogLevel);
 }
 
 impl types::Host for GuestState {}

@@ -8,7 +8,7 @@ use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex, Func, Instance, Type, Val};
 
 use super::values::{camel_case, from_val, supported, to_val};
-use crate::backend::wasmtime::bindings::CallError;
+use crate::capability::HostCallError;
 use crate::error::{Error, Result};
 
 /// One exported function.
@@ -102,8 +102,8 @@ impl Function {
     }
 
     /// The call's parameters from `args`, a JSON array.
-    pub fn params(&self, module: &str, args: &str) -> Result<Vec<Val>, CallError> {
-        let mismatch = CallError::TypeMismatch;
+    pub fn params(&self, module: &str, args: &str) -> Result<Vec<Val>, HostCallError> {
+        let mismatch = HostCallError::TypeMismatch;
         let args: Vec<Value> = serde_json::from_str(args).map_err(|e| mismatch(format!("{e}")))?;
         if args.len() != self.params.len() {
             return Err(mismatch(format!(
@@ -134,26 +134,29 @@ impl Function {
 
     /// The call's JSON result. A `result` type as the whole result is
     /// unwrapped: its error becomes the call's error.
-    pub fn json(&self, results: &[Val]) -> Result<String, CallError> {
+    pub fn json(&self, results: &[Val]) -> Result<String, HostCallError> {
         let (Some(ty), Some(val)) = (&self.result, results.first()) else {
             return Ok("null".into());
         };
+        let failed = |detail: String| {
+            HostCallError::Failed(format!("{}: the component's result {detail}", self.js_name))
+        };
         let value = match (ty, val) {
             (Type::Result(result), Val::Result(Ok(ok))) => match (result.ok(), ok) {
-                (Some(ty), Some(v)) => from_val(v, &ty),
+                (Some(ty), Some(v)) => from_val(v, &ty).map_err(failed)?,
                 _ => Value::Null,
             },
             (Type::Result(result), Val::Result(Err(err))) => {
                 let message = match (result.err(), err) {
-                    (Some(ty), Some(v)) => match from_val(v, &ty) {
+                    (Some(ty), Some(v)) => match from_val(v, &ty).map_err(failed)? {
                         Value::String(s) => s,
                         other => other.to_string(),
                     },
                     _ => "the component returned an error".into(),
                 };
-                return Err(CallError::Failed(message));
+                return Err(HostCallError::Failed(message));
             }
-            (ty, val) => from_val(val, ty),
+            (ty, val) => from_val(val, ty).map_err(failed)?,
         };
         Ok(value.to_string())
     }

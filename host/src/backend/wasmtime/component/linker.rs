@@ -1,5 +1,5 @@
-//! Linking user components: the imports the host provides, checking that a
-//! component needs nothing else, and compiling each component once.
+//! Linking user components: the imports the host provides, finding which
+//! imports of a component it does not, and compiling each component once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,25 +17,41 @@ use crate::error::{Error, Result};
 /// Per-engine support for user components: one linker and the components
 /// compiled so far, by content.
 pub(crate) struct Authors {
+    engine: Engine,
+    /// Whether the engine counts fuel.
+    fuel: bool,
     pub linker: Linker<AuthorState>,
     compiled: Mutex<HashMap<[u8; 32], Component>>,
 }
 
 impl Authors {
-    /// WASI (wasmtime-wasi, preview 2, synchronous) and `host-call`.
-    pub fn new(engine: &Engine) -> wasmtime::Result<Self> {
+    /// WASI (wasmtime-wasi, preview 2, synchronous) and `host-call`, for
+    /// components compiled by `engine`.
+    pub fn new(engine: &Engine, fuel: bool) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Handler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         Ok(Self {
+            engine: engine.clone(),
+            fuel,
             linker,
             compiled: Mutex::default(),
         })
     }
 
-    /// `component` compiled for `engine` (once per content), checked to
-    /// import nothing the host does not provide.
-    pub fn compile(&self, engine: &Engine, component: &WasmComponent) -> Result<Component> {
+    /// The engine components run on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether the engine counts fuel.
+    pub fn fuel(&self) -> bool {
+        self.fuel
+    }
+
+    /// `component` compiled (once per content), checked to import nothing
+    /// the host does not provide.
+    pub fn compile(&self, component: &WasmComponent) -> Result<Component> {
         let digest = *component.digest();
         let mut compiled = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
         let compiled = match compiled.get(&digest) {
@@ -43,7 +59,7 @@ impl Authors {
             None => {
                 let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
                 let loaded = artifact::load(
-                    engine,
+                    &self.engine,
                     component.bytes(),
                     &format!("component-{}", &key[..16]),
                 )
@@ -58,13 +74,13 @@ impl Authors {
             }
         };
         if let Err(error) = self.linker.instantiate_pre(&compiled) {
-            let missing = self.unsatisfied_imports(engine, &compiled);
-            let detail = if missing.is_empty() {
-                format!("{error:#}")
+            let unsatisfied = self.unsatisfied_imports(&compiled);
+            let detail = if unsatisfied.is_empty() {
+                format!("cannot be linked: {error:#}")
             } else {
                 format!(
                     "imports what the host does not provide: {}",
-                    missing.join(", ")
+                    unsatisfied.join(", ")
                 )
             };
             return Err(Error::invalid_arg(format!(
@@ -75,36 +91,37 @@ impl Authors {
         Ok(compiled)
     }
 
-    /// The names of `component`'s imports the linker cannot satisfy. Linking
-    /// stops at the first; each one found is stubbed out on a copy of the
-    /// linker and linking tried again, until it succeeds.
-    fn unsatisfied_imports(&self, engine: &Engine, component: &Component) -> Vec<String> {
+    /// The names of `component`'s imports the linker cannot satisfy. Each
+    /// import is tried on its own: on a copy of the linker where every
+    /// *other* import is stood in for, linking succeeds exactly when the
+    /// host provides that one (with the type the component expects).
+    fn unsatisfied_imports(&self, component: &Component) -> Vec<String> {
         let imports: Vec<(String, ComponentItem)> = component
             .component_type()
-            .imports(engine)
+            .imports(&self.engine)
             .map(|(name, item)| (name.to_owned(), item.ty))
             .collect();
-        let mut probe = self.linker.clone();
-        probe.allow_shadowing(true);
-        let mut missing = Vec::new();
-        while let Err(error) = probe.instantiate_pre(component) {
-            let error = format!("{error:#}");
-            let found = imports
-                .iter()
-                .find(|(name, _)| !missing.contains(name) && error.contains(&format!("`{name}`")));
-            let Some((name, item)) = found else { break };
-            if stub(&mut probe.root(), engine, name, item).is_err() {
-                break;
+        let satisfied = |tried: usize| {
+            let mut probe = self.linker.clone();
+            for (other, (name, item)) in imports.iter().enumerate() {
+                // An import the host already defines under this exact name
+                // is left as the host defines it.
+                if other != tried {
+                    let _ = stand_in(&mut probe.root(), &self.engine, name, item);
+                }
             }
-            missing.push(name.clone());
-        }
-        missing
+            probe.instantiate_pre(component).is_ok()
+        };
+        (0..imports.len())
+            .filter(|&tried| !satisfied(tried))
+            .map(|tried| imports[tried].0.clone())
+            .collect()
     }
 }
 
 /// Defines `name` as `item` in `linker`, doing nothing useful: functions
 /// that fail when called, resources of a placeholder type.
-fn stub(
+fn stand_in(
     linker: &mut LinkerInstance<'_, AuthorState>,
     engine: &Engine,
     name: &str,
@@ -120,10 +137,12 @@ fn stub(
         ComponentItem::ComponentInstance(instance) => {
             let mut inner = linker.instance(name)?;
             for (export, item) in instance.exports(engine) {
-                stub(&mut inner, engine, export, &item.ty)?;
+                stand_in(&mut inner, engine, export, &item.ty)?;
             }
             Ok(())
         }
+        // Type exports need no definition.
+        ComponentItem::Type(_) => Ok(()),
         _ => wasmtime::bail!("cannot stand in for {name}"),
     }
 }

@@ -7,6 +7,7 @@
 //! its own memory limit. They may import WASI, provided by `wasmtime-wasi`
 //! with nothing granted, and `host-call`.
 
+mod env;
 mod functions;
 mod handler;
 mod linker;
@@ -15,7 +16,7 @@ mod state;
 mod stdio;
 mod values;
 
+pub(super) use env::AuthorEnv;
 pub(super) use handler::ComponentHandler;
 pub(super) use linker::Authors;
 pub(super) use module::ComponentModule;
-pub(super) use state::AuthorEnv;

@@ -1,68 +1,52 @@
 //! The store data of a user's component: WASI with nothing granted, a
-//! memory limit, and the way back to the sandbox's host calls.
+//! memory limit, and the way back to the sandbox's dispatcher and meter.
 
 use std::sync::{Arc, Weak};
 
+use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::stdio::LogOutput;
 use crate::backend::wasmtime::bindings::CallError;
 use crate::backend::wasmtime::bindings::polybox::sandbox::{host_call, types};
-use crate::backend::wasmtime::dispatch::Dispatch;
-use crate::backend::wasmtime::engine::GuestEngine;
-use crate::backend::wasmtime::trap::on_epoch;
-use crate::error::{Error, Result};
-use crate::log::{LogLevel, LogSink};
-use crate::monitor::InterruptState;
+use crate::backend::wasmtime::meter::Meter;
+use crate::capability::{Dispatcher, HostCallError};
 
 /// What a user component's `Store` holds.
 pub(crate) struct AuthorState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
-    dispatch: Weak<Dispatch>,
-    interrupt: Arc<InterruptState>,
+    dispatcher: Weak<Dispatcher>,
+    meter: Arc<Meter>,
 }
 
-/// Everything a user component's stores are made from, per sandbox.
-#[derive(Clone)]
-pub(crate) struct AuthorEnv {
-    pub engine: Arc<GuestEngine>,
-    pub log: LogSink,
-    /// The most memory, in bytes, each instance may use.
-    pub memory: usize,
-    /// The sandbox's host calls (weak: the dispatcher owns component stores).
-    pub dispatch: Weak<Dispatch>,
-    pub interrupt: Arc<InterruptState>,
-}
-
-impl AuthorEnv {
-    /// A new store: no arguments, environment, files or network; stdout and
-    /// stderr to the log sink; memory capped.
-    pub fn store(&self) -> Result<Store<AuthorState>> {
-        let wasi = WasiCtxBuilder::new()
-            .stdout(LogOutput::new(self.log.clone(), LogLevel::Info))
-            .stderr(LogOutput::new(self.log.clone(), LogLevel::Warn))
-            .build();
-        let state = AuthorState {
+impl AuthorState {
+    /// Store data with `wasi`, memory capped by `limits`, calling back into
+    /// `dispatcher` and metered by `meter`.
+    pub fn new(
+        wasi: WasiCtx,
+        limits: StoreLimits,
+        dispatcher: Weak<Dispatcher>,
+        meter: Arc<Meter>,
+    ) -> Self {
+        Self {
             wasi,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(self.memory).build(),
-            dispatch: self.dispatch.clone(),
-            interrupt: self.interrupt.clone(),
-        };
-        let mut store = Store::new(self.engine.pre.engine(), state);
-        store.limiter(|state| &mut state.limits);
-        store.epoch_deadline_callback(|store| on_epoch(&store.data().interrupt));
-        store.set_epoch_deadline(1);
-        if self.engine.fuel {
-            store
-                .set_fuel(u64::MAX)
-                .map_err(|e| Error::Internal(format!("{e:#}")))?;
+            limits,
+            dispatcher,
+            meter,
         }
-        Ok(store)
+    }
+
+    /// The store's memory limits.
+    pub fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+
+    /// The sandbox's meter, through which every entry into this store goes.
+    pub fn meter(&self) -> &Arc<Meter> {
+        &self.meter
     }
 }
 
@@ -82,10 +66,12 @@ impl host_call::Host for AuthorState {
         function: String,
         args: String,
     ) -> Result<String, CallError> {
-        match self.dispatch.upgrade() {
-            Some(dispatch) => dispatch.call(&module, &function, &args),
-            None => Err(CallError::Failed("the sandbox is being dropped".into())),
-        }
+        let Some(dispatcher) = self.dispatcher.upgrade() else {
+            return Err(HostCallError::Failed("the sandbox is being dropped".into()).into());
+        };
+        dispatcher
+            .call(&module, &function, &args)
+            .map_err(Into::into)
     }
 }
 

@@ -11,7 +11,7 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-use crate::log::{LogLevel, LogSink};
+use crate::capability::{LogLevel, LogSink};
 
 /// Output that becomes log lines.
 #[derive(Clone)]

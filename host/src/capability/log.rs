@@ -1,5 +1,5 @@
-//! Where guest output goes: `console.*` and `print` in JavaScript, and
-//! anything a component writes to stdout or stderr.
+//! The log: where guest output goes (`console.*` and `print` in JavaScript,
+//! anything a component writes to stdout or stderr).
 //!
 //! Output never reaches the process's stdout unless a sink sends it there.
 //! The default sink emits `tracing` events with target `polybox::guest`.

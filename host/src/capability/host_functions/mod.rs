@@ -6,6 +6,7 @@
 //! closures are adapted through serde ([`typed`]). Host functions live in the
 //! host, so guest snapshots and restores never touch them.
 
+mod module;
 mod registry;
 mod typed;
 

@@ -1,11 +1,13 @@
-//! The set of host functions a sandbox offers its guests.
+//! The host functions registered for a sandbox, and the capability that
+//! serves them.
 
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use super::RawHostFunction;
+use super::module::FunctionModule;
 use super::typed::{FallibleHostFunction, HostFunction};
+use crate::capability::{Capability, Installer, Lifetime};
 use crate::error::Result;
 use crate::names::{validate_module_name, validate_name};
 
@@ -42,29 +44,6 @@ impl HostFunctions {
         self.modules.contains_key(module)
     }
 
-    /// Every module by the specifier scripts import it by (`host:<name>`),
-    /// with its function names, as the guest must learn them.
-    pub fn import_shapes(&self) -> Vec<(String, Vec<String>)> {
-        self.shapes()
-            .into_iter()
-            .map(|(name, functions)| (format!("{HOST_NAMESPACE}{name}"), functions))
-            .collect()
-    }
-
-    /// Calls `function` of the module scripts import as `specifier`
-    /// (`host:<module>`); see [`call`](Self::call).
-    pub fn call_import(
-        &self,
-        specifier: &str,
-        function: &str,
-        args: &str,
-    ) -> Result<String, String> {
-        match specifier.strip_prefix(HOST_NAMESPACE) {
-            Some(module) => self.call(module, function, args),
-            None => Err(format!("no module {specifier:?} is registered")),
-        }
-    }
-
     /// Every module with its function names.
     pub fn shapes(&self) -> Vec<(String, Vec<String>)> {
         self.modules
@@ -72,30 +51,23 @@ impl HostFunctions {
             .map(|(module, functions)| (module.clone(), functions.keys().cloned().collect()))
             .collect()
     }
+}
 
-    /// Calls `module.function` with `args` (a JSON array). A missing function,
-    /// an error, a panic or a result that is not JSON becomes an error message
-    /// for the guest, which sees it as a catchable exception.
-    pub fn call(&self, module: &str, function: &str, args: &str) -> Result<String, String> {
-        let f = self
-            .modules
-            .get(module)
-            .and_then(|functions| functions.get(function))
-            .ok_or_else(|| format!("host function {module}.{function} is not registered"))?;
-        let result = catch_unwind(AssertUnwindSafe(|| f(args))).map_err(|panic| {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_owned());
-            format!("host function {module}.{function} panicked: {detail}")
-        })??;
-        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&result) {
-            return Err(format!(
-                "host function {module}.{function} returned invalid JSON: {e}"
-            ));
+/// Each host module is served as `host:<module>`, for the sandbox's life.
+impl Capability for HostFunctions {
+    fn install(&self, sandbox: &mut Installer<'_>) -> Result<()> {
+        for (name, functions) in &self.modules {
+            let module = FunctionModule {
+                name: name.clone(),
+                functions: functions.clone(),
+            };
+            sandbox.dispatcher.serve(
+                &format!("{HOST_NAMESPACE}{name}"),
+                Lifetime::Sandbox,
+                Arc::new(module),
+            )?;
         }
-        Ok(result)
+        Ok(())
     }
 }
 

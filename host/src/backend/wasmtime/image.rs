@@ -1,0 +1,319 @@
+//! [`MemoryImage`]: a copy of a guest's linear memory, as a sealed memfd,
+//! that new memories are mapped from copy-on-write and restored to.
+//!
+//! A guest's whole state is its linear memory: between calls its only
+//! mutable global, the stack pointer, is back at its initial value, and its
+//! tables never change. So an image of memory is a complete snapshot. The
+//! life of an image, from the build to a restore, is told in the
+//! [backend's docs](super).
+//!
+//! - **capture** copies a region's bytes into a memfd; all-zero pages are
+//!   left as holes, so they cost nothing;
+//! - **seeding** maps the image over a new region (`MAP_PRIVATE`): one
+//!   `mmap`, then a page fault per page the guest touches, and untouched
+//!   pages stay shared with every sandbox seeded from the same image;
+//! - **copy-back restore** returns a region still mapped from its image to
+//!   the image's contents by copying back only the pages written since the
+//!   mapping was made: `/proc/self/pagemap` tells which pages became private
+//!   copies. Those pages stay resident, so the next call takes no faults.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+use std::ptr::NonNull;
+use std::sync::OnceLock;
+
+use rustix::fs::{MemfdFlags, SealFlags};
+use rustix::mm::{MapFlags, ProtFlags};
+
+use super::region::{Region, page_size};
+
+/// A copy of a guest memory, as a sealed memfd.
+pub(crate) struct MemoryImage {
+    file: File,
+    len: usize,
+    /// A read-only view of the file, for copying pages back.
+    view: OnceLock<io::Result<View>>,
+}
+
+/// A read-only shared mapping of an image.
+struct View {
+    base: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a read-only mapping of a sealed file: nothing can change it, so
+// it may be read from any thread.
+unsafe impl Send for View {}
+// SAFETY: as above.
+unsafe impl Sync for View {}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is ours and no slice of it outlives `self`.
+        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}
+
+impl MemoryImage {
+    /// Copies `region`'s accessible bytes. All-zero pages are skipped: the
+    /// file reads them back as zeros without storing them.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Region::bytes`]: no guest code runs in the region's store,
+    /// and nothing remaps it, during the capture.
+    pub unsafe fn capture(region: &Region) -> io::Result<Self> {
+        // SAFETY: the caller keeps the guest and remappings away.
+        let bytes = unsafe { region.bytes() };
+        let file = memfd()?;
+        file.set_len(bytes.len() as u64)?;
+        let page = page_size();
+        for (index, chunk) in bytes.chunks(page).enumerate() {
+            if chunk.iter().any(|&b| b != 0) {
+                file.write_all_at(chunk, (index * page) as u64)?;
+            }
+        }
+        Self::sealed(file, bytes.len())
+    }
+
+    /// An image of `len` bytes holding `segments` (offset, bytes) and zeros
+    /// elsewhere.
+    pub fn from_segments(len: usize, segments: &[(usize, &[u8])]) -> io::Result<Self> {
+        let file = memfd()?;
+        file.set_len(len as u64)?;
+        for (offset, bytes) in segments {
+            file.write_all_at(bytes, *offset as u64)?;
+        }
+        Self::sealed(file, len)
+    }
+
+    /// Seals `file` against every change, so mapping it privately is safe.
+    fn sealed(file: File, len: usize) -> io::Result<Self> {
+        let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
+        rustix::fs::fcntl_add_seals(&file, seals)?;
+        Ok(Self {
+            file,
+            len,
+            view: OnceLock::new(),
+        })
+    }
+
+    /// The memory size the image restores.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Maps the image copy-on-write over `region`'s first `len` bytes,
+    /// replacing whatever they held. `region` must be exactly `len` bytes.
+    ///
+    /// # Safety
+    ///
+    /// No guest code may run in the region's store, and no reference into
+    /// the region's bytes may be alive: the pages are replaced.
+    pub unsafe fn map_onto(&self, region: &Region) -> io::Result<()> {
+        self.check_size(region)?;
+        // SAFETY: [0, len) is inside the region's reservation and
+        // accessible; MAP_FIXED replaces exactly those pages, which the
+        // caller guarantees nobody is using.
+        unsafe {
+            rustix::mm::mmap(
+                region.base().cast(),
+                self.len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::FIXED,
+                self.file.as_fd(),
+                0,
+            )
+        }?;
+        Ok(())
+    }
+
+    /// Returns `region`, which must be mapped from this image (by
+    /// [`map_onto`](Self::map_onto)) and as large, to the image's contents
+    /// by copying back only the pages the guest wrote since. Returns how
+    /// many pages were copied.
+    ///
+    /// # Safety
+    ///
+    /// As for [`map_onto`](Self::map_onto): no guest code runs in the
+    /// region's store and no reference into its bytes is alive.
+    pub unsafe fn copy_back_written(&self, region: &Region) -> io::Result<usize> {
+        self.check_size(region)?;
+        let view = self
+            .view
+            .get_or_init(|| View::map(&self.file, self.len))
+            .as_ref()
+            .map_err(clone_error)?;
+        let page = page_size();
+        let written = written_pages(region.base() as usize, self.len / page)?;
+        for &index in &written {
+            let offset = index * page;
+            // SAFETY: both ranges lie inside their mappings (the sizes
+            // match); the region is writable and, by the caller's promise,
+            // unused.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    view.base.as_ptr().add(offset),
+                    region.base().add(offset),
+                    page,
+                );
+            }
+        }
+        Ok(written.len())
+    }
+
+    fn check_size(&self, region: &Region) -> io::Result<()> {
+        if region.size() != self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "image and memory sizes differ",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl View {
+    fn map(file: &File, len: usize) -> io::Result<Self> {
+        // SAFETY: a fresh read-only shared mapping of a sealed file, at an
+        // address of the kernel's choosing.
+        let base = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ,
+                MapFlags::SHARED,
+                file.as_fd(),
+                0,
+            )
+        }?;
+        Ok(Self {
+            base: NonNull::new(base.cast()).expect("mmap never returns null on success"),
+            len,
+        })
+    }
+}
+
+/// The indices of the pages in `[start, start + pages * page_size)` that
+/// this process wrote to since they were mapped privately from a file:
+/// present (or swapped) and no longer file pages.
+fn written_pages(start: usize, pages: usize) -> io::Result<Vec<usize>> {
+    static PAGEMAP: OnceLock<io::Result<File>> = OnceLock::new();
+    let pagemap = PAGEMAP
+        .get_or_init(|| File::open("/proc/self/pagemap"))
+        .as_ref()
+        .map_err(clone_error)?;
+    let mut entries = vec![0u8; pages * 8];
+    pagemap.read_exact_at(&mut entries, (start / page_size() * 8) as u64)?;
+    Ok(entries
+        .chunks_exact(8)
+        .enumerate()
+        .filter(|(_, entry)| {
+            written(u64::from_ne_bytes(
+                (*entry).try_into().expect("8-byte chunks"),
+            ))
+        })
+        .map(|(index, _)| index)
+        .collect())
+}
+
+/// Whether a `/proc/self/pagemap` entry is a page this process wrote to: in
+/// memory (or swapped out) and anonymous, not a page of the mapped file.
+fn written(entry: u64) -> bool {
+    const PRESENT: u64 = 1 << 63;
+    const SWAPPED: u64 = 1 << 62;
+    const FILE_OR_SHARED: u64 = 1 << 61;
+    entry & (PRESENT | SWAPPED) != 0 && entry & FILE_OR_SHARED == 0
+}
+
+fn clone_error(error: &io::Error) -> io::Error {
+    io::Error::new(error.kind(), error.to_string())
+}
+
+fn memfd() -> io::Result<File> {
+    let fd = rustix::fs::memfd_create(
+        "polybox-guest-image",
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )?;
+    Ok(File::from(fd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A region of `pages` pages seeded from an image whose page `i` holds
+    /// the byte `i + 1`.
+    fn seeded(pages: usize) -> (MemoryImage, Region) {
+        let page = page_size();
+        let contents: Vec<Vec<u8>> = (0..pages).map(|i| vec![i as u8 + 1; page]).collect();
+        let segments: Vec<(usize, &[u8])> = contents
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| (i * page, bytes.as_slice()))
+            .collect();
+        let image = MemoryImage::from_segments(pages * page, &segments).unwrap();
+        let region = Region::reserve(pages * page, 0).unwrap();
+        region.grow_to(pages * page).unwrap();
+        // SAFETY: no guest and no reference into the new region.
+        unsafe { image.map_onto(&region) }.unwrap();
+        (image, region)
+    }
+
+    #[test]
+    fn the_pagemap_flags_mark_only_anonymous_resident_pages_as_written() {
+        assert!(written(1 << 63));
+        assert!(written(1 << 62));
+        assert!(!written((1 << 63) | (1 << 61)));
+        assert!(!written(0));
+    }
+
+    #[test]
+    fn a_seeded_region_reads_the_image_and_copy_back_undoes_only_the_written_pages() {
+        let (image, region) = seeded(8);
+        let page = page_size();
+        // SAFETY: no guest runs; each write is through the region's own
+        // accessible range and no slice is alive across it.
+        unsafe {
+            assert_eq!(region.bytes()[3 * page], 4);
+            region.base().add(2 * page).write(0xAA);
+            region.base().add(5 * page + 7).write(0xBB);
+        }
+        assert_eq!(written_pages(region.base() as usize, 8).unwrap(), [2, 5]);
+        // SAFETY: as above.
+        let copied = unsafe { image.copy_back_written(&region) }.unwrap();
+        assert_eq!(copied, 2);
+        // SAFETY: as above.
+        let bytes = unsafe { region.bytes() };
+        assert!((0..8).all(|i| {
+            bytes[i * page..(i + 1) * page]
+                .iter()
+                .all(|&b| b == i as u8 + 1)
+        }));
+    }
+
+    #[test]
+    fn a_capture_reads_back_what_the_region_held() {
+        let (_, region) = seeded(3);
+        // SAFETY: no guest runs and no slice is alive across the write.
+        unsafe { region.base().write(9) };
+        // SAFETY: as above.
+        let image = unsafe { MemoryImage::capture(&region) }.unwrap();
+        let mut first = [0u8; 2];
+        image.file.read_exact_at(&mut first, 0).unwrap();
+        assert_eq!(first, [9, 1]);
+        assert_eq!(image.len(), 3 * page_size());
+    }
+
+    #[test]
+    fn images_refuse_a_region_of_another_size() {
+        let (image, _) = seeded(2);
+        let other = Region::reserve(page_size(), 0).unwrap();
+        other.grow_to(page_size()).unwrap();
+        // SAFETY: no guest and no reference into `other`.
+        let error = unsafe { image.map_onto(&other) }.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    }
+}

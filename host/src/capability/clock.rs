@@ -1,0 +1,32 @@
+//! The clocks every guest reads (`platform.now-ms`, `platform.monotonic-ns`).
+
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Monotonic time in nanoseconds since the first call, in whole
+/// microseconds: a coarser clock is a poorer tool for timing side channels,
+/// and scripts have no way to sharpen it (no threads, no `Atomics`).
+pub(crate) fn monotonic_ns() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let elapsed = ORIGIN.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_micros() * 1000).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monotonic_clock_counts_whole_microseconds_and_never_goes_back() {
+        let (first, second) = (monotonic_ns(), monotonic_ns());
+        assert_eq!(first % 1000, 0);
+        assert!(second >= first);
+    }
+}

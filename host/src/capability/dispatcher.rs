@@ -1,0 +1,255 @@
+//! [`Dispatcher`]: one sandbox's capabilities, and the one place every
+//! backend sends a guest's host calls and platform requests.
+//!
+//! Each backend implements the guest's imports by handing them here
+//! unchanged, whatever store or VM the call came from: the JS guest's, a
+//! handler component's, a component module's. So a capability is served the
+//! same way to every guest on every backend, and the dispatcher is the
+//! sandbox's per-sandbox capability state, in one place.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use super::log::{LogLevel, LogSink};
+use super::provider::{HostCallError, ModuleShape, Provider};
+use super::{clock, random};
+use crate::error::{Error, Result};
+
+/// How long a provider stays in the dispatcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifetime {
+    /// For the sandbox's life: installed by a capability (host functions,
+    /// host components).
+    Sandbox,
+    /// Until the guest's handlers and modules are unloaded: loaded with them
+    /// (component modules).
+    Load,
+}
+
+struct Route {
+    provider: Arc<dyn Provider>,
+    lifetime: Lifetime,
+}
+
+/// A sandbox's capabilities: the providers of the modules its guests import,
+/// by specifier, and its log sink.
+pub(crate) struct Dispatcher {
+    log: LogSink,
+    routes: RwLock<BTreeMap<String, Route>>,
+}
+
+impl Dispatcher {
+    /// A dispatcher that serves nothing yet; guest output goes to `log`.
+    pub fn new(log: LogSink) -> Self {
+        Self {
+            log,
+            routes: RwLock::default(),
+        }
+    }
+
+    /// Serves the module `specifier` with `provider`. A specifier is served
+    /// by one provider only: a second is `ERR_INVALID_ARG`.
+    pub fn serve(
+        &self,
+        specifier: &str,
+        lifetime: Lifetime,
+        provider: Arc<dyn Provider>,
+    ) -> Result<()> {
+        let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        if routes.contains_key(specifier) {
+            return Err(Error::invalid_arg(format!(
+                "the module {specifier:?} is defined twice"
+            )));
+        }
+        routes.insert(specifier.to_owned(), Route { provider, lifetime });
+        Ok(())
+    }
+
+    /// Calls `function` of the module scripts import as `specifier`, with
+    /// `args` (a JSON array).
+    pub fn call(
+        &self,
+        specifier: &str,
+        function: &str,
+        args: &str,
+    ) -> Result<String, HostCallError> {
+        let provider = self
+            .routes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(specifier)
+            .map(|route| route.provider.clone());
+        match provider {
+            // The lock is released: a provider may call back into guests
+            // whose own host calls come here.
+            Some(provider) => provider.call(function, args),
+            None => Err(HostCallError::Failed(format!(
+                "no module {specifier:?} is registered"
+            ))),
+        }
+    }
+
+    /// Every module served, as the guest must learn them.
+    pub fn shapes(&self) -> Vec<ModuleShape> {
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        routes
+            .iter()
+            .map(|(specifier, route)| ModuleShape {
+                specifier: specifier.clone(),
+                functions: route.provider.functions(),
+            })
+            .collect()
+    }
+
+    /// Drops the providers loaded with handlers, keeping the sandbox's.
+    pub fn unload(&self) {
+        let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
+        routes.retain(|_, route| route.lifetime == Lifetime::Sandbox);
+    }
+
+    /// Has the providers loaded with handlers forget their guest state: a
+    /// restore rewinds the guest, and they are part of it.
+    pub fn discard_guest_state(&self) {
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        for route in routes.values().filter(|r| r.lifetime == Lifetime::Load) {
+            route.provider.discard_guest_state();
+        }
+    }
+
+    /// Sends one line of guest output to the log sink.
+    pub fn log(&self, level: LogLevel, message: &str) {
+        (self.log)(level, message);
+    }
+
+    /// The log sink, for guest output that arrives as streams (a
+    /// component's stdout and stderr).
+    pub fn log_sink(&self) -> &LogSink {
+        &self.log
+    }
+
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> f64 {
+        clock::now_ms()
+    }
+
+    /// Monotonic time in nanoseconds, in whole microseconds.
+    pub fn monotonic_ns(&self) -> u64 {
+        clock::monotonic_ns()
+    }
+
+    /// `len` random bytes (at most 64 KiB).
+    pub fn random_bytes(&self, len: u32) -> Vec<u8> {
+        random::bytes(len)
+    }
+}
+
+/// The methods of a backend's `platform` import trait, for bindings whose
+/// `log-level` enum is `$level`, served by the implementing type's
+/// `dispatcher`. Each backend's bindings generate their own types, so the
+/// methods are written once here and expanded into each backend's impl.
+macro_rules! platform_imports {
+    ($level:ident) => {
+        fn log(&mut self, level: $level, message: String) {
+            let level = match level {
+                $level::Debug => $crate::capability::LogLevel::Debug,
+                $level::Info => $crate::capability::LogLevel::Info,
+                $level::Warn => $crate::capability::LogLevel::Warn,
+                $level::Error => $crate::capability::LogLevel::Error,
+            };
+            self.dispatcher.log(level, &message);
+        }
+
+        fn now_ms(&mut self) -> f64 {
+            self.dispatcher.now_ms()
+        }
+
+        fn monotonic_ns(&mut self) -> u64 {
+            self.dispatcher.monotonic_ns()
+        }
+
+        fn random_bytes(&mut self, len: u32) -> Vec<u8> {
+            self.dispatcher.random_bytes(len)
+        }
+    };
+}
+pub(crate) use platform_imports;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Echoes its function name and arguments; counts discards.
+    #[derive(Default)]
+    struct Echo(Mutex<usize>);
+
+    impl Provider for Echo {
+        fn functions(&self) -> Vec<String> {
+            vec!["echo".into()]
+        }
+
+        fn call(&self, function: &str, args: &str) -> Result<String, HostCallError> {
+            Ok(format!("[{function:?},{args}]"))
+        }
+
+        fn discard_guest_state(&self) {
+            *self.0.lock().unwrap() += 1;
+        }
+    }
+
+    fn dispatcher() -> Dispatcher {
+        Dispatcher::new(Arc::new(|_, _| {}))
+    }
+
+    #[test]
+    fn routes_a_call_to_the_provider_of_its_specifier() {
+        let dispatcher = dispatcher();
+        dispatcher
+            .serve("host:a", Lifetime::Sandbox, Arc::new(Echo::default()))
+            .unwrap();
+        assert_eq!(
+            dispatcher.call("host:a", "echo", "[1]"),
+            Ok(r#"["echo",[1]]"#.into())
+        );
+        assert_eq!(
+            dispatcher.call("host:b", "echo", "[]"),
+            Err(HostCallError::Failed(
+                r#"no module "host:b" is registered"#.into()
+            ))
+        );
+    }
+
+    #[test]
+    fn refuses_a_second_provider_for_one_specifier() {
+        let dispatcher = dispatcher();
+        let echo = Arc::new(Echo::default());
+        dispatcher
+            .serve("host:a", Lifetime::Sandbox, echo.clone())
+            .unwrap();
+        let error = dispatcher
+            .serve("host:a", Lifetime::Load, echo)
+            .unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::InvalidArg);
+    }
+
+    #[test]
+    fn unloading_keeps_the_sandboxs_providers_and_discarding_touches_only_loaded_ones() {
+        let dispatcher = dispatcher();
+        let (kept, loaded) = (Arc::new(Echo::default()), Arc::new(Echo::default()));
+        dispatcher
+            .serve("host:kept", Lifetime::Sandbox, kept.clone())
+            .unwrap();
+        dispatcher
+            .serve("user:loaded", Lifetime::Load, loaded.clone())
+            .unwrap();
+        dispatcher.discard_guest_state();
+        assert_eq!((*kept.0.lock().unwrap(), *loaded.0.lock().unwrap()), (0, 1));
+        dispatcher.unload();
+        let specifiers: Vec<_> = dispatcher
+            .shapes()
+            .into_iter()
+            .map(|s| s.specifier)
+            .collect();
+        assert_eq!(specifiers, ["host:kept"]);
+    }
+}

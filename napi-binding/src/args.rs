@@ -1,0 +1,137 @@
+//! Arguments from JavaScript, checked here once: a value of the wrong type
+//! or out of range is `ERR_INVALID_ARG`, saying what was expected and what
+//! arrived.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::{Either, ValueType};
+
+use crate::error::{Result, invalid_arg};
+
+/// A number from JavaScript, or whatever arrived instead.
+pub type Number<'a> = Either<f64, Unknown<'a>>;
+
+/// A string from JavaScript, or whatever arrived instead.
+pub type Text<'a> = Either<String, Unknown<'a>>;
+
+/// The longest timeout accepted, as by `@hyperlight/js-host-api`: one hour.
+pub const MAX_TIMEOUT_MS: f64 = 3_600_000.0;
+
+/// How a value that is not what was expected is named in messages.
+pub fn describe(value: &Unknown<'_>) -> &'static str {
+    match value.get_type() {
+        Ok(ValueType::Undefined) => "undefined",
+        Ok(ValueType::Null) => "null",
+        Ok(ValueType::Boolean) => "a boolean",
+        Ok(ValueType::Number) => "a number",
+        Ok(ValueType::String) => "a string",
+        Ok(ValueType::Symbol) => "a symbol",
+        Ok(ValueType::Object) => "an object",
+        Ok(ValueType::Function) => "a function",
+        Ok(ValueType::BigInt) => "a bigint",
+        _ => "a value of another type",
+    }
+}
+
+/// A string.
+pub fn string(what: &str, value: Text<'_>) -> Result<String> {
+    match value {
+        Either::A(text) => Ok(text),
+        Either::B(other) => Err(invalid_arg(format!(
+            "the {what} must be a string, not {}",
+            describe(&other)
+        ))),
+    }
+}
+
+/// An optional string: `undefined` and `null` are absent.
+pub fn optional_string(what: &str, value: Option<Text<'_>>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(Either::B(other)) if is_absent(&other) => Ok(None),
+        Some(value) => string(what, value).map(Some),
+    }
+}
+
+/// A positive safe integer.
+pub fn positive_integer(what: &str, value: Number<'_>) -> Result<u64> {
+    match value {
+        Either::A(n)
+            if n.is_finite() && n.fract() == 0.0 && n > 0.0 && n <= 9_007_199_254_740_991.0 =>
+        {
+            Ok(n as u64)
+        }
+        Either::A(n) => Err(invalid_arg(format!(
+            "the {what} must be a positive integer, not {n}"
+        ))),
+        Either::B(other) => Err(invalid_arg(format!(
+            "the {what} must be a positive integer, not {}",
+            describe(&other)
+        ))),
+    }
+}
+
+/// A size in bytes: a positive safe integer.
+pub fn bytes(what: &str, value: Number<'_>) -> Result<usize> {
+    let n = positive_integer(what, value)?;
+    usize::try_from(n).map_err(|_| invalid_arg(format!("the {what} is too large")))
+}
+
+/// The optional property `name` of `object`: `undefined` and `null` are
+/// absent.
+pub fn property<'a>(object: &Object<'a>, name: &str) -> Result<Option<Unknown<'a>>> {
+    let value: Unknown<'a> = object
+        .get_named_property(name)
+        .map_err(|e| invalid_arg(format!("cannot read option {name}: {e}")))?;
+    Ok((!is_absent(&value)).then_some(value))
+}
+
+/// A timeout in milliseconds, from 1 ms to one hour (fractions round up).
+pub fn timeout_ms(what: &str, value: Unknown<'_>) -> Result<Duration> {
+    let expected = format!("{what} must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}");
+    match number(&value) {
+        Some(ms) if ms.is_finite() && (1.0..=MAX_TIMEOUT_MS).contains(&ms.ceil()) => {
+            Ok(Duration::from_millis(ms.ceil() as u64))
+        }
+        Some(ms) => Err(invalid_arg(format!("{expected}, not {ms}"))),
+        None => Err(invalid_arg(format!("{expected}, not {}", describe(&value)))),
+    }
+}
+
+/// A positive safe integer, from a property.
+pub fn integer_property(what: &str, value: Unknown<'_>) -> Result<u64> {
+    match number(&value) {
+        Some(n) => positive_integer(what, Either::A(n)),
+        None => positive_integer(what, Either::B(value)),
+    }
+}
+
+/// A boolean, from a property.
+pub fn boolean(what: &str, value: Unknown<'_>) -> Result<bool> {
+    if matches!(value.get_type(), Ok(ValueType::Boolean)) {
+        // SAFETY: the value was just found to be a boolean.
+        let flag: Option<bool> = unsafe { value.cast() }.ok();
+        if let Some(flag) = flag {
+            return Ok(flag);
+        }
+    }
+    Err(invalid_arg(format!(
+        "{what} must be a boolean, not {}",
+        describe(&value)
+    )))
+}
+
+/// The value as a number, if it is one.
+fn number(value: &Unknown<'_>) -> Option<f64> {
+    if !matches!(value.get_type(), Ok(ValueType::Number)) {
+        return None;
+    }
+    // SAFETY: the value was just found to be a number.
+    unsafe { value.cast() }.ok()
+}
+
+/// Whether the value is `undefined` or `null`.
+pub fn is_absent(value: &Unknown<'_>) -> bool {
+    matches!(value.get_type(), Ok(ValueType::Undefined | ValueType::Null))
+}
