@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use super::log::{LogLevel, LogSink};
-use super::provider::{HostCallError, ModuleShape, Provider};
+use super::provider::{HostCallError, Provider};
 use super::{clock, random};
 use crate::error::{Error, Result};
 
@@ -89,15 +89,13 @@ impl Dispatcher {
         }
     }
 
-    /// Every module served, as the guest must learn them.
-    pub fn shapes(&self) -> Vec<ModuleShape> {
+    /// Every module served, as the guest must learn them: `declare` makes
+    /// a backend's declaration from a specifier and its function names.
+    pub fn declarations<T>(&self, declare: impl Fn(String, Vec<String>) -> T) -> Vec<T> {
         let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
         routes
             .iter()
-            .map(|(specifier, route)| ModuleShape {
-                specifier: specifier.clone(),
-                functions: route.provider.functions(),
-            })
+            .map(|(specifier, route)| declare(specifier.clone(), route.provider.functions()))
             .collect()
     }
 
@@ -142,6 +140,33 @@ impl Dispatcher {
         random::bytes(len)
     }
 }
+
+/// The `call` method of a backend's `host-call` import trait, for bindings
+/// whose `call-error` variant is `$error`: gets the sandbox's dispatcher with
+/// `$dispatcher` (given `$this`, the implementing value; it may `return` an
+/// error) and hands the call to it.
+macro_rules! host_call_import {
+    ($error:ident, |$this:ident| $dispatcher:expr) => {
+        fn call(
+            &mut self,
+            module: String,
+            function: String,
+            args: String,
+        ) -> Result<String, $error> {
+            let $this = self;
+            let dispatcher = $dispatcher;
+            dispatcher
+                .call(&module, &function, &args)
+                .map_err(|error| match error {
+                    $crate::capability::HostCallError::Failed(message) => $error::Failed(message),
+                    $crate::capability::HostCallError::TypeMismatch(message) => {
+                        $error::TypeMismatch(message)
+                    }
+                })
+        }
+    };
+}
+pub(crate) use host_call_import;
 
 /// The methods of a backend's `platform` import trait, for bindings whose
 /// `log-level` enum is `$level`, served by the implementing type's
@@ -245,11 +270,7 @@ mod tests {
         dispatcher.discard_guest_state();
         assert_eq!((*kept.0.lock().unwrap(), *loaded.0.lock().unwrap()), (0, 1));
         dispatcher.unload();
-        let specifiers: Vec<_> = dispatcher
-            .shapes()
-            .into_iter()
-            .map(|s| s.specifier)
-            .collect();
+        let specifiers = dispatcher.declarations(|specifier, _| specifier);
         assert_eq!(specifiers, ["host:kept"]);
     }
 }

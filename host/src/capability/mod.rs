@@ -32,7 +32,7 @@ pub(crate) mod log;
 mod provider;
 pub(crate) mod random;
 
-pub(crate) use dispatcher::{Dispatcher, Lifetime, platform_imports};
+pub(crate) use dispatcher::{Dispatcher, Lifetime, host_call_import, platform_imports};
 pub use log::{LogLevel, LogSink};
 pub(crate) use provider::{HostCallError, Provider};
 

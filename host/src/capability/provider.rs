@@ -26,12 +26,3 @@ pub(crate) enum HostCallError {
     /// The arguments do not fit the function's parameter types.
     TypeMismatch(String),
 }
-
-/// A module as a guest must learn it: its specifier and function names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct ModuleShape {
-    /// How scripts import it, e.g. `host:math`.
-    pub specifier: String,
-    /// Its functions' names.
-    pub functions: Vec<String>,
-}

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// A watcher: its name and the future that completes to stop the call.
-pub(crate) type Watcher = (&'static str, Pin<Box<dyn Future<Output = ()> + Send>>);
+/// A watcher: a future that completes, with the watcher's name, to stop
+/// the call.
+pub(crate) type Watcher = Pin<Box<dyn Future<Output = &'static str> + Send>>;
 
 /// The watchers armed for a call.
 pub(crate) type Watchers = Vec<Watcher>;
@@ -52,7 +53,10 @@ impl Arming {
         name: &'static str,
         future: impl Future<Output = ()> + Send + 'static,
     ) {
-        self.watchers.push((name, Box::pin(future)));
+        self.watchers.push(Box::pin(async move {
+            future.await;
+            name
+        }));
     }
 
     pub(crate) fn fuel(&mut self, fuel: u64) -> Result<()> {

@@ -70,10 +70,9 @@ pub(crate) fn watch(
     if watchers.is_empty() {
         return Ok(None);
     }
-    let (names, futures): (Vec<_>, Vec<_>) = watchers.into_iter().unzip();
     let task = runtime()?.spawn(async move {
-        let ((), first, _) = select_all(futures).await;
-        fire(names[first]);
+        let (name, _, _) = select_all(watchers).await;
+        fire(name);
     });
     Ok(Some(Watching(task)))
 }

@@ -126,15 +126,11 @@ impl ComponentHost for HyperlightGuest {
 impl GuestInstance for HyperlightGuest {
     /// Declares the modules, then takes the snapshot `reset` returns to.
     fn declare_modules(&mut self) -> Result<()> {
-        let modules = self
-            .dispatcher
-            .shapes()
-            .into_iter()
-            .map(|shape| ModuleDeclaration {
-                specifier: shape.specifier,
-                functions: shape.functions,
-            })
-            .collect();
+        let declare = |specifier, functions| ModuleDeclaration {
+            specifier,
+            functions,
+        };
+        let modules = self.dispatcher.declarations(declare);
         self.enter(0, |vm| vm.set_host_modules(modules))?;
         let fresh = self
             .vm

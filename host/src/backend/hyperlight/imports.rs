@@ -8,7 +8,7 @@ use hyperlight_common::component::Negative;
 use super::bindings::polybox::sandbox::host_call::CallError;
 use super::bindings::polybox::sandbox::platform::LogLevel as WitLogLevel;
 use super::bindings::polybox::sandbox::{HostCall, JsRuntimeImports, Platform, Types};
-use crate::capability::{Dispatcher, HostCallError};
+use crate::capability::Dispatcher;
 
 /// What the VM's imports reach.
 pub(super) struct Imports {
@@ -16,19 +16,7 @@ pub(super) struct Imports {
 }
 
 impl HostCall<Negative> for Imports {
-    fn call(
-        &mut self,
-        module: String,
-        function: String,
-        args: String,
-    ) -> Result<String, CallError> {
-        self.dispatcher
-            .call(&module, &function, &args)
-            .map_err(|error| match error {
-                HostCallError::Failed(message) => CallError::Failed(message),
-                HostCallError::TypeMismatch(message) => CallError::TypeMismatch(message),
-            })
-    }
+    crate::capability::host_call_import!(CallError, |imports| &imports.dispatcher);
 }
 
 impl Platform<Negative> for Imports {

@@ -29,13 +29,3 @@ pub(super) mod handler {
         },
     });
 }
-
-impl From<crate::capability::HostCallError> for CallError {
-    fn from(error: crate::capability::HostCallError) -> Self {
-        use crate::capability::HostCallError as E;
-        match error {
-            E::Failed(message) => Self::Failed(message),
-            E::TypeMismatch(message) => Self::TypeMismatch(message),
-        }
-    }
-}

@@ -202,15 +202,11 @@ impl ComponentHost for WasmtimeGuest {
 
 impl GuestInstance for WasmtimeGuest {
     fn declare_modules(&mut self) -> Result<()> {
-        let modules: Vec<ModuleDeclaration> = self
-            .dispatcher
-            .shapes()
-            .into_iter()
-            .map(|shape| ModuleDeclaration {
-                specifier: shape.specifier,
-                functions: shape.functions,
-            })
-            .collect();
+        let declare = |specifier, functions| ModuleDeclaration {
+            specifier,
+            functions,
+        };
+        let modules = self.dispatcher.declarations(declare);
         self.enter(|runtime, store| runtime.call_set_host_modules(store, &modules))
     }
 

@@ -60,16 +60,7 @@ impl ResourceLimiter for HeapLimiter {
 }
 
 impl host_call::Host for GuestState {
-    fn call(
-        &mut self,
-        module: String,
-        function: String,
-        args: String,
-    ) -> Result<String, CallError> {
-        self.dispatcher
-            .call(&module, &function, &args)
-            .map_err(Into::into)
-    }
+    crate::capability::host_call_import!(CallError, |state| &state.dispatcher);
 }
 
 impl wit_platform::Host for GuestState {

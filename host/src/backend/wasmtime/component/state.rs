@@ -10,7 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::backend::wasmtime::bindings::CallError;
 use crate::backend::wasmtime::bindings::polybox::sandbox::{host_call, types};
 use crate::backend::wasmtime::meter::Meter;
-use crate::capability::{Dispatcher, HostCallError};
+use crate::capability::Dispatcher;
 
 /// What a user component's `Store` holds.
 pub(crate) struct AuthorState {
@@ -60,19 +60,10 @@ impl WasiView for AuthorState {
 }
 
 impl host_call::Host for AuthorState {
-    fn call(
-        &mut self,
-        module: String,
-        function: String,
-        args: String,
-    ) -> Result<String, CallError> {
-        let Some(dispatcher) = self.dispatcher.upgrade() else {
-            return Err(HostCallError::Failed("the sandbox is being dropped".into()).into());
-        };
-        dispatcher
-            .call(&module, &function, &args)
-            .map_err(Into::into)
-    }
+    crate::capability::host_call_import!(CallError, |state| match state.dispatcher.upgrade() {
+        Some(dispatcher) => dispatcher,
+        None => return Err(CallError::Failed("the sandbox is being dropped".into())),
+    });
 }
 
 impl types::Host for AuthorState {}
