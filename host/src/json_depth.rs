@@ -43,3 +43,35 @@ pub(crate) fn nests_deeper_than(json: &str, limit: usize) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_nesting_of_arrays_and_objects() {
+        assert!(!nests_deeper_than(r#"{"a":[1,{"b":2}]}"#, 3));
+        assert!(nests_deeper_than(r#"{"a":[1,{"b":2}]}"#, 2));
+        assert!(!nests_deeper_than("42", 0));
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_count() {
+        assert!(!nests_deeper_than(r#"["[[[[", "{{{{"]"#, 1));
+        assert!(!nests_deeper_than(r#"["\"[[[", "\\"]"#, 1));
+        assert!(nests_deeper_than(r#"["\\", [[1]]]"#, 2));
+    }
+
+    #[test]
+    fn stops_at_the_first_level_past_the_limit_even_in_broken_json() {
+        let deep = "[".repeat(10_000);
+        assert!(nests_deeper_than(&deep, 100));
+        assert!(!nests_deeper_than("]]]]{", 1));
+    }
+
+    #[test]
+    fn the_depth_allowed_grows_with_the_stack_and_has_a_floor() {
+        assert_eq!(max_event_depth(1024 * 1024), 2048);
+        assert_eq!(max_event_depth(1), 16);
+    }
+}

@@ -221,7 +221,6 @@ fn rss_mib() -> f64 {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .expect("statm has a resident field");
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64;
+    let page = rustix::param::page_size() as f64;
     pages * page / (1024.0 * 1024.0)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hyperlight_wasm::{HyperlightError, InterruptHandle, LoadedWasmSandbox, Snapshot};
 
-use super::bindings::polybox::sandbox::Runtime;
+use super::bindings::polybox::sandbox::Runtime as _;
 use super::bindings::polybox::sandbox::runtime::HostModule as ModuleDeclaration;
 use super::bindings::polybox::sandbox::types::{ErrorKind, GuestError as GuestReport};
 use super::bindings::{JsRuntimeSandbox, register_host_functions};

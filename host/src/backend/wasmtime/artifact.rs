@@ -10,6 +10,14 @@
 //! The directory is `$POLYBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/polybox`, else
 //! `~/.cache/polybox`; `POLYBOX_CACHE_DIR=off` disables the cache. Loading
 //! compiled code trusts it, so the directory must be writable only by you.
+//!
+//! Why not wasmtime's own cache (`Config::cache`, cargo feature `cache`)? It
+//! keys entries by hashing the wasm bytes on every compile call (a SHA-256
+//! over the 1.2 MB guest, each time a process starts an engine), stores them
+//! zstd-compressed and reads them back into memory, and runs a background
+//! worker to trim the directory. Here the key is the digest `build.rs`
+//! computed, and the artifact is memory-mapped as it was written
+//! (`Component::deserialize_file`), so pages load on demand.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
