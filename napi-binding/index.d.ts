@@ -12,11 +12,40 @@ export type ErrorCode =
   | 'ERR_GUEST_ERROR'
   | 'ERR_HYPERVISOR_UNAVAILABLE'
   | 'ERR_INTERNAL'
+  | 'ERR_BUSY'
+
+/** What guest code reported when it failed. */
+export interface GuestError {
+  /** 'exception', 'syntax', 'module-not-found', 'unserializable-result', 'out-of-memory' or 'unsettled'. */
+  kind: string
+  message: string
+  /** The JavaScript stack, when there is one. */
+  stack: string | null
+}
 
 /** An error thrown or rejected by this package. */
 export interface PolyboxError extends Error {
   code: ErrorCode
+  /** Polybox extension: on ERR_GUEST_ERROR, what the guest reported. */
+  guestError?: GuestError
+  /** Polybox extension: on ERR_CANCELLED, what stopped the call (as in CallStats). */
+  terminatedBy?: string
 }
+
+/** Polybox extension: how a sandbox object is freed before garbage collection. */
+export interface Disposable {
+  /** Frees the sandbox now, stopping a call that is running; using it afterwards is ERR_CONSUMED. */
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * Polybox extension: the AbortSignal of the host call in progress, for a host
+ * callback (also after an `await`). It is aborted when the sandbox call the
+ * callback serves is stopped (a timeout, kill(), its signal); `undefined`
+ * outside host callbacks.
+ */
+export declare function hostCallSignal(): AbortSignal | undefined
 
 /** A JSON-serialisable value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
@@ -37,6 +66,12 @@ export declare class SandboxBuilder {
   setFuelMetering(enabled?: boolean): this
   /** Polybox extension: the engine, 'wasmtime' (default) or 'hyperlight'. */
   setBackend(backend: 'wasmtime' | 'hyperlight'): this
+  /**
+   * Polybox extension: where guest output (console.*, print) goes, line by
+   * line, in order, before the load or call that wrote it settles. Without a
+   * sink, guest output is discarded.
+   */
+  setLogSink(sink: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void): this
   /** Builds a proto sandbox, ready for host functions and the runtime. Consumes the builder: a second build() rejects and later setters throw, with ERR_CONSUMED. */
   build(): Promise<ProtoJSSandbox>
 }
@@ -51,7 +86,9 @@ export declare class HostModule {
 }
 
 /** A sandbox before its runtime is loaded: the place to register host functions. */
-export declare class ProtoJSSandbox {
+export declare class ProtoJSSandbox implements Disposable {
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
   /** A builder for host module `name`. Throws ERR_INVALID_ARG for an empty name. */
   hostModule(name: string): HostModule
   /** Shorthand for `hostModule(moduleName).register(functionName, callback)`. */
@@ -65,8 +102,22 @@ export declare class ProtoJSSandbox {
   loadRuntime(): Promise<JSSandbox>
 }
 
+/** Options of getLoadedSandbox(): loading runs the handlers' top-level code. */
+export interface LoadOptions {
+  /** Wall-clock timeout in ms, from 1 to 3,600,000 (one hour). */
+  wallClockTimeoutMs?: number
+  /** CPU time timeout in ms, from 1 to 3,600,000 (one hour). */
+  cpuTimeoutMs?: number
+  /** A fuel budget (needs setFuelMetering on the builder). */
+  fuel?: number
+  /** Aborting the signal stops the load (ERR_CANCELLED). */
+  signal?: AbortSignal
+}
+
 /** A sandbox with the runtime loaded, ready for handlers and modules. */
-export declare class JSSandbox {
+export declare class JSSandbox implements Disposable {
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
   /** Adds a handler: source defining a function named `handler`. */
   addHandler(name: string, code: string): void
   /** Adds a handler written as a component (the `handler` world); a path or the bytes. */
@@ -81,8 +132,8 @@ export declare class JSSandbox {
   clearModules(): void
   /** Whether a load was stopped mid-way (false on a fresh JSSandbox); the next getLoadedSandbox() starts afresh. */
   readonly poisoned: boolean
-  /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */
-  getLoadedSandbox(): Promise<LoadedJSSandbox>
+  /** Compiles modules and handlers in the guest, bounded by `options` (Polybox extension). On failure this sandbox stays usable. */
+  getLoadedSandbox(options?: LoadOptions): Promise<LoadedJSSandbox>
 }
 
 /** Options of callHandler(). */
@@ -122,9 +173,15 @@ export declare class Snapshot {
 }
 
 /** A sandbox with handlers loaded, ready to process events. */
-export declare class LoadedJSSandbox {
-  /** Calls a handler with any JSON-serialisable value; resolves to its result. */
-  callHandler(handlerName: string, eventData: unknown, options?: CallHandlerOptions): Promise<any>
+export declare class LoadedJSSandbox implements Disposable {
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+  /**
+   * Calls a handler with any JSON-serialisable value; resolves to its result.
+   * A call from inside one of this sandbox's own host callbacks rejects with
+   * ERR_BUSY. Unknown options are ERR_INVALID_ARG.
+   */
+  callHandler<T = any>(handlerName: string, eventData: unknown, options?: CallHandlerOptions): Promise<T>
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   unload(): Promise<JSSandbox>
   /** Captures the guest state. */

@@ -6,7 +6,25 @@
 // callbacks awaited, AbortSignal. Everything that touches the engine returns a
 // Promise and runs off the main thread; host callbacks run on the main thread.
 
+const { AsyncLocalStorage } = require('node:async_hooks');
 const native = require('./native.js');
+
+// A running call cannot outlive the process: Node.js waits for thread-pool
+// work before it exits, so every running call is stopped on the way out.
+process.on('exit', () => native.killAll());
+
+// The host call in progress, for its callback (and whatever it awaits):
+// `{ family, signal }`.
+const hostCalls = new AsyncLocalStorage();
+
+/**
+ * The AbortSignal of the host call in progress, for a host callback (also
+ * after an `await`): aborted when the sandbox call it serves is stopped by a
+ * timeout, kill() or its own signal. `undefined` outside host callbacks.
+ */
+function hostCallSignal() {
+  return hostCalls.getStore()?.signal;
+}
 
 /** An Error with a stable `code`, for the rules this file owns. */
 function codedError(code, message) {
@@ -15,9 +33,51 @@ function codedError(code, message) {
   return error;
 }
 
+/** Hands the guest output a sandbox wrote to its log sink, if it has one, in order. */
+function deliverLog(family) {
+  const log = family.log;
+  if (log === undefined) return;
+  for (const { level, message } of log.buffer.take()) {
+    try {
+      log.sink(level, message);
+    } catch (error) {
+      process.emitWarning(`the @polybox/node log sink threw: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+}
+
+/** Awaits `promise` (work that may run guest code), then delivers the guest's output. */
+async function delivering(family, promise) {
+  try {
+    return await promise;
+  } finally {
+    deliverLog(family);
+  }
+}
+
+/** What every sandbox object can do: be freed now rather than when garbage-collected. */
+class Disposable {
+  #dispose;
+
+  constructor(dispose) {
+    this.#dispose = dispose;
+  }
+
+  /** Frees the sandbox now, stopping a call that is running; using it afterwards is ERR_CONSUMED. */
+  async dispose() {
+    await this.#dispose();
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.dispose();
+  }
+}
+
 /** Creates and configures a new sandbox. Setters validate and chain; build() consumes the builder. */
 class SandboxBuilder {
   #native = new native.NativeSandboxBuilder();
+  // What the sandbox built here shares through its life: its log sink.
+  #family = {};
 
   /** Guest heap: how far guest memory may grow, in bytes. */
   setHeapSize(bytes) {
@@ -61,57 +121,116 @@ class SandboxBuilder {
     return this;
   }
 
+  /**
+   * Where guest output (console.*, print) goes: `sink(level, message)`, with
+   * level 'debug', 'info', 'warn' or 'error', called on the main thread with
+   * every line a load or call wrote, in order, before that load or call
+   * settles (Polybox extension). Without a sink, guest output is discarded.
+   */
+  setLogSink(sink) {
+    if (typeof sink !== 'function') {
+      throw codedError('ERR_INVALID_ARG', `the log sink must be a function, not ${sink === null ? 'null' : typeof sink}`);
+    }
+    const buffer = new native.NativeLogBuffer();
+    this.#native.setLogBuffer(buffer);
+    this.#family.log = { buffer, sink };
+    return this;
+  }
+
   /** Builds a proto sandbox, ready to register host functions and load the runtime. */
   async build() {
-    return new ProtoJSSandbox(await this.#native.build());
+    return new ProtoJSSandbox(await this.#native.build(), this.#family);
   }
 }
 
-/** Calls a host callback with spread arguments; always resolves, never rejects. */
-function hostInvoker(callback) {
-  return async (argsJson) => {
+/**
+ * The pair the addon calls a host callback through: `invoke(argsJson,
+ * invocation)` calls it with spread arguments and always resolves, never
+ * rejects; `abort(invocation)` aborts the invocation's signal when the call
+ * it serves is stopped. `family` identifies the sandbox.
+ */
+function hostInvoker(callback, family) {
+  const controllers = new Map();
+  const invoke = async (argsJson, invocation) => {
+    const controller = new AbortController();
+    controllers.set(invocation, controller);
     try {
-      const result = await callback(...JSON.parse(argsJson));
+      const result = await hostCalls.run({ family, signal: controller.signal }, () => callback(...JSON.parse(argsJson)));
       const json = JSON.stringify(result);
       return { ok: true, value: json === undefined ? 'null' : json };
     } catch (error) {
       return { ok: false, value: error instanceof Error ? error.message : String(error) };
+    } finally {
+      controllers.delete(invocation);
     }
   };
+  const abort = (invocation) => controllers.get(invocation)?.abort();
+  return [invoke, abort];
+}
+
+/** Refuses a call on the sandbox `family` from inside one of its own host callbacks, which could only deadlock. */
+function refuseReentry(family, what) {
+  if (hostCalls.getStore()?.family === family) {
+    throw codedError('ERR_BUSY', `${what} was called from a host callback of the same sandbox, whose call is waiting for that callback; calls on one sandbox run one at a time`);
+  }
+}
+
+/** Runs `start(token)` with a native abort token that `signal` (optional) aborts. */
+async function withSignal(signal, start) {
+  if (signal === undefined) return start(undefined);
+  if (!(signal instanceof AbortSignal)) throw codedError('ERR_INVALID_ARG', 'signal must be an AbortSignal');
+  if (signal.aborted) throw codedError('ERR_CANCELLED', 'the call was cancelled by its AbortSignal before it started');
+  const token = new native.NativeAbortToken();
+  const onAbort = () => token.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await start(token);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Registers functions in one named host module. */
 class HostModule {
   #native;
   #name;
+  #family;
 
-  constructor(nativeProto, name) {
+  constructor(nativeProto, name, family) {
     this.#native = nativeProto;
     this.#name = name;
+    this.#family = family;
   }
 
-  /** Registers `callback` as `functionName`; arguments are spread, the result JSON-stringified. */
+  /**
+   * Registers `callback` as `functionName`; arguments are spread, the result
+   * JSON-stringified. `hostCallSignal()` gives the callback the AbortSignal
+   * of its call.
+   */
   register(functionName, callback) {
     if (typeof callback !== 'function') {
       throw codedError('ERR_INVALID_ARG', `the callback must be a function, not ${callback === null ? 'null' : typeof callback}`);
     }
-    this.#native.register(this.#name, functionName, hostInvoker(callback));
+    this.#native.register(this.#name, functionName, ...hostInvoker(callback, this.#family));
     return this;
   }
 }
 
 /** A sandbox before its runtime is loaded: the place to register host functions. */
-class ProtoJSSandbox {
+class ProtoJSSandbox extends Disposable {
   #native;
+  #family;
 
-  constructor(nativeProto) {
+  constructor(nativeProto, family) {
+    super(() => nativeProto.dispose());
     this.#native = nativeProto;
+    this.#family = family;
   }
 
   /** A builder for functions in host module `name` (imported as `host:<name>`). */
   hostModule(name) {
     this.#native.declareModule(name);
-    return new HostModule(this.#native, name);
+    return new HostModule(this.#native, name, this.#family);
   }
 
   /** Shorthand for `hostModule(moduleName).register(functionName, callback)`. */
@@ -131,16 +250,20 @@ class ProtoJSSandbox {
 
   /** Loads the JavaScript runtime with every registered host function. */
   async loadRuntime() {
-    return new JSSandbox(await this.#native.loadRuntime());
+    return new JSSandbox(await this.#native.loadRuntime(), this.#family);
   }
+
 }
 
 /** A sandbox with its runtime loaded, collecting handlers and modules. */
-class JSSandbox {
+class JSSandbox extends Disposable {
   #native;
+  #family;
 
-  constructor(nativeSandbox) {
+  constructor(nativeSandbox, family) {
+    super(() => nativeSandbox.dispose());
     this.#native = nativeSandbox;
+    this.#family = family;
   }
 
   /** Adds a handler: ES module source defining a function named `handler`. */
@@ -195,10 +318,16 @@ class JSSandbox {
     return this.#native.poisoned;
   }
 
-  /** Compiles modules and handlers in the guest. On failure this sandbox stays usable. */
-  async getLoadedSandbox() {
-    return new LoadedJSSandbox(await this.#native.getLoadedSandbox());
+  /**
+   * Compiles modules and handlers in the guest, which runs their top-level
+   * code. Options bound it as callHandler's do: wallClockTimeoutMs,
+   * cpuTimeoutMs, fuel and signal. On failure this sandbox stays usable.
+   */
+  async getLoadedSandbox(options) {
+    const load = withSignal(options?.signal, (token) => this.#native.getLoadedSandbox(options, token));
+    return new LoadedJSSandbox(await delivering(this.#family, load), this.#family);
   }
+
 }
 
 /** Stops the sandbox's running call; does nothing while it is idle. */
@@ -229,11 +358,14 @@ class Snapshot {
 }
 
 /** A sandbox with handlers loaded, ready to process events. */
-class LoadedJSSandbox {
+class LoadedJSSandbox extends Disposable {
   #native;
+  #family;
 
-  constructor(nativeLoaded) {
+  constructor(nativeLoaded, family) {
+    super(() => nativeLoaded.dispose());
     this.#native = nativeLoaded;
+    this.#family = family;
   }
 
   /**
@@ -243,41 +375,32 @@ class LoadedJSSandbox {
    * and signal (an AbortSignal).
    */
   async callHandler(handlerName, eventData, options) {
+    refuseReentry(this.#family, 'callHandler()');
     let event;
     try {
       event = JSON.stringify(eventData === undefined ? null : eventData);
     } catch (error) {
       throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
     }
-    const signal = options?.signal;
-    let token;
-    let onAbort;
-    if (signal !== undefined) {
-      if (!(signal instanceof AbortSignal)) throw codedError('ERR_INVALID_ARG', 'signal must be an AbortSignal');
-      if (signal.aborted) throw codedError('ERR_CANCELLED', 'the call was cancelled by its AbortSignal before it started');
-      token = new native.NativeAbortToken();
-      onAbort = () => token.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    try {
-      return JSON.parse(await this.#native.callHandler(handlerName, event, options, token));
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
+    const call = withSignal(options?.signal, (token) => this.#native.callHandler(handlerName, event, options, token));
+    return JSON.parse(await delivering(this.#family, call));
   }
 
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   async unload() {
-    return new JSSandbox(await this.#native.unload());
+    refuseReentry(this.#family, 'unload()');
+    return new JSSandbox(await this.#native.unload(), this.#family);
   }
 
   /** Captures the sandbox's guest state. */
   async snapshot() {
+    refuseReentry(this.#family, 'snapshot()');
     return new Snapshot(await this.#native.snapshot());
   }
 
   /** Restores guest state from a snapshot; clears poison. Host functions are unaffected. */
   async restore(snapshot) {
+    refuseReentry(this.#family, 'restore()');
     await this.#native.restore(Snapshot.native(snapshot));
   }
 
@@ -295,9 +418,11 @@ class LoadedJSSandbox {
   get lastCallStats() {
     return this.#native.lastCallStats ?? null;
   }
+
 }
 
 module.exports = {
+  hostCallSignal,
   SandboxBuilder,
   ProtoJSSandbox,
   HostModule,

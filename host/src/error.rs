@@ -70,6 +70,21 @@ pub enum GuestErrorKind {
     Unsettled,
 }
 
+impl GuestErrorKind {
+    /// The kind's name, as `wit/` spells it (`"exception"`,
+    /// `"module-not-found"`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Exception => "exception",
+            Self::Syntax => "syntax",
+            Self::ModuleNotFound => "module-not-found",
+            Self::UnserializableResult => "unserializable-result",
+            Self::OutOfMemory => "out-of-memory",
+            Self::Unsettled => "unsettled",
+        }
+    }
+}
+
 /// A failure reported by guest code: its kind, message and JavaScript stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestError {
@@ -108,7 +123,8 @@ pub enum Error {
     /// The call was stopped; the payload names what stopped it (as in
     /// [`CallStats::terminated_by`](crate::CallStats::terminated_by)).
     #[error(
-        "the call was cancelled by {0}; the sandbox is poisoned: restore() a snapshot or unload() to use it again"
+        "{}; the sandbox is poisoned: restore() a snapshot or unload() to use it again",
+        stopped(.0)
     )]
     Cancelled(&'static str),
     /// Guest code exhausted its stack. When the engine's own stack ran out
@@ -159,6 +175,19 @@ impl Error {
 
     pub(crate) fn invalid_arg(message: impl Into<String>) -> Self {
         Self::InvalidArg(message.into())
+    }
+}
+
+/// What stopped a call, in words.
+fn stopped(by: &str) -> String {
+    match by {
+        "killed" => "the call was killed".into(),
+        "fuel" => "the call ran out of fuel".into(),
+        "epoch" => "the call passed its epoch deadline".into(),
+        "signal" => "the call was cancelled by its AbortSignal (signal)".into(),
+        "exit" => "the call was stopped because the process is exiting".into(),
+        "wall-clock" | "cpu-time" => format!("the call was stopped by its {by} limit"),
+        monitor => format!("the call was stopped by the {monitor} monitor"),
     }
 }
 

@@ -58,7 +58,7 @@ pub use config::{
     DEFAULT_STACK_SIZE,
 };
 pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
-pub use host_fn::HostModule;
+pub use host_fn::{CallContext, HostModule};
 pub use monitor::{
     CallLimits, CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle,
     MonitorSet, WallClockMonitor,

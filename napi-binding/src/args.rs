@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Either, ValueType};
+use polybox::CallLimits;
 
 use crate::error::{Result, invalid_arg};
 
@@ -85,6 +86,48 @@ pub fn property<'a>(object: &Object<'a>, name: &str) -> Result<Option<Unknown<'a
         .get_named_property(name)
         .map_err(|e| invalid_arg(format!("cannot read option {name}: {e}")))?;
     Ok((!is_absent(&value)).then_some(value))
+}
+
+/// An options object, or whatever arrived instead.
+pub type Options<'a> = Either<Object<'a>, Unknown<'a>>;
+
+/// An options object whose properties are all among `valid` (`undefined`
+/// and `null` are no options at all).
+pub fn options<'a>(value: Option<Options<'a>>, valid: &[&str]) -> Result<Option<Object<'a>>> {
+    let options = match value {
+        Some(Either::A(options)) => options,
+        Some(Either::B(other)) if !is_absent(&other) => {
+            return Err(invalid_arg(format!(
+                "the options must be an object, not {}",
+                describe(&other)
+            )));
+        }
+        _ => return Ok(None),
+    };
+    let keys = Object::keys(&options).map_err(|e| invalid_arg(e.reason))?;
+    if let Some(unknown) = keys.iter().find(|key| !valid.contains(&key.as_str())) {
+        return Err(invalid_arg(format!(
+            "unknown option {unknown:?}; the options are {}",
+            valid.join(", ")
+        )));
+    }
+    Ok(Some(options))
+}
+
+/// The limits among `options`: `wallClockTimeoutMs`, `cpuTimeoutMs` and
+/// `fuel`.
+pub fn limits(options: &Object<'_>) -> Result<CallLimits> {
+    let mut limits = CallLimits::default();
+    if let Some(ms) = property(options, "wallClockTimeoutMs")? {
+        limits.wall_clock = Some(timeout_ms("wallClockTimeoutMs", ms)?);
+    }
+    if let Some(ms) = property(options, "cpuTimeoutMs")? {
+        limits.cpu_time = Some(timeout_ms("cpuTimeoutMs", ms)?);
+    }
+    if let Some(fuel) = property(options, "fuel")? {
+        limits.fuel = Some(integer_property("fuel", fuel)?);
+    }
+    Ok(limits)
 }
 
 /// A timeout in milliseconds, from 1 ms to one hour (fractions round up).

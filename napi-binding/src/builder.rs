@@ -7,6 +7,7 @@ use napi_derive::napi;
 use crate::args::{Number, Text, bytes, string};
 use crate::error::{Result, consumed, to_js};
 use crate::job::Job;
+use crate::log::NativeLogBuffer;
 use crate::proto::NativeProtoSandbox;
 
 /// The builder's settings until `build()`.
@@ -95,6 +96,14 @@ impl NativeSandboxBuilder {
     #[napi]
     pub fn set_fuel_metering(&mut self, enabled: bool) -> Result<()> {
         self.set(|s| s.builder = std::mem::take(&mut s.builder).fuel_metering(enabled))
+    }
+
+    /// Keeps guest output in `buffer` (which `lib.js` hands to the user's
+    /// log sink) instead of sending it to `tracing`.
+    #[napi]
+    pub fn set_log_buffer(&mut self, buffer: &NativeLogBuffer) -> Result<()> {
+        let sink = buffer.sink();
+        self.set(|s| s.builder = std::mem::take(&mut s.builder).log_sink(sink))
     }
 
     #[napi(ts_args_type = "backend: 'wasmtime' | 'hyperlight'")]

@@ -7,7 +7,8 @@
 //! error object for them.
 
 use napi::Env;
-use napi::bindgen_prelude::JsError;
+use napi::bindgen_prelude::{JsError, JsObjectValue, JsValue};
+use napi_derive::napi;
 
 /// A stable error code, as the status of a napi-rs error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,44 @@ pub type Error = napi::Error<Code>;
 /// What the addon's methods return: thrown errors carry their code.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The crate's hints name its Rust methods; in Node the same settings have
+/// these names.
+const NODE_NAMES: &[(&str, &str)] = &[
+    (
+        "SandboxBuilder::fuel_metering(true)",
+        "new SandboxBuilder().setFuelMetering(true)",
+    ),
+    (
+        "SandboxBuilder::input_buffer_size",
+        "SandboxBuilder.setInputBufferSize()",
+    ),
+    (
+        "SandboxBuilder::output_buffer_size",
+        "SandboxBuilder.setOutputBufferSize()",
+    ),
+    (
+        "SandboxBuilder::stack_size",
+        "SandboxBuilder.setStackSize()",
+    ),
+    ("ProtoJSSandbox::host_module", "proto.hostModule()"),
+    (
+        "WallClockMonitor or CpuTimeMonitor",
+        "wallClockTimeoutMs or cpuTimeoutMs",
+    ),
+];
+
+/// A Polybox error's message, with its hints in Node's names.
+pub fn message(error: &polybox::Error) -> String {
+    NODE_NAMES
+        .iter()
+        .fold(error.to_string(), |message, (rust, node)| {
+            message.replace(rust, node)
+        })
+}
+
 /// A Polybox error for JavaScript.
 pub fn to_js(error: polybox::Error) -> Error {
-    Error::new(Code(error.code().as_str()), error.to_string())
+    to_js_ref(&error)
 }
 
 /// `ERR_INVALID_ARG` with `message`.
@@ -40,8 +76,38 @@ pub fn consumed(what: &'static str) -> Error {
     to_js(polybox::Error::Consumed(what))
 }
 
-/// `error` as a promise rejection: the coded JavaScript error object, built
-/// on the main thread.
-pub fn rejection(env: Env, error: Error) -> napi::Error {
-    napi::Error::from(JsError::from(error).into_unknown(env))
+/// What guest code reported, as a rejection's `guestError`.
+#[napi(object)]
+pub struct GuestErrorJs {
+    /// `"exception"`, `"syntax"`, `"module-not-found"`, ...
+    pub kind: String,
+    pub message: String,
+    pub stack: Option<String>,
+}
+
+/// `error` as a promise rejection, built on the main thread: the coded
+/// JavaScript error, with `guestError` when guest code failed and
+/// `terminatedBy` when something stopped the call.
+pub fn rejection(env: Env, error: polybox::Error) -> napi::Error {
+    let js = JsError::from(to_js_ref(&error)).into_unknown(env);
+    if let Ok(mut object) = js.coerce_to_object() {
+        if let Some(guest) = error.guest_error() {
+            let _ = object.set_named_property(
+                "guestError",
+                GuestErrorJs {
+                    kind: guest.kind.name().to_owned(),
+                    message: guest.message.clone(),
+                    stack: guest.stack.clone(),
+                },
+            );
+        }
+        if let polybox::Error::Cancelled(by) = &error {
+            let _ = object.set_named_property("terminatedBy", *by);
+        }
+    }
+    napi::Error::from(js)
+}
+
+fn to_js_ref(error: &polybox::Error) -> Error {
+    Error::new(Code(error.code().as_str()), message(error))
 }

@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::{ToNapiValue, TypeName};
 use napi::{Env, Task};
 
-use crate::error::{rejection, to_js};
+use crate::error::rejection;
 
 /// A closure run off the main thread, and how to turn its output into a
 /// JavaScript value once back on it. A failure rejects the Promise with the
@@ -31,12 +31,15 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for Job<T, J> {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let work = self.work.take().expect("a job runs once");
+        if crate::live::exiting() {
+            return Ok(Err(polybox::Error::Cancelled("exit")));
+        }
         Ok(work())
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<J> {
         output
             .map(self.finish)
-            .map_err(|error| rejection(env, to_js(error)))
+            .map_err(|error| rejection(env, error))
     }
 }

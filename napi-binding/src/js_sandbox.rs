@@ -1,14 +1,17 @@
 //! The native `JSSandbox`: handlers and modules, then `getLoadedSandbox()`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::args::{Text, optional_string, string};
+use crate::abort::NativeAbortToken;
+use crate::args::{Options, Text, limits, optional_string, options as options_of, string};
 use crate::component::{ComponentSource, component};
 use crate::error::{Result, consumed, to_js};
 use crate::job::Job;
+use crate::live::Registration;
 use crate::loaded::NativeLoadedSandbox;
 
 /// Shared so a failed load can put the sandbox back.
@@ -18,11 +21,22 @@ type Slot = Arc<Mutex<Option<polybox::JSSandbox>>>;
 #[napi]
 pub struct NativeJsSandbox {
     inner: Slot,
+    /// Set by `dispose()`: a load that fails does not put the sandbox back.
+    disposed: Arc<AtomicBool>,
+    interrupt: polybox::InterruptHandle,
+    _live: Registration,
 }
+
+/// The options `getLoadedSandbox` takes (`signal` is `lib.js`'s).
+const LOAD_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "fuel", "signal"];
 
 impl NativeJsSandbox {
     pub fn new(sandbox: polybox::JSSandbox) -> Self {
+        let interrupt = sandbox.interrupt_handle();
         Self {
+            _live: Registration::new(interrupt.clone()),
+            interrupt,
+            disposed: Arc::default(),
             inner: Arc::new(Mutex::new(Some(sandbox))),
         }
     }
@@ -115,6 +129,15 @@ impl NativeJsSandbox {
         })
     }
 
+    /// Frees the sandbox, stopping a load that is running; using this object
+    /// afterwards is `ERR_CONSUMED`.
+    #[napi]
+    pub fn dispose(&self) {
+        self.disposed.store(true, Ordering::SeqCst);
+        self.interrupt.kill();
+        lock(&self.inner).take();
+    }
+
     /// Whether a load was stopped mid-way or trapped; the next load starts
     /// the guest afresh. `false` while a load runs.
     #[napi(getter)]
@@ -122,22 +145,40 @@ impl NativeJsSandbox {
         lock(&self.inner).as_ref().is_some_and(|s| s.poisoned())
     }
 
-    /// Loads handlers and modules into the guest. On failure this object
+    /// Loads handlers and modules into the guest, bounded by `options`
+    /// (`wallClockTimeoutMs`, `cpuTimeoutMs`, `fuel`) and `abort`, since
+    /// loading runs the handlers' top-level code. On failure this object
     /// keeps the sandbox, so the source can be fixed and loaded again.
-    #[napi(ts_return_type = "Promise<NativeLoadedSandbox>")]
+    #[napi(
+        ts_args_type = "options?: object | null, abort?: NativeAbortToken | null",
+        ts_return_type = "Promise<NativeLoadedSandbox>"
+    )]
     pub fn get_loaded_sandbox(
         &self,
+        options: Option<Options<'_>>,
+        abort: Option<&NativeAbortToken>,
     ) -> Result<AsyncTask<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>>> {
+        let options = options_of(options, LOAD_OPTIONS)?;
+        let limits = options
+            .as_ref()
+            .map(limits)
+            .transpose()?
+            .unwrap_or_default();
+        let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let sandbox = lock(&self.inner)
             .take()
             .ok_or_else(|| consumed("JSSandbox"))?;
-        let slot = self.inner.clone();
+        let (slot, disposed) = (self.inner.clone(), self.disposed.clone());
         let load = move || {
-            sandbox.get_loaded_sandbox().map_err(|failure| {
-                let (error, sandbox) = failure.into_parts();
-                *lock(&slot) = Some(sandbox);
-                error
-            })
+            sandbox
+                .get_loaded_sandbox_with_monitor(&monitors)
+                .map_err(|failure| {
+                    let (error, sandbox) = failure.into_parts();
+                    if !disposed.load(Ordering::SeqCst) {
+                        *lock(&slot) = Some(sandbox);
+                    }
+                    error
+                })
         };
         Ok(AsyncTask::new(Job::new(load, NativeLoadedSandbox::new)))
     }

@@ -23,6 +23,8 @@ pub mod host_functions;
 pub mod interrupt;
 mod job;
 pub mod js_sandbox;
+pub mod live;
 pub mod loaded;
+pub mod log;
 pub mod proto;
 pub mod snapshot;

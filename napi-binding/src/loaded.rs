@@ -9,51 +9,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use napi::Either;
-use napi::bindgen_prelude::{AsyncTask, Object, Undefined, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Undefined};
 use napi_derive::napi;
-use polybox::{CallLimits, CallStats};
+use polybox::CallStats;
 
 use crate::abort::NativeAbortToken;
-use crate::args::{
-    Text, boolean, describe, integer_property, is_absent, property, string, timeout_ms,
-};
-use crate::error::{Result, invalid_arg};
+use crate::args::{Options, Text, boolean, limits, options as options_of, property, string};
+use crate::error::Result;
 use crate::interrupt::NativeInterruptHandle;
 use crate::job::Job;
+use crate::live::Registration;
 use crate::snapshot::NativeSnapshot;
 
-/// The options of `callHandler` (`wallClockTimeoutMs`, `cpuTimeoutMs`,
-/// `fuel`, `gc`), checked.
-fn call_options(
-    options: Option<Either<Object<'_>, Unknown<'_>>>,
-) -> Result<(CallLimits, Option<bool>)> {
-    let mut limits = CallLimits::default();
-    let options = match options {
-        Some(Either::A(options)) => options,
-        Some(Either::B(other)) if !is_absent(&other) => {
-            return Err(invalid_arg(format!(
-                "the options must be an object, not {}",
-                describe(&other)
-            )));
-        }
-        _ => return Ok((limits, None)),
-    };
-    let options = &options;
-    if let Some(ms) = property(options, "wallClockTimeoutMs")? {
-        limits.wall_clock = Some(timeout_ms("wallClockTimeoutMs", ms)?);
-    }
-    if let Some(ms) = property(options, "cpuTimeoutMs")? {
-        limits.cpu_time = Some(timeout_ms("cpuTimeoutMs", ms)?);
-    }
-    if let Some(fuel) = property(options, "fuel")? {
-        limits.fuel = Some(integer_property("fuel", fuel)?);
-    }
-    let gc = property(options, "gc")?
-        .map(|gc| boolean("gc", gc))
-        .transpose()?;
-    Ok((limits, gc))
-}
+/// The options `callHandler` takes (`signal` is `lib.js`'s).
+const CALL_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "gc", "fuel", "signal"];
 
 /// `lastCallStats`, in milliseconds.
 #[napi(object, use_nullable = true)]
@@ -112,6 +81,7 @@ impl Shared {
 pub struct NativeLoadedSandbox {
     shared: Arc<Shared>,
     interrupt: polybox::InterruptHandle,
+    _live: Registration,
 }
 
 impl NativeLoadedSandbox {
@@ -139,6 +109,7 @@ impl NativeLoadedSandbox {
         };
         Self {
             shared: Arc::new(shared),
+            _live: Registration::new(interrupt.clone()),
             interrupt,
         }
     }
@@ -157,11 +128,22 @@ impl NativeLoadedSandbox {
         &self,
         name: Text<'_>,
         event: String,
-        options: Option<Either<Object<'_>, Unknown<'_>>>,
+        options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
     ) -> Result<AsyncTask<Job<String, String>>> {
         let name = string("handler name", name)?;
-        let (limits, gc) = call_options(options)?;
+        let options = options_of(options, CALL_OPTIONS)?;
+        let limits = options
+            .as_ref()
+            .map(limits)
+            .transpose()?
+            .unwrap_or_default();
+        let gc = match &options {
+            Some(options) => property(options, "gc")?
+                .map(|gc| boolean("gc", gc))
+                .transpose()?,
+            None => None,
+        };
         let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let shared = self.shared.clone();
         let call =
@@ -185,6 +167,16 @@ impl NativeLoadedSandbox {
             move || shared.with(|s| s.restore(&snapshot)),
             |()| (),
         ))
+    }
+
+    /// Frees the sandbox, stopping a call that is running (off the main
+    /// thread, since the call must first let go of it); using this object
+    /// afterwards is `ERR_CONSUMED`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn dispose(&self) -> AsyncTask<Job<(), Undefined>> {
+        self.interrupt.kill();
+        let take = self.take();
+        AsyncTask::new(Job::new(move || take().map(drop).or(Ok(())), |()| ()))
     }
 
     #[napi(getter)]

@@ -1,6 +1,6 @@
 //! The native `ProtoJSSandbox`: host functions, then `loadRuntime()`.
 
-use napi::bindgen_prelude::{AsyncTask, Function, Promise};
+use napi::bindgen_prelude::{AsyncTask, FnArgs, Function, Promise};
 use napi_derive::napi;
 
 use crate::args::{Text, string};
@@ -39,30 +39,37 @@ impl NativeProtoSandbox {
     }
 
     /// Registers `invoke` (`lib.js`'s wrapper around the user's callback) as
-    /// function `name` of host module `module`.
+    /// function `name` of host module `module`; `abort` aborts an invocation
+    /// whose call was stopped.
     #[napi(
-        ts_args_type = "module: string, name: string, invoke: (args: string) => Promise<HostReply>"
+        ts_args_type = "module: string, name: string, invoke: (args: string, invocation: number) => Promise<HostReply>, abort: (invocation: number) => void"
     )]
     pub fn register(
         &mut self,
         module: Text<'_>,
         name: Text<'_>,
-        invoke: Function<String, Promise<HostReply>>,
+        invoke: Function<FnArgs<(String, u32)>, Promise<HostReply>>,
+        abort: Function<u32, ()>,
     ) -> Result<()> {
         let module = string("module name", module)?;
         let name = string("function name", name)?;
-        let callback = invoke
+        let failed = |e: napi::Error| crate::error::invalid_arg(e.reason);
+        let invoke = invoke
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
             .build()
-            .map_err(|e| crate::error::invalid_arg(e.reason))?;
+            .map_err(failed)?;
+        let abort = abort
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()
+            .map_err(failed)?;
+        let function = host_functions::raw(invoke, abort);
         self.proto()?
             .host_module(&module)
-            .and_then(|mut m| {
-                m.register_raw(&name, host_functions::raw(callback))
-                    .map(|_| ())
-            })
+            .and_then(|mut m| m.register_raw_with_context(&name, function).map(|_| ()))
             .map_err(to_js)
     }
 
@@ -74,6 +81,12 @@ impl NativeProtoSandbox {
         self.proto()?
             .host_component(&module, component)
             .map_err(to_js)
+    }
+
+    /// Frees the sandbox; using this object afterwards is `ERR_CONSUMED`.
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.inner = None;
     }
 
     /// Loads the JavaScript runtime; consumes this object.

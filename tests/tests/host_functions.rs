@@ -303,3 +303,105 @@ fn a_host_module_without_functions_can_still_be_imported() {
     let mut loaded = sandbox.get_loaded_sandbox().unwrap();
     assert_eq!(call(&mut loaded, "h", json!({})).unwrap(), json!([]));
 }
+
+/// A sandbox whose handler `waits` calls `host:jobs.wait`, a host function
+/// that blocks until the call is stopped and then reports why.
+fn waiting_sandbox() -> polybox::LoadedJSSandbox {
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto
+        .host_module("jobs")
+        .unwrap()
+        .register_raw_with_context("wait", |_args, call| {
+            let (stopped, wait) = std::sync::mpsc::channel();
+            let _listener = call.on_stop(move || {
+                let _ = stopped.send(());
+            });
+            wait.recv()
+                .map_err(|_| "the listener was dropped".to_owned())?;
+            Err(format!("gave up: {}", call.stop_reason().unwrap_or("?")))
+        })
+        .unwrap();
+    let mut sandbox = proto.load_runtime().unwrap();
+    sandbox
+        .add_handler(
+            "waits",
+            "import { wait } from 'host:jobs';\nfunction handler() { return wait(); }",
+        )
+        .unwrap();
+    sandbox.get_loaded_sandbox().unwrap()
+}
+
+#[test]
+fn a_host_function_that_waits_hears_when_the_call_is_stopped() {
+    let mut loaded = waiting_sandbox();
+    let limit = polybox::WallClockMonitor::new(std::time::Duration::from_millis(50)).unwrap();
+    expect_code(
+        loaded.handle_event_with_monitor("waits", "{}", &limit, None),
+        ErrorCode::Cancelled,
+    );
+    assert_eq!(
+        loaded.last_call_stats().unwrap().terminated_by,
+        Some("wall-clock")
+    );
+    assert!(loaded.poisoned());
+}
+
+#[test]
+fn kill_reaches_a_host_function_that_waits() {
+    let mut loaded = waiting_sandbox();
+    let handle = loaded.interrupt_handle();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        handle.kill();
+    });
+    expect_code(
+        loaded.handle_event("waits", "{}", None),
+        ErrorCode::Cancelled,
+    );
+    killer.join().unwrap();
+    assert_eq!(
+        loaded.last_call_stats().unwrap().terminated_by,
+        Some("killed")
+    );
+}
+
+#[test]
+fn a_cpu_time_limit_counts_the_time_a_host_function_holds_the_call() {
+    let mut loaded = waiting_sandbox();
+    let limit = polybox::CpuTimeMonitor::new(std::time::Duration::from_millis(50)).unwrap();
+    expect_code(
+        loaded.handle_event_with_monitor("waits", "{}", &limit, None),
+        ErrorCode::Cancelled,
+    );
+    let stats = loaded.last_call_stats().unwrap();
+    assert_eq!(stats.terminated_by, Some("cpu-time"));
+}
+
+#[test]
+fn a_stop_listener_is_dropped_with_its_guard_and_never_runs_outside_a_call() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let seen = ran.clone();
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto
+        .host_module("jobs")
+        .unwrap()
+        .register_raw_with_context("listen", move |_args, call| {
+            let seen = seen.clone();
+            drop(call.on_stop(move || {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }));
+            Ok(call.stop_reason().is_none().to_string())
+        })
+        .unwrap();
+    let mut sandbox = proto.load_runtime().unwrap();
+    sandbox
+        .add_handler(
+            "listens",
+            "import { listen } from 'host:jobs';\nfunction handler() { return listen(); }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(loaded.handle_event("listens", "{}", None).unwrap(), "true");
+    loaded.interrupt_handle().kill();
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}

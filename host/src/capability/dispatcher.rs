@@ -10,10 +10,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use super::host_functions::CallContext;
 use super::log::{LogLevel, LogSink};
 use super::provider::{HostCallError, Provider};
 use super::{clock, random};
 use crate::error::{Error, Result};
+use crate::monitor::InterruptState;
 
 /// How long a provider stays in the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +37,18 @@ struct Route {
 /// by specifier, and its log sink.
 pub(crate) struct Dispatcher {
     log: LogSink,
+    /// The sandbox's calls, which providers may watch for a stop.
+    interrupt: Arc<InterruptState>,
     routes: RwLock<BTreeMap<String, Route>>,
 }
 
 impl Dispatcher {
-    /// A dispatcher that serves nothing yet; guest output goes to `log`.
-    pub fn new(log: LogSink) -> Self {
+    /// A dispatcher that serves nothing yet, for the sandbox whose calls
+    /// `interrupt` tracks; guest output goes to `log`.
+    pub fn new(log: LogSink, interrupt: Arc<InterruptState>) -> Self {
         Self {
             log,
+            interrupt,
             routes: RwLock::default(),
         }
     }
@@ -82,7 +88,7 @@ impl Dispatcher {
         match provider {
             // The lock is released: a provider may call back into guests
             // whose own host calls come here.
-            Some(provider) => provider.call(function, args),
+            Some(provider) => provider.call(function, args, &CallContext::new(&self.interrupt)),
             None => Err(HostCallError::Failed(format!(
                 "no module {specifier:?} is registered"
             ))),
@@ -213,7 +219,12 @@ mod tests {
             vec!["echo".into()]
         }
 
-        fn call(&self, function: &str, args: &str) -> Result<String, HostCallError> {
+        fn call(
+            &self,
+            function: &str,
+            args: &str,
+            _: &CallContext<'_>,
+        ) -> Result<String, HostCallError> {
             Ok(format!("[{function:?},{args}]"))
         }
 
@@ -223,7 +234,7 @@ mod tests {
     }
 
     fn dispatcher() -> Dispatcher {
-        Dispatcher::new(Arc::new(|_, _| {}))
+        Dispatcher::new(Arc::new(|_, _| {}), Arc::default())
     }
 
     #[test]

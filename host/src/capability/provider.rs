@@ -1,5 +1,7 @@
 //! [`Provider`]: what serves the calls to one module guests import.
 
+use super::host_functions::CallContext;
+
 /// Serves the functions of one module a guest imports (`host:math`,
 /// `user:textkit`): arguments and results cross as JSON text. Lives for as
 /// long as the sandbox (or, for modules loaded with handlers, until they are
@@ -9,8 +11,14 @@ pub(crate) trait Provider: Send + Sync {
     /// namespace is fixed when it is linked, so the guest learns them first.
     fn functions(&self) -> Vec<String>;
 
-    /// Calls `function` with `args`, a JSON array; returns the JSON result.
-    fn call(&self, function: &str, args: &str) -> Result<String, HostCallError>;
+    /// Calls `function` with `args`, a JSON array, for the call `context`
+    /// describes; returns the JSON result.
+    fn call(
+        &self,
+        function: &str,
+        args: &str,
+        context: &CallContext<'_>,
+    ) -> Result<String, HostCallError>;
 
     /// Forgets state that belongs to the guest rather than to the host, so
     /// that the next call starts afresh (component modules, after a restore).

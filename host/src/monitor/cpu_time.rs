@@ -3,16 +3,19 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::{ExecutionMonitor, sleep};
+use super::{ExecutionMonitor, host_time, sleep};
 use crate::error::{Error, Result};
 
-/// Stops a call once the thread running it has used `limit` of CPU time.
-/// Catches compute-bound abuse without penalising guests that wait.
+/// Stops a call once it has used `limit` of CPU time. Catches
+/// compute-bound abuse without penalising guests that wait for the clock.
 /// Reported as `"cpu-time"`.
 ///
 /// The clock is the CPU clock of the thread that calls `handle_event`
-/// (`pthread_getcpuclockid`), read by polling: the watcher sleeps half the
-/// remaining budget, between 1 and 10 ms, so precision tightens near the end.
+/// (`pthread_getcpuclockid`), plus the wall-clock time the call spends in
+/// host functions, which work on its behalf, possibly on another thread (a
+/// host function that never returns is stopped too). It is read by polling:
+/// the watcher sleeps half the remaining budget, between 1 and 10 ms, so
+/// precision tightens near the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CpuTimeMonitor {
     limit: Duration,
@@ -38,13 +41,14 @@ impl CpuTimeMonitor {
 impl ExecutionMonitor for CpuTimeMonitor {
     fn get_monitor(&self) -> Result<impl Future<Output = ()> + Send + 'static> {
         let clock = ThreadCpuClock::current()?;
-        let start = clock.now()?;
+        let host = host_time::Watch::current();
+        let start = clock.now()? + host.spent();
         let limit = self.limit;
         Ok(async move {
             loop {
                 // A clock that cannot be read ends the call: fail closed.
                 let Ok(now) = clock.now() else { return };
-                let used = now.saturating_sub(start);
+                let used = (now + host.spent()).saturating_sub(start);
                 if used >= limit {
                     return;
                 }

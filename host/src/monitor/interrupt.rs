@@ -51,13 +51,34 @@ pub(crate) struct InterruptState {
     next_call: AtomicU64,
     /// The running call's id; 0 while idle.
     running: AtomicU64,
-    /// The call that was told to stop, and why.
-    stop: Mutex<Option<(u64, &'static str)>>,
+    /// The call that was told to stop, and who waits to hear of it.
+    stop: Mutex<Stop>,
     /// How the backend makes a running guest notice a stop request.
     wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
+/// Stop requests and their listeners.
+#[derive(Default)]
+struct Stop {
+    /// The call that was told to stop, and why.
+    stopped: Option<(u64, &'static str)>,
+    /// What to run when a call is told to stop.
+    listeners: Vec<Listener>,
+    next_token: u64,
+}
+
+/// Something to run when call `call` is told to stop.
+struct Listener {
+    call: u64,
+    token: u64,
+    run: Box<dyn FnOnce() + Send>,
+}
+
 impl InterruptState {
+    fn stop(&self) -> std::sync::MutexGuard<'_, Stop> {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Installs the backend's wake-up; later calls are ignored.
     pub fn set_wake(&self, wake: impl Fn() + Send + Sync + 'static) {
         let _ = self.wake.set(Box::new(wake));
@@ -86,16 +107,59 @@ impl InterruptState {
         if self.running.load(Ordering::SeqCst) != id {
             return;
         }
-        {
-            let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
-            if stop.is_some_and(|(stopped, _)| stopped == id) {
+        let listeners = {
+            let mut stop = self.stop();
+            if stop.stopped.is_some_and(|(stopped, _)| stopped == id) {
                 return;
             }
-            *stop = Some((id, reason));
-        }
+            stop.stopped = Some((id, reason));
+            let (theirs, others) = std::mem::take(&mut stop.listeners)
+                .into_iter()
+                .partition::<Vec<_>, _>(|listener| listener.call == id);
+            stop.listeners = others;
+            theirs
+        };
         if let Some(wake) = self.wake.get() {
             wake();
         }
+        for listener in listeners {
+            (listener.run)();
+        }
+    }
+
+    /// Runs `listener` when call `id` is told to stop (at once, if it
+    /// already was; never for id 0, outside any call). Returns a token for
+    /// [`forget`](Self::forget), or `None` when it is not kept.
+    pub fn on_stop(&self, id: u64, listener: Box<dyn FnOnce() + Send>) -> Option<u64> {
+        if id == 0 {
+            return None;
+        }
+        let mut stop = self.stop();
+        if stop.stopped.is_some_and(|(stopped, _)| stopped == id) {
+            drop(stop);
+            listener();
+            return None;
+        }
+        stop.next_token += 1;
+        let token = stop.next_token;
+        stop.listeners.push(Listener {
+            call: id,
+            token,
+            run: listener,
+        });
+        Some(token)
+    }
+
+    /// Forgets the listener registered as `token`, if it has not run.
+    pub fn forget(&self, token: u64) {
+        self.stop()
+            .listeners
+            .retain(|listener| listener.token != token);
+    }
+
+    /// The running call's id; 0 while idle.
+    pub fn running(&self) -> u64 {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// Why the running call must stop now, if it was told to.
@@ -117,8 +181,9 @@ impl InterruptState {
 
     /// Why call `id` was told to stop, if it was.
     pub fn stop_reason(&self, id: u64) -> Option<&'static str> {
-        let stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
-        stop.filter(|(stopped, _)| *stopped == id)
+        self.stop()
+            .stopped
+            .filter(|(stopped, _)| *stopped == id)
             .map(|(_, reason)| reason)
     }
 }
@@ -138,6 +203,11 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        // Listeners of a call that has ended would never run.
+        self.state
+            .stop()
+            .listeners
+            .retain(|listener| listener.call != self.id);
         let _ = self
             .state
             .running

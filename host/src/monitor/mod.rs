@@ -29,6 +29,7 @@
 mod arming;
 mod budget;
 mod cpu_time;
+pub(crate) mod host_time;
 mod interrupt;
 mod limits;
 mod runtime;

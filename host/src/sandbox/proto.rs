@@ -99,8 +99,11 @@ impl ProtoJSSandbox {
         let fingerprint = self
             .config
             .fingerprint(&self.functions.shapes(), &self.components.digests());
-        let dispatcher = Arc::new(Dispatcher::new(self.config.log_sink.clone()));
         let interrupt = Arc::new(InterruptState::default());
+        let dispatcher = Arc::new(Dispatcher::new(
+            self.config.log_sink.clone(),
+            interrupt.clone(),
+        ));
         let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone())?;
         let capabilities: [&dyn Capability; 2] = [&self.functions, &self.components];
         for capability in capabilities {

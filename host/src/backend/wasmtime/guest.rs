@@ -98,8 +98,9 @@ impl WasmtimeGuest {
         let failed =
             |e: std::io::Error| Error::Internal(format!("cannot build the runtime image: {e}"));
         let initial = Arc::new(initial_image().map_err(failed)?);
-        let dispatcher = Arc::new(Dispatcher::new(config.log_sink.clone()));
-        let meter = Arc::new(Meter::new(Arc::default(), engine.fuel));
+        let interrupt = Arc::new(InterruptState::default());
+        let dispatcher = Arc::new(Dispatcher::new(config.log_sink.clone(), interrupt.clone()));
+        let meter = Arc::new(Meter::new(interrupt, engine.fuel));
         let mut guest = Self::start(engine.clone(), dispatcher, meter, config, initial)?;
         let js_stack = config.js_stack_limit();
         guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;

@@ -6,10 +6,12 @@
 //! closures are adapted through serde ([`typed`]). Host functions live in the
 //! host, so guest snapshots and restores never touch them.
 
+mod context;
 mod module;
 mod registry;
 mod typed;
 
+pub use context::{CallContext, OnStop};
 pub use registry::HostModule;
 pub(crate) use registry::{HOST_NAMESPACE, HostFunctions};
 pub use typed::{FallibleHostFunction, HostFunction};
@@ -17,3 +19,7 @@ pub use typed::{FallibleHostFunction, HostFunction};
 /// A host function in raw form: the JSON array of arguments in, the JSON
 /// result (or an error message for the guest) out.
 pub type RawHostFunction = dyn Fn(&str) -> Result<String, String> + Send + Sync;
+
+/// A host function in raw form that also sees the call it serves.
+pub type RawHostFunctionWithContext =
+    dyn Fn(&str, &CallContext<'_>) -> Result<String, String> + Send + Sync;

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::RawHostFunction;
 use super::module::FunctionModule;
 use super::typed::{FallibleHostFunction, HostFunction};
+use super::{CallContext, RawHostFunction, RawHostFunctionWithContext};
 use crate::capability::{Capability, Installer, Lifetime};
 use crate::error::Result;
 use crate::names::{validate_module_name, validate_name};
@@ -17,12 +17,17 @@ pub(crate) const HOST_NAMESPACE: &str = "host:";
 /// Host functions by module, then by function name.
 #[derive(Clone, Default)]
 pub(crate) struct HostFunctions {
-    modules: BTreeMap<String, BTreeMap<String, Arc<RawHostFunction>>>,
+    modules: BTreeMap<String, BTreeMap<String, Arc<RawHostFunctionWithContext>>>,
 }
 
 impl HostFunctions {
     /// Adds (or replaces) `module.function`.
-    pub fn insert(&mut self, module: &str, function: &str, f: Arc<RawHostFunction>) -> Result<()> {
+    pub fn insert(
+        &mut self,
+        module: &str,
+        function: &str,
+        f: Arc<RawHostFunctionWithContext>,
+    ) -> Result<()> {
         validate_module_name(module)?;
         validate_name("host function name", function)?;
         self.modules
@@ -117,9 +122,20 @@ impl HostModule<'_> {
         self.register_raw_arc(function, Arc::new(f))
     }
 
-    fn register_raw_arc(&mut self, function: &str, f: Arc<RawHostFunction>) -> Result<&mut Self> {
-        self.functions.insert(&self.name, function, f)?;
+    /// Registers a function in raw form that also receives the
+    /// [`CallContext`] of the call it serves, to give up when the call is
+    /// stopped (a monitor, a budget or `kill()`) while it waits.
+    pub fn register_raw_with_context(
+        &mut self,
+        function: &str,
+        f: impl Fn(&str, &CallContext<'_>) -> Result<String, String> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        self.functions.insert(&self.name, function, Arc::new(f))?;
         Ok(self)
+    }
+
+    fn register_raw_arc(&mut self, function: &str, f: Arc<RawHostFunction>) -> Result<&mut Self> {
+        self.register_raw_with_context(function, move |args, _| f(args))
     }
 }
 

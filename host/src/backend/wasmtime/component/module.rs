@@ -19,6 +19,7 @@ use super::env::AuthorEnv;
 use super::functions::{Function, exported};
 use super::state::AuthorState;
 use crate::backend::wasmtime::trap::trapped;
+use crate::capability::host_functions::CallContext;
 use crate::capability::{HostCallError, Provider};
 use crate::component::WasmComponent;
 use crate::error::{Error, Result};
@@ -63,7 +64,12 @@ impl Provider for ComponentModule {
         self.functions.keys().cloned().collect()
     }
 
-    fn call(&self, function: &str, args: &str) -> Result<String, HostCallError> {
+    fn call(
+        &self,
+        function: &str,
+        args: &str,
+        _: &CallContext<'_>,
+    ) -> Result<String, HostCallError> {
         let module = &self.specifier;
         let failed = HostCallError::Failed;
         let function = self
