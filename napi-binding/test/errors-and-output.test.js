@@ -4,7 +4,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { SandboxBuilder } = require('..');
-const { loadSandbox, rejectsWith, SPIN } = require('./helpers');
+const { loadSandbox, rejectsWith, killUntilSettled, SPIN } = require('./helpers');
 
 test('a guest failure carries guestError: kind, message and stack', async () => {
   const loaded = await loadSandbox({ h: 'function handler() { null.x; }' });
@@ -22,9 +22,7 @@ test('a stopped call carries terminatedBy, and a kill says "killed"', async () =
   assert.equal(timedOut.terminatedBy, 'wall-clock');
   assert.match(timedOut.message, /stopped by its wall-clock limit/);
   await loaded.restore(snapshot);
-  const call = loaded.callHandler('spin', {});
-  setTimeout(() => loaded.interruptHandle.kill(), 50);
-  const killed = await rejectsWith(call, 'ERR_CANCELLED');
+  const killed = await rejectsWith(killUntilSettled(loaded, loaded.callHandler('spin', {}), 50), 'ERR_CANCELLED');
   assert.equal(killed.terminatedBy, 'killed');
   assert.match(killed.message, /^the call was killed;/);
   assert.doesNotMatch(killed.message, /cancelled by killed/);

@@ -30,4 +30,23 @@ function throwsWith(fn, code) {
 
 const SPIN = 'function handler() { for (;;) {} }';
 
-module.exports = { loadSandbox, rejectsWith, throwsWith, SPIN };
+/**
+ * Kills `loaded`'s running call after `delayMs`, and again every 10 ms until
+ * `promise` settles: one kill alone could land before the call starts on the
+ * thread pool (a kill while idle is ignored, by design).
+ */
+function killUntilSettled(loaded, promise, delayMs) {
+  let settled = false;
+  const kill = () => {
+    if (settled) return;
+    loaded.interruptHandle.kill();
+    setTimeout(kill, 10);
+  };
+  const timer = setTimeout(kill, delayMs);
+  return promise.finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
+}
+
+module.exports = { loadSandbox, rejectsWith, throwsWith, killUntilSettled, SPIN };

@@ -75,3 +75,39 @@ pub fn component(name: &str) -> WasmComponent {
     let path = std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"));
     WasmComponent::from_file(path).expect("the build script built the component")
 }
+
+/// Kills the running call of a sandbox from another thread: first after
+/// `delay`, then every 10 ms until dropped. One kill alone could land
+/// before the call starts (a kill while idle is ignored, by design), which
+/// on a loaded machine would leave a runaway test call running forever.
+pub struct Killer {
+    done: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts a [`Killer`] for the sandbox `handle` stops.
+pub fn kill_after(handle: polybox::InterruptHandle, delay: std::time::Duration) -> Killer {
+    use std::sync::atomic::Ordering;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        while !stop.load(Ordering::SeqCst) {
+            handle.kill();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    });
+    Killer {
+        done,
+        thread: Some(thread),
+    }
+}
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

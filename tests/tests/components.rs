@@ -7,7 +7,7 @@ use polybox::{
     CpuTimeMonitor, EpochDeadline, ErrorCode, FuelBudget, JSSandbox, LoadedJSSandbox, LogLevel,
     MonitorSet, SandboxBuilder, WallClockMonitor, WasmComponent,
 };
-use polybox_tests::{LogCapture, call, component, expect_code, runtime};
+use polybox_tests::{LogCapture, call, component, expect_code, kill_after, runtime};
 use serde_json::json;
 
 /// A runtime whose host module `kv` is the `kv-store` component.
@@ -283,13 +283,9 @@ fn a_runaway_handler_component_is_stopped_by_an_epoch_deadline() {
 #[test]
 fn a_runaway_handler_component_is_stopped_by_kill() {
     stopped_and_restored("killed", |loaded| {
-        let handle = loaded.interrupt_handle();
-        let killer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            handle.kill();
-        });
+        let killer = kill_after(loaded.interrupt_handle(), Duration::from_millis(50));
         let result = loaded.handle_event("spin", r#""spin""#, None);
-        killer.join().unwrap();
+        drop(killer);
         result
     });
 }

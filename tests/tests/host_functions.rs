@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
-use polybox_tests::{call, expect_code};
+use polybox_tests::{call, expect_code, kill_after};
 use serde_json::json;
 
 #[test]
@@ -349,16 +349,15 @@ fn a_host_function_that_waits_hears_when_the_call_is_stopped() {
 #[test]
 fn kill_reaches_a_host_function_that_waits() {
     let mut loaded = waiting_sandbox();
-    let handle = loaded.interrupt_handle();
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        handle.kill();
-    });
+    let killer = kill_after(
+        loaded.interrupt_handle(),
+        std::time::Duration::from_millis(50),
+    );
     expect_code(
         loaded.handle_event("waits", "{}", None),
         ErrorCode::Cancelled,
     );
-    killer.join().unwrap();
+    drop(killer);
     assert_eq!(
         loaded.last_call_stats().unwrap().terminated_by,
         Some("killed")

@@ -11,7 +11,7 @@ use polybox::{
     ErrorCode, GuestErrorKind, JSSandbox, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder,
     Snapshot, WallClockMonitor,
 };
-use polybox_tests::{expect_code, runtime};
+use polybox_tests::{expect_code, kill_after, runtime};
 
 /// What a case's call must return.
 enum Expect {
@@ -410,13 +410,9 @@ fn kill_during_a_host_call() {
     let source =
         "import { sleep } from 'host:h';\nfunction handler() { sleep(200); return 'slept'; }";
     let (mut loaded, snapshot) = load(with_host_functions(), &[("h", source)]);
-    let handle = loaded.interrupt_handle();
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(50));
-        handle.kill();
-    });
+    let killer = kill_after(loaded.interrupt_handle(), Duration::from_millis(50));
     let result = loaded.handle_event("h", "{}", None);
-    killer.join().unwrap();
+    drop(killer);
     // The host function runs to its end; the guest stops when it returns.
     expect_code(result, ErrorCode::Cancelled);
     assert_eq!(

@@ -9,7 +9,7 @@ use polybox::{
     CpuTimeMonitor, EpochDeadline, ErrorCode, ExecutionMonitor, FuelBudget, LoadedJSSandbox,
     MonitorSet, SandboxBuilder, WallClockMonitor,
 };
-use polybox_tests::expect_code;
+use polybox_tests::{expect_code, kill_after};
 
 const SPIN: &str = "function handler() { for (;;) {} }";
 const FAST: &str = "let calls = 0;\nfunction handler() { return ++calls; }";
@@ -118,16 +118,12 @@ fn an_infinite_loop_is_stopped_by_each_monitor_and_budget() {
 fn kill_from_another_thread_stops_an_infinite_loop() {
     let mut loaded = sandbox(false);
     let snapshot = loaded.snapshot().unwrap();
-    let handle = loaded.interrupt_handle();
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(ms(100));
-        handle.kill();
-    });
+    let killer = kill_after(loaded.interrupt_handle(), ms(100));
     let message = expect_code(
         loaded.handle_event("spin", "{}", None),
         ErrorCode::Cancelled,
     );
-    killer.join().unwrap();
+    drop(killer);
     assert!(message.contains("killed"), "{message}");
     assert_eq!(
         loaded.last_call_stats().unwrap().terminated_by,

@@ -16,7 +16,7 @@ use polybox::{
     Backend, CpuTimeMonitor, EpochDeadline, ErrorCode, FuelBudget, LoadedJSSandbox, LogLevel,
     SandboxBuilder, WallClockMonitor,
 };
-use polybox_tests::expect_code;
+use polybox_tests::{expect_code, kill_after};
 
 const SPIN: &str = "function handler() { for (;;) {} }";
 const OK: &str = "function handler() { return 'ok'; }";
@@ -243,13 +243,9 @@ fn cpu_time_stops(backend: Backend) -> Result<(), Failed> {
 
 fn kill_stops(backend: Backend) -> Result<(), Failed> {
     stopped(backend, "killed", |loaded| {
-        let handle = loaded.interrupt_handle();
-        let killer = std::thread::spawn(move || {
-            std::thread::sleep(ms(200));
-            handle.kill();
-        });
+        let killer = kill_after(loaded.interrupt_handle(), ms(200));
         let result = loaded.handle_event("spin", "{}", None);
-        killer.join().unwrap();
+        drop(killer);
         result
     })
 }
@@ -274,13 +270,9 @@ fn kill_during_host_call(backend: Backend) -> Result<(), Failed> {
     )?;
     let mut loaded = sandbox.get_loaded_sandbox()?;
     let snapshot = loaded.snapshot()?;
-    let handle = loaded.interrupt_handle();
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(ms(100));
-        handle.kill();
-    });
+    let killer = kill_after(loaded.interrupt_handle(), ms(100));
     let result = loaded.handle_event("nap", "{}", None);
-    killer.join().unwrap();
+    drop(killer);
     expect_code(result, ErrorCode::Cancelled);
     loaded.restore(&snapshot)?;
     Ok(())
