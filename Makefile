@@ -31,7 +31,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples node test-node bench bench-node fuzz wit clean
+.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node bench bench-node fuzz wit clean
 
 all: build
 
@@ -76,7 +76,7 @@ run: deps
 	$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust test-hyperlight soak examples test-node
+test: deps lint test-rust test-hyperlight soak examples dependent test-node
 	$(CARGO) run -q --bin polybox -- bench --quick
 
 ## The parity suite's Hyperlight cases, run where Hyperlight guests really
@@ -97,6 +97,7 @@ soak: deps
 lint: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -q
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
 	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable escape-probe) --target wasm32-wasip2 --profile guest -- -D warnings
 
@@ -115,6 +116,22 @@ examples: deps components
 	  --host-component kv=components/dist/kv_store.wasm --event '{"key":"k","value":"v"}'
 	@echo "== polybox inspect components/dist/textkit.wasm"
 	@$(CARGO) run -q --bin polybox -- inspect components/dist/textkit.wasm
+	@echo "== the component recipes of wit/README.md"
+	@$(CARGO) build -q --bin polybox
+	@scripts/check-wit-recipes.sh $(TARGET_DIR)/debug/polybox components/dist/kv_store.wasm $(TARGET_DIR)/wit-recipes
+
+## The crate as a user's project uses it: examples/dependent, copied outside
+## this repository (so none of its cargo settings apply) and pointed at
+## host/, built with default features, run. It takes the workspace's
+## Cargo.lock so it resolves the same versions and reuses their build.
+DEPENDENT_DIR ?= $(TMPDIR_OR_TMP)/polybox-dependent
+TMPDIR_OR_TMP = $${TMPDIR:-/tmp}
+dependent: deps
+	@rm -rf $(DEPENDENT_DIR) && mkdir -p $(DEPENDENT_DIR) && cp -r examples/dependent/src $(DEPENDENT_DIR)/
+	@sed 's|path = "../../host"|path = "$(CURDIR)/host"|' examples/dependent/Cargo.toml > $(DEPENDENT_DIR)/Cargo.toml
+	@cp Cargo.lock $(DEPENDENT_DIR)/
+	@echo "== a project outside the workspace: cargo run in $(DEPENDENT_DIR)"
+	cd $(DEPENDENT_DIR) && $(CARGO) run -q
 
 ## The Node addon: the workspace's libraries, built as every other step
 ## builds them (the addon is one of them, a cdylib), and the addon copied to

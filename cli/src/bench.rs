@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use polybox::{Backend, Error, Result};
+use polybox::Backend;
 use polybox_bench::{Options, run};
+
+use crate::failure::Failure;
 
 /// Arguments of `polybox bench`.
 #[derive(Args)]
@@ -21,17 +23,30 @@ pub struct BenchArgs {
     backend: Backend,
 }
 
-/// Runs the benchmark, prints the table and writes the JSON.
-pub fn bench(args: BenchArgs) -> Result<()> {
+/// Runs the benchmark, prints the table and writes the JSON. The JSON file
+/// is opened before the run, so a bad path fails at once, not minutes later.
+pub fn bench(args: BenchArgs) -> Result<(), Failure> {
+    let cannot_write = |path: &PathBuf, e: std::io::Error| {
+        Failure::File(format!("cannot write {}: {e}", path.display()))
+    };
+    let output = args
+        .json
+        .as_ref()
+        .map(|path| {
+            std::fs::File::create(path)
+                .map_err(|e| cannot_write(path, e))
+                .map(|file| (path, file))
+        })
+        .transpose()?;
     let report = run(Options {
         quick: args.quick,
         backend: args.backend,
     })?;
     print!("{}", report.table());
-    if let Some(path) = args.json {
+    if let Some((path, mut file)) = output {
         let json = serde_json::to_string_pretty(&report).expect("reports serialise");
-        std::fs::write(&path, json + "\n")
-            .map_err(|e| Error::InvalidArg(format!("cannot write {}: {e}", path.display())))?;
+        std::io::Write::write_all(&mut file, (json + "\n").as_bytes())
+            .map_err(|e| cannot_write(path, e))?;
     }
     Ok(())
 }

@@ -1,17 +1,22 @@
 //! `polybox`: run a handler in a sandbox from the command line, inspect a
-//! component, benchmark.
+//! component, print the WIT package, benchmark.
 
 mod bench;
+mod failure;
 mod inspect;
 mod run;
+mod size;
+mod source;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::failure::{EXIT_CODES, Failure};
+
 /// Run untrusted code in a sandbox.
 #[derive(Parser)]
-#[command(name = "polybox", version, about)]
+#[command(name = "polybox", version, about, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,26 +24,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a handler (JavaScript, or a component) once and print its JSON result.
+    /// Run a handler (JavaScript, or a component) and print its JSON result.
     Run(run::RunArgs),
     /// Print a component's world (imports and exports) as WIT.
     Inspect(inspect::InspectArgs),
+    /// Print the WIT package components are written against (`polybox:sandbox`).
+    Wit,
     /// Measure cold start and call latency; print a table, optionally write JSON.
     Bench(bench::BenchArgs),
 }
 
+/// `wit/sandbox.wit`, the contract of every sandbox.
+const SANDBOX_WIT: &str = include_str!("../../wit/sandbox.wit");
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version are successes; usage errors exit with 2.
+        Err(error) => error.exit(),
+    };
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Inspect(args) => inspect::inspect(args),
+        Command::Inspect(args) => inspect::inspect(args).map_err(Failure::from),
+        Command::Wit => {
+            print!("{SANDBOX_WIT}");
+            Ok(())
+        }
         Command::Bench(args) => bench::bench(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("{}: {error}", error.code());
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(failure.exit_code())
         }
     }
 }

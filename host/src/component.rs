@@ -44,6 +44,12 @@ impl WasmComponent {
         }
     }
 
+    /// The same component, named `name` in messages (a path, say).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// The component's bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

@@ -7,7 +7,9 @@
 use std::fmt;
 
 /// The stable code of an [`Error`], as exposed to every language binding.
+/// New codes may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// `ERR_INVALID_ARG`: a bad argument, size, name, event or result.
     InvalidArg,
@@ -106,8 +108,9 @@ impl fmt::Display for GuestError {
     }
 }
 
-/// Every failure the Polybox API reports.
+/// Every failure the Polybox API reports. New kinds may be added.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A bad argument; the message names it and the accepted values.
     #[error("{0}")]

@@ -24,6 +24,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Guest output (`console.*`) goes to [`tracing`](https://docs.rs/tracing)
+//! events with target `polybox::guest` unless
+//! [`SandboxBuilder::log_sink`] sends it elsewhere.
+//!
 //! Layers, top to bottom: the typestate API ([`sandbox`]), monitors
 //! ([`monitor`]), capabilities (host functions, [`host_fn`], among them),
 //! and backends, which alone know engine types. `docs/ARCHITECTURE.md` in

@@ -12,7 +12,13 @@ use std::fmt;
 
 use crate::backend::GuestImage;
 
-/// A captured guest state; cheap to clone. See the [module docs](self).
+/// A captured guest state; cheap to clone.
+///
+/// It holds the guest's whole state (every JavaScript object, module and
+/// handler) and the names of the loaded handlers, but not host functions,
+/// which live in the host. It restores into the sandbox that took it or
+/// into any sandbox with the same configuration (backend, sizes, fuel
+/// metering, host function names); restoring clears poison.
 #[derive(Clone)]
 pub struct Snapshot {
     pub(crate) fingerprint: u64,

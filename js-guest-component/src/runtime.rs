@@ -142,14 +142,22 @@ impl JsRuntime {
             evaluation
                 .finish::<()>()
                 .map_err(|e| fail(&ctx, e, Phase::Run))?;
+            // A function named `handler` (declared, or exported by name or
+            // as the default export), else an anonymous default export.
             let handler: Value = module
                 .get(HANDLER_EXPORT)
                 .map_err(|e| fail(&ctx, e, Phase::Run))?;
-            match handler.into_function() {
+            let default = || module.get::<_, Value>("default").ok();
+            match handler
+                .into_function()
+                .or_else(|| default().and_then(Value::into_function))
+            {
                 Some(function) => Ok(Persistent::save(&ctx, function)),
                 None => Err(guest_error(
                     ErrorKind::MissingHandler,
-                    format!("handler {name:?} does not define a function named `handler`"),
+                    format!(
+                        "handler {name:?} defines no function named `handler` and exports no default function"
+                    ),
                 )),
             }
         })?;

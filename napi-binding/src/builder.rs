@@ -10,11 +10,19 @@ use crate::job::Job;
 use crate::log::NativeLogBuffer;
 use crate::proto::NativeProtoSandbox;
 
+/// The deepest guest stack a call can have in Node.js on wasmtime: guest
+/// code runs on the calling thread's stack, libuv's worker threads have
+/// 8 MiB, and the host keeps 128 KiB of it plus what its own frames use.
+const MAX_STACK: usize = 7680 * 1024;
+
 /// The builder's settings until `build()`.
 #[derive(Default)]
 struct Settings {
     builder: polybox::SandboxBuilder,
     backend: polybox::Backend,
+    /// The guest stack, checked at `build()` against what Node.js's worker
+    /// threads can give on wasmtime.
+    stack_size: Option<usize>,
     /// Hyperlight's scratch region or, on wasmtime, the stack (applied at
     /// `build()`, once the backend is known).
     scratch_size: Option<usize>,
@@ -63,12 +71,15 @@ impl NativeSandboxBuilder {
     }
 
     #[napi(ts_args_type = "bytes: number")]
-    pub fn set_stack_size(&mut self, bytes: Number<'_>) -> Result<()> {
-        self.size("stack size", bytes, polybox::SandboxBuilder::stack_size)
+    pub fn set_stack_size(&mut self, value: Number<'_>) -> Result<()> {
+        let size = bytes("stack size", value)?;
+        self.set(|s| s.stack_size = Some(size))
     }
 
     /// The VM's scratch region on Hyperlight; on wasmtime the nearest thing,
-    /// and what code sizing it for deep recursion means: the stack.
+    /// and what code sizing it for deep recursion means: the stack, which
+    /// gets as much of the scratch size as a worker thread can give
+    /// ([`MAX_STACK`]).
     #[napi(ts_args_type = "bytes: number")]
     pub fn set_scratch_size(&mut self, value: Number<'_>) -> Result<()> {
         let size = bytes("scratch size", value)?;
@@ -118,21 +129,33 @@ impl NativeSandboxBuilder {
         let Settings {
             builder,
             backend,
+            stack_size,
             scratch_size,
         } = self
             .settings
             .take()
             .ok_or_else(|| consumed("SandboxBuilder"))?;
-        let builder = builder.backend(backend);
-        let builder = match (scratch_size, backend) {
+        let mut builder = builder.backend(backend);
+        if let Some(size) = stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder = match (scratch_size, backend) {
             (None, _) => builder,
             (Some(size), polybox::Backend::Hyperlight) => builder.scratch_size(size),
-            (Some(size), polybox::Backend::Wasmtime) => builder.stack_size(size),
+            (Some(size), polybox::Backend::Wasmtime) => builder.stack_size(size.min(MAX_STACK)),
         };
-        Ok(AsyncTask::new(Job::new(
-            move || builder.build(),
-            NativeProtoSandbox::new,
-        )))
+        let too_deep = stack_size.filter(|&size| {
+            backend == polybox::Backend::Wasmtime
+                && scratch_size.is_none()
+                && (MAX_STACK + 1..=polybox::MAX_STACK_SIZE).contains(&size)
+        });
+        let build = move || match too_deep {
+            Some(size) => Err(polybox::Error::InvalidArg(format!(
+                "the stack size is {size} bytes; in Node.js it can be at most {MAX_STACK} (7.5 MiB): guest code runs on libuv's 8 MiB worker threads, which keep room for the host"
+            ))),
+            None => builder.build(),
+        };
+        Ok(AsyncTask::new(Job::new(build, NativeProtoSandbox::new)))
     }
 }
 

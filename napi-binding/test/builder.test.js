@@ -82,3 +82,14 @@ test('errors carry their code natively and say what arrived', () => {
   assert.equal(caught.code, 'ERR_INVALID_ARG');
   assert.match(caught.message, /heap size must be a positive integer, not a string/);
 });
+
+test('the largest documented scratch size works on wasmtime, and a stack too deep for Node is refused at build', async () => {
+  const proto = await new SandboxBuilder().setScratchSize(8 * 1024 * 1024).build();
+  const sandbox = await proto.loadRuntime();
+  sandbox.addHandler('deep', 'function f(n) { return n === 0 ? 0 : 1 + f(n - 1); }\nfunction handler(e) { return f(e.n); }');
+  const loaded = await sandbox.getLoadedSandbox();
+  assert.equal(await loaded.callHandler('deep', { n: 5000 }), 5000);
+  const error = await rejectsWith(new SandboxBuilder().setStackSize(8 * 1024 * 1024).build(), 'ERR_INVALID_ARG');
+  assert.match(error.message, /in Node\.js it can be at most 7864320/);
+  assert.ok((await new SandboxBuilder().setStackSize(7 * 1024 * 1024).build()) instanceof ProtoJSSandbox);
+});

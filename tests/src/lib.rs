@@ -72,8 +72,12 @@ pub fn expect_code<T: std::fmt::Debug>(
 /// A component built by this crate's build script: `echo_handler`,
 /// `textkit`, `kv_store`, `runaway_handler`, `unlinkable` or `escape_probe`.
 pub fn component(name: &str) -> WasmComponent {
-    let path = std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"));
-    WasmComponent::from_file(path).expect("the build script built the component")
+    WasmComponent::from_file(component_path(name)).expect("the build script built the component")
+}
+
+/// Where the build script put the component `name`.
+pub fn component_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"))
 }
 
 /// Kills the running call of a sandbox from another thread: first after

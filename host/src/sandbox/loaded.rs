@@ -216,6 +216,10 @@ impl LoadedJSSandbox {
 
     /// Captures the guest's state: module and handler state, every object.
     /// Fails with `ERR_POISONED` when the sandbox is poisoned.
+    ///
+    /// Cost: a copy of the guest's memory (2 MiB or more) into a sealed
+    /// memfd, about 1.5 ms on a small machine; take it once and restore it
+    /// often.
     pub fn snapshot(&mut self) -> Result<Snapshot> {
         let image = self.core.guest.snapshot()?;
         Ok(Snapshot {
@@ -229,6 +233,11 @@ impl LoadedJSSandbox {
     /// functions, which live in the host, keep their state. The snapshot must
     /// come from a sandbox with the same configuration (`ERR_INVALID_ARG`
     /// otherwise).
+    ///
+    /// Cost: restoring the snapshot this sandbox last took or restored, while
+    /// it is healthy, copies back only the pages written since (a few
+    /// microseconds for a small call); anything else maps the snapshot into
+    /// a fresh instance (about 0.1 ms).
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         if snapshot.fingerprint != self.core.fingerprint {
             return Err(Error::invalid_arg(

@@ -3,7 +3,7 @@
 //!
 //! Arguments and results cross the boundary as JSON text. A function is kept
 //! in its raw form, JSON array of arguments in and JSON result out; typed Rust
-//! closures are adapted through serde ([`typed`]). Host functions live in the
+//! closures are adapted through serde ([`HostFunction`]). Host functions live in the
 //! host, so guest snapshots and restores never touch them.
 
 mod context;

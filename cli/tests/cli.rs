@@ -1,0 +1,216 @@
+//! The `polybox` command as a user runs it: results on stdout, one line per
+//! failure on stderr, an exit code per kind of failure.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use polybox_tests::component_path;
+
+/// A scratch directory for one test's files.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("polybox-cli-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn polybox(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polybox"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn run(handler: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", handler.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    polybox(&args, "")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const ECHO: &str = "function handler(event) { return event; }";
+
+#[test]
+fn a_handler_prints_its_result_and_a_missing_event_is_an_empty_object() {
+    let scratch = Scratch::new("echo");
+    let echo = scratch.file("echo.js", ECHO);
+    let output = run(&echo, &["--event", r#"{"x":1}"#]);
+    assert_eq!(
+        (output.status.code(), text(&output.stdout)),
+        (Some(0), "{\"x\":1}\n".into())
+    );
+    assert_eq!(text(&run(&echo, &[]).stdout), "{}\n");
+}
+
+#[test]
+fn a_runaway_handler_is_stopped_by_a_default_limit_and_exits_124() {
+    let help = text(&polybox(&["run", "--help"], "").stdout);
+    assert!(help.contains("[default: 30000]"), "{help}");
+    assert!(help.contains("124"), "{help}");
+    let scratch = Scratch::new("spin");
+    let spin = scratch.file("spin.js", "function handler() { for (;;) {} }");
+    let output = run(&spin, &["--wall-ms", "100"]);
+    assert_eq!(output.status.code(), Some(124), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("wall-clock"));
+}
+
+#[test]
+fn sizes_are_flags_and_hints_name_them() {
+    let scratch = Scratch::new("sizes");
+    let echo = scratch.file("echo.js", ECHO);
+    let output = run(
+        &echo,
+        &[
+            "--input-buffer",
+            "16",
+            "--event",
+            r#""a long event, longer than sixteen bytes""#,
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("ERR_INVALID_ARG:") && stderr.contains("--input-buffer"),
+        "{stderr}"
+    );
+    assert_eq!(
+        run(&echo, &["--heap", "64MiB", "--stack", "2MiB"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let bad = run(&echo, &["--heap", "12PB"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("unknown unit"));
+}
+
+#[test]
+fn each_failure_has_its_exit_code_and_stacks_name_the_users_file() {
+    let scratch = Scratch::new("codes");
+    let thrower = scratch.file(
+        "thrower.js",
+        "function handler() {\n  const x = 1;\n  null.boom;\n}",
+    );
+    let output = run(&thrower, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("thrower.js:3"), "{stderr}");
+    assert!(!stderr.contains("handler/"), "{stderr}");
+
+    let missing = run(&scratch.0.join("absent.js"), &[]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert_eq!(text(&missing.stderr).lines().count(), 1);
+}
+
+#[test]
+fn files_are_told_apart_by_their_bytes_not_their_names() {
+    let scratch = Scratch::new("bytes");
+    let component = std::fs::read(component_path("echo_handler")).unwrap();
+    let renamed = scratch.file("echo-handler", component);
+    let output = run(&renamed, &["--event", r#"{"x":1}"#]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "{\"echo\":{\"x\":1}}\n");
+
+    let core = scratch.file("core.wasm", b"\0asm\x01\0\0\0");
+    let output = run(&core, &[]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("core WebAssembly module, not a component"));
+
+    let binary = scratch.file("image.png", [0x89, b'P', b'N', b'G', 0xff, 0xfe]);
+    let output = run(&binary, &[]);
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("neither a WebAssembly component nor UTF-8 JavaScript"));
+}
+
+#[test]
+fn events_come_from_stdin_or_a_file_of_lines() {
+    let scratch = Scratch::new("events");
+    let echo = scratch.file("echo.js", ECHO);
+    let output = polybox(
+        &["run", echo.to_str().unwrap(), "--event-file", "-"],
+        r#"{"from":"stdin"}"#,
+    );
+    assert_eq!(text(&output.stdout), "{\"from\":\"stdin\"}\n");
+
+    let doubler = scratch.file(
+        "double.js",
+        "function handler(e) { if (e.spin) for (;;) {} return e.n * 2; }",
+    );
+    let events = scratch.file("events.jsonl", "{\"n\":1}\n{\"spin\":true}\n\n{\"n\":21}\n");
+    let output = run(
+        &doubler,
+        &["--events", events.to_str().unwrap(), "--wall-ms", "100"],
+    );
+    assert_eq!(text(&output.stdout), "2\n42\n");
+    assert!(
+        text(&output.stderr).contains("line 2: ERR_CANCELLED"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(124));
+}
+
+#[test]
+fn exported_and_default_exported_handlers_are_accepted() {
+    let scratch = Scratch::new("exports");
+    for source in [
+        "export function handler(e) { return e.n + 1; }",
+        "export default function handler(e) { return e.n + 1; }",
+        "export default function (e) { return e.n + 1; }",
+        "export default (e) => e.n + 1;",
+    ] {
+        let file = scratch.file("h.js", source);
+        let output = run(&file, &["--event", r#"{"n":1}"#]);
+        assert_eq!(
+            text(&output.stdout),
+            "2\n",
+            "{source}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_wit_package_is_printed_and_a_bad_bench_path_fails_at_once() {
+    let wit = text(&polybox(&["wit"], "").stdout);
+    assert!(wit.starts_with("package polybox:sandbox@"), "{wit}");
+    assert!(wit.contains("world handler"));
+    let output = polybox(
+        &["bench", "--quick", "--json", "/nonexistent/dir/out.json"],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("cannot write /nonexistent/dir/out.json"));
+    assert!(!text(&output.stdout).contains("polybox bench"));
+}
