@@ -31,7 +31,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node bench bench-node fuzz wit clean
+.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
 
 all: build
 
@@ -76,7 +76,7 @@ run: deps
 	$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust test-hyperlight soak examples dependent test-node
+test: deps lint test-rust test-hyperlight soak examples dependent test-node test-package
 	$(CARGO) run -q --bin polybox -- bench --quick
 
 ## The parity suite's Hyperlight cases, run where Hyperlight guests really
@@ -139,6 +139,24 @@ dependent: deps
 node: deps
 	$(CARGO) build --lib
 	cp $(TARGET_DIR)/debug/libpolybox_node.so napi-binding/polybox.linux-x64-gnu.node
+
+## The npm package of the addon: an optimised build (cargo's release
+## profile; it is also what makes hyperlight-wasm build its guest runtime
+## without debug information), stripped, with the package's README and the
+## LICENSE, packed by npm into $(NPM_DIR).
+NPM_DIR = $(TARGET_DIR)/npm
+package: deps
+	$(CARGO) build --release -p polybox-node
+	@rm -rf $(NPM_DIR)/stage && mkdir -p $(NPM_DIR)/stage
+	cp napi-binding/package.json napi-binding/lib.js napi-binding/native.js napi-binding/index.d.ts \
+	  napi-binding/README.md LICENSE $(NPM_DIR)/stage/
+	strip -o $(NPM_DIR)/stage/polybox.linux-x64-gnu.node $(TARGET_DIR)/release/libpolybox_node.so
+	cd $(NPM_DIR) && npm pack ./stage --pack-destination . --loglevel=warn
+
+## The package as a user installs it: a fresh project, `npm install` of the
+## tarball, the example of the package's README.
+test-package: package
+	scripts/check-npm-package.sh $(NPM_DIR)/polybox-node-$$(node -p "require('./napi-binding/package.json').version").tgz
 
 test-node: node components
 	cd napi-binding && node --test test/

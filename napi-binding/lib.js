@@ -68,7 +68,8 @@ class Disposable {
     await this.#dispose();
   }
 
-  async [Symbol.asyncDispose]() {
+  // `await using` (Node.js 20.4 and later; earlier versions have only the symbol's registered name).
+  async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
     await this.dispose();
   }
 }
