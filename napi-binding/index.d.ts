@@ -41,9 +41,9 @@ export interface Disposable {
 
 /**
  * Polybox extension: the AbortSignal of the host call in progress, for a host
- * callback (also after an `await`). It is aborted when the sandbox call the
- * callback serves is stopped (a timeout, kill(), its signal); `undefined`
- * outside host callbacks.
+ * callback to call before its first `await` (keep the signal for later). It
+ * is aborted when the sandbox call the callback serves is stopped (a
+ * timeout, kill(), its signal); `undefined` outside host callbacks.
  */
 export declare function hostCallSignal(): AbortSignal | undefined
 
@@ -178,8 +178,9 @@ export declare class LoadedJSSandbox implements Disposable {
   [Symbol.asyncDispose](): Promise<void>
   /**
    * Calls a handler with any JSON-serialisable value; resolves to its result.
-   * A call from inside one of this sandbox's own host callbacks rejects with
-   * ERR_BUSY. Unknown options are ERR_INVALID_ARG.
+   * While this sandbox's running call waits for one of its host callbacks,
+   * another call rejects at once with ERR_BUSY (made by that callback it
+   * could only deadlock). Unknown options are ERR_INVALID_ARG.
    */
   callHandler<T = any>(handlerName: string, eventData: unknown, options?: CallHandlerOptions): Promise<T>
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */

@@ -6,24 +6,31 @@
 // callbacks awaited, AbortSignal. Everything that touches the engine returns a
 // Promise and runs off the main thread; host callbacks run on the main thread.
 
-const { AsyncLocalStorage } = require('node:async_hooks');
 const native = require('./native.js');
 
 // A running call cannot outlive the process: Node.js waits for thread-pool
 // work before it exits, so every running call is stopped on the way out.
 process.on('exit', () => native.killAll());
 
-// The host call in progress, for its callback (and whatever it awaits):
-// `{ family, signal }`.
-const hostCalls = new AsyncLocalStorage();
+// The host call whose callback is running its synchronous part now, if one
+// is. (Not an AsyncLocalStorage: in Node.js 20 that would add a cost to
+// every promise of the embedding application.)
+let currentHostCall;
 
 /**
- * The AbortSignal of the host call in progress, for a host callback (also
- * after an `await`): aborted when the sandbox call it serves is stopped by a
- * timeout, kill() or its own signal. `undefined` outside host callbacks.
+ * The AbortSignal of the host call in progress, for its host callback to call
+ * before its first `await` (keep the signal to use later): aborted when the
+ * sandbox call it serves is stopped by a timeout, kill() or its own signal.
+ * `undefined` outside host callbacks.
  */
 function hostCallSignal() {
-  return hostCalls.getStore()?.signal;
+  const call = currentHostCall;
+  if (call === undefined) return undefined;
+  if (call.controller === undefined) {
+    call.controller = new AbortController();
+    if (call.aborted) call.controller.abort();
+  }
+  return call.controller.signal;
 }
 
 /** An Error with a stable `code`, for the rules this file owns. */
@@ -43,15 +50,6 @@ function deliverLog(family) {
     } catch (error) {
       process.emitWarning(`the @polybox/node log sink threw: ${error instanceof Error ? error.message : error}`);
     }
-  }
-}
-
-/** Awaits `promise` (work that may run guest code), then delivers the guest's output. */
-async function delivering(family, promise) {
-  try {
-    return await promise;
-  } finally {
-    deliverLog(family);
   }
 }
 
@@ -77,8 +75,9 @@ class Disposable {
 /** Creates and configures a new sandbox. Setters validate and chain; build() consumes the builder. */
 class SandboxBuilder {
   #native = new native.NativeSandboxBuilder();
-  // What the sandbox built here shares through its life: its log sink.
-  #family = {};
+  // What the sandbox built here shares through its life: its log sink and
+  // the host callbacks running for it.
+  #family = { log: undefined, hostCalls: new Set() };
 
   /** Guest heap: how far guest memory may grow, in bytes. */
   setHeapSize(bytes) {
@@ -145,40 +144,70 @@ class SandboxBuilder {
 }
 
 /**
- * The pair the addon calls a host callback through: `invoke(argsJson,
- * invocation)` calls it with spread arguments and always resolves, never
- * rejects; `abort(invocation)` aborts the invocation's signal when the call
- * it serves is stopped. `family` identifies the sandbox.
+ * The function the addon calls a host callback through: `invoke(argsJson)`
+ * calls it with spread arguments and always resolves, never rejects. While
+ * it runs it is one of `family.hostCalls`, so that a stopped call can let go
+ * of it (`settled`).
  */
 function hostInvoker(callback, family) {
-  const controllers = new Map();
-  const invoke = async (argsJson, invocation) => {
-    const controller = new AbortController();
-    controllers.set(invocation, controller);
+  return async (argsJson) => {
+    const call = { controller: undefined, aborted: false };
+    family.hostCalls.add(call);
     try {
-      const result = await hostCalls.run({ family, signal: controller.signal }, () => callback(...JSON.parse(argsJson)));
-      const json = JSON.stringify(result);
+      let result;
+      currentHostCall = call;
+      try {
+        result = callback(...JSON.parse(argsJson));
+      } finally {
+        currentHostCall = undefined;
+      }
+      const json = JSON.stringify(await result);
       return { ok: true, value: json === undefined ? 'null' : json };
     } catch (error) {
       return { ok: false, value: error instanceof Error ? error.message : String(error) };
     } finally {
-      controllers.delete(invocation);
+      family.hostCalls.delete(call);
     }
   };
-  const abort = (invocation) => controllers.get(invocation)?.abort();
-  return [invoke, abort];
 }
 
-/** Refuses a call on the sandbox `family` from inside one of its own host callbacks, which could only deadlock. */
-function refuseReentry(family, what) {
-  if (hostCalls.getStore()?.family === family) {
-    throw codedError('ERR_BUSY', `${what} was called from a host callback of the same sandbox, whose call is waiting for that callback; calls on one sandbox run one at a time`);
+/**
+ * Once a load or call of the sandbox `family` has settled, no host callback
+ * it started is waited for: one still running (its call was stopped) has its
+ * signal aborted and is let go of. Then the sandbox's output is delivered.
+ */
+function settled(family) {
+  for (const call of family.hostCalls) {
+    call.aborted = true;
+    call.controller?.abort();
+  }
+  family.hostCalls.clear();
+  deliverLog(family);
+}
+
+/** Awaits `promise`, a load or call of the sandbox `family`, then settles it. */
+function settling(family, promise) {
+  return promise.finally(() => settled(family));
+}
+
+/**
+ * Refuses a call on the sandbox `family` while its running call waits for
+ * one of its host callbacks: made by that callback it could only deadlock
+ * (the sandbox runs one call at a time), and made by anyone else it would
+ * wait for the callback.
+ */
+function refuseWhileWaitingForHost(family, what) {
+  if (family.hostCalls.size > 0) {
+    throw codedError('ERR_BUSY', `${what} was called while the sandbox's running call waits for a host callback (from that callback it could only deadlock); calls on one sandbox run one at a time`);
   }
 }
 
 /** Runs `start(token)` with a native abort token that `signal` (optional) aborts. */
-async function withSignal(signal, start) {
-  if (signal === undefined) return start(undefined);
+function withSignal(signal, start) {
+  return signal === undefined ? start(undefined) : startWithSignal(signal, start);
+}
+
+async function startWithSignal(signal, start) {
   if (!(signal instanceof AbortSignal)) throw codedError('ERR_INVALID_ARG', 'signal must be an AbortSignal');
   if (signal.aborted) throw codedError('ERR_CANCELLED', 'the call was cancelled by its AbortSignal before it started');
   const token = new native.NativeAbortToken();
@@ -212,7 +241,7 @@ class HostModule {
     if (typeof callback !== 'function') {
       throw codedError('ERR_INVALID_ARG', `the callback must be a function, not ${callback === null ? 'null' : typeof callback}`);
     }
-    this.#native.register(this.#name, functionName, ...hostInvoker(callback, this.#family));
+    this.#native.register(this.#name, functionName, hostInvoker(callback, this.#family));
     return this;
   }
 }
@@ -326,7 +355,7 @@ class JSSandbox extends Disposable {
    */
   async getLoadedSandbox(options) {
     const load = withSignal(options?.signal, (token) => this.#native.getLoadedSandbox(options, token));
-    return new LoadedJSSandbox(await delivering(this.#family, load), this.#family);
+    return new LoadedJSSandbox(await settling(this.#family, load), this.#family);
   }
 
 }
@@ -376,7 +405,7 @@ class LoadedJSSandbox extends Disposable {
    * and signal (an AbortSignal).
    */
   async callHandler(handlerName, eventData, options) {
-    refuseReentry(this.#family, 'callHandler()');
+    refuseWhileWaitingForHost(this.#family, 'callHandler()');
     let event;
     try {
       event = JSON.stringify(eventData === undefined ? null : eventData);
@@ -384,24 +413,24 @@ class LoadedJSSandbox extends Disposable {
       throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
     }
     const call = withSignal(options?.signal, (token) => this.#native.callHandler(handlerName, event, options, token));
-    return JSON.parse(await delivering(this.#family, call));
+    return JSON.parse(await settling(this.#family, call));
   }
 
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   async unload() {
-    refuseReentry(this.#family, 'unload()');
+    refuseWhileWaitingForHost(this.#family, 'unload()');
     return new JSSandbox(await this.#native.unload(), this.#family);
   }
 
   /** Captures the sandbox's guest state. */
   async snapshot() {
-    refuseReentry(this.#family, 'snapshot()');
+    refuseWhileWaitingForHost(this.#family, 'snapshot()');
     return new Snapshot(await this.#native.snapshot());
   }
 
   /** Restores guest state from a snapshot; clears poison. Host functions are unaffected. */
   async restore(snapshot) {
-    refuseReentry(this.#family, 'restore()');
+    refuseWhileWaitingForHost(this.#family, 'restore()');
     await this.#native.restore(Snapshot.native(snapshot));
   }
 

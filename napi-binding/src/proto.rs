@@ -1,6 +1,6 @@
 //! The native `ProtoJSSandbox`: host functions, then `loadRuntime()`.
 
-use napi::bindgen_prelude::{AsyncTask, FnArgs, Function, Promise};
+use napi::bindgen_prelude::{AsyncTask, Function, Promise};
 use napi_derive::napi;
 
 use crate::args::{Text, string};
@@ -39,34 +39,25 @@ impl NativeProtoSandbox {
     }
 
     /// Registers `invoke` (`lib.js`'s wrapper around the user's callback) as
-    /// function `name` of host module `module`; `abort` aborts an invocation
-    /// whose call was stopped.
+    /// function `name` of host module `module`.
     #[napi(
-        ts_args_type = "module: string, name: string, invoke: (args: string, invocation: number) => Promise<HostReply>, abort: (invocation: number) => void"
+        ts_args_type = "module: string, name: string, invoke: (args: string) => Promise<HostReply>"
     )]
     pub fn register(
         &mut self,
         module: Text<'_>,
         name: Text<'_>,
-        invoke: Function<FnArgs<(String, u32)>, Promise<HostReply>>,
-        abort: Function<u32, ()>,
+        invoke: Function<String, Promise<HostReply>>,
     ) -> Result<()> {
         let module = string("module name", module)?;
         let name = string("function name", name)?;
-        let failed = |e: napi::Error| crate::error::invalid_arg(e.reason);
         let invoke = invoke
             .build_threadsafe_function()
             .callee_handled::<false>()
             .weak::<true>()
             .build()
-            .map_err(failed)?;
-        let abort = abort
-            .build_threadsafe_function()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build()
-            .map_err(failed)?;
-        let function = host_functions::raw(invoke, abort);
+            .map_err(|e| crate::error::invalid_arg(e.reason))?;
+        let function = host_functions::raw(invoke);
         self.proto()?
             .host_module(&module)
             .and_then(|mut m| m.register_raw_with_context(&name, function).map(|_| ()))
