@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a handler (JavaScript, or a component) and print its JSON result.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Print a component's world (imports and exports) as WIT.
     Inspect(inspect::InspectArgs),
     /// Print the WIT package components are written against (`polybox:sandbox`).
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Err(error) => error.exit(),
     };
     let outcome = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Inspect(args) => inspect::inspect(args).map_err(Failure::from),
         Command::Wit => {
             print!("{SANDBOX_WIT}");
