@@ -8,6 +8,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(trimmed.len());
     let (digits, unit) = trimmed.split_at(split);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size; write e.g. 65536, 64KiB or 8MiB"))?;
     let shift = match unit.trim() {
         "" | "B" => 0,
         "K" | "KiB" | "k" => 10,
@@ -19,9 +22,6 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
             ));
         }
     };
-    let number: usize = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size; write e.g. 65536, 64KiB or 8MiB"))?;
     number
         .checked_mul(1 << shift)
         .filter(|&bytes| bytes > 0)

@@ -79,7 +79,7 @@ impl NativeSandboxBuilder {
     /// The VM's scratch region on Hyperlight; on wasmtime the nearest thing,
     /// and what code sizing it for deep recursion means: the stack, which
     /// gets as much of the scratch size as a worker thread can give
-    /// ([`MAX_STACK`]).
+    /// (`MAX_STACK`).
     #[napi(ts_args_type = "bytes: number")]
     pub fn set_scratch_size(&mut self, value: Number<'_>) -> Result<()> {
         let size = bytes("scratch size", value)?;
