@@ -1,10 +1,12 @@
-//! `polybox`: run a handler in a sandbox from the command line, inspect a
-//! component, print the WIT package, benchmark.
+//! `polybox`: run a handler or a program in a sandbox from the command
+//! line, inspect a component, print the WIT package, benchmark.
 
 mod bench;
+mod exec;
 mod failure;
 mod inspect;
 mod run;
+mod sandbox_args;
 mod size;
 mod source;
 
@@ -26,6 +28,9 @@ struct Cli {
 enum Command {
     /// Run a handler (JavaScript, or a component) and print its JSON result.
     Run(Box<run::RunArgs>),
+    /// Run a program as Node.js would (a file, or -e CODE), with its stdio,
+    /// and exit with its exit code.
+    Exec(Box<exec::ExecArgs>),
     /// Print a component's world (imports and exports) as WIT.
     Inspect(inspect::InspectArgs),
     /// Print the WIT package components are written against (`polybox:sandbox`).
@@ -45,6 +50,10 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Exec(args) => match exec::exec(*args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(failure) => Err(failure),
+        },
         Command::Inspect(args) => inspect::inspect(args).map_err(Failure::from),
         Command::Wit => {
             print!("{SANDBOX_WIT}");

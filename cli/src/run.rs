@@ -4,13 +4,12 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
-use polybox::{Backend, CallLimits, LoadedJSSandbox, SandboxBuilder, Snapshot};
+use polybox::{CallLimits, LoadedJSSandbox, SandboxBuilder, Snapshot};
 
 use crate::failure::{EXIT_CODES, Failure};
-use crate::size::parse_size;
+use crate::sandbox_args::{LimitArgs, SandboxArgs};
 use crate::source::{Code, read, read_bytes};
 
 /// Arguments of `polybox run`.
@@ -43,31 +42,10 @@ pub struct RunArgs {
     /// `NAME=FILE`. Repeatable.
     #[arg(long = "host-component", value_name = "NAME=FILE")]
     host_components: Vec<String>,
-    /// Stop a call after this many milliseconds of wall-clock time.
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
-    wall_ms: u64,
-    /// Stop a call after this many milliseconds of CPU time.
-    #[arg(long, value_name = "MS")]
-    cpu_ms: Option<u64>,
-    /// Stop a call after this much fuel (about one unit per wasm instruction).
-    #[arg(long, value_name = "UNITS")]
-    fuel: Option<u64>,
-    /// How far guest memory may grow (e.g. 64MiB; default 32MiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    heap: Option<usize>,
-    /// The guest's stack (e.g. 2MiB; default 1MiB, at most 8MiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    stack: Option<usize>,
-    /// The largest event accepted (default 1MiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    input_buffer: Option<usize>,
-    /// The largest result returned (default 1MiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    output_buffer: Option<usize>,
-    /// Where the sandbox runs: `wasmtime` (in process) or `hyperlight`
-    /// (inside a micro-VM; needs a usable hypervisor).
-    #[arg(long, default_value = "wasmtime")]
-    backend: Backend,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
     /// Print each call's statistics on stderr.
     #[arg(long)]
     stats: bool,
@@ -76,25 +54,11 @@ pub struct RunArgs {
 /// Runs the handler and prints each result on stdout. Guest output goes to
 /// stderr, prefixed with its level.
 pub fn run(args: RunArgs) -> Result<(), Failure> {
-    let mut builder = SandboxBuilder::new()
-        .backend(args.backend)
-        .fuel_metering(args.fuel.is_some())
+    let builder = args
+        .sandbox
+        .builder(&args.limits)
         .log_sink(|level, line| eprintln!("[{level}] {line}"));
-    for (size, set) in [
-        (args.heap, SandboxBuilder::heap_size as fn(_, _) -> _),
-        (args.stack, SandboxBuilder::stack_size),
-        (args.input_buffer, SandboxBuilder::input_buffer_size),
-        (args.output_buffer, SandboxBuilder::output_buffer_size),
-    ] {
-        if let Some(size) = size {
-            builder = set(builder, size);
-        }
-    }
-    let limits = CallLimits {
-        wall_clock: Some(Duration::from_millis(args.wall_ms)),
-        cpu_time: args.cpu_ms.map(Duration::from_millis),
-        fuel: args.fuel,
-    };
+    let limits = args.limits.limits();
     let name = handler_name(&args.handler);
     let mut loaded = load(&args, builder, &name, &limits)?;
     match &args.events {

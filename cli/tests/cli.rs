@@ -214,3 +214,95 @@ fn the_wit_package_is_printed_and_a_bad_bench_path_fails_at_once() {
     assert!(text(&output.stderr).contains("cannot write /nonexistent/dir/out.json"));
     assert!(!text(&output.stdout).contains("polybox bench"));
 }
+
+#[test]
+fn exec_passes_stdio_through_and_exits_with_the_programs_code() {
+    let output = polybox(
+        &[
+            "exec",
+            "-e",
+            "console.log('hi'); console.error('oops'); process.exit(3)",
+        ],
+        "",
+    );
+    assert_eq!(text(&output.stdout), "hi\n");
+    assert_eq!(text(&output.stderr), "oops\n");
+    assert_eq!(output.status.code(), Some(3));
+}
+
+#[test]
+fn exec_reads_its_stdin() {
+    let program =
+        "let s='';for await (const c of process.stdin) s+=c; console.log(s.trim().toUpperCase())";
+    let output = polybox(&["exec", "-e", program], "abc\n");
+    assert_eq!(text(&output.stdout), "ABC\n");
+    assert_eq!(output.status.code(), Some(0));
+    let scratch = Scratch::new("exec-stdin");
+    let input = scratch.file("input.txt", "from a file");
+    let output = polybox(
+        &["exec", "--stdin", input.to_str().unwrap(), "-e", program],
+        "ignored",
+    );
+    assert_eq!(text(&output.stdout), "FROM A FILE\n");
+}
+
+#[test]
+fn exec_runs_a_file_with_its_arguments_env_and_kind() {
+    let scratch = Scratch::new("exec-file");
+    let module = scratch.file(
+        "main.mjs",
+        "import { argv, env } from 'node:process';\nconsole.log(argv.slice(1).join(' '), env.MODE, import.meta !== undefined);",
+    );
+    let output = polybox(
+        &[
+            "exec",
+            "--env",
+            "MODE=test",
+            module.to_str().unwrap(),
+            "a",
+            "--b",
+        ],
+        "",
+    );
+    assert_eq!(
+        text(&output.stdout),
+        "/main.mjs a --b test true\n",
+        "{}",
+        text(&output.stderr)
+    );
+    std::fs::write(scratch.0.join("package.json"), r#"{"type":"commonjs"}"#).unwrap();
+    let script = scratch.file("tool.js", "console.log(typeof require, __filename)");
+    let output = polybox(&["exec", "--cwd", "/srv", script.to_str().unwrap()], "");
+    assert_eq!(text(&output.stdout), "function /srv/tool.js\n");
+}
+
+#[test]
+fn exec_reports_a_limit_and_exits_124() {
+    let output = polybox(
+        &[
+            "exec",
+            "--timeout-ms",
+            "100",
+            "-e",
+            "console.log('start'); setTimeout(() => {}, 60000)",
+        ],
+        "",
+    );
+    assert_eq!(text(&output.stdout), "start\n");
+    assert_eq!(output.status.code(), Some(124));
+    assert!(
+        text(&output.stderr).contains("ERR_CANCELLED"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn exec_refuses_bad_arguments() {
+    let output = polybox(&["exec"], "");
+    assert_eq!(output.status.code(), Some(2));
+    let output = polybox(&["exec", "--env", "NOVALUE", "-e", "1"], "");
+    assert_eq!(output.status.code(), Some(2));
+    let output = polybox(&["exec", "/no/such/file.js"], "");
+    assert_eq!(output.status.code(), Some(3));
+}

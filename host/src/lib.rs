@@ -49,6 +49,7 @@ mod json_depth;
 mod metrics;
 pub mod monitor;
 mod names;
+pub mod program;
 pub mod sandbox;
 mod snapshot;
 mod stats;
@@ -68,6 +69,7 @@ pub use monitor::{
     MonitorSet, WallClockMonitor,
 };
 pub use names::MAX_NAME_LEN;
+pub use program::{ExecOptions, ExecOutput, ProgramKind, RunOutput, Runtime, RuntimeBuilder};
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};
 pub use snapshot::Snapshot;
 pub use stats::CallStats;

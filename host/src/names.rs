@@ -29,7 +29,8 @@ pub fn validate_name(what: &str, value: &str) -> Result<()> {
 }
 
 /// Checks a module namespace: a valid name made of ASCII letters, digits,
-/// `-`, `_` and `.`, other than the reserved `host`.
+/// `-`, `_` and `.`, other than the reserved `host` and `node` (Node.js's
+/// core modules, `node:x`).
 pub fn validate_namespace(namespace: &str) -> Result<()> {
     validate_name("module namespace", namespace)?;
     if let Some(c) = namespace
@@ -43,6 +44,11 @@ pub fn validate_namespace(namespace: &str) -> Result<()> {
     if namespace == "host" {
         return Err(Error::invalid_arg(
             "the `host` namespace is reserved for host modules; register host functions with ProtoJSSandbox::host_module",
+        ));
+    }
+    if namespace == "node" {
+        return Err(Error::invalid_arg(
+            "the `node` namespace is reserved for Node.js's core modules",
         ));
     }
     Ok(())

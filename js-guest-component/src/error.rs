@@ -5,6 +5,7 @@ use alloc::string::{String, ToString};
 
 use rquickjs::{Ctx, Error, Value};
 
+use crate::allocator;
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
 
 /// Shorthand for a guest error without a JavaScript stack.
@@ -40,8 +41,25 @@ pub fn describe(ctx: &Ctx<'_>, error: Error, phase: Phase) -> GuestError {
     }
 }
 
+/// Whether `thrown` says that QuickJS ran out of memory without saying so:
+/// `null` (it could not allocate its error), or the interrupt that ends a
+/// script after QuickJS lost an allocation failure.
+pub fn ran_out_of_memory(thrown: &Value<'_>) -> bool {
+    let interrupted = || {
+        thrown.as_object().is_some_and(|error| {
+            error
+                .get::<_, String>("message")
+                .is_ok_and(|m| m == "interrupted")
+        })
+    };
+    (thrown.is_null() || interrupted()) && allocator::take_failure()
+}
+
 /// Describes a thrown JavaScript value.
 fn thrown<'js>(ctx: &Ctx<'js>, value: Value<'js>, phase: Phase) -> GuestError {
+    if ran_out_of_memory(&value) {
+        return guest_error(ErrorKind::OutOfMemory, "InternalError: out of memory");
+    }
     let Some(object) = value.as_object().filter(|_| value.is_error()) else {
         return guest_error(
             ErrorKind::Exception,

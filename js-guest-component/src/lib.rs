@@ -21,7 +21,9 @@ mod error;
 mod host_bridge;
 mod modules;
 mod platform;
+mod program;
 mod runtime;
+mod script;
 mod stack_limit;
 
 mod bindings {
@@ -32,7 +34,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 
-use bindings::exports::polybox::sandbox::runtime::{Guest, GuestError, HostModule};
+use bindings::exports::polybox::sandbox::runtime::{
+    Guest, GuestError, HostModule, Program, ProgramExit,
+};
 use runtime::JsRuntime;
 
 /// The instance's single runtime, created on first use.
@@ -89,6 +93,10 @@ impl Guest for Exports {
 
     fn call_handler(name: String, event: String, run_gc: bool) -> Result<String, GuestError> {
         with_runtime(|rt| rt.call_handler(&name, &event, run_gc))
+    }
+
+    fn run_program(program: Program) -> ProgramExit {
+        with_runtime(|rt| rt.run_program(&program))
     }
 }
 

@@ -8,11 +8,14 @@
 //! - a module the host implements (`host:<name>` for host functions, or
 //!   `<namespace>:<name>` for a component module): generated from its
 //!   function names, each forwarding to `host-call`;
-//! - `crypto`: the built-in hashing module.
+//! - `crypto`: the built-in hashing module;
+//! - while a program runs, the Node.js core modules it provides (`node:x`
+//!   and `x`; see `builtins/process.js`), and a clear error for those it
+//!   withholds.
 //!
-//! Two internal modules (`#host-bridge`, `#crypto`) hold native functions.
-//! They can be imported only by the built-in and host-implemented modules
-//! above, never by user code.
+//! Three internal modules (`#host-bridge`, `#crypto`, `#node`) hold native
+//! functions. They can be imported only by the built-in and
+//! host-implemented modules above, never by user code.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -26,6 +29,7 @@ use rquickjs::module::Declared;
 use rquickjs::{Ctx, Error, Module, Result};
 
 use crate::builtins::crypto::{CRYPTO_SOURCE, CryptoNatives};
+use crate::builtins::process::{NodeNatives, control};
 use crate::host_bridge::{HostBridge, host_module_source};
 
 /// The specifier of the built-in hashing module.
@@ -34,6 +38,12 @@ pub const CRYPTO: &str = "crypto";
 pub const HOST_BRIDGE: &str = "#host-bridge";
 /// The internal module behind `crypto`.
 pub const CRYPTO_NATIVES: &str = "#crypto";
+/// The internal module behind the core modules (`node:x`).
+pub const NODE_NATIVES: &str = "#node";
+/// The namespace of Node.js's core modules; user modules may not use it.
+pub const NODE_NAMESPACE: &str = "node";
+/// How the core modules a program imports are named once resolved.
+const CORE_PREFIX: &str = "node:";
 /// The namespace of host modules; user modules may not use it.
 pub const HOST_NAMESPACE: &str = "host";
 
@@ -44,6 +54,8 @@ pub struct Registry {
     sources: BTreeMap<String, String>,
     host_modules: BTreeMap<String, Vec<String>>,
     unresolved: Option<String>,
+    /// Whether a program runs, whose imports may name core modules.
+    core_modules: bool,
 }
 
 /// The registry as shared between the runtime and the module loader.
@@ -73,11 +85,17 @@ impl Registry {
         self.unresolved.take()
     }
 
+    /// Lets imports name core modules (while a program runs), or not.
+    pub fn set_core_modules(&mut self, allowed: bool) {
+        self.core_modules = allowed;
+    }
+
     fn resolve(&mut self, base: &str, name: &str) -> Option<String> {
         let internal_allowed = base == CRYPTO || self.host_modules.contains_key(base);
         let found = match name {
             CRYPTO => true,
             HOST_BRIDGE | CRYPTO_NATIVES => internal_allowed,
+            NODE_NATIVES => base.starts_with(CORE_PREFIX),
             _ => self.host_modules.contains_key(name) || self.sources.contains_key(name),
         };
         if found {
@@ -95,15 +113,26 @@ pub struct RegistryResolver(pub SharedRegistry);
 impl Resolver for RegistryResolver {
     fn resolve<'js>(
         &mut self,
-        _ctx: &Ctx<'js>,
+        ctx: &Ctx<'js>,
         base: &str,
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> Result<String> {
-        self.0
-            .borrow_mut()
-            .resolve(base, name)
-            .ok_or_else(|| Error::new_resolving(base, name))
+        let (found, core_modules) = {
+            let mut registry = self.0.borrow_mut();
+            (registry.resolve(base, name), registry.core_modules)
+        };
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        if core_modules {
+            // A program's import is a core module, or an error that says
+            // why it is not.
+            let core: String = control(ctx, "resolveCore", (name, base))?;
+            self.0.borrow_mut().unresolved = None;
+            return Ok(core);
+        }
+        Err(Error::new_resolving(base, name))
     }
 }
 
@@ -122,6 +151,11 @@ impl Loader for RegistryLoader {
             CRYPTO => Module::declare(ctx, name, CRYPTO_SOURCE),
             CRYPTO_NATIVES => Module::declare_def::<CryptoNatives, _>(ctx, name),
             HOST_BRIDGE => Module::declare_def::<HostBridge, _>(ctx, name),
+            NODE_NATIVES => Module::declare_def::<NodeNatives, _>(ctx, name),
+            core if core.starts_with(CORE_PREFIX) => {
+                let source: String = control(&ctx, "moduleSource", (core,))?;
+                Module::declare(ctx, name, source)
+            }
             _ => {
                 let source = {
                     let registry = self.0.borrow();

@@ -1,5 +1,7 @@
 //! One QuickJS runtime and context per guest instance, with the handlers
-//! registered in it.
+//! registered in it, and the hooks programs need (`program.rs`): the
+//! interrupt that makes `process.exit` final, and the tracker of promise
+//! rejections nothing handles.
 //!
 //! A handler is ES module source that defines a function named `handler`.
 //! The module is evaluated when the handler is added, so its imports resolve
@@ -7,17 +9,24 @@
 //! The module does not have to export `handler`: an export under a private
 //! name is appended to the source to reach it.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 
+use crate::allocator::{self, QuickJsAllocator};
+use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::globals;
+use crate::builtins::{globals, process};
 use crate::error::{Phase, describe, guest_error};
-use crate::modules::{HOST_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry};
+use crate::modules::{
+    HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
+};
+use crate::program::{self, ProgramState};
 use crate::stack_limit::StackLimit;
 
 /// The private export through which a handler module hands over `handler`.
@@ -32,21 +41,38 @@ pub struct JsRuntime {
     pages_after_gc: usize,
     registry: SharedRegistry,
     handlers: BTreeMap<String, Persistent<Function<'static>>>,
+    program: Rc<ProgramState>,
 }
 
 impl JsRuntime {
     /// Creates the runtime, its module loader and a context with the
     /// standard library and Polybox's globals.
     pub fn new() -> Self {
-        let runtime = Runtime::new().expect("QuickJS runtime allocation");
+        let runtime =
+            Runtime::new_with_alloc(QuickJsAllocator).expect("QuickJS runtime allocation");
         let registry = SharedRegistry::default();
         runtime.set_loader(
             RegistryResolver(registry.clone()),
             RegistryLoader(registry.clone()),
         );
+        let program = Rc::new(ProgramState::default());
+        let tracker = program.clone();
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(
+            move |ctx, promise, reason, handled| {
+                tracker.rejections.track(&ctx, promise, reason, handled)
+            },
+        )));
         let context = Context::full(&runtime).expect("QuickJS context allocation");
+        // Stop any script once `process.exit` ran, or once QuickJS lost an
+        // out-of-memory failure (which is then reported as one).
+        let exiting = program.exiting.clone();
+        let raw = context.with(|ctx| ctx.as_raw());
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            exiting.get() || allocator::exception_lost(raw)
+        })));
         let stack_limit = context.with(|ctx| {
             globals::install(&ctx).expect("globals.js evaluates");
+            process::install(&ctx, program.exiting.clone()).expect("process.js evaluates");
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an
@@ -59,7 +85,19 @@ impl JsRuntime {
             pages_after_gc: memory_pages(),
             registry,
             handlers: BTreeMap::new(),
+            program,
         }
+    }
+
+    /// Runs `program` as a process (see `program.rs`). Its core module
+    /// imports resolve only while it runs.
+    pub fn run_program(&mut self, program: &Program) -> ProgramExit {
+        self.registry.borrow_mut().set_core_modules(true);
+        let exit = self
+            .context
+            .with(|ctx| program::run(&ctx, &self.program, program));
+        self.registry.borrow_mut().set_core_modules(false);
+        exit
     }
 
     /// Whether the heap grew since the collector last ran: only then can a
@@ -75,9 +113,9 @@ impl JsRuntime {
     }
 
     /// Caps what QuickJS may allocate; beyond it allocation throws a
-    /// catchable `out of memory` error.
+    /// catchable `out of memory` error (see `allocator.rs`).
     pub fn set_heap_limit(&mut self, bytes: usize) {
-        self.runtime.set_memory_limit(bytes);
+        allocator::set_limit(bytes);
     }
 
     /// Declares the host modules scripts may import as `host:<name>`.
@@ -92,10 +130,10 @@ impl JsRuntime {
         name: &str,
         source: String,
     ) -> Result<(), GuestError> {
-        if namespace == HOST_NAMESPACE {
+        if namespace == HOST_NAMESPACE || namespace == NODE_NAMESPACE {
             return Err(guest_error(
                 ErrorKind::InvalidArgument,
-                "the `host` namespace is reserved for host modules",
+                format!("the `{namespace}` namespace is reserved"),
             ));
         }
         if namespace.is_empty() || namespace.contains(':') || name.is_empty() {
@@ -177,6 +215,8 @@ impl JsRuntime {
         event: &str,
         run_gc: bool,
     ) -> Result<String, GuestError> {
+        // A failure an earlier call caught is not this call's.
+        let _ = allocator::take_failure();
         let Some(handler) = self.handlers.get(name).cloned() else {
             return Err(guest_error(
                 ErrorKind::UnknownHandler,

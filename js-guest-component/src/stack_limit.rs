@@ -21,6 +21,8 @@
 
 use rquickjs::{Ctx, qjs};
 
+use crate::allocator;
+
 /// Stack always kept free below the limit, for C and Rust frames that run
 /// between QuickJS's checks.
 const HEADROOM: usize = 64 * 1024;
@@ -30,7 +32,6 @@ unsafe extern "C" {
     static __stack_low: u8;
     /// The highest address of the shadow stack (defined by wasm-ld).
     static __stack_high: u8;
-    fn malloc_usable_size(ptr: *mut core::ffi::c_void) -> usize;
 }
 
 /// QuickJS's stack limit field, found in a live runtime.
@@ -58,7 +59,7 @@ impl StackLimit {
             let rt = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
             qjs::JS_SetMaxStackSize(rt, PROBE as _);
             let words = rt.cast::<usize>();
-            let len = malloc_usable_size(rt.cast()) / size_of::<usize>();
+            let len = allocator::usable_size(rt.cast()) / size_of::<usize>();
             let found = (0..len.saturating_sub(2)).find(|&i| {
                 *words.add(i) == PROBE
                     && (low..=high).contains(&*words.add(i + 1))

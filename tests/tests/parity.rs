@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use polybox::{
-    Backend, CpuTimeMonitor, EpochDeadline, ErrorCode, FuelBudget, LoadedJSSandbox, LogLevel,
-    SandboxBuilder, WallClockMonitor,
+    Backend, CallLimits, CpuTimeMonitor, EpochDeadline, ErrorCode, ExecOptions, FuelBudget,
+    LoadedJSSandbox, LogLevel, ProgramKind, Runtime, SandboxBuilder, WallClockMonitor,
 };
 use polybox_tests::{expect_code, kill_after};
 
@@ -56,6 +56,16 @@ const CASES: &[(&str, Case)] = &[
     ("calls_after_poison_are_refused_until_restore", poison),
     ("unload_discards_handlers_and_state", unload),
     ("engine_budgets_where_the_engine_has_them", engine_budgets),
+    ("programs_write_stdio_and_exit_with_a_code", program_stdio),
+    ("programs_read_stdin_and_see_their_process", program_process),
+    ("programs_load_as_modules_or_commonjs", program_kinds),
+    (
+        "program_failures_are_reported_as_node_does",
+        program_failures,
+    ),
+    ("program_timers_wait_through_the_host", program_timers),
+    ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
+    ("every_program_starts_afresh", program_fresh),
 ];
 
 fn main() {
@@ -454,5 +464,176 @@ fn engine_budgets(backend: Backend) -> Result<(), Failed> {
             assert!(!loaded.poisoned());
         }
     }
+    Ok(())
+}
+
+// ---- programs -------------------------------------------------------------
+
+fn program_runtime(backend: Backend) -> Result<Runtime, Failed> {
+    Ok(Runtime::builder()
+        .sandbox(builder(backend))
+        .env("MODE", "parity")
+        .build()?)
+}
+
+fn exec(runtime: &mut Runtime, code: &str) -> Result<(String, String, i32), Failed> {
+    exec_with(runtime, code, ExecOptions::default())
+}
+
+fn exec_with(
+    runtime: &mut Runtime,
+    code: &str,
+    options: ExecOptions,
+) -> Result<(String, String, i32), Failed> {
+    let output = runtime.exec(code, options)?;
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| e.to_string());
+    Ok((text(output.stdout)?, text(output.stderr)?, output.exit_code))
+}
+
+fn owned(stdout: &str, stderr: &str, code: i32) -> (String, String, i32) {
+    (stdout.to_owned(), stderr.to_owned(), code)
+}
+
+fn program_stdio(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    assert_eq!(
+        exec(
+            &mut runtime,
+            "console.log('hi', { a: [1] }); console.error('oops'); process.exit(3)"
+        )?,
+        owned("hi { a: [ 1 ] }\n", "oops\n", 3)
+    );
+    assert_eq!(
+        exec(
+            &mut runtime,
+            "process.stdout.write('x'.repeat(200000)); process.exitCode = 2"
+        )?
+        .0
+        .len(),
+        200_000
+    );
+    Ok(())
+}
+
+fn program_process(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    let options = ExecOptions {
+        stdin: b"abc".to_vec(),
+        args: vec!["x".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        exec_with(
+            &mut runtime,
+            "let s = ''; for await (const c of process.stdin) s += c;
+             console.log(s.toUpperCase(), process.argv.slice(2).join(), process.env.MODE, process.cwd());",
+            options,
+        )?,
+        owned("ABC x parity /\n", "", 0)
+    );
+    Ok(())
+}
+
+fn program_kinds(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    assert_eq!(
+        exec(
+            &mut runtime,
+            "const { setTimeout } = require('timers'); console.log(typeof setTimeout, typeof module)"
+        )?,
+        owned("function object\n", "", 0)
+    );
+    let run = runtime.run(
+        "import process from 'node:process'; export default { env: process.env.MODE }",
+        ExecOptions::default(),
+    )?;
+    assert_eq!(run.value.as_deref(), Some(r#"{"env":"parity"}"#));
+    let options = ExecOptions {
+        kind: ProgramKind::CommonJs,
+        ..Default::default()
+    };
+    let (_, stderr, code) = exec_with(&mut runtime, "export default 1", options)?;
+    assert!(stderr.starts_with("SyntaxError"), "{stderr}");
+    assert_eq!(code, 1);
+    Ok(())
+}
+
+fn program_failures(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    let (_, stderr, code) = exec(&mut runtime, "throw new Error('boom')")?;
+    assert!(stderr.starts_with("Error: boom\n"), "{stderr}");
+    assert_eq!(code, 1);
+    let (_, stderr, code) = exec(&mut runtime, "require('fs')")?;
+    assert!(
+        stderr.contains("Polybox does not provide the Node.js module 'node:fs'"),
+        "{stderr}"
+    );
+    assert_eq!(code, 1);
+    assert_eq!(exec(&mut runtime, "await new Promise(() => {})")?.2, 13);
+    Ok(())
+}
+
+fn program_timers(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    assert_eq!(
+        exec(
+            &mut runtime,
+            "setTimeout(() => console.log('b'), 200); setTimeout(() => console.log('a'), 100);
+             setImmediate(() => console.log('immediate')); process.nextTick(() => console.log('tick'));"
+        )?,
+        owned("tick\nimmediate\na\nb\n", "", 0)
+    );
+    Ok(())
+}
+
+fn program_stopped(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    let options = ExecOptions {
+        limits: CallLimits {
+            wall_clock: Some(ms(100)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let output = runtime.exec(
+        "console.log('waiting'); setTimeout(() => {}, 60000)",
+        options,
+    )?;
+    assert_eq!(
+        (output.exit_code, output.stats.terminated_by),
+        (124, Some("wall-clock"))
+    );
+    assert_eq!(output.stdout, b"waiting\n");
+    let killer = kill_after(runtime.interrupt_handle(), ms(50));
+    let output = runtime.exec(
+        "await new Promise((r) => setTimeout(r, 60000))",
+        ExecOptions::default(),
+    )?;
+    drop(killer);
+    assert_eq!(
+        (output.exit_code, output.stats.terminated_by),
+        (137, Some("killed"))
+    );
+    assert_eq!(
+        exec(&mut runtime, "console.log('after')")?,
+        owned("after\n", "", 0)
+    );
+    Ok(())
+}
+
+fn program_fresh(backend: Backend) -> Result<(), Failed> {
+    let mut runtime = program_runtime(backend)?;
+    assert_eq!(
+        exec(
+            &mut runtime,
+            "globalThis.kept = 1; console.log(typeof kept)"
+        )?
+        .0,
+        "number\n"
+    );
+    assert_eq!(
+        exec(&mut runtime, "console.log(typeof kept)")?.0,
+        "undefined\n"
+    );
     Ok(())
 }

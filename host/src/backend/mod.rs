@@ -23,6 +23,7 @@ use crate::component::WasmComponent;
 use crate::config::{Backend, SandboxConfig};
 use crate::error::Result;
 use crate::monitor::{BudgetSupport, Budgets, InterruptState};
+use crate::program::ProgramKind;
 
 /// A backend's capture of guest state, opaque to the API layer.
 pub(crate) type GuestImage = Arc<dyn Any + Send + Sync>;
@@ -61,6 +62,56 @@ pub(crate) struct CallOutcome {
     pub fuel_consumed: Option<u64>,
 }
 
+/// A program to run as a fresh process, as the API layer hands it to a
+/// backend (the `program` record of `wit/`).
+pub(crate) struct ProgramCall<'a> {
+    pub source: &'a str,
+    pub kind: ProgramKind,
+    pub filename: &'a str,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    pub cwd: &'a str,
+    /// The call's id in the sandbox's [`InterruptState`].
+    pub id: u64,
+    pub budgets: Budgets,
+}
+
+/// How a program ended, when it ended by itself.
+pub(crate) struct ProgramExit {
+    pub code: i32,
+    /// The JSON of the value it returned, if any.
+    pub value: Option<String>,
+}
+
+/// What running a program produced.
+pub(crate) struct ProgramOutcome {
+    pub result: Result<ProgramExit>,
+    /// Fuel consumed, when the backend meters fuel.
+    pub fuel_consumed: Option<u64>,
+}
+
+/// Converts a [`ProgramCall`] into a backend's `program` record, for
+/// bindings whose record is `$program` and whose `program-kind` enum is
+/// `$kind`. Each backend's bindings generate their own types.
+macro_rules! program_record {
+    ($call:expr, $program:ident, $kind:ident) => {{
+        let call = &$call;
+        $program {
+            source: call.source.to_owned(),
+            kind: match call.kind {
+                $crate::program::ProgramKind::Module => $kind::Module,
+                $crate::program::ProgramKind::CommonJs => $kind::Commonjs,
+                $crate::program::ProgramKind::Detect => $kind::Detect,
+            },
+            filename: call.filename.to_owned(),
+            args: call.args.to_vec(),
+            env: call.env.to_vec(),
+            cwd: call.cwd.to_owned(),
+        }
+    }};
+}
+pub(crate) use program_record;
+
 /// One running guest: a JavaScript runtime and what is registered in it.
 /// As a [`ComponentHost`] it starts the components capabilities are made of
 /// (or refuses, where it cannot run them).
@@ -80,6 +131,10 @@ pub(crate) trait GuestInstance: ComponentHost + Send {
     /// Calls a handler. A stop request for `call.id` in the sandbox's
     /// interrupt state, or an exhausted budget, ends it with `ERR_CANCELLED`.
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome;
+    /// Runs a program in the guest as it is (the caller restores the state
+    /// it must start from), its streams served by the dispatcher's process.
+    /// Stopped like a handler call.
+    fn run_program(&mut self, call: ProgramCall<'_>) -> ProgramOutcome;
     /// What poisoned the guest, if it can no longer be entered until it is
     /// restored or reset.
     fn poisoned_by(&self) -> Option<String>;
@@ -87,6 +142,10 @@ pub(crate) trait GuestInstance: ComponentHost + Send {
     fn budget_support(&self) -> BudgetSupport;
     /// Captures the guest's state.
     fn snapshot(&mut self) -> Result<GuestImage>;
+    /// The guest's state as it started, with its host modules declared and
+    /// nothing loaded, for [`restore`](Self::restore): cheaper than a
+    /// [`snapshot`](Self::snapshot) where the backend already holds it.
+    fn start_image(&mut self) -> Result<GuestImage>;
     /// Replaces the guest's state with a capture, clearing poison. Component
     /// handlers and modules, whose state is not captured, start afresh.
     fn restore(&mut self, image: &GuestImage) -> Result<()>;

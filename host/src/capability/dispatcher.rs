@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use super::host_functions::CallContext;
 use super::log::{LogLevel, LogSink};
+use super::process::ProcessIo;
 use super::provider::{HostCallError, Provider};
 use super::{clock, random};
 use crate::error::{Error, Result};
@@ -40,6 +41,7 @@ pub(crate) struct Dispatcher {
     /// The sandbox's calls, which providers may watch for a stop.
     interrupt: Arc<InterruptState>,
     routes: RwLock<BTreeMap<String, Route>>,
+    process: ProcessIo,
 }
 
 impl Dispatcher {
@@ -47,6 +49,7 @@ impl Dispatcher {
     /// `interrupt` tracks; guest output goes to `log`.
     pub fn new(log: LogSink, interrupt: Arc<InterruptState>) -> Self {
         Self {
+            process: ProcessIo::new(interrupt.clone(), log.clone()),
             log,
             interrupt,
             routes: RwLock::default(),
@@ -131,6 +134,11 @@ impl Dispatcher {
         &self.log
     }
 
+    /// The sandbox's process: the streams of the program running now.
+    pub fn process(&self) -> &ProcessIo {
+        &self.process
+    }
+
     /// Wall-clock time in milliseconds since the Unix epoch.
     pub fn now_ms(&self) -> f64 {
         clock::now_ms()
@@ -204,6 +212,29 @@ macro_rules! platform_imports {
     };
 }
 pub(crate) use platform_imports;
+
+/// The methods of a backend's `process` import trait, served by the
+/// implementing type's `dispatcher`; `$limit` (given `$this`) is the
+/// backend's own deadline for the running call, if it has one, which cuts a
+/// timer's wait short.
+macro_rules! process_imports {
+    (|$this:ident| $limit:expr) => {
+        fn write(&mut self, fd: u32, bytes: Vec<u8>) {
+            self.dispatcher.process().write(fd, &bytes);
+        }
+
+        fn read_stdin(&mut self, max: u32) -> Vec<u8> {
+            self.dispatcher.process().read_stdin(max)
+        }
+
+        fn wait_until(&mut self, deadline_ns: u64) -> bool {
+            let $this = &*self;
+            let limit = $limit;
+            $this.dispatcher.process().wait_until(deadline_ns, limit)
+        }
+    };
+}
+pub(crate) use process_imports;
 
 #[cfg(test)]
 mod tests {

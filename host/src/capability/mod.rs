@@ -19,7 +19,9 @@
 //!   provider decides each call on the host side;
 //! - the few services every guest needs on every call path (log, clocks,
 //!   random bytes) are the fixed `platform` interface of `wit/`, which the
-//!   dispatcher serves from [`log`], [`clock`] and [`random`].
+//!   dispatcher serves from [`log`], [`clock`] and [`random`]; a program's
+//!   standard streams and timer waits are the `process` interface, served
+//!   from [`process`].
 //!
 //! Adding a capability is a new module here and one registration on the
 //! builder; no backend and no guest binding changes.
@@ -29,10 +31,13 @@ mod dispatcher;
 pub(crate) mod host_components;
 pub mod host_functions;
 pub(crate) mod log;
+pub(crate) mod process;
 mod provider;
 pub(crate) mod random;
 
-pub(crate) use dispatcher::{Dispatcher, Lifetime, host_call_import, platform_imports};
+pub(crate) use dispatcher::{
+    Dispatcher, Lifetime, host_call_import, platform_imports, process_imports,
+};
 pub use log::{LogLevel, LogSink};
 pub(crate) use provider::{HostCallError, Provider};
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::backend::GuestInstance;
+use crate::capability::Dispatcher;
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::monitor::{self, Arming, Budgets, InterruptState, MonitorSet};
@@ -12,6 +13,8 @@ use crate::monitor::{self, Arming, Budgets, InterruptState, MonitorSet};
 pub(crate) struct SandboxCore {
     pub config: SandboxConfig,
     pub guest: Box<dyn GuestInstance>,
+    /// The sandbox's capabilities, which serve the guest's imports.
+    pub dispatcher: Arc<Dispatcher>,
     pub interrupt: Arc<InterruptState>,
     /// The configuration's fingerprint; snapshots must match it.
     pub fingerprint: u64,

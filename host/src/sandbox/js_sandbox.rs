@@ -37,6 +37,12 @@ pub struct JSSandbox {
 }
 
 impl JSSandbox {
+    /// The guest and its surroundings, for a [`Runtime`](crate::Runtime)
+    /// built on this sandbox.
+    pub(crate) fn into_core(self) -> SandboxCore {
+        self.core
+    }
+
     pub(crate) fn new(core: SandboxCore) -> Self {
         Self {
             core,

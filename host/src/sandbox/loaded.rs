@@ -4,16 +4,15 @@
 //! so that the two states' files do not import each other.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use super::core::SandboxCore;
 use crate::backend::HandlerCall;
 use crate::error::{Error, Result};
 use crate::json_depth::{max_event_depth, nests_deeper_than};
-use crate::metrics::{self, ActiveSandbox};
-use crate::monitor::{Arming, InterruptHandle, MonitorSet, thread_cpu_time};
+use crate::metrics::ActiveSandbox;
+use crate::monitor::{Arming, InterruptHandle, MonitorSet};
 use crate::snapshot::Snapshot;
-use crate::stats::CallStats;
+use crate::stats::{CallStats, measure};
 
 /// A sandbox with its handlers loaded, ready for events.
 pub struct LoadedJSSandbox {
@@ -104,29 +103,11 @@ impl LoadedJSSandbox {
         gc: Option<bool>,
         arming: Result<Arming>,
     ) -> Result<String> {
-        let start = Instant::now();
-        let cpu_start = thread_cpu_time();
-        let (result, fuel_consumed) = match arming {
+        let (result, stats) = measure(|| match arming {
             Ok(arming) => self.run(name, event, gc.unwrap_or(true), arming),
             Err(error) => (Err(error), None),
-        };
-        let wall_clock = start.elapsed();
-        let terminated_by = match &result {
-            Err(Error::Cancelled(reason)) => Some(*reason),
-            _ => None,
-        };
-        if let Some(reason) = terminated_by {
-            metrics::termination(reason);
-        }
-        metrics::call_duration(wall_clock);
-        self.last_call_stats = Some(CallStats {
-            wall_clock,
-            cpu_time: cpu_start
-                .zip(thread_cpu_time())
-                .map(|(start, end)| end.saturating_sub(start)),
-            fuel_consumed,
-            terminated_by,
         });
+        self.last_call_stats = Some(stats);
         result
     }
 

@@ -51,6 +51,7 @@ mod proto;
 mod script;
 
 pub use builder::SandboxBuilder;
+pub(crate) use core::SandboxCore;
 pub use js_sandbox::{JSSandbox, LoadError};
 pub use loaded::LoadedJSSandbox;
 pub use proto::ProtoJSSandbox;

@@ -122,6 +122,7 @@ impl ProtoJSSandbox {
         Ok(JSSandbox::new(SandboxCore {
             config: self.config,
             guest,
+            dispatcher,
             interrupt,
             fingerprint,
         }))

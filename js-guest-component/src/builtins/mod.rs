@@ -1,7 +1,10 @@
 //! What a script gets besides the ECMAScript standard library: `console` and
 //! `print` (to the host's log), `TextEncoder`/`TextDecoder`, and the `crypto`
-//! module. Nothing here reaches the host beyond the `platform` interface.
+//! module; and what a program gets besides (`process.js`): its process,
+//! standard streams, timers and console output. Nothing here reaches the
+//! host beyond the `platform` and `process` interfaces.
 
 pub mod bytes;
 pub mod crypto;
 pub mod globals;
+pub mod process;

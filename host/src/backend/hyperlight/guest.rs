@@ -6,7 +6,9 @@ use std::time::Duration;
 use hyperlight_wasm::{HyperlightError, InterruptHandle, LoadedWasmSandbox, Snapshot};
 
 use super::bindings::polybox::sandbox::Runtime as _;
-use super::bindings::polybox::sandbox::runtime::HostModule as ModuleDeclaration;
+use super::bindings::polybox::sandbox::runtime::{
+    HostModule as ModuleDeclaration, Program, ProgramKind,
+};
 use super::bindings::polybox::sandbox::types::{ErrorKind, GuestError as GuestReport};
 use super::bindings::{JsRuntimeSandbox, register_host_functions};
 use super::errors::from_vm;
@@ -15,7 +17,10 @@ use super::imports::Imports;
 use super::probe::usable;
 use crate::backend::report::guest_report;
 use crate::backend::sizing::hyperlight_scratch;
-use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, Source};
+use crate::backend::{
+    CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
+    ProgramOutcome, Source, program_record,
+};
 use crate::capability::{ComponentHost, Dispatcher, Provider};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
@@ -181,6 +186,20 @@ impl GuestInstance for HyperlightGuest {
         }
     }
 
+    fn run_program(&mut self, call: ProgramCall<'_>) -> ProgramOutcome {
+        let program = program_record!(call, Program, ProgramKind);
+        let result = self
+            .enter(call.id, |vm| vm.run_program(program))
+            .map(|exit| ProgramExit {
+                code: exit.code,
+                value: exit.value,
+            });
+        ProgramOutcome {
+            result,
+            fuel_consumed: None,
+        }
+    }
+
     fn poisoned_by(&self) -> Option<String> {
         self.poisoned_by.clone()
     }
@@ -206,6 +225,14 @@ impl GuestInstance for HyperlightGuest {
             .snapshot()
             .map_err(|e| Error::Internal(format!("cannot snapshot the VM: {e}")))?;
         Ok(Arc::new(snapshot))
+    }
+
+    fn start_image(&mut self) -> Result<GuestImage> {
+        let fresh = self
+            .fresh
+            .clone()
+            .ok_or_else(|| Error::Internal("the VM has not been set up".into()))?;
+        Ok(Arc::new(fresh))
     }
 
     fn restore(&mut self, image: &GuestImage) -> Result<()> {

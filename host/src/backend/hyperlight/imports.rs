@@ -7,7 +7,7 @@ use hyperlight_common::component::Negative;
 
 use super::bindings::polybox::sandbox::host_call::CallError;
 use super::bindings::polybox::sandbox::platform::LogLevel as WitLogLevel;
-use super::bindings::polybox::sandbox::{HostCall, JsRuntimeImports, Platform, Types};
+use super::bindings::polybox::sandbox::{HostCall, JsRuntimeImports, Platform, Process, Types};
 use crate::capability::Dispatcher;
 
 /// What the VM's imports reach.
@@ -23,6 +23,11 @@ impl Platform<Negative> for Imports {
     crate::capability::platform_imports!(WitLogLevel);
 }
 
+impl Process<Negative> for Imports {
+    // The VM has no deadline of its own: monitors and kills stop a wait.
+    crate::capability::process_imports!(|_imports| None);
+}
+
 impl Types<Negative> for Imports {}
 
 #[allow(refining_impl_trait)]
@@ -34,6 +39,11 @@ impl JsRuntimeImports<Negative> for Imports {
 
     type Platform = Self;
     fn platform(&mut self) -> &mut Self {
+        self
+    }
+
+    type Process = Self;
+    fn process(&mut self) -> &mut Self {
         self
     }
 

@@ -13,7 +13,7 @@ wasmtime::component::bindgen!({
 });
 
 pub(super) use self::exports::polybox::sandbox::runtime::{
-    Guest as RuntimeExports, HostModule as ModuleDeclaration,
+    Guest as RuntimeExports, HostModule as ModuleDeclaration, Program, ProgramKind,
 };
 pub(super) use self::polybox::sandbox::host_call::CallError;
 pub(super) use self::polybox::sandbox::types::{ErrorKind, GuestError as GuestReport};

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::artifact::initial_image;
-use super::bindings::{ModuleDeclaration, RuntimeExports};
+use super::bindings::{ModuleDeclaration, Program, ProgramKind, RuntimeExports};
 use super::component::{AuthorEnv, ComponentHandler, ComponentModule};
 use super::engine::{EngineKey, GuestEngine, guest_engine};
 use super::handlers::Handlers;
@@ -17,12 +17,15 @@ use super::meter::Meter;
 use super::state::{GuestState, HeapLimiter};
 use super::thread_stack::ensure_room;
 use super::trap;
-use crate::backend::{CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, Source};
+use crate::backend::{
+    CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
+    ProgramOutcome, Source, program_record,
+};
 use crate::capability::{ComponentHost, Dispatcher, Lifetime, Provider};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
-use crate::monitor::{BudgetSupport, InterruptState};
+use crate::monitor::{BudgetSupport, Budgets, InterruptState};
 
 /// A JS guest instance in its own store, with its component handlers.
 pub(crate) struct WasmtimeGuest {
@@ -146,6 +149,29 @@ impl WasmtimeGuest {
         error
     }
 
+    /// Runs `f` as call `id` with `budgets` armed; returns its result (a
+    /// trap poisons the instance) and the fuel it consumed.
+    fn metered<R>(
+        &mut self,
+        id: u64,
+        budgets: Budgets,
+        f: impl FnOnce(&mut Self) -> Result<wasmtime::Result<R>>,
+    ) -> (Result<R>, Option<u64>) {
+        let armed = self.meter.arm(id, budgets);
+        let entered = self
+            .check_poison()
+            .and_then(|()| ensure_room(self.stack_size))
+            .and_then(|()| f(self));
+        let fuel_consumed = armed.consumed();
+        drop(armed);
+        let result = match entered {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(trap)) => Err(self.poison(trap)),
+            Err(error) => Err(error),
+        };
+        (result, fuel_consumed)
+    }
+
     /// Replaces the instance with a new one seeded from `image`.
     fn replace_instance(&mut self, image: &Arc<MemoryImage>) -> Result<()> {
         let state = GuestState {
@@ -226,20 +252,27 @@ impl GuestInstance for WasmtimeGuest {
     }
 
     fn call_handler(&mut self, call: HandlerCall<'_>) -> CallOutcome {
-        let armed = self.meter.arm(call.id, call.budgets);
-        let entered = self
-            .check_poison()
-            .and_then(|()| ensure_room(self.stack_size))
-            .and_then(|()| self.handlers.call(&mut self.instance, &call));
-        let fuel_consumed = armed.consumed();
-        drop(armed);
-        let result = match entered {
-            Ok(Ok(reported)) => reported.map_err(trap::reported),
-            Ok(Err(trap)) => Err(self.poison(trap)),
-            Err(error) => Err(error),
-        };
+        let (result, fuel_consumed) = self.metered(call.id, call.budgets, |guest| {
+            guest.handlers.call(&mut guest.instance, &call)
+        });
         CallOutcome {
-            result,
+            result: result.and_then(|reported| reported.map_err(trap::reported)),
+            fuel_consumed,
+        }
+    }
+
+    fn run_program(&mut self, call: ProgramCall<'_>) -> ProgramOutcome {
+        let program = program_record!(call, Program, ProgramKind);
+        let (result, fuel_consumed) = self.metered(call.id, call.budgets, |guest| {
+            guest
+                .instance
+                .enter(|runtime, store| runtime.call_run_program(store, &program))
+        });
+        ProgramOutcome {
+            result: result.map(|exit| ProgramExit {
+                code: exit.code,
+                value: exit.value,
+            }),
             fuel_consumed,
         }
     }
@@ -268,6 +301,15 @@ impl GuestInstance for WasmtimeGuest {
             .snapshot()
             .map_err(|e| Error::Internal(format!("cannot capture guest memory: {e}")))?;
         Ok(image)
+    }
+
+    /// The runtime image every guest starts from, when no host modules
+    /// were declared since (nothing else has changed it); else a snapshot.
+    fn start_image(&mut self) -> Result<GuestImage> {
+        if self.dispatcher.declarations(|_, _| ()).is_empty() {
+            return Ok(self.template.clone());
+        }
+        self.snapshot()
     }
 
     /// Restoring the image the memory is mapped from, into a healthy

@@ -107,6 +107,11 @@ impl Meter {
         }
     }
 
+    /// When the armed call's epoch deadline passes, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.budget().deadline
+    }
+
     /// Enters `store` to run `f` as part of the armed call (or outside any
     /// call): gives the store its fuel, arms its epoch check, and refuses
     /// with `ERR_CANCELLED` if the call was already told to stop. Returns

@@ -7,7 +7,7 @@ use wasmtime::ResourceLimiter;
 
 use super::bindings::CallError;
 use super::bindings::polybox::sandbox::platform::{self as wit_platform, LogLevel as WitLogLevel};
-use super::bindings::polybox::sandbox::{host_call, types};
+use super::bindings::polybox::sandbox::{host_call, process, types};
 use super::meter::Meter;
 use crate::capability::Dispatcher;
 
@@ -65,6 +65,12 @@ impl host_call::Host for GuestState {
 
 impl wit_platform::Host for GuestState {
     crate::capability::platform_imports!(WitLogLevel);
+}
+
+impl process::Host for GuestState {
+    // A timer's wait ends at the call's epoch deadline, which the guest
+    // then meets at once.
+    crate::capability::process_imports!(|state| state.meter.deadline());
 }
 
 impl types::Host for GuestState {}

@@ -1,0 +1,221 @@
+//! [`Runtime`]: a sandbox kept for programs, each run as a fresh process.
+
+use std::sync::Arc;
+
+use super::builder::{RuntimeBuilder, check_cwd, check_env_name};
+use super::output::{EXIT_CRASHED, EXIT_KILLED, EXIT_TIMEOUT};
+use super::{ExecOptions, ExecOutput, RunOutput};
+use crate::backend::{GuestImage, ProgramCall, ProgramExit};
+use crate::capability::process::{OutputStream, Stdio};
+use crate::error::{Error, Result};
+use crate::metrics::ActiveSandbox;
+use crate::monitor::{CallLimits, InterruptHandle};
+use crate::sandbox::SandboxCore;
+use crate::stats::measure;
+
+/// The file name of code given as a string, as `node -e` names it.
+const EVAL_NAME: &str = "[eval]";
+
+/// Runs programs (ES modules or CommonJS scripts) as fresh processes in one
+/// sandbox. See the [module docs](crate::program).
+pub struct Runtime {
+    core: SandboxCore,
+    /// The guest as it started: every program starts from it.
+    start: GuestImage,
+    /// Whether the guest has run a program since it was at `start`.
+    dirty: bool,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    cwd: String,
+    limits: CallLimits,
+    output_limit: usize,
+    _active: ActiveSandbox,
+}
+
+impl Runtime {
+    /// A builder: sandbox, environment, arguments, limits.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::new()
+    }
+
+    pub(super) fn new(builder: RuntimeBuilder) -> Result<Self> {
+        let mut core = builder.sandbox.build()?.load_runtime()?.into_core();
+        let start = core.guest.start_image()?;
+        Ok(Self {
+            core,
+            start,
+            dirty: false,
+            env: builder.env,
+            args: builder.args,
+            cwd: builder.cwd,
+            limits: builder.limits,
+            output_limit: builder.output_limit,
+            _active: ActiveSandbox::new("program-runtime"),
+        })
+    }
+
+    /// Runs `code` as a fresh process and returns what it wrote and how it
+    /// ended. A program's own failures (a syntax error, an uncaught
+    /// exception, `process.exit(2)`) are its exit code and standard error,
+    /// as in Node.js; so is a stop: a limit gives [`EXIT_TIMEOUT`], a kill
+    /// [`EXIT_KILLED`], a guest crash [`EXIT_CRASHED`], with the output
+    /// written until then.
+    ///
+    /// Fails with `ERR_INVALID_ARG`, before anything runs, when the source
+    /// or stdin is larger than the sandbox's input buffer, an environment
+    /// variable name or the working directory is malformed, or a limit is
+    /// zero.
+    pub fn exec(&mut self, code: &str, options: ExecOptions) -> Result<ExecOutput> {
+        self.run(code, options).map(|run| run.output)
+    }
+
+    /// [`exec`](Self::exec), also returning the program's value: what it
+    /// passed to `__return(value)`, else an ES module's default export.
+    ///
+    /// ```
+    /// # fn main() -> polybox::Result<()> {
+    /// let mut runtime = polybox::Runtime::builder().build()?;
+    /// let run = runtime.run("export default { sum: 1 + 2 }", Default::default())?;
+    /// assert_eq!(run.value.as_deref(), Some(r#"{"sum":3}"#));
+    /// # Ok(()) }
+    /// ```
+    pub fn run(&mut self, code: &str, options: ExecOptions) -> Result<RunOutput> {
+        let limits = self.limits_for(&options.limits);
+        let arming = self.core.armed(&limits)?;
+        self.check(code, &options)?;
+        if self.dirty {
+            self.core.guest.restore(&self.start)?;
+        }
+        self.dirty = true;
+
+        let mut env = self.env.clone();
+        for (name, value) in options.env {
+            env.retain(|(existing, _)| *existing != name);
+            env.push((name, value));
+        }
+        let args = if options.args.is_empty() {
+            self.args.clone()
+        } else {
+            options.args
+        };
+        let cwd = options.cwd.unwrap_or_else(|| self.cwd.clone());
+        let filename = options
+            .filename
+            .unwrap_or_else(|| format!("{}/{EVAL_NAME}", cwd.trim_end_matches('/')));
+        let output_limit = options.output_limit.unwrap_or(self.output_limit);
+        let dispatcher = Arc::clone(&self.core.dispatcher);
+        let process = dispatcher.process();
+        process.begin(Stdio::new(
+            options.stdin,
+            OutputStream::new(output_limit, options.on_stdout),
+            OutputStream::new(output_limit, options.on_stderr),
+        ));
+        let interrupt = Arc::clone(&self.core.interrupt);
+        let (result, stats) = measure(|| {
+            let run = self.core.bounded(arming, |guest, id, budgets| {
+                let outcome = guest.run_program(ProgramCall {
+                    source: code,
+                    kind: options.kind,
+                    filename: &filename,
+                    args: &args,
+                    env: &env,
+                    cwd: &cwd,
+                    id,
+                    budgets,
+                });
+                // A program stopped while it waited may end by itself
+                // before the stop reaches it: it was stopped all the same.
+                let result = match (outcome.result, interrupt.stop_reason(id)) {
+                    (Ok(_), Some(reason)) => Err(Error::Cancelled(reason)),
+                    (result, _) => result,
+                };
+                Ok((result, outcome.fuel_consumed))
+            });
+            match run {
+                Ok((result, fuel)) => (result, fuel),
+                Err(error) => (Err(error), None),
+            }
+        });
+        let stdio = process
+            .end()
+            .ok_or_else(|| Error::Internal("the program's streams were lost".into()))?;
+        let (exit_code, value, error) = match result {
+            Ok(ProgramExit { code, value }) => (code, value, None),
+            Err(error) => match exit_code_of(&error) {
+                Some(code) => (code, None, Some(error)),
+                None => return Err(error),
+            },
+        };
+        Ok(RunOutput {
+            value,
+            output: ExecOutput {
+                stdout: stdio.stdout.captured,
+                stderr: stdio.stderr.captured,
+                stdout_truncated: stdio.stdout.truncated,
+                stderr_truncated: stdio.stderr.truncated,
+                exit_code,
+                stats,
+                error,
+            },
+        })
+    }
+
+    /// A handle that stops the running program from any thread: it ends
+    /// with [`EXIT_KILLED`].
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle(self.core.interrupt.clone())
+    }
+
+    /// The runtime's limits with those of `overrides` that are set.
+    fn limits_for(&self, overrides: &CallLimits) -> CallLimits {
+        CallLimits {
+            wall_clock: overrides.wall_clock.or(self.limits.wall_clock),
+            cpu_time: overrides.cpu_time.or(self.limits.cpu_time),
+            fuel: overrides.fuel.or(self.limits.fuel),
+        }
+    }
+
+    fn check(&self, code: &str, options: &ExecOptions) -> Result<()> {
+        let input_buffer = self.core.config.input_buffer_size;
+        for (what, size) in [("program", code.len()), ("stdin", options.stdin.len())] {
+            if size > input_buffer {
+                return Err(Error::invalid_arg(format!(
+                    "the {what} is {size} bytes, more than the input buffer's {input_buffer} bytes; raise it with SandboxBuilder::input_buffer_size"
+                )));
+            }
+        }
+        for (name, _) in &options.env {
+            check_env_name(name)?;
+        }
+        if let Some(cwd) = &options.cwd {
+            check_cwd(cwd)?;
+        }
+        Ok(())
+    }
+}
+
+/// The exit code of a program the runtime ended; `None` when the error is
+/// not the program's end but a failure to run it.
+fn exit_code_of(error: &Error) -> Option<i32> {
+    match error {
+        Error::Cancelled("killed") => Some(EXIT_KILLED),
+        Error::Cancelled(_) => Some(EXIT_TIMEOUT),
+        Error::StackOverflow { .. } | Error::GuestAbort(_) => Some(EXIT_CRASHED),
+        _ => None,
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("backend", &self.core.config.backend)
+            .field(
+                "env",
+                &self.env.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+            )
+            .field("args", &self.args)
+            .field("cwd", &self.cwd)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}

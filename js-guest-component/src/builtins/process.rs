@@ -1,0 +1,140 @@
+//! The natives behind `process.js`: standard streams, the clock and timer
+//! waits, all through the `process` and `platform` imports, and the flag
+//! that makes `process.exit` uncatchable. Also where the process's controls
+//! are kept (the context's user data), for `run-program` and for the
+//! internal `#node` module that core module imports go through.
+
+use alloc::rc::Rc;
+use core::cell::Cell;
+
+use rquickjs::module::{Declarations, Exports, ModuleDef};
+use rquickjs::{BigInt, Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray, Value};
+
+use super::bytes::{copy_bytes, uint8_array};
+use crate::bindings::polybox::sandbox::{platform, process};
+use crate::script::eval_script;
+
+const PROCESS_SOURCE: &str = include_str!("process.js");
+
+/// The largest piece one `process.write` import carries: a big write is
+/// sent in pieces, so that no backend's call buffer has to hold it whole.
+const WRITE_PIECE: usize = 64 * 1024;
+
+/// The largest chunk of standard input read at once.
+const READ_CHUNK: u32 = 64 * 1024;
+
+/// The object of controls `process.js` returns, kept in the context.
+struct Controls<'js>(Object<'js>);
+
+// SAFETY: `Controls` holds nothing but a value of the context it is stored
+// in, so changing its lifetime to the context's is sound.
+unsafe impl<'js> JsLifetime<'js> for Controls<'js> {
+    type Changed<'to> = Controls<'to>;
+}
+
+/// Evaluates `process.js` and keeps its controls in the context. `exiting`
+/// is set when the program calls `process.exit`, after which the runtime's
+/// interrupt handler stops whatever JavaScript still runs.
+pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
+    let natives = Object::new(ctx.clone())?;
+    natives.set("write", Function::new(ctx.clone(), write)?)?;
+    natives.set("readStdin", Function::new(ctx.clone(), read_stdin)?)?;
+    natives.set("waitUntil", Function::new(ctx.clone(), wait_until)?)?;
+    natives.set("nowNs", Function::new(ctx.clone(), now_ns)?)?;
+    natives.set(
+        "exiting",
+        Function::new(ctx.clone(), move || exiting.set(true))?,
+    )?;
+    let setup: Function = eval_script(ctx, "node:internal/process", 1, PROCESS_SOURCE)?
+        .into_function()
+        .ok_or_else(|| Exception::throw_internal(ctx, "process.js is not a function"))?;
+    let controls: Object = setup.call((natives,))?;
+    ctx.store_userdata(Controls(controls))
+        .map_err(|_| Exception::throw_internal(ctx, "the process is installed twice"))?;
+    Ok(())
+}
+
+/// The process's controls (see the end of `process.js`).
+pub fn controls<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
+    match ctx.userdata::<Controls>() {
+        Some(controls) => Ok(controls.0.clone()),
+        None => Err(Exception::throw_internal(
+            ctx,
+            "the process is not installed",
+        )),
+    }
+}
+
+/// Calls the control `name` with `args`.
+pub fn control<'js, A, R>(ctx: &Ctx<'js>, name: &str, args: A) -> Result<R>
+where
+    A: rquickjs::function::IntoArgs<'js>,
+    R: rquickjs::FromJs<'js>,
+{
+    controls(ctx)?.get::<_, Function>(name)?.call(args)
+}
+
+/// The internal module `#node`, which the modules presenting core modules
+/// (`node:x`) import their object from.
+pub struct NodeNatives;
+
+impl ModuleDef for NodeNatives {
+    fn declare<'js>(declarations: &Declarations<'js>) -> Result<()> {
+        declarations.declare("builtin")?;
+        Ok(())
+    }
+
+    fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
+        let require: Function = controls(ctx)?.get("require")?;
+        exports.export("builtin", require)?;
+        Ok(())
+    }
+}
+
+/// Writes a string or a `Uint8Array` to standard output (1) or error (2).
+fn write<'js>(ctx: Ctx<'js>, fd: u32, chunk: Value<'js>) -> Result<()> {
+    if !(fd == 1 || fd == 2) {
+        return Err(Exception::throw_range(
+            &ctx,
+            "only fds 1 and 2 can be written",
+        ));
+    }
+    let write_all = |bytes: &[u8]| {
+        for piece in bytes.chunks(WRITE_PIECE) {
+            process::write(fd, piece);
+        }
+    };
+    if let Some(text) = chunk.as_string() {
+        // An ASCII string is read in place, not copied: a program may write
+        // a string as large as its heap allows.
+        let text = text.clone().to_cstring()?;
+        write_all(text.as_str().as_bytes());
+        return Ok(());
+    }
+    match TypedArray::<u8>::from_value(chunk) {
+        Ok(bytes) => {
+            write_all(&copy_bytes(&bytes));
+            Ok(())
+        }
+        Err(_) => Err(Exception::throw_type(
+            &ctx,
+            "a chunk must be a string or a Uint8Array",
+        )),
+    }
+}
+
+/// The next chunk of standard input (empty at its end).
+fn read_stdin<'js>(ctx: Ctx<'js>) -> Result<Value<'js>> {
+    uint8_array(&ctx, process::read_stdin(READ_CHUNK))
+}
+
+/// Waits until the monotonic clock reads `deadline` (nanoseconds); false
+/// when the call was stopped meanwhile.
+fn wait_until(deadline: f64) -> bool {
+    process::wait_until(deadline.max(0.0) as u64)
+}
+
+/// The monotonic clock, in nanoseconds, as a BigInt.
+fn now_ns(ctx: Ctx<'_>) -> Result<BigInt<'_>> {
+    BigInt::from_u64(ctx, platform::monotonic_ns())
+}

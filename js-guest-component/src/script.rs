@@ -1,0 +1,45 @@
+//! Evaluating a classic script under a file name of our choosing, and from
+//! a line number of our choosing, so that stack traces point at the user's
+//! file and line even when the source was wrapped (a CommonJS program), and
+//! name the runtime's own scripts. (rquickjs names scripts only when built
+//! with `std`, which this guest cannot be.)
+
+use alloc::ffi::CString;
+
+use rquickjs::{Ctx, Error, Result, Value, qjs};
+
+/// Evaluates `source` as a global script named `filename` whose first line
+/// is line `first_line` (QuickJS reads 0 as 1).
+pub fn eval_script<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    first_line: i32,
+    source: &str,
+) -> Result<Value<'js>> {
+    let length = source.len();
+    let source = CString::new(source)?;
+    let filename = CString::new(filename)?;
+    let mut options = qjs::JSEvalOptions {
+        version: qjs::JS_EVAL_OPTIONS_VERSION as i32,
+        eval_flags: qjs::JS_EVAL_TYPE_GLOBAL as i32,
+        filename: filename.as_ptr(),
+        line_num: first_line,
+    };
+    // SAFETY: `ctx` is a live context on this thread; `source` is
+    // NUL-terminated at `length`, and it and `options` (with `filename`)
+    // outlive the call.
+    let raw = unsafe {
+        qjs::JS_Eval2(
+            ctx.as_raw().as_ptr(),
+            source.as_ptr(),
+            length as _,
+            &mut options,
+        )
+    };
+    // SAFETY: `raw` is the value JS_Eval2 just returned.
+    if unsafe { qjs::JS_IsException(raw) } {
+        return Err(Error::Exception);
+    }
+    // SAFETY: `raw` is an owned, live value of `ctx`; `Value` takes it over.
+    Ok(unsafe { Value::from_raw(ctx.clone(), raw) })
+}
