@@ -114,6 +114,11 @@ examples: deps components
 	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm --event '{"x":1}'
 	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm \
 	  --host-component kv=components/dist/kv_store.wasm --event '{"key":"k","value":"v"}'
+	@echo "== polybox exec examples/programs/word-count.js"
+	@echo "the cat and the hat" | $(CARGO) run -q --bin polybox -- exec examples/programs/word-count.js rhyme
+	@echo "== polybox exec -e"
+	@$(CARGO) run -q --bin polybox -- exec -e "console.log('hi'); console.error('oops'); process.exit(3)" \
+	  || [ $$? -eq 3 ]
 	@echo "== polybox inspect components/dist/textkit.wasm"
 	@$(CARGO) run -q --bin polybox -- inspect components/dist/textkit.wasm
 	@echo "== the component recipes of wit/README.md"
@@ -148,7 +153,8 @@ NPM_DIR = $(TARGET_DIR)/npm
 package: deps
 	$(CARGO) build --release -p polybox-node
 	@rm -rf $(NPM_DIR)/stage && mkdir -p $(NPM_DIR)/stage
-	cp napi-binding/package.json napi-binding/lib.js napi-binding/native.js napi-binding/index.d.ts \
+	cp napi-binding/package.json napi-binding/lib.js napi-binding/common.js napi-binding/node-runtime.js \
+	  napi-binding/native.js napi-binding/index.d.ts \
 	  napi-binding/README.md LICENSE $(NPM_DIR)/stage/
 	strip -o $(NPM_DIR)/stage/polybox.linux-x64-gnu.node $(TARGET_DIR)/release/libpolybox_node.so
 	cd $(NPM_DIR) && npm pack ./stage --pack-destination . --loglevel=warn

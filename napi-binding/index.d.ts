@@ -1,5 +1,6 @@
-// Type declarations for @polybox/node (lib.js). The API is that of
-// @hyperlight/js-host-api; Polybox extensions are marked as such.
+// Type declarations for @polybox/node (lib.js, node-runtime.js). The API is
+// that of @hyperlight/js-host-api for handlers and of secure-exec's
+// NodeRuntime for programs; Polybox extensions are marked as such.
 
 /** Stable codes carried by every error as `error.code`. */
 export type ErrorCode =
@@ -13,6 +14,7 @@ export type ErrorCode =
   | 'ERR_HYPERVISOR_UNAVAILABLE'
   | 'ERR_INTERNAL'
   | 'ERR_BUSY'
+  | 'ERR_NOT_SUPPORTED'
 
 /** What guest code reported when it failed. */
 export interface GuestError {
@@ -195,4 +197,103 @@ export declare class LoadedJSSandbox implements Disposable {
   readonly poisoned: boolean
   /** Statistics of the most recent call, or null before the first. */
   readonly lastCallStats: CallStats | null
+}
+
+/** Options of {@link NodeRuntime.create}. secure-exec's files, mounts, nodeModules, permissions, tools, commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
+export interface NodeRuntimeCreateOptions {
+  /** Environment variables every program sees (nothing else of the host's). */
+  env?: Record<string, string>
+  /** Every program's `process.cwd()`; default '/home/user'. */
+  cwd?: string
+  /** The guest heap, in MiB (default 32). */
+  memoryLimit?: number
+  /** Every run's CPU-time limit, in ms (1 to 3,600,000); a run it stops exits with 124. */
+  cpuTimeLimitMs?: number
+  /** Polybox extension: every run's wall-clock limit, in ms; a run it stops exits with 124. */
+  timeout?: number
+  /** Polybox extension: how many bytes of each stream a result keeps (default 1 MiB); callbacks hear everything. */
+  outputLimit?: number
+  /** Polybox extension: 'wasmtime' (default) or 'hyperlight'. */
+  backend?: 'wasmtime' | 'hyperlight'
+}
+
+/** Options of one {@link NodeRuntime.exec} or {@link NodeRuntime.run}. */
+export interface NodeRuntimeExecOptions {
+  /** Variables added to (or replacing) the runtime's env for this run. */
+  env?: Record<string, string>
+  /** `process.cwd()` for this run. */
+  cwd?: string
+  /** What `process.stdin` reads. */
+  stdin?: string | Uint8Array
+  /** Wall-clock limit in ms; a run it stops exits with 124. */
+  timeout?: number
+  /** Aborting rejects the run with the signal's reason and stops the program. */
+  signal?: AbortSignal
+  /** Hears standard output while the program runs, chunk by chunk; every chunk before the run settles. */
+  onStdout?: (chunk: Uint8Array) => void
+  /** Hears standard error while the program runs. */
+  onStderr?: (chunk: Uint8Array) => void
+  /** Polybox extension: a CPU-time limit in ms. */
+  cpuTimeLimitMs?: number
+  /** Polybox extension: `process.argv` after the runtime and the file name. */
+  args?: string[]
+  /** Polybox extension: the path the program runs as (`__filename`, stack traces). */
+  filename?: string
+}
+
+/** Polybox extension: what a run cost and what stopped it. */
+export interface ProgramStats {
+  wallClockMs: number
+  cpuTimeMs: number | null
+  fuelConsumed: number | null
+  /** 'wall-clock', 'cpu-time', 'killed', ...; null when the program ended by itself. */
+  terminatedBy: string | null
+  /** Whether stdout went past the output limit (the result keeps the first part). */
+  stdoutTruncated: boolean
+  stderrTruncated: boolean
+}
+
+/** What {@link NodeRuntime.exec} resolves to. */
+export interface NodeRuntimeExecResult {
+  stdout: string
+  stderr: string
+  /** The program's exit code; 124 when a limit stopped it, 137 when it was killed (dispose). */
+  exitCode: number
+  /** Polybox extension. */
+  stats: ProgramStats
+}
+
+/** What {@link NodeRuntime.run} resolves to. */
+export interface NodeRuntimeRunResult<T = unknown> extends NodeRuntimeExecResult {
+  /** What the program passed to `__return(value)`, else an ES module's default export; JSON-decoded. */
+  value?: T
+}
+
+/**
+ * Runs Node.js programs, each as a fresh process in a sandbox, with the API
+ * of secure-exec's NodeRuntime. Runs may overlap.
+ */
+export declare class NodeRuntime implements Disposable {
+  private constructor()
+  static create(options?: NodeRuntimeCreateOptions): Promise<NodeRuntime>
+  /** Runs `code` (an ES module or a CommonJS script, decided by its syntax). */
+  exec(code: string, options?: NodeRuntimeExecOptions): Promise<NodeRuntimeExecResult>
+  run<T = unknown>(code: string, options?: NodeRuntimeExecOptions): Promise<NodeRuntimeRunResult<T>>
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  spawn(code: string, options?: NodeRuntimeExecOptions): Promise<never>
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  fetch(port: number, input: unknown): Promise<never>
+  /** Not supported (ERR_NOT_SUPPORTED): throws. */
+  findListener(query: unknown): never
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  waitForListener(query: unknown, options?: unknown): Promise<never>
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  registerTools(tools: unknown): Promise<never>
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  writeFile(path: string, content: string | Uint8Array): Promise<never>
+  /** Not supported (ERR_NOT_SUPPORTED). */
+  readFile(path: string): Promise<never>
+  /** Stops running programs and frees the runtime; later runs reject with ERR_CONSUMED. */
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
 }

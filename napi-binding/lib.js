@@ -1,12 +1,15 @@
 'use strict';
 // @polybox/node: run JavaScript handlers in sandboxes, with the API of
-// @hyperlight/js-host-api. The native addon checks every argument and gives
-// every error its stable `code`; this file gives the addon that API's exact
-// shape: chainable builder, getters, options objects, events as JSON, host
-// callbacks awaited, AbortSignal. Everything that touches the engine returns a
+// @hyperlight/js-host-api (this file), and programs with the API of
+// secure-exec's NodeRuntime (node-runtime.js). The native addon checks every
+// argument and gives every error its stable `code`; this file gives the
+// addon that API's exact shape: chainable builder, getters, options objects,
+// events as JSON, host callbacks awaited, AbortSignal. Everything that touches the engine returns a
 // Promise and runs off the main thread; host callbacks run on the main thread.
 
 const native = require('./native.js');
+const { codedError, Disposable, withSignal } = require('./common.js');
+const { NodeRuntime } = require('./node-runtime.js');
 
 // A running call cannot outlive the process: Node.js waits for thread-pool
 // work before it exits, so every running call is stopped on the way out.
@@ -33,13 +36,6 @@ function hostCallSignal() {
   return call.controller.signal;
 }
 
-/** An Error with a stable `code`, for the rules this file owns. */
-function codedError(code, message) {
-  const error = new Error(message);
-  error.code = code;
-  return error;
-}
-
 /** Hands the guest output a sandbox wrote to its log sink, if it has one, in order. */
 function deliverLog(family) {
   const log = family.log;
@@ -50,25 +46,6 @@ function deliverLog(family) {
     } catch (error) {
       process.emitWarning(`the @polybox/node log sink threw: ${error instanceof Error ? error.message : error}`);
     }
-  }
-}
-
-/** What every sandbox object can do: be freed now rather than when garbage-collected. */
-class Disposable {
-  #dispose;
-
-  constructor(dispose) {
-    this.#dispose = dispose;
-  }
-
-  /** Frees the sandbox now, stopping a call that is running; using it afterwards is ERR_CONSUMED. */
-  async dispose() {
-    await this.#dispose();
-  }
-
-  // `await using` (Node.js 20.4 and later; earlier versions have only the symbol's registered name).
-  async [Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')]() {
-    await this.dispose();
   }
 }
 
@@ -199,24 +176,6 @@ function settling(family, promise) {
 function refuseWhileWaitingForHost(family, what) {
   if (family.hostCalls.size > 0) {
     throw codedError('ERR_BUSY', `${what} was called while the sandbox's running call waits for a host callback (from that callback it could only deadlock); calls on one sandbox run one at a time`);
-  }
-}
-
-/** Runs `start(token)` with a native abort token that `signal` (optional) aborts. */
-function withSignal(signal, start) {
-  return signal === undefined ? start(undefined) : startWithSignal(signal, start);
-}
-
-async function startWithSignal(signal, start) {
-  if (!(signal instanceof AbortSignal)) throw codedError('ERR_INVALID_ARG', 'signal must be an AbortSignal');
-  if (signal.aborted) throw codedError('ERR_CANCELLED', 'the call was cancelled by its AbortSignal before it started');
-  const token = new native.NativeAbortToken();
-  const onAbort = () => token.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await start(token);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -453,6 +412,7 @@ class LoadedJSSandbox extends Disposable {
 
 module.exports = {
   hostCallSignal,
+  NodeRuntime,
   SandboxBuilder,
   ProtoJSSandbox,
   HostModule,

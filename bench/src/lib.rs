@@ -116,7 +116,7 @@ pub fn run(options: Options) -> Result<Report> {
 
     let wasmtime = backend == Backend::Wasmtime;
     type Step = Box<dyn FnOnce() -> Vec<Measurement>>;
-    let steps: [(&str, bool, Step); 10] = [
+    let steps: [(&str, bool, Step); 12] = [
         (
             "cold start",
             true,
@@ -163,6 +163,16 @@ pub fn run(options: Options) -> Result<Report> {
             Box::new(move || cases::lifecycle::measure(runs, span)),
         ),
         ("density", wasmtime, Box::new(cases::density::measure)),
+        (
+            "programs",
+            true,
+            Box::new(move || cases::programs::measure(backend, calls, cold)),
+        ),
+        (
+            "program density",
+            wasmtime,
+            Box::new(cases::programs::density),
+        ),
     ];
     let mut measurements = Vec::new();
     for (name, applies, measure) in steps {

@@ -441,10 +441,21 @@ impl<'js> Runner<'_, 'js> {
     fn exit(&self, value: Option<Value<'js>>) -> ProgramExit {
         // What runs from here is the runtime's, not the program's.
         self.state.exiting.set(false);
-        let code = control::<_, i32>(self.ctx, "finish", ()).unwrap_or_else(|_| {
-            let _ = self.ctx.catch();
-            self.exit_code()
-        });
+        let code = match control::<_, i32>(self.ctx, "finish", ()) {
+            Ok(code) => code,
+            Err(error) => {
+                if self.state.exiting.replace(false) {
+                    // `process.exit` in an `exit` listener: its code stands.
+                    let _ = self.ctx.catch();
+                } else {
+                    // An `exit` listener threw: reported like any uncaught
+                    // exception.
+                    let thrown = self.thrown(error);
+                    let _ = self.report(thrown, "uncaughtException");
+                }
+                self.exit_code()
+            }
+        };
         let returned: Vec<Value> = control(self.ctx, "returned", ()).unwrap_or_default();
         let value = returned.into_iter().next().or(value);
         ProgramExit {

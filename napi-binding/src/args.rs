@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Unknown};
 use napi::{Either, ValueType};
 use polybox::CallLimits;
 
@@ -142,6 +142,11 @@ pub fn timeout_ms(what: &str, value: Unknown<'_>) -> Result<Duration> {
     }
 }
 
+/// A string, from a property.
+pub fn string_property(what: &str, value: Unknown<'_>) -> Result<String> {
+    of_type(what, value, ValueType::String, "a string")
+}
+
 /// A positive safe integer, from a property.
 pub fn integer_property(what: &str, value: Unknown<'_>) -> Result<u64> {
     match number(&value) {
@@ -152,15 +157,24 @@ pub fn integer_property(what: &str, value: Unknown<'_>) -> Result<u64> {
 
 /// A boolean, from a property.
 pub fn boolean(what: &str, value: Unknown<'_>) -> Result<bool> {
-    if matches!(value.get_type(), Ok(ValueType::Boolean)) {
-        // SAFETY: the value was just found to be a boolean.
-        let flag: Option<bool> = unsafe { value.cast() }.ok();
-        if let Some(flag) = flag {
-            return Ok(flag);
+    of_type(what, value, ValueType::Boolean, "a boolean")
+}
+
+/// The value as a `T` if its JavaScript type is `ty` (named `noun`).
+fn of_type<T: FromNapiValue>(
+    what: &str,
+    value: Unknown<'_>,
+    ty: ValueType,
+    noun: &str,
+) -> Result<T> {
+    if value.get_type().is_ok_and(|actual| actual == ty) {
+        // SAFETY: the value was just found to be of the type `T` reads.
+        if let Ok(typed) = unsafe { value.cast() } {
+            return Ok(typed);
         }
     }
     Err(invalid_arg(format!(
-        "{what} must be a boolean, not {}",
+        "{what} must be {noun}, not {}",
         describe(&value)
     )))
 }

@@ -26,5 +26,7 @@ pub mod js_sandbox;
 pub mod live;
 pub mod loaded;
 pub mod log;
+pub mod output;
 pub mod proto;
+pub mod runtime;
 pub mod snapshot;

@@ -313,3 +313,79 @@ fn a_component_reaches_no_file_environment_network_or_process() {
         assert!(outcome.starts_with("denied: "), "{attempt}: {outcome}");
     }
 }
+
+// ---- programs ---------------------------------------------------------------
+
+/// Runs `code` as a program; returns what it printed.
+fn program(code: &str) -> String {
+    let mut runtime = polybox::Runtime::builder().build().unwrap();
+    let output = runtime.exec(code, polybox::ExecOptions::default()).unwrap();
+    assert_eq!(output.exit_code, 0, "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_program_adds_only_its_process_console_timers_and_buffer_to_the_globals() {
+    let added = program(&format!(
+        "const builtins = new Set({});
+         console.log(JSON.stringify(Object.getOwnPropertyNames(globalThis).filter((n) => !builtins.has(n)).sort()));",
+        serde_json::to_string(GLOBALS).unwrap()
+    ));
+    assert_eq!(
+        added,
+        "[\"Buffer\",\"__return\",\"clearImmediate\",\"clearInterval\",\"clearTimeout\",\"process\",\"setImmediate\",\"setInterval\",\"setTimeout\"]\n"
+    );
+}
+
+#[test]
+fn a_programs_process_reaches_no_host_process_file_or_environment() {
+    let found = program(
+        "const reached = [];
+         for (const name of ['binding', '_linkedBinding', 'dlopen', 'getuid', 'setuid', 'umask', 'openStdin', 'mainModule', 'report', 'permission']) {
+           if (typeof process[name] !== 'undefined') reached.push(name);
+         }
+         try { process.kill(1, 'SIGKILL'); reached.push('kill'); } catch (e) { if (e.code !== 'ENOSYS') reached.push('kill:' + e.code); }
+         for (const specifier of ['fs', 'node:fs', 'child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'os', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
+           try { require(specifier); reached.push('require ' + specifier); } catch {}
+         }
+         console.log(JSON.stringify({ reached, env: Object.keys(process.env), argv: process.argv, cwd: process.cwd(), pid: process.pid, execPath: process.execPath }));",
+    );
+    assert_eq!(
+        found,
+        "{\"reached\":[],\"env\":[],\"argv\":[\"polybox\",\"/[eval]\"],\"cwd\":\"/\",\"pid\":1,\"execPath\":\"/usr/local/bin/polybox\"}\n"
+    );
+}
+
+#[test]
+fn a_program_imports_no_host_path_or_internal_module() {
+    let found = program(
+        "const reached = [];
+         for (const specifier of ['/etc/passwd', 'file:///etc/passwd', '../x', 'node:fs', 'fs', 'child_process',
+             '#node', '#host-bridge', '#crypto', 'node:internal/process', 'data:text/javascript,export default 1']) {
+           try { await import(specifier); reached.push(specifier); } catch {}
+         }
+         console.log(JSON.stringify(reached));",
+    );
+    assert_eq!(found, "[]\n");
+}
+
+#[test]
+fn one_program_cannot_see_or_poison_the_next() {
+    let mut runtime = polybox::Runtime::builder().build().unwrap();
+    let options = polybox::ExecOptions::default;
+    runtime
+        .exec(
+            "Object.prototype.polluted = 1; Array.prototype.push = () => 0; process.on('exit', () => console.log('leak'));
+             globalThis.setTimeout = () => { throw new Error('hijacked'); }; JSON.parse = () => 'owned';
+             setInterval(() => {}, 1).unref();",
+            options(),
+        )
+        .unwrap();
+    let output = runtime
+        .exec(
+            "const a = []; a.push(1); setTimeout(() => console.log(({}).polluted, a.length, JSON.parse('1')), 1);",
+            options(),
+        )
+        .unwrap();
+    assert_eq!(output.stdout, b"undefined 1 1\n");
+}

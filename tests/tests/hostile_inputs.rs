@@ -490,3 +490,111 @@ fn restoring_a_snapshot_from_another_configuration() {
     bystander.check();
     settle(&mut loaded, &snapshot, After::Usable);
 }
+
+// ---- programs -----------------------------------------------------------------
+
+/// A program case's expected end: its exit code and how its stderr begins.
+struct Ends(i32, &'static str);
+
+/// Runs `code` as a program under a 500 ms wall-clock limit, next to a
+/// bystander; checks how it ended, then that the runtime runs the next
+/// program normally.
+#[track_caller]
+fn attack_program(code: &str, ends: Ends) -> polybox::ExecOutput {
+    let mut bystander = Bystander::new();
+    let mut runtime = polybox::Runtime::builder().build().unwrap();
+    let options = polybox::ExecOptions {
+        limits: polybox::CallLimits {
+            wall_clock: Some(Duration::from_millis(500)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let output = runtime.exec(code, options).unwrap();
+    bystander.check();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.exit_code, ends.0, "{output:?}");
+    assert!(stderr.starts_with(ends.1), "{stderr}");
+    let next = runtime
+        .exec("console.log('next')", polybox::ExecOptions::default())
+        .unwrap();
+    assert_eq!(
+        (next.stdout.as_slice(), next.exit_code),
+        (&b"next\n"[..], 0)
+    );
+    bystander.check();
+    output
+}
+
+macro_rules! hostile_program {
+    ($($name:ident: $code:expr => $ends:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            attack_program($code, $ends);
+        }
+    )*};
+}
+
+hostile_program! {
+    program_with_a_syntax_error: "let x = ;" => Ends(1, "SyntaxError");
+    program_exit_with_a_string: "process.exit('abc')" => Ends(1, "TypeError: The \"code\" argument must be an integer");
+    program_exit_with_a_fraction: "process.exit(1.5)" => Ends(1, "TypeError: The \"code\" argument must be an integer");
+    program_exit_with_a_huge_code: "process.exit(2 ** 40 + 3)" => Ends(3, "");
+    program_exit_with_a_negative_code: "process.exit(-1)" => Ends(255, "");
+    program_exit_in_a_finally: "try { throw new Error('x'); } finally { process.exit(4); }" => Ends(4, "");
+    program_exit_caught_in_a_loop: "for (;;) { try { process.exit(6); } catch {} finally { continue; } }" => Ends(6, "");
+    program_that_never_settles: "await new Promise(() => {})" => Ends(13, "Warning: Detected unsettled top-level await");
+    program_timer_storm: "for (let i = 0; i < 1e6; i++) setTimeout(() => {}, 0);" => Ends(1, "InternalError: out of memory");
+    program_interval_storm: "for (let i = 0; i < 1e4; i++) setInterval(() => {}, 0);" => Ends(124, "");
+    program_self_scheduling_immediates: "(function again() { setImmediate(again); })()" => Ends(124, "");
+    program_next_tick_flood: "(function again() { process.nextTick(again); })()" => Ends(124, "");
+    program_spinning_forever: "for (;;) {}" => Ends(124, "");
+    program_sleeping_forever: "setInterval(() => {}, 1000)" => Ends(124, "");
+    program_recursing_forever: "function f() { return f() + 1; } f()" => Ends(1, "RangeError: Maximum call stack size exceeded");
+    program_exhausting_the_heap: "const keep = []; for (;;) keep.push(new Array(1000).fill(1));" => Ends(1, "InternalError: out of memory");
+    program_throwing_null: "throw null" => Ends(1, "Uncaught null");
+    program_whose_exit_listener_throws: "process.on('exit', () => { throw new Error('in exit'); })" => Ends(1, "Error: in exit");
+    program_exiting_from_its_exit_listener: "process.on('exit', () => process.exit(9)); process.exitCode = 2" => Ends(9, "");
+    program_whose_rejection_handler_throws: "process.on('unhandledRejection', () => { throw new Error('again'); }); Promise.reject(1)" => Ends(1, "Error: again");
+    program_overwriting_the_runtime_s_globals: "globalThis.process = null; globalThis.console = null; Promise.prototype.then = null; Object.prototype.toString = null;" => Ends(0, "");
+    program_writing_bad_chunks: "process.stdout.write({})" => Ends(1, "TypeError: The \"chunk\" argument");
+    program_writing_a_nul_byte: "process.stdout.write('a\\0b')" => Ends(0, "");
+}
+
+#[test]
+fn program_printing_past_the_cap() {
+    let output = attack_program(
+        "for (let i = 0; i < 100000; i++) console.log('0123456789'.repeat(10));",
+        Ends(0, ""),
+    );
+    assert_eq!(output.stdout.len(), 1024 * 1024);
+    assert!(output.stdout_truncated);
+}
+
+#[test]
+fn program_writing_a_huge_string() {
+    let output = attack_program(
+        "process.stdout.write('x'.repeat(16 * 1024 * 1024))",
+        Ends(0, ""),
+    );
+    assert!(output.stdout_truncated);
+}
+
+#[test]
+fn program_input_past_the_buffer_is_refused() {
+    let mut runtime = polybox::Runtime::builder().build().unwrap();
+    let oversized = polybox::ExecOptions {
+        stdin: vec![0; polybox::DEFAULT_INPUT_BUFFER_SIZE + 1],
+        ..Default::default()
+    };
+    expect_code(runtime.exec("1", oversized), ErrorCode::InvalidArg);
+    let source = "1;".repeat(polybox::DEFAULT_INPUT_BUFFER_SIZE);
+    expect_code(
+        runtime.exec(&source, polybox::ExecOptions::default()),
+        ErrorCode::InvalidArg,
+    );
+    let ok = runtime
+        .exec("console.log('ok')", polybox::ExecOptions::default())
+        .unwrap();
+    assert_eq!(ok.stdout, b"ok\n");
+}

@@ -59,6 +59,9 @@ fn each_console_method_goes_to_its_stream() {
          console.error('e'); console.warn('w');",
     );
     assert_output(&output, "l\ni\nd\n", "e\nw\n", 0);
+    let grouped =
+        exec("console.group('g'); console.log('a\\nb'); console.groupEnd(); console.log('c')");
+    assert_output(&grouped, "g\n  a\n  b\nc\n", "", 0);
     let trace = exec("console.trace('here')");
     assert!(
         text(&trace.stderr).starts_with("Trace: here\n"),

@@ -9,7 +9,7 @@ use crate::backend::{GuestImage, ProgramCall, ProgramExit};
 use crate::capability::process::{OutputStream, Stdio};
 use crate::error::{Error, Result};
 use crate::metrics::ActiveSandbox;
-use crate::monitor::{CallLimits, InterruptHandle};
+use crate::monitor::{CallLimits, InterruptHandle, MonitorSet};
 use crate::sandbox::SandboxCore;
 use crate::stats::measure;
 
@@ -80,8 +80,31 @@ impl Runtime {
     /// # Ok(()) }
     /// ```
     pub fn run(&mut self, code: &str, options: ExecOptions) -> Result<RunOutput> {
-        let limits = self.limits_for(&options.limits);
-        let arming = self.core.armed(&limits)?;
+        self.run_with_monitor(code, options, &None::<CallLimits>)
+    }
+
+    /// [`exec`](Self::exec), also bounded by `monitor` (any monitor set, as
+    /// [`handle_event_with_monitor`](crate::LoadedJSSandbox::handle_event_with_monitor)
+    /// takes), which races with the limits.
+    pub fn exec_with_monitor<M: MonitorSet + ?Sized>(
+        &mut self,
+        code: &str,
+        options: ExecOptions,
+        monitor: &M,
+    ) -> Result<ExecOutput> {
+        self.run_with_monitor(code, options, monitor)
+            .map(|run| run.output)
+    }
+
+    /// [`run`](Self::run), also bounded by `monitor`.
+    pub fn run_with_monitor<M: MonitorSet + ?Sized>(
+        &mut self,
+        code: &str,
+        options: ExecOptions,
+        monitor: &M,
+    ) -> Result<RunOutput> {
+        let mut arming = self.core.armed(&self.limits_for(&options.limits))?;
+        monitor.arm(&mut arming)?;
         self.check(code, &options)?;
         if self.dirty {
             self.core.guest.restore(&self.start)?;

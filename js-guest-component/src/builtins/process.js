@@ -413,7 +413,14 @@
     returned: undefined,
     hasReturn: false,
     started: 0,
+    argv: [],
+    env: {},
+    cwd: "/",
   };
+
+  // The exit status the process reports, as an operating system keeps it:
+  // the low 8 bits of the exit code.
+  const exitStatus = () => (state.exitCode ?? 0) & 0xff;
 
   function exitCodeOf(code) {
     if (code === undefined || code === null) return undefined;
@@ -571,6 +578,22 @@
     throw error;
   });
   define(proc, "memoryUsage", () => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }));
+  // What is the program's own, set when it starts (`start`).
+  const own = (name) => ({
+    get: () => state[name],
+    set: (value) => {
+      state[name] = value;
+    },
+    configurable: true,
+    enumerable: true,
+  });
+  Object.defineProperties(proc, { argv: own("argv"), env: own("env") });
+  define(proc, "argv0", "polybox");
+  define(proc, "cwd", () => state.cwd);
+  define(proc, "chdir", (to) => {
+    const path = String(to);
+    state.cwd = path.startsWith("/") ? path : `${state.cwd.replace(/\/$/, "")}/${path}`;
+  });
   Object.defineProperty(proc, "exitCode", {
     get: () => state.exitCode,
     set: (code) => {
@@ -583,8 +606,11 @@
 
   const counts = new Map();
   const times = new Map();
-  const out = (...args) => stdout.write(`${format(...args)}\n`);
-  const err = (...args) => stderr.write(`${format(...args)}\n`);
+  // `console.group` indents what follows by two spaces per level.
+  let indent = "";
+  const line = (text) => (indent === "" ? `${text}\n` : `${indent}${text.replaceAll("\n", `\n${indent}`)}\n`);
+  const out = (...args) => stdout.write(line(format(...args)));
+  const err = (...args) => stderr.write(line(format(...args)));
   const programConsole = {
     log: out,
     info: out,
@@ -612,9 +638,16 @@
     timeLog: (label = "default", ...args) => {
       if (times.has(label)) out(`${label}: ${(nowMs() - times.get(label)).toFixed(3)}ms`, ...args);
     },
+    // Without Node's grid: the data as util.inspect shows it.
     table: (data) => out(inspect(data)),
-    group: (...args) => args.length && out(...args),
-    groupEnd: () => {},
+    group: (...args) => {
+      if (args.length > 0) out(...args);
+      indent += "  ";
+    },
+    groupCollapsed: (...args) => programConsole.group(...args),
+    groupEnd: () => {
+      indent = indent.slice(2);
+    },
   };
 
   // ---- Node.js core modules ---------------------------------------------------
@@ -659,15 +692,16 @@
     },
   };
 
-  const timers = {
+  // The timer functions, as globals and as the `timers` module.
+  const timerFunctions = {
     setTimeout,
     setInterval,
     setImmediate,
     clearTimeout,
     clearInterval: clearTimeout,
     clearImmediate,
-    promises: timersPromises,
   };
+  const timers = { ...timerFunctions, promises: timersPromises };
 
   // The core modules this runtime provides, by name.
   const builtins = new Map([
@@ -735,6 +769,19 @@
     ].join("\n");
   }
 
+  // The globals a program gets, defined in one step when it starts.
+  const programGlobals = Object.getOwnPropertyDescriptors({
+    process: proc,
+    console: programConsole,
+    Buffer,
+    ...timerFunctions,
+    __return(value) {
+      state.returned = value;
+      state.hasReturn = true;
+    },
+  });
+  for (const descriptor of Object.values(programGlobals)) descriptor.enumerable = false;
+
   // ---- the controls run-program drives ---------------------------------------
 
   // Drops everything the program still had scheduled: it is ending, and
@@ -776,31 +823,10 @@
     // Installs the process for one program.
     start(argv, env, cwd) {
       state.started = nowMs();
-      define(proc, "argv", argv);
-      define(proc, "argv0", "polybox");
-      define(proc, "env", Object.assign(Object.create(null), env));
-      let directory = cwd;
-      define(proc, "cwd", () => directory);
-      define(proc, "chdir", (to) => {
-        directory = String(to).startsWith("/") ? String(to) : `${directory.replace(/\/$/, "")}/${to}`;
-      });
-      for (const [name, value] of [
-        ["process", proc],
-        ["console", programConsole],
-        ["Buffer", Buffer],
-        ["setTimeout", setTimeout],
-        ["setInterval", setInterval],
-        ["setImmediate", setImmediate],
-        ["clearTimeout", clearTimeout],
-        ["clearInterval", clearTimeout],
-        ["clearImmediate", clearImmediate],
-        ["__return", (value) => {
-          state.returned = value;
-          state.hasReturn = true;
-        }],
-      ]) {
-        define(globalThis, name, value);
-      }
+      state.argv = argv;
+      state.env = env;
+      state.cwd = cwd;
+      Object.defineProperties(globalThis, programGlobals);
     },
 
     // Runs what is due: queued ticks, then timers whose time has come (with
@@ -851,7 +877,7 @@
         state.exiting = true;
         proc.emit("exit", state.exitCode ?? 0);
       }
-      return state.exitCode ?? 0;
+      return exitStatus();
     },
 
     // Reports what nothing caught, as Node does, and ends the program: an
@@ -870,7 +896,7 @@
     },
 
     abandon,
-    exitCode: () => state.exitCode ?? 0,
+    exitCode: exitStatus,
     setExitCode(code) {
       state.exitCode = code;
     },
