@@ -177,7 +177,7 @@ bench: deps
 ## with node-gyp against the local Node headers).
 bench-node: node
 	cd napi-binding/bench && npm_config_nodedir=$$(dirname $$(dirname $$(command -v node))) \
-	  npm install --no-audit --no-fund --foreground-scripts && node bench.js
+	  npm install --no-audit --no-fund --foreground-scripts && node bench.js --json results.json
 
 ## Each fuzz target for FUZZ_RUNS executions (nightly Rust and cargo-fuzz,
 ## installed when missing). Guests are built with the stable toolchain, as

@@ -166,7 +166,10 @@ pub fn run(options: Options) -> Result<Report> {
         (
             "programs",
             true,
-            Box::new(move || cases::programs::measure(backend, calls, cold)),
+            // A new VM per sample costs far more than a new instance.
+            Box::new(move || {
+                cases::programs::measure(backend, calls, if wasmtime { cold } else { first })
+            }),
         ),
         (
             "program density",

@@ -1,7 +1,15 @@
 'use strict';
 // Node benchmark: @polybox/node against quickjs-emscripten and isolated-vm,
-// doing the same work in one run. Prints a table (median and p99 of every
-// sample, in microseconds). `node bench.js --quick` for a short run.
+// doing the same work in one run, then programs (NodeRuntime) beside
+// secure-exec's published figures. Prints tables (median and p99 of every
+// sample, in microseconds) and, with `--json FILE`, writes the figures.
+// `node bench.js --quick` for a short run.
+//
+// secure-exec does not run here: its NodeRuntime (0.3.x) cannot be
+// installed (it depends on @secure-exec/core 0.3.3, which is not on npm),
+// 0.2.x needs Node.js 22 and has no NodeRuntime, and 0.1.x builds
+// isolated-vm 6, which does not compile against Node.js 20's V8. Its
+// published figures stand in, marked as such.
 //
 // The work, for each engine:
 //   cold start  new sandbox/context/isolate, load the echo handler, first result;
@@ -18,11 +26,13 @@
 //                       ivm.Callback, called synchronously from the isolate.
 
 const { performance } = require('node:perf_hooks');
-const { SandboxBuilder } = require('..'); // @polybox/node, this package
+const { writeFileSync } = require('node:fs');
+const { SandboxBuilder, NodeRuntime } = require('..'); // @polybox/node, this package
 const { getQuickJS } = require('quickjs-emscripten');
 const ivm = require('isolated-vm');
 
 const QUICK = process.argv.includes('--quick');
+const JSON_FILE = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : undefined;
 const COLD = QUICK ? 30 : 200;
 const WARM = QUICK ? 2000 : 20000;
 const EVENT = { name: 'World', n: 1 };
@@ -150,6 +160,38 @@ async function lateLimit() {
   return { median: at(0.5), p99: at(0.99), samples: late.length };
 }
 
+/** secure-exec's published figures (its README), since it cannot run here. */
+const SECURE_EXEC_PUBLISHED = { create: 14300, exec: 3000, rssMiB: 3.1 };
+
+/**
+ * Programs: NodeRuntime.create() to a ready runtime, an exec round trip on
+ * a warm runtime (a fresh process each time), and the resident memory of
+ * idle runtimes (each ran one program).
+ */
+async function programs() {
+  const hello = "console.log('hi')";
+  const check = (result) => {
+    if (result.stdout !== 'hi\n' || result.exitCode !== 0) throw new Error(`exec returned ${JSON.stringify(result)}`);
+  };
+  const create = await sample(QUICK ? 30 : 200, async () => (await NodeRuntime.create()).dispose());
+  const runtime = await NodeRuntime.create();
+  check(await runtime.exec(hello));
+  const exec = await sample(WARM, async () => check(await runtime.exec(hello)));
+  await runtime.dispose();
+  const count = 100;
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const idle = [];
+  for (let i = 0; i < count; i++) {
+    const fresh = await NodeRuntime.create();
+    check(await fresh.exec(hello));
+    idle.push(fresh);
+  }
+  const rssMiB = (process.memoryUsage().rss - before) / count / (1024 * 1024);
+  await Promise.all(idle.map((r) => r.dispose()));
+  return { create, exec, rssMiB };
+}
+
 function row(cells, widths) {
   return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ');
 }
@@ -180,6 +222,22 @@ async function main() {
   const late = await lateLimit();
   console.log(`\n@polybox/node: a ${LIMIT_MS} ms wall-clock limit with a host callback that never settles ` +
     `rejects ${late.median.toFixed(2)} / ${late.p99.toFixed(2)} ms (median / p99 of ${late.samples}) past the limit (goal: under 5 ms)`);
+
+  const program = await programs();
+  const published = SECURE_EXEC_PUBLISHED;
+  const pwidths = [34, 26, 26, 18];
+  console.log('\nPrograms (secure-exec\'s NodeRuntime API); median / p99 in µs');
+  console.log(row(['engine', 'NodeRuntime.create()', "exec(\"console.log('hi')\")", 'RSS per runtime'], pwidths));
+  console.log('-'.repeat(pwidths.reduce((a, b) => a + b + 2, -2)));
+  console.log(row(['@polybox/node', fmt(program.create), fmt(program.exec), `${program.rssMiB.toFixed(2)} MiB`], pwidths));
+  console.log(row(['secure-exec (published, not run)', `${published.create}`, `${published.exec}`, `${published.rssMiB} MB`], pwidths));
+  console.log('goals: exec ≤ 100 µs, create() ≤ 1000 µs, ≤ 1 MiB per idle runtime');
+
+  if (JSON_FILE !== undefined) {
+    const figures = { node: process.version, mode: QUICK ? 'quick' : 'full', handlers: results, lateLimitMs: late, programs: program, secureExecPublished: published };
+    writeFileSync(JSON_FILE, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`wrote ${JSON_FILE}`);
+  }
 }
 
 main().catch((error) => {
