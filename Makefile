@@ -96,6 +96,7 @@ soak: deps
 
 lint: deps
 	$(CARGO) fmt --all --check
+	scripts/build-node-polyfills.sh --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -q
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings

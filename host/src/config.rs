@@ -66,6 +66,9 @@ pub(crate) struct SandboxConfig {
     pub output_buffer_size: usize,
     pub fuel_metering: bool,
     pub log_sink: LogSink,
+    /// Whether the guest runs programs: it then starts from an image with
+    /// what programs need already evaluated (see `Runtime`).
+    pub programs: bool,
 }
 
 impl SandboxConfig {
@@ -92,6 +95,7 @@ impl SandboxConfig {
             self.stack_size,
             self.scratch_size,
             self.fuel_metering,
+            self.programs,
             host_modules,
             host_components,
         )

@@ -95,6 +95,10 @@ impl Guest for Exports {
         with_runtime(|rt| rt.call_handler(&name, &event, run_gc))
     }
 
+    fn prepare_programs() {
+        with_runtime(JsRuntime::prepare_programs);
+    }
+
     fn run_program(program: Program) -> ProgramExit {
         with_runtime(|rt| rt.run_program(&program))
     }

@@ -24,7 +24,7 @@ use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
 use crate::builtins::{globals, process};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
-    HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
+    CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
 };
 use crate::program::{self, ProgramState};
 use crate::stack_limit::StackLimit;
@@ -42,6 +42,8 @@ pub struct JsRuntime {
     registry: SharedRegistry,
     handlers: BTreeMap<String, Persistent<Function<'static>>>,
     program: Rc<ProgramState>,
+    /// Whether `prepare_programs` ran.
+    programs_ready: bool,
 }
 
 impl JsRuntime {
@@ -71,8 +73,8 @@ impl JsRuntime {
             exiting.get() || allocator::exception_lost(raw)
         })));
         let stack_limit = context.with(|ctx| {
-            globals::install(&ctx).expect("globals.js evaluates");
-            process::install(&ctx, program.exiting.clone()).expect("process.js evaluates");
+            let fail = |what, error| -> ! { not_evaluated(&ctx, what, error) };
+            globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an
@@ -86,12 +88,32 @@ impl JsRuntime {
             registry,
             handlers: BTreeMap::new(),
             program,
+            programs_ready: false,
         }
+    }
+
+    /// Evaluates what programs get (`process.js` and Node's modules), once.
+    /// Not done for every runtime: it makes the image guests start from
+    /// larger, which handlers would pay for.
+    pub fn prepare_programs(&mut self) {
+        if self.programs_ready {
+            return;
+        }
+        let exiting = self.program.exiting.clone();
+        self.context.with(|ctx| {
+            process::install(&ctx, exiting)
+                .and_then(|()| provide_crypto(&ctx))
+                .unwrap_or_else(|e| not_evaluated(&ctx, "process.js", e));
+        });
+        self.runtime.run_gc();
+        self.pages_after_gc = memory_pages();
+        self.programs_ready = true;
     }
 
     /// Runs `program` as a process (see `program.rs`). Its core module
     /// imports resolve only while it runs.
     pub fn run_program(&mut self, program: &Program) -> ProgramExit {
+        self.prepare_programs();
         self.registry.borrow_mut().set_core_modules(true);
         let exit = self
             .context
@@ -270,6 +292,23 @@ fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<String, GuestError>
         )),
         Err(error) => Err(unserializable(describe(ctx, error, Phase::Run).message)),
     }
+}
+
+/// Gives programs the built-in `crypto` module (an ES module) as the core
+/// module `crypto`, so that `require` and `node:crypto` reach it too.
+fn provide_crypto(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+    let namespace: rquickjs::Object = Module::import(ctx, CRYPTO)?.finish()?;
+    process::control(ctx, "provide", ("crypto", namespace))
+}
+
+/// Stops the runtime from starting: one of its own scripts failed.
+fn not_evaluated(ctx: &Ctx<'_>, what: &str, error: rquickjs::Error) -> ! {
+    let failure = describe(ctx, error, Phase::Run);
+    panic!(
+        "{what} does not evaluate: {}\n{}",
+        failure.message,
+        failure.stack.unwrap_or_default()
+    )
 }
 
 /// The size of linear memory, in 64 KiB pages: where the heap grows.

@@ -5,6 +5,7 @@
 //! with `std`, which this guest cannot be.)
 
 use alloc::ffi::CString;
+use core::ffi::CStr;
 
 use rquickjs::{Ctx, Error, Result, Value, qjs};
 
@@ -16,8 +17,18 @@ pub fn eval_script<'js>(
     first_line: i32,
     source: &str,
 ) -> Result<Value<'js>> {
-    let length = source.len();
-    let source = CString::new(source)?;
+    eval_c_script(ctx, filename, first_line, &CString::new(source)?)
+}
+
+/// [`eval_script`] for source that is NUL-terminated already, such as a
+/// large built-in script, which is then not copied.
+pub fn eval_c_script<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    first_line: i32,
+    source: &CStr,
+) -> Result<Value<'js>> {
+    let length = source.count_bytes();
     let filename = CString::new(filename)?;
     let mut options = qjs::JSEvalOptions {
         version: qjs::JS_EVAL_OPTIONS_VERSION as i32,

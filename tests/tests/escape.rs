@@ -325,7 +325,7 @@ fn program(code: &str) -> String {
 }
 
 #[test]
-fn a_program_adds_only_its_process_console_timers_and_buffer_to_the_globals() {
+fn a_program_adds_only_its_process_timers_and_node_globals() {
     let added = program(&format!(
         "const builtins = new Set({});
          console.log(JSON.stringify(Object.getOwnPropertyNames(globalThis).filter((n) => !builtins.has(n)).sort()));",
@@ -333,7 +333,7 @@ fn a_program_adds_only_its_process_console_timers_and_buffer_to_the_globals() {
     ));
     assert_eq!(
         added,
-        "[\"Buffer\",\"__return\",\"clearImmediate\",\"clearInterval\",\"clearTimeout\",\"process\",\"setImmediate\",\"setInterval\",\"setTimeout\"]\n"
+        "[\"Buffer\",\"URL\",\"URLSearchParams\",\"__return\",\"clearImmediate\",\"clearInterval\",\"clearTimeout\",\"process\",\"setImmediate\",\"setInterval\",\"setTimeout\",\"structuredClone\"]\n"
     );
 }
 
@@ -345,14 +345,16 @@ fn a_programs_process_reaches_no_host_process_file_or_environment() {
            if (typeof process[name] !== 'undefined') reached.push(name);
          }
          try { process.kill(1, 'SIGKILL'); reached.push('kill'); } catch (e) { if (e.code !== 'ENOSYS') reached.push('kill:' + e.code); }
-         for (const specifier of ['fs', 'node:fs', 'child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'os', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
+         for (const specifier of ['fs', 'node:fs', 'child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
            try { require(specifier); reached.push('require ' + specifier); } catch {}
          }
-         console.log(JSON.stringify({ reached, env: Object.keys(process.env), argv: process.argv, cwd: process.cwd(), pid: process.pid, execPath: process.execPath }));",
+         const os = require('os');
+         const machine = [os.hostname(), os.homedir(), os.tmpdir(), os.cpus().length, os.totalmem(), JSON.stringify(os.networkInterfaces()), os.userInfo().username];
+         console.log(JSON.stringify({ reached, machine, env: Object.keys(process.env), argv: process.argv, cwd: process.cwd(), pid: process.pid, execPath: process.execPath }));",
     );
     assert_eq!(
         found,
-        "{\"reached\":[],\"env\":[],\"argv\":[\"polybox\",\"/[eval]\"],\"cwd\":\"/\",\"pid\":1,\"execPath\":\"/usr/local/bin/polybox\"}\n"
+        "{\"reached\":[],\"machine\":[\"localhost\",\"/home/user\",\"/tmp\",0,0,\"{}\",\"user\"],\"env\":[],\"argv\":[\"polybox\",\"/[eval]\"],\"cwd\":\"/\",\"pid\":1,\"execPath\":\"/usr/local/bin/polybox\"}\n"
     );
 }
 

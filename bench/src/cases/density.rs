@@ -49,10 +49,21 @@ fn loaded() -> LoadedJSSandbox {
 
 /// This process's resident set, from `/proc/self/statm`.
 pub fn rss_mib() -> f64 {
+    statm_mib(1)
+}
+
+/// The part of the resident set that is file pages (shared with other
+/// mappings of the same file: guest images), from `/proc/self/statm`.
+pub fn shared_mib() -> f64 {
+    statm_mib(2)
+}
+
+/// Field `index` of `/proc/self/statm`, in MiB.
+fn statm_mib(index: usize) -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: f64 = statm
         .split_whitespace()
-        .nth(1)
+        .nth(index)
         .and_then(|p| p.parse().ok())
         .unwrap_or(0.0);
     pages * 4096.0 / (1024.0 * 1024.0)

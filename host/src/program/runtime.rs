@@ -39,7 +39,8 @@ impl Runtime {
     }
 
     pub(super) fn new(builder: RuntimeBuilder) -> Result<Self> {
-        let mut core = builder.sandbox.build()?.load_runtime()?.into_core();
+        let sandbox = builder.sandbox.for_programs().build()?;
+        let mut core = sandbox.load_runtime()?.into_core();
         let start = core.guest.start_image()?;
         Ok(Self {
             core,

@@ -47,6 +47,7 @@ impl SandboxBuilder {
                 output_buffer_size: DEFAULT_OUTPUT_BUFFER_SIZE,
                 fuel_metering: false,
                 log_sink: tracing_sink(),
+                programs: false,
             },
             stack_size: None,
         }
@@ -111,6 +112,12 @@ impl SandboxBuilder {
     /// is a `tracing` event with target `polybox::guest`.
     pub fn log_sink(mut self, sink: impl Fn(LogLevel, &str) + Send + Sync + 'static) -> Self {
         self.config.log_sink = Arc::new(sink) as LogSink;
+        self
+    }
+
+    /// Makes the sandbox one for programs (`Runtime`).
+    pub(crate) fn for_programs(mut self) -> Self {
+        self.config.programs = true;
         self
     }
 

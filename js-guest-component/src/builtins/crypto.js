@@ -87,4 +87,76 @@ export function randomUUID() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export default { createHash, createHmac, randomBytes, getRandomValues, randomUUID };
+// An integer from [min, max) with no modulo bias, as Node's randomInt
+// (`randomInt(max)` is `randomInt(0, max)`).
+export function randomInt(min, max, callback) {
+  if (max === undefined || typeof max === "function") {
+    callback = max;
+    max = min;
+    min = 0;
+  }
+  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+    throw new TypeError('The "min" and "max" arguments must be safe integers');
+  }
+  const range = max - min;
+  if (range <= 0 || range > 2 ** 48) {
+    throw new RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}) and at most ${min} + 2^48`);
+  }
+  // Draw 48-bit values, rejecting those past the largest multiple of range.
+  const limit = 2 ** 48 - (2 ** 48 % range);
+  let value;
+  do {
+    const b = random(6);
+    value = b.reduce((n, byte) => n * 256 + byte, 0);
+  } while (value >= limit);
+  const result = min + (value % range);
+  if (typeof callback === "function") {
+    queueMicrotask(() => callback(null, result));
+    return undefined;
+  }
+  return result;
+}
+
+// Compares two equally long byte sequences in time that does not depend on
+// where they differ.
+export function timingSafeEqual(a, b) {
+  const left = toBytes(a);
+  const right = toBytes(b);
+  if (left.byteLength !== right.byteLength) {
+    const error = new RangeError("Input buffers must have the same byte length");
+    error.code = "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH";
+    throw error;
+  }
+  let difference = 0;
+  for (let i = 0; i < left.byteLength; i++) difference |= left[i] ^ right[i];
+  return difference === 0;
+}
+
+// WebCrypto's digest names, and the subset of `crypto.subtle` there is.
+const SUBTLE_DIGESTS = new Map([["SHA-256", "sha256"], ["SHA-512", "sha512"]]);
+
+export const subtle = {
+  async digest(name, data) {
+    const wanted = String(typeof name === "object" && name !== null ? name.name : name).toUpperCase();
+    const alg = SUBTLE_DIGESTS.get(wanted);
+    if (alg === undefined) {
+      throw new DOMException(`Unrecognized or unsupported digest: ${wanted} (SHA-256 and SHA-512 are supported)`, "NotSupportedError");
+    }
+    const out = digest(alg, [toBytes(data)], undefined);
+    return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+  },
+};
+
+export const webcrypto = { getRandomValues, randomUUID, subtle };
+
+export default {
+  createHash,
+  createHmac,
+  randomBytes,
+  randomInt,
+  getRandomValues,
+  randomUUID,
+  timingSafeEqual,
+  subtle,
+  webcrypto,
+};

@@ -3,245 +3,51 @@
 // Evaluated once when the runtime starts, so that it is part of the image
 // every program starts from; a handler never sees any of it.
 //
-// Evaluated as a function of the native helpers (`natives`): write(fd,
-// chunk), readStdin(), waitUntil(deadlineNs), nowNs(), exiting().
-(function (natives) {
+// Evaluated as a function of the native helpers (`natives`: write(fd,
+// chunk), readStdin(), waitUntil(deadlineNs), nowNs(), exiting()) and of the
+// factories of the modules npm's ports of Node.js provide (`polyfills`,
+// node/entry.js).
+(function (natives, polyfills) {
   "use strict";
 
   const define = (target, name, value) =>
     Object.defineProperty(target, name, { value, writable: true, configurable: true });
 
-  // ---- inspect and format, after Node's util.inspect/util.format --------
+  // ---- from npm's ports of Node.js's modules (polyfills.js) ----------------
 
-  const BREAK_LENGTH = 72;
-  const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-  function quote(text) {
-    const escaped = text.replace(/[\\'\n\r\t]/g, (c) => ({ "\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]);
-    return `'${escaped}'`;
-  }
-
-  function key(name) {
-    if (typeof name === "symbol") return `[${String(name)}]`;
-    return identifier.test(name) ? name : quote(name);
-  }
-
-  function constructorName(value) {
-    const proto = Object.getPrototypeOf(value);
-    if (proto === null) return "[Object: null prototype]";
-    const ctor = proto.constructor;
-    return typeof ctor === "function" && typeof ctor.name === "string" ? ctor.name : "Object";
-  }
-
-  function group(prefix, entries, open, close, indent) {
-    if (entries.length === 0) return `${prefix}${open}${close}`;
-    const line = `${prefix}${open} ${entries.join(", ")} ${close}`;
-    if (line.length <= BREAK_LENGTH && !entries.some((e) => e.includes("\n"))) return line;
-    const pad = "  ".repeat(indent + 1);
-    return `${prefix}${open}\n${pad}${entries.join(`,\n${pad}`)}\n${"  ".repeat(indent)}${close}`;
-  }
-
-  function inspect(value, options = {}) {
-    const depth = options.depth === undefined ? 2 : options.depth === null ? Infinity : options.depth;
-    return show(value, depth, 0, new Set(), false);
-  }
-
-  function show(value, depth, indent, seen, nested) {
-    switch (typeof value) {
-      case "string":
-        return nested ? quote(value) : value;
-      case "number":
-        return Object.is(value, -0) ? "-0" : String(value);
-      case "bigint":
-        return `${value}n`;
-      case "symbol":
-        return String(value);
-      case "undefined":
-        return "undefined";
-      case "boolean":
-        return String(value);
-      case "function": {
-        const name = value.name ? `: ${value.name}` : " (anonymous)";
-        const kind = /^class\b/.test(Function.prototype.toString.call(value)) ? "class" : "Function";
-        return kind === "class" ? `[class ${value.name || "(anonymous)"}]` : `[Function${name}]`;
-      }
-    }
-    if (value === null) return "null";
-    if (seen.has(value)) return "[Circular *1]";
-    if (value instanceof Error) {
-      const stack = value.stack ? `${value.name}: ${value.message}\n${value.stack}`.trimEnd() : `${value.name}: ${value.message}`;
-      return nested ? `[${stack}]` : stack;
-    }
-    if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
-    if (value instanceof RegExp) return String(value);
-    if (value instanceof Promise) return "Promise { <pending> }";
-    if (globalThis.Buffer && value instanceof globalThis.Buffer) {
-      const bytes = Array.from(value.subarray(0, 50), (b) => b.toString(16).padStart(2, "0"));
-      return `<Buffer${bytes.length ? " " : ""}${bytes.join(" ")}${value.length > 50 ? ` ... ${value.length - 50} more bytes` : ""}>`;
-    }
-    if (depth < 0) {
-      // Past the depth only empty containers are shown, as they are.
-      if (Array.isArray(value)) return value.length === 0 ? "[]" : "[Array]";
-      const name = constructorName(value);
-      if (name === "Object" && Reflect.ownKeys(value).length === 0) return "{}";
-      return `[${name}]`;
-    }
-    seen.add(value);
+  // Runs `load` with a stand-in `Atomics` global: node-inspect-extracted
+  // copies Node's primordials, Atomics among them, which this runtime
+  // leaves out (without threads it has no use). Nothing it copies is used.
+  function withAtomics(load) {
+    globalThis.Atomics = {};
     try {
-      const inner = (v) => show(v, depth - 1, indent + 1, seen, true);
-      if (Array.isArray(value)) {
-        const entries = value.slice(0, 100).map(inner);
-        if (value.length > 100) entries.push(`... ${value.length - 100} more items`);
-        return group("", entries, "[", "]", indent);
-      }
-      if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-        const entries = Array.from(value.slice(0, 100), (v) => inner(v));
-        if (value.length > 100) entries.push(`... ${value.length - 100} more items`);
-        return group(`${constructorName(value)}(${value.length}) `, entries, "[", "]", indent);
-      }
-      if (value instanceof Map) {
-        const entries = Array.from(value, ([k, v]) => `${inner(k)} => ${inner(v)}`);
-        return group(`Map(${value.size}) `, entries, "{", "}", indent);
-      }
-      if (value instanceof Set) {
-        return group(`Set(${value.size}) `, Array.from(value, inner), "{", "}", indent);
-      }
-      const entries = [];
-      for (const name of Reflect.ownKeys(value)) {
-        const descriptor = Object.getOwnPropertyDescriptor(value, name);
-        if (!descriptor.enumerable) continue;
-        const shown = "value" in descriptor ? inner(descriptor.value) : descriptor.set ? "[Getter/Setter]" : "[Getter]";
-        entries.push(`${key(name)}: ${shown}`);
-      }
-      const name = constructorName(value);
-      return group(name === "Object" ? "" : `${name} `, entries, "{", "}", indent);
+      return load();
     } finally {
-      seen.delete(value);
+      delete globalThis.Atomics;
     }
   }
 
-  function format(...args) {
-    if (typeof args[0] !== "string") return args.map((a) => show(a, 2, 0, new Set(), false)).join(" ");
-    let rest = 1;
-    let text = args[0].replace(/%([sdifjoOc%])/g, (whole, spec) => {
-      if (spec === "%") return "%";
-      if (rest >= args.length) return whole;
-      const arg = args[rest++];
-      switch (spec) {
-        case "s":
-          return typeof arg === "string" ? arg : typeof arg === "bigint" ? `${arg}n` : typeof arg === "object" && arg !== null ? show(arg, 1, 0, new Set(), false) : String(arg);
-        case "d":
-          return typeof arg === "bigint" ? `${arg}n` : String(Number(arg));
-        case "i":
-          return typeof arg === "bigint" ? `${arg}n` : String(parseInt(arg, 10));
-        case "f":
-          return String(parseFloat(arg));
-        case "j":
-          try {
-            return JSON.stringify(arg);
-          } catch {
-            return "[Circular]";
-          }
-        case "o":
-        case "O":
-          return show(arg, 4, 0, new Set(), true);
-        case "c":
-          return "";
-      }
-      return whole;
-    });
-    for (; rest < args.length; rest++) text += ` ${show(args[rest], 2, 0, new Set(), false)}`;
-    return text;
-  }
-
-  // ---- bytes --------------------------------------------------------------
-
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-
-  // A Uint8Array that prints and concatenates as UTF-8 text, as Node's Buffer
-  // does (stdin chunks are these).
-  class Buffer extends Uint8Array {
-    static from(input, encoding) {
-      if (typeof input === "string") {
-        if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) {
-          throw new TypeError(`Unknown encoding: ${encoding}`);
-        }
-        return new Buffer(encoder.encode(input));
-      }
-      return new Buffer(input);
-    }
-    static isBuffer(value) {
-      return value instanceof Buffer;
-    }
-    static concat(list) {
-      const out = new Buffer(list.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const bytes of list) {
-        out.set(bytes, at);
-        at += bytes.length;
-      }
-      return out;
-    }
-    toString(encoding = "utf8") {
-      if (!/^utf-?8$/i.test(encoding)) throw new TypeError(`Unknown encoding: ${encoding}`);
-      return decoder.decode(this);
-    }
-  }
+  // util.inspect and util.format as Node.js has them; Buffer; EventEmitter.
+  const { inspect, format, formatWithOptions, stripVTControlCharacters } = withAtomics(polyfills.inspect);
+  const { Buffer } = polyfills.buffer();
+  const EventEmitter = polyfills.events();
+  // Made now, before a program can define globals of these names: core-js
+  // looks for a native URL on the global object when it starts.
+  const URL = polyfills.URL();
+  const URLSearchParams = polyfills.URLSearchParams();
+  const structuredClone = polyfills.structuredClone();
+  // core-js keeps its shared store on the global object; its modules hold
+  // it by then, and a program's globals are its own.
+  delete globalThis["__core-js_shared__"];
+  const describe = (value) => inspect(value, { depth: 0, breakLength: Infinity });
 
   function chunkOf(chunk, encoding) {
-    if (typeof chunk === "string") return chunk;
+    if (typeof chunk === "string") return encoding === undefined || /^utf-?8$/i.test(encoding) ? chunk : Buffer.from(chunk, encoding);
     if (chunk instanceof Uint8Array) return chunk;
     if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    throw new TypeError(`The "chunk" argument must be of type string or an instance of Buffer or Uint8Array (${encoding ?? "utf8"})`);
-  }
-
-  // ---- events -------------------------------------------------------------
-
-  // Just enough of EventEmitter for `process` and its streams.
-  class Emitter {
-    #listeners = new Map();
-    on(name, listener) {
-      if (!this.#listeners.has(name)) this.#listeners.set(name, []);
-      this.#listeners.get(name).push({ listener, once: false });
-      return this;
-    }
-    addListener(name, listener) {
-      return this.on(name, listener);
-    }
-    once(name, listener) {
-      this.on(name, listener);
-      this.#listeners.get(name).at(-1).once = true;
-      return this;
-    }
-    off(name, listener) {
-      const list = this.#listeners.get(name);
-      if (list) {
-        const at = list.findIndex((entry) => entry.listener === listener);
-        if (at >= 0) list.splice(at, 1);
-      }
-      return this;
-    }
-    removeListener(name, listener) {
-      return this.off(name, listener);
-    }
-    removeAllListeners(name) {
-      if (name === undefined) this.#listeners.clear();
-      else this.#listeners.delete(name);
-      return this;
-    }
-    listenerCount(name) {
-      return this.#listeners.get(name)?.length ?? 0;
-    }
-    emit(name, ...args) {
-      const list = this.#listeners.get(name);
-      if (!list || list.length === 0) return false;
-      for (const entry of [...list]) {
-        if (entry.once) this.off(name, entry.listener);
-        entry.listener.apply(this, args);
-      }
-      return true;
-    }
+    const error = new TypeError(`The "chunk" argument must be of type string or an instance of Buffer or Uint8Array. Received ${describe(chunk)}`);
+    error.code = "ERR_INVALID_ARG_TYPE";
+    throw error;
   }
 
   // ---- timers ---------------------------------------------------------------
@@ -364,7 +170,7 @@
   }
   function callable(callback) {
     if (typeof callback !== "function") {
-      const error = new TypeError(`The "callback" argument must be of type function. Received ${show(callback, 0, 0, new Set(), true)}`);
+      const error = new TypeError(`The "callback" argument must be of type function. Received ${describe(callback)}`);
       error.code = "ERR_INVALID_ARG_TYPE";
       throw error;
     }
@@ -426,14 +232,14 @@
     if (code === undefined || code === null) return undefined;
     if (typeof code === "string" && /^-?\d+$/.test(code)) code = Number(code);
     if (!Number.isInteger(code)) {
-      const error = new TypeError(`The "code" argument must be an integer. Received ${show(code, 0, 0, new Set(), true)}`);
+      const error = new TypeError(`The "code" argument must be an integer. Received ${describe(code)}`);
       error.code = "ERR_INVALID_ARG_TYPE";
       throw error;
     }
     return code;
   }
 
-  class Stdout extends Emitter {
+  class Stdout extends EventEmitter {
     constructor(fd) {
       super();
       this.fd = fd;
@@ -459,7 +265,7 @@
   }
 
   // Standard input: the bytes the caller passed, read in chunks.
-  class Stdin extends Emitter {
+  class Stdin extends EventEmitter {
     #encoding = undefined;
     #ended = false;
     #flowing = false;
@@ -481,7 +287,7 @@
         this.readable = false;
         return null;
       }
-      const chunk = new Buffer(bytes);
+      const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
       return this.#encoding ? chunk.toString(this.#encoding) : chunk;
     }
     read() {
@@ -510,7 +316,7 @@
     }
   }
 
-  const proc = new Emitter();
+  const proc = new EventEmitter();
   const stdout = new Stdout(1);
   const stderr = new Stdout(2);
   const stdin = new Stdin();
@@ -526,8 +332,10 @@
       }
     }
     // From here the runtime interrupts any code that runs, catch and finally
-    // blocks included, and nothing more is written.
+    // blocks included, and nothing more is written. (The interrupt is an
+    // error: no JavaScript may run while it is made.)
     state.closed = true;
+    Error.prepareStackTrace = undefined;
     natives.exiting();
     throw new ExitSignal();
   }
@@ -703,23 +511,111 @@
   };
   const timers = { ...timerFunctions, promises: timersPromises };
 
-  // The core modules this runtime provides, by name.
-  const builtins = new Map([
-    ["process", proc],
-    ["timers", timers],
-    ["timers/promises", timersPromises],
+  // `os`: a fixed view of a machine that reveals nothing of the host.
+  const os = {
+    EOL: "\n",
+    devNull: "/dev/null",
+    arch: () => "wasm32",
+    machine: () => "wasm32",
+    platform: () => "linux",
+    type: () => "Linux",
+    release: () => "0.0.0",
+    version: () => "Polybox",
+    hostname: () => "localhost",
+    homedir: () => state.env.HOME ?? "/home/user",
+    tmpdir: () => "/tmp",
+    endianness: () => "LE",
+    uptime: () => proc.uptime(),
+    loadavg: () => [0, 0, 0],
+    availableParallelism: () => 1,
+    cpus: () => [],
+    totalmem: () => 0,
+    freemem: () => 0,
+    networkInterfaces: () => ({}),
+    userInfo: () => ({ uid: -1, gid: -1, username: "user", homedir: os.homedir(), shell: null }),
+    getPriority: () => 0,
+    setPriority: () => {},
+    constants: { signals: {}, errno: {}, priority: {} },
+  };
+
+  // `url`: the legacy API (parse, format, resolve) with the WHATWG URL and
+  // Node's file URL helpers.
+  function url() {
+    const legacy = polyfills.url();
+    const fileURLToPath = (input) => {
+      const parsed = typeof input === "string" ? new URL(input) : input;
+      if (parsed.protocol !== "file:") {
+        const error = new TypeError("The URL must be of scheme file");
+        error.code = "ERR_INVALID_URL_SCHEME";
+        throw error;
+      }
+      if (parsed.hostname !== "") {
+        const error = new TypeError(`File URL host must be "localhost" or empty on linux`);
+        error.code = "ERR_INVALID_FILE_URL_HOST";
+        throw error;
+      }
+      return decodeURIComponent(parsed.pathname);
+    };
+    const pathToFileURL = (path) => {
+      const absolute = polyfills.path().resolve(state.cwd, String(path));
+      const encoded = absolute.split("/").map(encodeURIComponent).join("/");
+      return new URL(`file://${encoded}${String(path).endsWith("/") && !encoded.endsWith("/") ? "/" : ""}`);
+    };
+    return { ...legacy, URL, URLSearchParams, fileURLToPath, pathToFileURL };
+  }
+
+  // `util`: the browser port's, with Node's own inspect and format, and
+  // the timers' promisified forms.
+  function util() {
+    const base = polyfills.util();
+    setTimeout[base.promisify.custom] = timersPromises.setTimeout;
+    setImmediate[base.promisify.custom] = timersPromises.setImmediate;
+    return {
+      ...base,
+      inspect,
+      format,
+      formatWithOptions,
+      stripVTControlCharacters,
+      TextEncoder,
+      TextDecoder,
+    };
+  }
+
+  // The core modules this runtime provides, by name: each made when a
+  // program first loads it.
+  const factories = new Map([
+    ["assert", () => polyfills.assert()],
+    ["assert/strict", () => polyfills.assert().strict],
+    ["buffer", () => polyfills.buffer()],
+    ["console", () => programConsole],
+    ["events", () => EventEmitter],
+    ["os", () => os],
+    ["path", () => polyfills.path()],
+    ["path/posix", () => polyfills.path()],
+    ["process", () => proc],
+    ["querystring", () => polyfills.querystring()],
+    ["string_decoder", () => polyfills.string_decoder()],
+    ["timers", () => timers],
+    ["timers/promises", () => timersPromises],
+    ["url", url],
+    ["util", util],
+    ["util/types", () => load("util").types],
   ]);
+  const loaded = new Map();
+  function load(name) {
+    if (!loaded.has(name)) loaded.set(name, factories.get(name)());
+    return loaded.get(name);
+  }
+  const builtins = { has: (name) => factories.has(name) };
 
   // Node.js core modules a sandbox does not provide: importing one fails
   // with an error that names it, rather than handing out a stub.
   const withheld = new Set([
-    "assert", "assert/strict", "async_hooks", "buffer", "child_process", "cluster", "console",
-    "constants", "crypto", "dgram", "diagnostics_channel", "dns", "dns/promises", "domain",
-    "events", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net", "os",
-    "path", "path/posix", "path/win32", "perf_hooks", "punycode", "querystring", "readline",
+    "async_hooks", "child_process", "cluster", "constants", "dgram",
+    "diagnostics_channel", "dns", "dns/promises", "domain", "fs", "fs/promises", "http", "http2",
+    "https", "inspector", "module", "net", "path/win32", "perf_hooks", "punycode", "readline",
     "readline/promises", "repl", "stream", "stream/consumers", "stream/promises", "stream/web",
-    "string_decoder", "sys", "test", "tls", "trace_events", "tty", "url", "util", "util/types",
-    "v8", "vm", "wasi", "worker_threads", "zlib",
+    "sys", "test", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads", "zlib",
   ]);
 
   // The core module `specifier` names (`x` or `node:x`), if it is one.
@@ -743,23 +639,27 @@
   // `require` of a CommonJS program: the core modules above.
   function require(specifier) {
     if (typeof specifier !== "string") {
-      const error = new TypeError(`The "id" argument must be of type string. Received ${show(specifier, 0, 0, new Set(), true)}`);
+      const error = new TypeError(`The "id" argument must be of type string. Received ${describe(specifier)}`);
       error.code = "ERR_INVALID_ARG_TYPE";
       throw error;
     }
     const name = coreName(specifier);
-    if (name !== undefined && builtins.has(name)) return builtins.get(name);
+    if (name !== undefined && builtins.has(name)) return load(name);
     throw moduleNotFound(specifier, "MODULE_NOT_FOUND");
   }
 
   const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   const RESERVED = new Set(["default", "delete", "new", "class", "function", "this", "import", "export"]);
+  // What every function has of its own, which is no module's export.
+  const FUNCTION_OWN = new Set(["length", "name", "prototype", "caller", "arguments"]);
 
   // The source of the ES module that presents core module `name`: its
   // object as the default export, and each of its properties by name.
   function moduleSource(name) {
-    const names = Object.getOwnPropertyNames(builtins.get(name)).filter(
-      (key) => IDENTIFIER.test(key) && !RESERVED.has(key),
+    const module = load(name);
+    const intrinsic = typeof module === "function" ? FUNCTION_OWN : new Set();
+    const names = Object.getOwnPropertyNames(module).filter(
+      (key) => IDENTIFIER.test(key) && !RESERVED.has(key) && !intrinsic.has(key),
     );
     return [
       'import { builtin } from "#node";',
@@ -775,12 +675,35 @@
     console: programConsole,
     Buffer,
     ...timerFunctions,
+    URL,
+    URLSearchParams,
+    structuredClone,
     __return(value) {
       state.returned = value;
       state.hasReturn = true;
     },
   });
   for (const descriptor of Object.values(programGlobals)) descriptor.enumerable = false;
+
+  // A program's `error.stack` as Node.js writes it: the error's name and
+  // message, then a line per frame. (QuickJS's own has the frames only.)
+  function nodeStack(error, sites) {
+    let header;
+    try {
+      const message = String(error?.message ?? "");
+      const name = String(error?.name ?? "Error");
+      header = message === "" ? name : `${name}: ${message}`;
+    } catch {
+      header = "Error";
+    }
+    const frames = sites.map((site) => {
+      const file = site.getFileName();
+      const where = site.isNative?.() ? "native" : file ? `${file}:${site.getLineNumber()}:${site.getColumnNumber()}` : "<anonymous>";
+      const name = site.getFunctionName();
+      return name ? `    at ${name} (${where})` : `    at ${where}`;
+    });
+    return [header, ...frames].join("\n");
+  }
 
   // ---- the controls run-program drives ---------------------------------------
 
@@ -820,9 +743,16 @@
     },
     moduleSource: (resolved) => moduleSource(resolved.slice(5)),
 
+    // Makes `module` the core module `name` (the runtime's own `crypto`,
+    // which is an ES module, for `require` too).
+    provide(name, module) {
+      factories.set(name, () => module);
+    },
+
     // Installs the process for one program.
     start(argv, env, cwd) {
       state.started = nowMs();
+      Error.prepareStackTrace = nodeStack;
       state.argv = argv;
       state.env = env;
       state.cwd = cwd;
@@ -889,7 +819,14 @@
         return true;
       }
       abandon();
-      const report = error instanceof Error ? inspect(error) : `Uncaught ${inspect(error)}`;
+      // As Node.js reports it: an error by its stack (and its own
+      // properties, which inspect adds), anything else as it is. An error
+      // made when the stack or the heap ran out may have no frames, or no
+      // stack at all.
+      let report;
+      if (!(error instanceof Error)) report = `Uncaught ${inspect(error)}`;
+      else if (typeof error.stack !== "string") report = String(error);
+      else report = error.stack.includes("\n    at ") ? inspect(error) : error.stack;
       stderr.write(`${report}\n`);
       state.exitCode = 1;
       return false;

@@ -6,15 +6,26 @@
 
 use alloc::rc::Rc;
 use core::cell::Cell;
+use core::ffi::CStr;
 
 use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::{BigInt, Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray, Value};
 
 use super::bytes::{copy_bytes, uint8_array};
 use crate::bindings::polybox::sandbox::{platform, process};
-use crate::script::eval_script;
+use crate::script::{eval_c_script, eval_script};
 
 const PROCESS_SOURCE: &str = include_str!("process.js");
+
+/// npm's ports of Node.js modules, bundled by `scripts/build-node-polyfills.sh`
+/// (see `node/entry.js`): a function that returns the module factories,
+/// NUL-terminated so that it is evaluated where it lies.
+const POLYFILLS_SOURCE: &CStr = match CStr::from_bytes_with_nul(
+    concat!(include_str!("../../node/dist/polyfills.js"), "\0").as_bytes(),
+) {
+    Ok(source) => source,
+    Err(_) => panic!("the polyfill bundle holds a NUL byte"),
+};
 
 /// The largest piece one `process.write` import carries: a big write is
 /// sent in pieces, so that no backend's call buffer has to hold it whole.
@@ -48,10 +59,19 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
     let setup: Function = eval_script(ctx, "node:internal/process", 1, PROCESS_SOURCE)?
         .into_function()
         .ok_or_else(|| Exception::throw_internal(ctx, "process.js is not a function"))?;
-    let controls: Object = setup.call((natives,))?;
+    let controls: Object = setup.call((natives, polyfills(ctx)?))?;
     ctx.store_userdata(Controls(controls))
         .map_err(|_| Exception::throw_internal(ctx, "the process is installed twice"))?;
     Ok(())
+}
+
+/// Evaluates the bundle of npm's ports (a function, so that it defines no
+/// global); returns its module factories.
+fn polyfills<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
+    let bundle: Function = eval_c_script(ctx, "node:internal/polyfills", 1, POLYFILLS_SOURCE)?
+        .into_function()
+        .ok_or_else(|| Exception::throw_internal(ctx, "the polyfill bundle is no function"))?;
+    bundle.call(())
 }
 
 /// The process's controls (see the end of `process.js`).

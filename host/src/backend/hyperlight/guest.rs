@@ -92,6 +92,10 @@ impl HyperlightGuest {
         // exhaustion aborts the guest: QuickJS caps its own heap instead.
         vm.set_heap_limit(config.heap_size as u64)
             .map_err(failed_call)?;
+        if config.programs {
+            // Before the snapshot every program starts from.
+            vm.prepare_programs().map_err(failed_call)?;
+        }
         Ok(Self {
             vm,
             dispatcher,

@@ -28,13 +28,24 @@ pub(super) struct EngineKey {
     pub fuel: bool,
 }
 
+/// Which pre-initialised image a guest starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Template {
+    /// A started JavaScript runtime: what handlers need.
+    Runtime,
+    /// The runtime readied for programs too (Node's modules evaluated): a
+    /// larger image, which handlers should not pay for.
+    Programs,
+}
+
 /// An engine with the guest compiled and linked for it.
 pub(super) struct GuestEngine {
     pub pre: JsRuntimePre<GuestState>,
     /// Whether stores of this engine count fuel.
     pub fuel: bool,
-    /// The image new guests start from, once built.
-    template: Mutex<Option<Arc<MemoryImage>>>,
+    /// The images new guests start from, once built: for handlers, and for
+    /// programs (see [`Template`]).
+    templates: [Mutex<Option<Arc<MemoryImage>>>; 2],
     /// Support for user components, set up on first use.
     authors: OnceLock<Result<Arc<Authors>, String>>,
 }
@@ -52,15 +63,18 @@ impl GuestEngine {
             .map_err(|e| Error::Internal(format!("cannot link user components: {e}")))
     }
 
-    /// The pre-initialised runtime image for this engine, built by `build` on
-    /// first use: starting QuickJS once and mapping the result copy-on-write
-    /// into every new guest is what makes cold start cheap, and untouched
-    /// pages stay shared between all of them.
+    /// A pre-initialised image for this engine, built by `build` on first
+    /// use: starting QuickJS once and mapping the result copy-on-write into
+    /// every new guest is what makes cold start cheap, and untouched pages
+    /// stay shared between all of them.
     pub fn template(
         &self,
+        which: Template,
         build: impl FnOnce() -> Result<MemoryImage>,
     ) -> Result<Arc<MemoryImage>> {
-        let mut template = self.template.lock().unwrap_or_else(|p| p.into_inner());
+        let mut template = self.templates[which as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(image) = template.as_ref() {
             return Ok(image.clone());
         }
@@ -111,7 +125,7 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     Ok(GuestEngine {
         pre,
         fuel: key.fuel,
-        template: Mutex::new(None),
+        templates: Default::default(),
         authors: OnceLock::new(),
     })
 }

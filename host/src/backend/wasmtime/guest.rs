@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::artifact::initial_image;
 use super::bindings::{ModuleDeclaration, Program, ProgramKind, RuntimeExports};
 use super::component::{AuthorEnv, ComponentHandler, ComponentModule};
-use super::engine::{EngineKey, GuestEngine, guest_engine};
+use super::engine::{EngineKey, GuestEngine, Template, guest_engine};
 use super::handlers::Handlers;
 use super::image::MemoryImage;
 use super::instance::JsInstance;
@@ -60,7 +60,7 @@ impl WasmtimeGuest {
         let engine = guest_engine(key)?;
         let wake = engine.pre.engine().clone();
         interrupt.set_wake(move || wake.increment_epoch());
-        let template = engine.template(|| Self::runtime_image(&engine, config))?;
+        let template = Self::template(&engine, config)?;
         let meter = Arc::new(Meter::new(interrupt, engine.fuel));
         Self::start(engine, dispatcher, meter, config, template)
     }
@@ -93,21 +93,42 @@ impl WasmtimeGuest {
         })
     }
 
-    /// The image new guests start from: a started JavaScript runtime, with
-    /// its stack limit set ([`SandboxConfig::js_stack_limit`]) and no host
-    /// modules, handlers or modules. Built from the guest's initial memory
-    /// (its data segments).
-    fn runtime_image(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<MemoryImage> {
-        let failed =
-            |e: std::io::Error| Error::Internal(format!("cannot build the runtime image: {e}"));
-        let initial = Arc::new(initial_image().map_err(failed)?);
+    /// The image a guest of `config` starts from, built on first use.
+    fn template(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<Arc<MemoryImage>> {
+        let runtime = engine.template(Template::Runtime, || {
+            let initial = Arc::new(initial_image().map_err(image_failed)?);
+            Self::image(engine, config, initial, |guest| {
+                let js_stack = config.js_stack_limit();
+                guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))
+            })
+        })?;
+        if !config.programs {
+            return Ok(runtime);
+        }
+        engine.template(Template::Programs, || {
+            Self::image(engine, config, runtime, |guest| {
+                guest.enter(|runtime, store| runtime.call_prepare_programs(store))
+            })
+        })
+    }
+
+    /// An image made by starting a guest from `from` and running `prepare`
+    /// in it: the runtime image (a started JavaScript runtime, with its
+    /// stack limit set ([`SandboxConfig::js_stack_limit`]) and no host
+    /// modules, handlers or modules, built from the guest's initial memory,
+    /// its data segments), or the program image, built from that.
+    fn image(
+        engine: &Arc<GuestEngine>,
+        config: &SandboxConfig,
+        from: Arc<MemoryImage>,
+        prepare: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<MemoryImage> {
         let interrupt = Arc::new(InterruptState::default());
         let dispatcher = Arc::new(Dispatcher::new(config.log_sink.clone(), interrupt.clone()));
         let meter = Arc::new(Meter::new(interrupt, engine.fuel));
-        let mut guest = Self::start(engine.clone(), dispatcher, meter, config, initial)?;
-        let js_stack = config.js_stack_limit();
-        guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))?;
-        guest.instance.capture().map_err(failed)
+        let mut guest = Self::start(engine.clone(), dispatcher, meter, config, from)?;
+        prepare(&mut guest)?;
+        guest.instance.capture().map_err(image_failed)
     }
 
     /// What this sandbox's user components run with.
@@ -327,4 +348,8 @@ impl GuestInstance for WasmtimeGuest {
         }
         self.replace_instance(&image)
     }
+}
+
+fn image_failed(error: std::io::Error) -> Error {
+    Error::Internal(format!("cannot build a guest image: {error}"))
 }

@@ -14,8 +14,9 @@
 //!   pages stay shared with every sandbox seeded from the same image;
 //! - **copy-back restore** returns a region still mapped from its image to
 //!   the image's contents by copying back only the pages written since the
-//!   mapping was made: `/proc/self/pagemap` tells which pages became private
-//!   copies. Those pages stay resident, so the next call takes no faults.
+//!   mapping was made: the kernel's page tables tell which pages became
+//!   private copies (`written.rs`). Those pages stay resident, so the next
+//!   call takes no faults.
 
 use std::fs::File;
 use std::io;
@@ -28,6 +29,7 @@ use rustix::fs::{MemfdFlags, SealFlags};
 use rustix::mm::{MapFlags, ProtFlags};
 
 use super::region::{Region, page_size};
+use super::written::written_pages;
 
 /// A copy of a guest memory, as a sealed memfd.
 pub(crate) struct MemoryImage {
@@ -196,38 +198,6 @@ impl View {
     }
 }
 
-/// The indices of the pages in `[start, start + pages * page_size)` that
-/// this process wrote to since they were mapped privately from a file:
-/// present (or swapped) and no longer file pages.
-fn written_pages(start: usize, pages: usize) -> io::Result<Vec<usize>> {
-    static PAGEMAP: OnceLock<io::Result<File>> = OnceLock::new();
-    let pagemap = PAGEMAP
-        .get_or_init(|| File::open("/proc/self/pagemap"))
-        .as_ref()
-        .map_err(clone_error)?;
-    let mut entries = vec![0u8; pages * 8];
-    pagemap.read_exact_at(&mut entries, (start / page_size() * 8) as u64)?;
-    Ok(entries
-        .chunks_exact(8)
-        .enumerate()
-        .filter(|(_, entry)| {
-            written(u64::from_ne_bytes(
-                (*entry).try_into().expect("8-byte chunks"),
-            ))
-        })
-        .map(|(index, _)| index)
-        .collect())
-}
-
-/// Whether a `/proc/self/pagemap` entry is a page this process wrote to: in
-/// memory (or swapped out) and anonymous, not a page of the mapped file.
-fn written(entry: u64) -> bool {
-    const PRESENT: u64 = 1 << 63;
-    const SWAPPED: u64 = 1 << 62;
-    const FILE_OR_SHARED: u64 = 1 << 61;
-    entry & (PRESENT | SWAPPED) != 0 && entry & FILE_OR_SHARED == 0
-}
-
 fn clone_error(error: &io::Error) -> io::Error {
     io::Error::new(error.kind(), error.to_string())
 }
@@ -260,14 +230,6 @@ mod tests {
         // SAFETY: no guest and no reference into the new region.
         unsafe { image.map_onto(&region) }.unwrap();
         (image, region)
-    }
-
-    #[test]
-    fn the_pagemap_flags_mark_only_anonymous_resident_pages_as_written() {
-        assert!(written(1 << 63));
-        assert!(written(1 << 62));
-        assert!(!written((1 << 63) | (1 << 61)));
-        assert!(!written(0));
     }
 
     #[test]

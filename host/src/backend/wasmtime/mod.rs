@@ -55,5 +55,6 @@ mod state;
 mod thread_stack;
 mod ticker;
 mod trap;
+mod written;
 
 pub(crate) use guest::WasmtimeGuest;
