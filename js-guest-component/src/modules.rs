@@ -9,6 +9,9 @@
 //!   `<namespace>:<name>` for a component module): generated from its
 //!   function names, each forwarding to `host-call`;
 //! - `crypto`: the built-in hashing module;
+//! - `console`, `io` and `require`: the modules hyperlight-js guests import
+//!   (`builtins/hyperlight.rs`), except in programs, whose `console` is
+//!   Node's;
 //! - while a program runs, the Node.js core modules it provides (`node:x`
 //!   and `x`; see `builtins/process.js`), and a clear error for those it
 //!   withholds.
@@ -29,11 +32,16 @@ use rquickjs::module::Declared;
 use rquickjs::{Ctx, Error, Module, Result};
 
 use crate::builtins::crypto::{CRYPTO_SOURCE, CryptoNatives};
+use crate::builtins::hyperlight::{CONSOLE_MODULE, IO_MODULE, REQUIRE_MODULE};
 use crate::builtins::process::{NodeNatives, control};
 use crate::host_bridge::{HostBridge, host_module_source};
 
 /// The specifier of the built-in hashing module.
 pub const CRYPTO: &str = "crypto";
+/// hyperlight-js's modules.
+const COMPAT_CONSOLE: &str = "console";
+const COMPAT_IO: &str = "io";
+const COMPAT_REQUIRE: &str = "require";
 /// The internal module behind `host:<name>` modules.
 pub const HOST_BRIDGE: &str = "#host-bridge";
 /// The internal module behind `crypto`.
@@ -94,6 +102,9 @@ impl Registry {
         let internal_allowed = base == CRYPTO || self.host_modules.contains_key(base);
         let found = match name {
             CRYPTO => true,
+            // A program's `console` is Node's (a core module).
+            COMPAT_CONSOLE => !self.core_modules,
+            COMPAT_IO | COMPAT_REQUIRE => true,
             HOST_BRIDGE | CRYPTO_NATIVES => internal_allowed,
             NODE_NATIVES => base.starts_with(CORE_PREFIX),
             _ => self.host_modules.contains_key(name) || self.sources.contains_key(name),
@@ -149,6 +160,9 @@ impl Loader for RegistryLoader {
         let ctx = ctx.clone();
         match name {
             CRYPTO => Module::declare(ctx, name, CRYPTO_SOURCE),
+            COMPAT_CONSOLE => Module::declare(ctx, name, CONSOLE_MODULE),
+            COMPAT_IO => Module::declare(ctx, name, IO_MODULE),
+            COMPAT_REQUIRE => Module::declare(ctx, name, REQUIRE_MODULE),
             CRYPTO_NATIVES => Module::declare_def::<CryptoNatives, _>(ctx, name),
             HOST_BRIDGE => Module::declare_def::<HostBridge, _>(ctx, name),
             NODE_NATIVES => Module::declare_def::<NodeNatives, _>(ctx, name),

@@ -21,7 +21,7 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::{globals, process};
+use crate::builtins::{globals, hyperlight, process};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
@@ -75,6 +75,7 @@ impl JsRuntime {
         let stack_limit = context.with(|ctx| {
             let fail = |what, error| -> ! { not_evaluated(&ctx, what, error) };
             globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
+            hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an

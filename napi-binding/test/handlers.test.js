@@ -98,3 +98,19 @@ test('timeouts must lie between 1 ms and one hour', async () => {
   const error = await rejectsWith(loaded.callHandler('h', {}, { cpuTimeoutMs: '5' }), 'ERR_INVALID_ARG');
   assert.match(error.message, /cpuTimeoutMs must be a number of milliseconds from 1 to 3600000, not a string/);
 });
+
+test('handlers written for hyperlight-js find its require, String.bytesFrom and modules', async () => {
+  const lines = [];
+  const builder = new SandboxBuilder().setLogSink((level, message) => lines.push(`${level} ${message}`));
+  const loaded = await loadSandbox({
+    compat: `
+      import { log } from 'console';
+      import { print } from 'io';
+      function handler() {
+        log('logged'); print('printed');
+        return { hash: require('crypto').createHash('sha256').update('abc').digest('hex').slice(0, 8), text: String.bytesFrom('aGk', 'base64url') };
+      }`,
+  }, { builder });
+  assert.deepEqual(await loaded.callHandler('compat', {}), { hash: 'ba7816bf', text: 'hi' });
+  assert.deepEqual(lines, ['info logged', 'info printed']);
+});

@@ -168,3 +168,15 @@ test('dispose stops running programs and refuses later runs', async () => {
   assert.equal(result.exitCode, 137);
   await rejectsWith(runtime.exec('1'), 'ERR_CONSUMED');
 });
+
+test("Node's core modules load by either name, with require and import", () => withRuntime(undefined, async (runtime) => {
+  const commonjs = await runtime.exec(`
+    const path = require('path'); const { EventEmitter } = require('node:events'); const util = require('util');
+    const e = new EventEmitter(); e.on('x', (v) => console.log(util.format('%s:%d', path.basename('/a/b.js'), v))); e.emit('x', 7);
+    console.log(Buffer.from('hi').toString('base64'), new URL('/p?q=1', 'https://h.test').searchParams.get('q'), require('os').hostname());`);
+  assert.equal(commonjs.stdout, 'b.js:7\naGk= 1 localhost\n');
+  const module = await runtime.exec(`
+    import assert from 'node:assert/strict'; import { createHash } from 'node:crypto'; import { setTimeout as sleep } from 'timers/promises';
+    assert.deepEqual({ a: 1 }, { a: 1 }); await sleep(1); console.log(createHash('sha256').update('abc').digest('hex').slice(0, 8));`);
+  assert.equal(module.stdout, 'ba7816bf\n');
+}));

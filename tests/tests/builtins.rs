@@ -149,7 +149,6 @@ fn the_guest_has_only_ecmascript_and_polybox_globals() {
         .map(|v| v.as_str().unwrap())
         .collect();
     for absent in [
-        "require",
         "process",
         "fetch",
         "WebAssembly",
@@ -168,6 +167,7 @@ fn the_guest_has_only_ecmascript_and_polybox_globals() {
     for present in [
         "console",
         "print",
+        "require",
         "TextEncoder",
         "TextDecoder",
         "JSON",
@@ -236,4 +236,72 @@ fn math_random_differs_between_sandboxes_started_from_the_same_image() {
         let x = value.as_f64().unwrap();
         assert!((0.0..1.0).contains(&x), "{x}");
     }
+}
+
+#[test]
+fn handlers_written_for_hyperlight_js_find_its_globals_and_modules() {
+    let capture = LogCapture::default();
+    let mut sandbox = capture.builder().build().unwrap().load_runtime().unwrap();
+    sandbox
+        .add_module("math", "export const twice = (x) => 2 * x;", None)
+        .unwrap();
+    sandbox
+        .add_handler(
+            "h",
+            "import { log } from 'console';
+             import * as io from 'io';
+             import requireDefault, { require as requireNamed } from 'require';
+             function handler(event) {
+                 log('from', 'console');
+                 io.print('from io\\n');
+                 io.flush();
+                 const { createHash } = require('crypto');
+                 return {
+                     same: requireDefault === require && requireNamed === require,
+                     twice: require('user:math').twice(event.n),
+                     hash: createHash('sha256').update('abc').digest('hex').slice(0, 8),
+                     text: String.bytesFrom('aGVsbG8gd29ybGQ', 'base64url'),
+                     urlSafe: String.bytesFrom('w6nDqA==', 'base64url'),
+                 };
+             }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(
+        call(&mut loaded, "h", json!({"n": 21})).unwrap(),
+        json!({"same": true, "twice": 42, "hash": "ba7816bf", "text": "hello world", "urlSafe": "éè"})
+    );
+    assert_eq!(
+        capture.lines(),
+        [
+            (LogLevel::Info, "from console".to_owned()),
+            (LogLevel::Info, "from io".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn require_and_bytes_from_refuse_what_they_cannot_do() {
+    let mut loaded = load_handler(
+        "h",
+        "function handler() {
+             const failures = [];
+             for (const name of ['fs', 'node:fs', 'user:missing', 'host:none', '#host-bridge']) {
+                 try { require(name); failures.push('reached ' + name); } catch (e) { failures.push(e.name); }
+             }
+             try { String.bytesFrom('aGk', 'hex'); } catch (e) { failures.push(e.message); }
+             return failures;
+         }",
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({})).unwrap(),
+        json!([
+            "ReferenceError",
+            "ReferenceError",
+            "ReferenceError",
+            "ReferenceError",
+            "ReferenceError",
+            "Unsupported encoding, only 'base64url' is supported"
+        ])
+    );
 }

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 /// Every global a script sees: the ECMAScript built-ins QuickJS provides,
 /// plus `console`, `print`, `TextEncoder`, `TextDecoder`, `performance`,
-/// `queueMicrotask` and the web encoding helpers. No capability.
+/// `queueMicrotask`, the web encoding helpers, and hyperlight-js's
+/// `require`, which imports only the modules the sandbox has. No
+/// capability.
 const GLOBALS: &[&str] = &[
     "AggregateError",
     "Array",
@@ -81,12 +83,13 @@ const GLOBALS: &[&str] = &[
     "performance",
     "print",
     "queueMicrotask",
+    "require",
     "undefined",
     "unescape",
 ];
 
 /// Names of capabilities other JavaScript hosts give scripts.
-const CAPABILITIES: &str = "['process', 'require', 'module', 'exports', 'Deno', 'Bun', 'std', 'os', \
+const CAPABILITIES: &str = "['process', 'module', 'exports', 'Deno', 'Bun', 'std', 'os', \
     'fetch', 'XMLHttpRequest', 'WebSocket', 'WebAssembly', 'Worker', 'Atomics', 'setTimeout', \
     'setInterval', 'scriptArgs', '__filename', '__dirname', 'importScripts', 'navigator', \
     'location', 'document', 'global', 'Buffer', 'crypto']";

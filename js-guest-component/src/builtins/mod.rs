@@ -1,10 +1,11 @@
 //! What a script gets besides the ECMAScript standard library: `console` and
-//! `print` (to the host's log), `TextEncoder`/`TextDecoder`, and the `crypto`
-//! module; and what a program gets besides (`process.js`): its process,
+//! `print` (to the host's log), `TextEncoder`/`TextDecoder`, the `crypto`
+//! module, what hyperlight-js guests expect (`hyperlight.js`); and what a program gets besides (`process.js`): its process,
 //! standard streams, timers and console output. Nothing here reaches the
 //! host beyond the `platform` and `process` interfaces.
 
 pub mod bytes;
 pub mod crypto;
 pub mod globals;
+pub mod hyperlight;
 pub mod process;

@@ -671,6 +671,9 @@
 
   // The globals a program gets, defined in one step when it starts.
   const programGlobals = Object.getOwnPropertyDescriptors({
+    // No global `require` (hyperlight-js's): an ES module has none in
+    // Node.js, and a CommonJS script gets its own.
+    require: undefined,
     process: proc,
     console: programConsole,
     Buffer,
