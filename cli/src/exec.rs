@@ -66,8 +66,14 @@ pub fn exec(args: ExecArgs) -> Result<u8, Failure> {
         })?;
         env.push((name.to_owned(), value.to_owned()));
     }
+    // What reaches the log is the guest's own diagnostics, not the program's
+    // output.
+    let sandbox = args
+        .sandbox
+        .builder(&args.limits)
+        .log_sink(|level, line| eprintln!("[{level}] {line}"));
     let mut runtime = Runtime::builder()
-        .sandbox(args.sandbox.builder(&args.limits))
+        .sandbox(sandbox)
         .cwd(args.cwd.clone())
         .limits(args.limits.limits())
         .build()?;

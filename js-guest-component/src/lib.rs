@@ -24,6 +24,7 @@ mod platform;
 mod program;
 mod runtime;
 mod script;
+mod settle;
 mod stack_limit;
 
 mod bindings {

@@ -21,12 +21,13 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::{globals, hyperlight, process};
+use crate::builtins::{globals, hyperlight, process, timers};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
 };
 use crate::program::{self, ProgramState};
+use crate::settle::{self, settle};
 use crate::stack_limit::StackLimit;
 
 /// The private export through which a handler module hands over `handler`.
@@ -76,6 +77,7 @@ impl JsRuntime {
             let fail = |what, error| -> ! { not_evaluated(&ctx, what, error) };
             globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
             hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
+            timers::install(&ctx).unwrap_or_else(|e| fail("timers.js", e));
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an
@@ -261,13 +263,15 @@ impl JsRuntime {
                 .call((event,))
                 .map_err(|e| describe(&ctx, e, Phase::Run))?;
             let value = match returned.as_promise() {
-                Some(promise) => promise
-                    .finish::<Value>()
-                    .map_err(|e| describe(&ctx, e, Phase::Run))?,
-                None => returned,
-            };
-            // Let work the handler queued (promise reactions) run to completion.
-            while ctx.execute_pending_job() {}
+                // Its timers run as it settles (`settle.rs`).
+                Some(promise) => settle(&ctx, promise),
+                // Let work the handler queued (promise reactions) run to
+                // completion; its timers are cancelled.
+                None => timers::controls(&ctx)
+                    .and_then(|timers| settle::finish(&ctx, &timers))
+                    .map(|()| returned),
+            }
+            .map_err(|e| describe(&ctx, e, Phase::Run))?;
             to_json(&ctx, value)
         });
         if run_gc && self.heap_grew() {

@@ -7,7 +7,7 @@
 use alloc::ffi::CString;
 use core::ffi::CStr;
 
-use rquickjs::{Ctx, Error, Result, Value, qjs};
+use rquickjs::{Ctx, Error, Exception, Function, Result, Value, qjs};
 
 /// Evaluates `source` as a global script named `filename` whose first line
 /// is line `first_line` (QuickJS reads 0 as 1).
@@ -53,4 +53,12 @@ pub fn eval_c_script<'js>(
     }
     // SAFETY: `raw` is an owned, live value of `ctx`; `Value` takes it over.
     Ok(unsafe { Value::from_raw(ctx.clone(), raw) })
+}
+
+/// Evaluates a built-in script named `filename`, whose source is a function
+/// expression, and returns that function.
+pub fn script_function<'js>(ctx: &Ctx<'js>, filename: &str, source: &str) -> Result<Function<'js>> {
+    eval_script(ctx, filename, 1, source)?
+        .into_function()
+        .ok_or_else(|| Exception::throw_internal(ctx, "a built-in script is not a function"))
 }

@@ -244,3 +244,56 @@ fn gc_can_be_skipped_per_call() {
         "1000"
     );
 }
+
+#[test]
+fn handlers_have_timers_that_take_real_time() {
+    let mut loaded = load_handler(
+        "h",
+        "async function handler(event) {
+             const order = [];
+             setTimeout(() => order.push('timeout'), 5);
+             setImmediate(() => order.push('immediate'));
+             await new Promise((resolve) => setTimeout(resolve, event.ms));
+             let n = 0;
+             await new Promise((resolve) => { const i = setInterval(() => { if (++n === 3) { clearInterval(i); resolve(); } }, 1); });
+             const cleared = setTimeout(() => order.push('cleared'), 1); clearTimeout(cleared);
+             await new Promise((resolve) => setTimeout(resolve, 2));
+             return { order, n };
+         }",
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({"ms": 10})).unwrap(),
+        json!({"order": ["immediate", "timeout"], "n": 3})
+    );
+}
+
+#[test]
+fn a_handlers_pending_timers_end_with_its_call() {
+    let capture = polybox_tests::LogCapture::default();
+    let mut sandbox = capture.builder().build().unwrap().load_runtime().unwrap();
+    sandbox
+        .add_handler(
+            "h",
+            "let calls = 0;
+             function handler() { calls += 1; setTimeout(() => console.log('left over', calls), 0); return calls; }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(call(&mut loaded, "h", json!({})).unwrap(), json!(1));
+    assert_eq!(call(&mut loaded, "h", json!({})).unwrap(), json!(2));
+    assert_eq!(capture.lines(), []);
+}
+
+#[test]
+fn a_timer_callback_that_throws_fails_the_call() {
+    let mut loaded = load_handler(
+        "h",
+        "function handler() { return new Promise((resolve) => setTimeout(() => { throw new RangeError('in a timer'); }, 1)); }",
+    );
+    let message = polybox_tests::expect_code(
+        loaded.handle_event("h", "{}", None),
+        polybox::ErrorCode::GuestError,
+    );
+    assert!(message.contains("RangeError: in a timer"), "{message}");
+    assert!(!loaded.poisoned());
+}

@@ -171,6 +171,10 @@ hostile! {
     a_microtask_flood_past_the_heap: "function handler() { for (let i = 0; i < 2e6; i++) Promise.resolve().then(() => {}); return 1; }",
         "{}" => Code(ErrorCode::GuestError), Usable;
     a_promise_that_never_settles: "function handler() { return new Promise(() => {}); }", "{}" => Code(ErrorCode::GuestError), Usable;
+    a_handler_sleeping_past_its_limit: "function handler() { return new Promise((r) => setTimeout(r, 60000)); }", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    a_handler_timer_storm: "function handler() { for (let i = 0; i < 1e6; i++) setTimeout(() => {}, 0); return 1; }", "{}" => Code(ErrorCode::GuestError), Usable;
+    a_handler_self_rescheduling_timer: "function handler() { return new Promise(() => { (function again() { setTimeout(again, 0); })(); }); }", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    a_handler_timer_with_a_bad_callback: "function handler() { setTimeout('code as a string', 0); }", "{}" => Code(ErrorCode::GuestError), Usable;
     allocating_past_the_heap_limit: "function handler() { const a = []; for (;;) a.push(new Array(1000).fill(1)); }", "{}" => Code(ErrorCode::GuestError), Usable;
     a_huge_string: "function handler() { return 'x'.repeat(2 ** 29).length; }", "{}" => Code(ErrorCode::GuestError), Usable;
     doubling_a_string_forever: "function handler() { let s = 'x'; for (;;) s += s; }", "{}" => Code(ErrorCode::GuestError), Usable;

@@ -66,6 +66,7 @@ const CASES: &[(&str, Case)] = &[
     ("program_timers_wait_through_the_host", program_timers),
     ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
     ("every_program_starts_afresh", program_fresh),
+    ("handler_timers_wait_through_the_host", handler_timers),
 ];
 
 fn main() {
@@ -635,5 +636,23 @@ fn program_fresh(backend: Backend) -> Result<(), Failed> {
         exec(&mut runtime, "console.log(typeof kept)")?.0,
         "undefined\n"
     );
+    Ok(())
+}
+
+fn handler_timers(backend: Backend) -> Result<(), Failed> {
+    let mut loaded = load(
+        backend,
+        &[(
+            "sleep",
+            "async function handler(e) { await new Promise((r) => setTimeout(r, e.ms)); return 'woke'; }",
+        )],
+    );
+    assert_eq!(
+        loaded.handle_event("sleep", r#"{"ms":5}"#, None)?,
+        r#""woke""#
+    );
+    let limit = WallClockMonitor::new(ms(100))?;
+    let stopped = loaded.handle_event_with_monitor("sleep", r#"{"ms":60000}"#, &limit, None);
+    expect_code(stopped, ErrorCode::Cancelled);
     Ok(())
 }

@@ -7,6 +7,7 @@ use rquickjs::{Ctx, Exception, Function, Object, Result, TypedArray, Value};
 
 use super::bytes::{copy_bytes, uint8_array};
 use crate::bindings::polybox::sandbox::platform::{self, LogLevel};
+use crate::script::script_function;
 
 const GLOBALS_SOURCE: &str = include_str!("globals.js");
 
@@ -17,7 +18,7 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     natives.set("utf8Encode", Function::new(ctx.clone(), utf8_encode)?)?;
     natives.set("utf8Decode", Function::new(ctx.clone(), utf8_decode)?)?;
     natives.set("randomBytes", Function::new(ctx.clone(), random_bytes)?)?;
-    let setup: Function = ctx.eval(GLOBALS_SOURCE)?;
+    let setup = script_function(ctx, "polybox:globals", GLOBALS_SOURCE)?;
     setup.call::<_, ()>((natives,))
 }
 

@@ -4,9 +4,9 @@
 
 use alloc::string::String;
 
-use rquickjs::{Ctx, Exception, Function, Module, Object, Result, Value};
+use rquickjs::{Ctx, Function, Module, Object, Result, Value};
 
-use crate::script::eval_script;
+use crate::script::script_function;
 
 const HYPERLIGHT_SOURCE: &str = include_str!("hyperlight.js");
 
@@ -28,9 +28,7 @@ pub const REQUIRE_MODULE: &str =
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let natives = Object::new(ctx.clone())?;
     natives.set("importNow", Function::new(ctx.clone(), import_now)?)?;
-    let setup: Function = eval_script(ctx, "polybox:hyperlight", 1, HYPERLIGHT_SOURCE)?
-        .into_function()
-        .ok_or_else(|| Exception::throw_internal(ctx, "hyperlight.js is not a function"))?;
+    let setup = script_function(ctx, "polybox:hyperlight", HYPERLIGHT_SOURCE)?;
     setup.call((natives,))
 }
 

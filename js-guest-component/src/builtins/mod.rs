@@ -9,3 +9,4 @@ pub mod crypto;
 pub mod globals;
 pub mod hyperlight;
 pub mod process;
+pub mod timers;

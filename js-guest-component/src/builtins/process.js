@@ -4,7 +4,8 @@
 // every program starts from; a handler never sees any of it.
 //
 // Evaluated as a function of the native helpers (`natives`: write(fd,
-// chunk), readStdin(), waitUntil(deadlineNs), nowNs(), exiting()) and of the
+// chunk), readStdin(), nowNs(), exiting(), and the timers' controls,
+// `timers`, from timers.js) and of the
 // factories of the modules npm's ports of Node.js provide (`polyfills`,
 // node/entry.js).
 (function (natives, polyfills) {
@@ -50,164 +51,19 @@
     throw error;
   }
 
-  // ---- timers ---------------------------------------------------------------
+  // ---- timers (timers.js, shared with handlers) -------------------------------
 
-  // Pending timers in a binary heap ordered by (due time, creation order).
-  // Each timer knows its place in the heap (`_index`, -1 when not in it),
-  // so clearing or refreshing one takes it out at once: a cleared timer
-  // holds no memory, whatever a program schedules and clears.
-  const heap = [];
-  let sequence = 0;
-  let nextId = 1;
-  // Timers whose id was taken as a number (`+timer`), by id, so that
-  // `clearTimeout(id)` finds them (as in Node.js).
-  const byId = new Map();
-  const immediates = [];
-  const ticks = [];
-
-  const before = (a, b) => a._when < b._when || (a._when === b._when && a._seq < b._seq);
-  function place(timer, i) {
-    heap[i] = timer;
-    timer._index = i;
-  }
-  function siftUp(i) {
-    const timer = heap[i];
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(timer, heap[parent])) break;
-      place(heap[parent], i);
-      i = parent;
-    }
-    place(timer, i);
-  }
-  function siftDown(i) {
-    const timer = heap[i];
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let next = l < heap.length && before(heap[l], timer) ? l : i;
-      if (r < heap.length && before(heap[r], next === i ? timer : heap[next])) next = r;
-      if (next === i) break;
-      place(heap[next], i);
-      i = next;
-    }
-    place(timer, i);
-  }
-  function schedule(timer) {
-    timer._when = nowMs() + timer._delay;
-    timer._seq = sequence++;
-    heap.push(timer);
-    siftUp(heap.length - 1);
-  }
-  function unschedule(timer) {
-    const i = timer._index;
-    if (i < 0) return;
-    timer._index = -1;
-    const last = heap.pop();
-    if (i < heap.length) {
-      place(last, i);
-      siftUp(i);
-      siftDown(last._index);
-    }
-  }
-
+  const timers = natives.timers;
   const nowMs = () => Number(natives.nowNs()) / 1e6;
-
-  // What keeps the program alive while it is pending, unless `unref`ed.
-  class Handle {
-    constructor() {
-      this._ref = true;
-    }
-    ref() {
-      this._ref = true;
-      return this;
-    }
-    unref() {
-      this._ref = false;
-      return this;
-    }
-    hasRef() {
-      return this._ref;
-    }
-  }
-
-  class Timeout extends Handle {
-    constructor(callback, delay, args, repeat) {
-      super();
-      this._callback = callback;
-      this._args = args.length > 0 ? args : undefined;
-      this._delay = delay;
-      this._repeat = repeat;
-      this._index = -1;
-      this._when = 0;
-      this._seq = 0;
-      this._id = 0;
-      schedule(this);
-    }
-    refresh() {
-      if (this._index >= 0) {
-        unschedule(this);
-        schedule(this);
-      }
-      return this;
-    }
-    close() {
-      clearTimeout(this);
-      return this;
-    }
-    [Symbol.toPrimitive]() {
-      if (this._id === 0) {
-        this._id = nextId++;
-        byId.set(this._id, this);
-      }
-      return this._id;
-    }
-  }
-
-  function delayOf(ms) {
-    const delay = Number(ms);
-    return delay >= 1 && delay <= 2147483647 ? delay : 1;
-  }
-  function callable(callback) {
-    if (typeof callback !== "function") {
-      const error = new TypeError(`The "callback" argument must be of type function. Received ${describe(callback)}`);
-      error.code = "ERR_INVALID_ARG_TYPE";
-      throw error;
-    }
-    return callback;
-  }
-  function setTimeout(callback, ms, ...args) {
-    return new Timeout(callable(callback), delayOf(ms), args, false);
-  }
-  function setInterval(callback, ms, ...args) {
-    return new Timeout(callable(callback), delayOf(ms), args, true);
-  }
-  function clearTimeout(timer) {
-    const found = timer instanceof Timeout ? timer : byId.get(Number(timer));
-    if (!found) return;
-    unschedule(found);
-    if (found._id !== 0) byId.delete(found._id);
-  }
-  class Immediate extends Handle {
-    constructor(callback, args) {
-      super();
-      this._callback = callback;
-      this._args = args.length > 0 ? args : undefined;
-      this._cleared = false;
-    }
-  }
-  function setImmediate(callback, ...args) {
-    const immediate = new Immediate(callable(callback), args);
-    immediates.push(immediate);
-    return immediate;
-  }
-  function clearImmediate(immediate) {
-    if (immediate instanceof Immediate) immediate._cleared = true;
-  }
-  function call(callback, args) {
-    if (args === undefined) callback();
-    else callback(...args);
-  }
+  const {
+    setTimeout,
+    setInterval,
+    setImmediate,
+    clearTimeout,
+    clearInterval,
+    clearImmediate,
+  } = timers.functions;
+  const timersPromises = timers.promises;
 
   // ---- process --------------------------------------------------------------
 
@@ -371,9 +227,7 @@
   define(proc, "stdin", stdin);
   define(proc, "exit", exit);
   define(proc, "hrtime", hrtime);
-  define(proc, "nextTick", (callback, ...args) => {
-    ticks.push([callable(callback), args]);
-  });
+  define(proc, "nextTick", timers.nextTick);
   define(proc, "uptime", () => (nowMs() - state.started) / 1000);
   define(proc, "emitWarning", (warning, type = "Warning") => {
     const text = warning instanceof Error ? `${warning.name}: ${warning.message}` : `${type}: ${warning}`;
@@ -460,56 +314,8 @@
 
   // ---- Node.js core modules ---------------------------------------------------
 
-  function abortError(signal) {
-    const error = new Error("The operation was aborted", { cause: signal.reason });
-    error.name = "AbortError";
-    error.code = "ABORT_ERR";
-    return error;
-  }
-
-  // Settles after `delay` ms with `value`, or rejects when `signal` aborts.
-  function delayed(schedule, cancel, value, options = {}) {
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        cancel(timer);
-        reject(abortError(signal));
-      };
-      const timer = schedule(() => {
-        signal?.removeEventListener?.("abort", onAbort);
-        resolve(value);
-      });
-      if (options.ref === false) timer.unref();
-      signal?.addEventListener?.("abort", onAbort, { once: true });
-    });
-  }
-
-  const timersPromises = {
-    setTimeout: (delay, value, options) =>
-      delayed((done) => setTimeout(done, delay), clearTimeout, value, options),
-    setImmediate: (value, options) => delayed((done) => setImmediate(done), clearImmediate, value, options),
-    async *setInterval(delay, value, options = {}) {
-      for (;;) {
-        yield await timersPromises.setTimeout(delay, value, options);
-      }
-    },
-    scheduler: {
-      wait: (delay, options) => timersPromises.setTimeout(delay, undefined, options),
-      yield: () => timersPromises.setImmediate(),
-    },
-  };
-
-  // The timer functions, as globals and as the `timers` module.
-  const timerFunctions = {
-    setTimeout,
-    setInterval,
-    setImmediate,
-    clearTimeout,
-    clearInterval: clearTimeout,
-    clearImmediate,
-  };
-  const timers = { ...timerFunctions, promises: timersPromises };
+  // The `timers` module: the timer functions, with their promised forms.
+  const timersModule = { ...timers.functions, promises: timersPromises };
 
   // `os`: a fixed view of a machine that reveals nothing of the host.
   const os = {
@@ -595,7 +401,7 @@
     ["process", () => proc],
     ["querystring", () => polyfills.querystring()],
     ["string_decoder", () => polyfills.string_decoder()],
-    ["timers", () => timers],
+    ["timers", () => timersModule],
     ["timers/promises", () => timersPromises],
     ["url", url],
     ["util", util],
@@ -677,7 +483,7 @@
     process: proc,
     console: programConsole,
     Buffer,
-    ...timerFunctions,
+    ...timers.functions,
     URL,
     URLSearchParams,
     structuredClone,
@@ -712,21 +518,7 @@
 
   // Drops everything the program still had scheduled: it is ending, and
   // what it held may be what exhausted the heap.
-  function abandon() {
-    for (const timer of heap) timer._index = -1;
-    heap.length = 0;
-    byId.clear();
-    immediates.length = 0;
-    ticks.length = 0;
-  }
-
-  // Runs the callbacks `process.nextTick` queued.
-  function runTicks() {
-    while (ticks.length > 0) {
-      const [callback, args] = ticks.shift();
-      callback(...args);
-    }
-  }
+  const abandon = timers.abandon;
 
   return {
     ExitSignal,
@@ -762,47 +554,14 @@
       Object.defineProperties(globalThis, programGlobals);
     },
 
-    // Runs what is due: queued ticks, then timers whose time has come (with
-    // the ticks each queues), then the immediates queued before this turn.
-    // Returns false once the program is exiting.
+    // Runs what is due (see timers.js); returns false once the program is
+    // exiting.
     turn(runJobs) {
-      runTicks();
-      runJobs();
-      const now = nowMs();
-      while (heap.length > 0 && heap[0]._when <= now && !state.exiting) {
-        const timer = heap[0];
-        unschedule(timer);
-        if (timer._repeat) schedule(timer);
-        else if (timer._id !== 0) byId.delete(timer._id);
-        call(timer._callback, timer._args);
-        runTicks();
-        runJobs();
-      }
-      const due = immediates.splice(0, immediates.length);
-      for (const immediate of due) {
-        if (state.exiting) break;
-        if (immediate._cleared) continue;
-        call(immediate._callback, immediate._args);
-        runTicks();
-        runJobs();
-      }
+      timers.turn(runJobs, () => state.exiting);
       return !state.exiting;
     },
 
-    // When the program needs to run next, in monotonic nanoseconds: 0 for
-    // now, -1 when nothing keeps it alive (timers that are `unref`ed do not).
-    nextWake() {
-      if (ticks.length > 0 || immediates.some((i) => !i._cleared && i._ref)) return 0;
-      if (heap.length === 0) return -1;
-      if (heap[0]._ref) return Math.ceil(heap[0]._when * 1e6);
-      let wake = -1;
-      for (const timer of heap) {
-        if (timer._ref && (wake < 0 || timer._when < wake)) wake = timer._when;
-      }
-      // An unref'ed timer that is due first still runs while the program
-      // is alive.
-      return wake < 0 ? -1 : Math.ceil(heap[0]._when * 1e6);
-    },
+    nextWake: timers.nextWake,
 
     // The exit code of a program that ran to its end.
     finish() {

@@ -1,6 +1,6 @@
-//! The natives behind `process.js`: standard streams, the clock and timer
-//! waits, all through the `process` and `platform` imports, and the flag
-//! that makes `process.exit` uncatchable. Also where the process's controls
+//! The natives behind `process.js`: standard streams through the `process`
+//! import, the clock and timers (`timers.rs`), and the flag that makes
+//! `process.exit` uncatchable. Also where the process's controls
 //! are kept (the context's user data), for `run-program` and for the
 //! internal `#node` module that core module imports go through.
 
@@ -9,11 +9,12 @@ use core::cell::Cell;
 use core::ffi::CStr;
 
 use rquickjs::module::{Declarations, Exports, ModuleDef};
-use rquickjs::{BigInt, Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray, Value};
+use rquickjs::{Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray, Value};
 
 use super::bytes::{copy_bytes, uint8_array};
-use crate::bindings::polybox::sandbox::{platform, process};
-use crate::script::{eval_c_script, eval_script};
+use super::timers;
+use crate::bindings::polybox::sandbox::process;
+use crate::script::{eval_c_script, script_function};
 
 const PROCESS_SOURCE: &str = include_str!("process.js");
 
@@ -50,15 +51,13 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
     let natives = Object::new(ctx.clone())?;
     natives.set("write", Function::new(ctx.clone(), write)?)?;
     natives.set("readStdin", Function::new(ctx.clone(), read_stdin)?)?;
-    natives.set("waitUntil", Function::new(ctx.clone(), wait_until)?)?;
-    natives.set("nowNs", Function::new(ctx.clone(), now_ns)?)?;
+    natives.set("nowNs", Function::new(ctx.clone(), timers::now_ns)?)?;
+    natives.set("timers", timers::controls(ctx)?)?;
     natives.set(
         "exiting",
         Function::new(ctx.clone(), move || exiting.set(true))?,
     )?;
-    let setup: Function = eval_script(ctx, "node:internal/process", 1, PROCESS_SOURCE)?
-        .into_function()
-        .ok_or_else(|| Exception::throw_internal(ctx, "process.js is not a function"))?;
+    let setup = script_function(ctx, "node:internal/process", PROCESS_SOURCE)?;
     let controls: Object = setup.call((natives, polyfills(ctx)?))?;
     ctx.store_userdata(Controls(controls))
         .map_err(|_| Exception::throw_internal(ctx, "the process is installed twice"))?;
@@ -146,15 +145,4 @@ fn write<'js>(ctx: Ctx<'js>, fd: u32, chunk: Value<'js>) -> Result<()> {
 /// The next chunk of standard input (empty at its end).
 fn read_stdin<'js>(ctx: Ctx<'js>) -> Result<Value<'js>> {
     uint8_array(&ctx, process::read_stdin(READ_CHUNK))
-}
-
-/// Waits until the monotonic clock reads `deadline` (nanoseconds); false
-/// when the call was stopped meanwhile.
-fn wait_until(deadline: f64) -> bool {
-    process::wait_until(deadline.max(0.0) as u64)
-}
-
-/// The monotonic clock, in nanoseconds, as a BigInt.
-fn now_ns(ctx: Ctx<'_>) -> Result<BigInt<'_>> {
-    BigInt::from_u64(ctx, platform::monotonic_ns())
 }
