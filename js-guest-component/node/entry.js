@@ -12,9 +12,6 @@ module.exports = {
   path: () => require('path-browserify'),
   querystring: () => require('querystring-es3'),
   string_decoder: () => require('string_decoder/'),
-  structuredClone: () => require('@ungap/structured-clone').default,
   url: () => require('url/'),
-  URL: () => require('core-js-pure/actual/url'),
-  URLSearchParams: () => require('core-js-pure/actual/url-search-params'),
   util: () => require('util/'),
 };

@@ -21,7 +21,7 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::{globals, hyperlight, process, timers};
+use crate::builtins::{globals, hyperlight, process, timers, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
@@ -78,6 +78,7 @@ impl JsRuntime {
             globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
             hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
             timers::install(&ctx).unwrap_or_else(|e| fail("timers.js", e));
+            web::install(&ctx).unwrap_or_else(|e| fail("web.js", e));
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an
@@ -202,9 +203,10 @@ impl JsRuntime {
             // Linking (resolving imports and their exports) happens here; errors
             // thrown while the module's code runs reject `evaluation` instead.
             let (module, evaluation) = module.eval().map_err(|e| fail(&ctx, e, Phase::Compile))?;
-            evaluation
-                .finish::<()>()
-                .map_err(|e| fail(&ctx, e, Phase::Run))?;
+            let evaluated = evaluation.finish::<()>();
+            // A handler's top level schedules nothing that runs later.
+            settle::cancel(&ctx);
+            evaluated.map_err(|e| fail(&ctx, e, Phase::Run))?;
             // A function named `handler` (declared, or exported by name or
             // as the default export), else an anonymous default export.
             let handler: Value = module
@@ -259,20 +261,19 @@ impl JsRuntime {
                     format!("the event is not valid JSON: {}", failure.message),
                 )
             })?;
-            let returned: Value = handler
-                .call((event,))
-                .map_err(|e| describe(&ctx, e, Phase::Run))?;
-            let value = match returned.as_promise() {
-                // Its timers run as it settles (`settle.rs`).
-                Some(promise) => settle(&ctx, promise),
-                // Let work the handler queued (promise reactions) run to
-                // completion; its timers are cancelled.
-                None => timers::controls(&ctx)
-                    .and_then(|timers| settle::finish(&ctx, &timers))
-                    .map(|()| returned),
-            }
-            .map_err(|e| describe(&ctx, e, Phase::Run))?;
-            to_json(&ctx, value)
+            let value = handler
+                .call::<_, Value>((event,))
+                .and_then(|returned| match returned.as_promise() {
+                    // Its timers run as it settles (`settle.rs`).
+                    Some(promise) => settle(&ctx, promise),
+                    // Let work the handler queued (promise reactions) run
+                    // to completion.
+                    None => settle::finish(&ctx).map(|()| returned),
+                })
+                .map_err(|e| describe(&ctx, e, Phase::Run));
+            // Whatever happened, nothing of the call is left to run later.
+            settle::cancel(&ctx);
+            to_json(&ctx, value?)
         });
         if run_gc && self.heap_grew() {
             self.runtime.run_gc();

@@ -305,3 +305,37 @@ fn require_and_bytes_from_refuse_what_they_cannot_do() {
         ])
     );
 }
+
+#[test]
+fn every_guest_has_the_web_globals() {
+    let mut loaded = load_handler(
+        "h",
+        "async function handler() {
+             const url = new URL('/a?b=1', 'https://h.test'); url.searchParams.append('c', '2');
+             const target = new EventTarget(); let heard = 0;
+             target.addEventListener('ping', (e) => { heard += e instanceof Event ? 1 : 0; });
+             target.dispatchEvent(new Event('ping'));
+             const controller = new AbortController(); let aborted = false;
+             controller.signal.addEventListener('abort', () => { aborted = true; });
+             controller.abort('why');
+             const timeout = AbortSignal.timeout(1);
+             await new Promise((resolve) => setTimeout(resolve, 5));
+             const any = AbortSignal.any([new AbortController().signal, controller.signal]);
+             const copy = structuredClone({ when: new Date(0), tags: new Set(['x']) });
+             let microtask = false; queueMicrotask(() => { microtask = true; }); await null;
+             return {
+                 href: url.href, heard, aborted, reason: controller.signal.reason,
+                 timeout: timeout.reason.name, any: any.aborted,
+                 copy: [copy.when.getTime(), copy.tags.has('x')],
+                 microtask, now: typeof performance.now(),
+             };
+         }",
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({})).unwrap(),
+        json!({
+            "href": "https://h.test/a?b=1&c=2", "heard": 1, "aborted": true, "reason": "why",
+            "timeout": "TimeoutError", "any": true, "copy": [0, true], "microtask": true, "now": "number"
+        })
+    );
+}

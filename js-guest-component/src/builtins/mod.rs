@@ -10,3 +10,4 @@ pub mod globals;
 pub mod hyperlight;
 pub mod process;
 pub mod timers;
+pub mod web;

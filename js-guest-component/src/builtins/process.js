@@ -32,14 +32,9 @@
   const { inspect, format, formatWithOptions, stripVTControlCharacters } = withAtomics(polyfills.inspect);
   const { Buffer } = polyfills.buffer();
   const EventEmitter = polyfills.events();
-  // Made now, before a program can define globals of these names: core-js
-  // looks for a native URL on the global object when it starts.
-  const URL = polyfills.URL();
-  const URLSearchParams = polyfills.URLSearchParams();
-  const structuredClone = polyfills.structuredClone();
-  // core-js keeps its shared store on the global object; its modules hold
-  // it by then, and a program's globals are its own.
-  delete globalThis["__core-js_shared__"];
+  // The web globals (web.js), loaded now, into the image programs start
+  // from.
+  const { URL, URLSearchParams } = globalThis;
   const describe = (value) => inspect(value, { depth: 0, breakLength: Infinity });
 
   function chunkOf(chunk, encoding) {
@@ -484,9 +479,6 @@
     console: programConsole,
     Buffer,
     ...timers.functions,
-    URL,
-    URLSearchParams,
-    structuredClone,
     __return(value) {
       state.returned = value;
       state.hasReturn = true;

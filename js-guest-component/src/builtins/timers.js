@@ -3,7 +3,8 @@
 // `process.nextTick`, and `timers/promises`. They take real time: whoever
 // runs the event loop (a program's runner, a handler call) asks `nextWake()`
 // when the guest must run next, waits through the host until then, and
-// calls `turn()`. Evaluated once as a function of the native `nowNs()`.
+// calls `turn()`. Evaluated once as a function of the natives `nowNs()`
+// and `scheduled()`, which tells the runtime that something now waits.
 (function (natives) {
   "use strict";
 
@@ -52,6 +53,7 @@
     place(timer, i);
   }
   function schedule(timer) {
+    natives.scheduled();
     timer._when = nowMs() + timer._delay;
     timer._seq = sequence++;
     heap.push(timer);
@@ -156,6 +158,7 @@
   }
   function setImmediate(callback, ...args) {
     const immediate = new Immediate(callable(callback), args);
+    natives.scheduled();
     immediates.push(immediate);
     return immediate;
   }
@@ -230,6 +233,7 @@
     // Queues `callback(...args)` to run before promise jobs.
     nextTick(callback, ...args) {
       ticks.push([callable(callback), args.length > 0 ? args : undefined]);
+      natives.scheduled();
     },
 
     // Runs what is due: queued ticks, then timers whose time has come (with

@@ -4,6 +4,7 @@
 //! in the context's user data.
 
 use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use rquickjs::{BigInt, Ctx, Exception, Function, JsLifetime, Object, Result};
 
@@ -21,11 +22,30 @@ unsafe impl<'js> JsLifetime<'js> for Controls<'js> {
     type Changed<'to> = Controls<'to>;
 }
 
+/// Whether something was scheduled (a timer, an immediate, a tick) since
+/// [`take_scheduled`]: `timers.js` says so, so that a call that scheduled
+/// nothing need not enter it. (A guest instance is single-threaded.)
+static SCHEDULED: AtomicBool = AtomicBool::new(false);
+
+/// Whether something was scheduled since the last [`take_scheduled`].
+pub fn scheduled() -> bool {
+    SCHEDULED.load(Ordering::Relaxed)
+}
+
+/// [`scheduled`], clearing it.
+pub fn take_scheduled() -> bool {
+    SCHEDULED.swap(false, Ordering::Relaxed)
+}
+
 /// Evaluates `timers.js`, keeps its controls in the context and defines
 /// the timer globals.
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let natives = Object::new(ctx.clone())?;
     natives.set("nowNs", Function::new(ctx.clone(), now_ns)?)?;
+    natives.set(
+        "scheduled",
+        Function::new(ctx.clone(), || SCHEDULED.store(true, Ordering::Relaxed))?,
+    )?;
     let setup = script_function(ctx, "polybox:timers", TIMERS_SOURCE)?;
     let controls: Object = setup.call((natives,))?;
     let functions: Object = controls.get("functions")?;

@@ -1,0 +1,36 @@
+//! The web globals every guest has beyond QuickJS's (`web.js`), loaded
+//! from npm's implementations (`node/web.js`, bundled into
+//! `node/dist/web.js`) the first time a script uses one.
+
+use core::ffi::CStr;
+
+use rquickjs::{Ctx, Exception, Function, Object, Result};
+
+use crate::script::{eval_c_script, script_function};
+
+const WEB_SOURCE: &str = include_str!("web.js");
+
+/// The bundle: a function that returns the globals' factories,
+/// NUL-terminated so that it is evaluated where it lies.
+const BUNDLE: &CStr = match CStr::from_bytes_with_nul(
+    concat!(include_str!("../../node/dist/web.js"), "\0").as_bytes(),
+) {
+    Ok(source) => source,
+    Err(_) => panic!("the web bundle holds a NUL byte"),
+};
+
+/// Defines the web globals, to be loaded on first use.
+pub fn install(ctx: &Ctx<'_>) -> Result<()> {
+    let natives = Object::new(ctx.clone())?;
+    natives.set("loadWeb", Function::new(ctx.clone(), load)?)?;
+    let setup = script_function(ctx, "polybox:web", WEB_SOURCE)?;
+    setup.call((natives,))
+}
+
+/// Evaluates the bundle; returns the globals' factories.
+fn load<'js>(ctx: Ctx<'js>) -> Result<Object<'js>> {
+    let bundle: Function = eval_c_script(&ctx, "polybox:web-bundle", 1, BUNDLE)?
+        .into_function()
+        .ok_or_else(|| Exception::throw_internal(&ctx, "the web bundle is no function"))?;
+    bundle.call(())
+}
