@@ -24,7 +24,7 @@ pub struct ExecArgs {
     #[arg(short = 'e', long = "eval", value_name = "CODE")]
     eval: Option<String>,
     /// The program's file (unless -e is given), then its arguments
-    /// (`process.argv`). A `.mjs` file is an ES module and a `.cjs` file
+    /// (`process.argv`), optionally after `--`. A `.mjs` file is an ES module and a `.cjs` file
     /// CommonJS; otherwise the nearest package.json's "type" decides, else
     /// the syntax.
     #[arg(
@@ -141,6 +141,8 @@ fn program(args: &ExecArgs) -> Result<(String, String, ProgramKind, Vec<String>)
     } else {
         ProgramKind::of_file(path)
     };
+    // `polybox exec FILE -- ARGS`: the `--` only separates.
+    let rest = rest.strip_prefix(&["--".to_owned()][..]).unwrap_or(rest);
     Ok((source, format!("{cwd}/{name}"), kind, rest.to_vec()))
 }
 

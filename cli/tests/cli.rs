@@ -259,6 +259,7 @@ fn exec_runs_a_file_with_its_arguments_env_and_kind() {
             "--env",
             "MODE=test",
             module.to_str().unwrap(),
+            "--",
             "a",
             "--b",
         ],

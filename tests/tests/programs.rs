@@ -456,6 +456,28 @@ fn a_kill_stops_a_sleeping_program() {
 }
 
 #[test]
+fn a_program_is_stopped_by_its_fuel_budget() {
+    let mut runtime = Runtime::builder()
+        .sandbox(polybox::SandboxBuilder::new().fuel_metering(true))
+        .build()
+        .unwrap();
+    let options = ExecOptions {
+        limits: CallLimits {
+            fuel: Some(5_000_000),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let output = runtime
+        .exec("console.log('burn'); for (;;) {}", options)
+        .unwrap();
+    assert_eq!(output.exit_code, EXIT_TIMEOUT);
+    assert_eq!(output.stats.terminated_by, Some("fuel"));
+    assert!(output.stats.fuel_consumed.unwrap() >= 5_000_000);
+    assert_eq!(output.stdout, b"burn\n");
+}
+
+#[test]
 fn a_spinning_program_is_stopped_by_its_cpu_limit() {
     let options = ExecOptions {
         limits: CallLimits {
