@@ -1,13 +1,13 @@
 // The process a program runs in: `process`, console output to its standard
-// streams, timers, and the controls `run-program` drives its event loop with.
-// Evaluated once when the runtime starts, so that it is part of the image
-// every program starts from; a handler never sees any of it.
+// streams, Node's core modules, and the controls `run-program` drives its
+// event loop with. Evaluated once, when the runtime is readied for programs
+// (`prepare-programs`), so that it is part of the image every program
+// starts from; a handler never sees any of it.
 //
 // Evaluated as a function of the native helpers (`natives`: write(fd,
 // chunk), readStdin(), nowNs(), exiting(), and the timers' controls,
-// `timers`, from timers.js) and of the
-// factories of the modules npm's ports of Node.js provide (`polyfills`,
-// node/entry.js).
+// `timers`, from timers.js) and of the factories of the modules npm's ports
+// of Node.js provide (`polyfills`, node/entry.js).
 (function (natives, polyfills) {
   "use strict";
 
