@@ -2,8 +2,9 @@
 //! fresh process, as Node.js runs a file.
 //!
 //! The host gives each program a guest restored from the state after the
-//! runtime started, so nothing of an earlier program survives. The runner
-//! installs the process (`process.js`), evaluates the top level, then runs
+//! runtime was readied for programs (`prepare-programs`), so nothing of an
+//! earlier program survives. The runner gives the process (`process.js`)
+//! its argv, env and cwd, evaluates the top level, then runs
 //! the event loop: ticks and promise jobs, timers whose time has come, and
 //! immediates, waiting through the host (`process.wait-until`) in between,
 //! until nothing keeps the program alive or it calls `process.exit`.
