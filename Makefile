@@ -31,7 +31,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps deps-vm hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
+.PHONY: all deps deps-vm npm-fixtures hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
 
 all: build
 
@@ -102,8 +102,15 @@ lint: deps
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
 	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable escape-probe) --target wasm32-wasip2 --profile guest -- -D warnings
 
-test-rust: deps
+test-rust: deps npm-fixtures
 	$(CARGO) test
+
+## Real npm packages the tests import from a mounted node_modules, installed
+## from their lock file.
+NPM_FIXTURES = tests/fixtures/npm/node_modules/.package-lock.json
+npm-fixtures: $(NPM_FIXTURES)
+$(NPM_FIXTURES): tests/fixtures/npm/package-lock.json
+	cd tests/fixtures/npm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
 examples: deps components
 	@set -e; for example in $(RUST_EXAMPLES); do \
@@ -165,7 +172,7 @@ package: deps
 test-package: package
 	scripts/check-npm-package.sh $(NPM_DIR)/polybox-node-$$(node -p "require('./napi-binding/package.json').version").tgz
 
-test-node: node components
+test-node: node components npm-fixtures
 	cd napi-binding && node --test test/
 	@set -e; for example in $(NODE_EXAMPLES); do \
 	  echo "== node $$example"; (cd napi-binding && node examples/$$(basename $$example)); \

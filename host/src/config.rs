@@ -5,9 +5,12 @@
 //! of it is decided in `backend/sizing.rs`.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use crate::capability::LogSink;
+use crate::capability::fs::FsConfig;
 use crate::error::{Error, Result};
+use crate::permissions::Permissions;
 
 /// Default guest heap: how far the guest's memory may grow.
 pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
@@ -69,6 +72,10 @@ pub(crate) struct SandboxConfig {
     /// Whether the guest runs programs: it then starts from an image with
     /// what programs need already evaluated (see `Runtime`).
     pub programs: bool,
+    /// The files guests see: seeded files, mounts, the in-memory cap.
+    pub fs: Arc<FsConfig>,
+    /// What guests may reach.
+    pub permissions: Arc<Permissions>,
 }
 
 impl SandboxConfig {

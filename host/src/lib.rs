@@ -49,12 +49,14 @@ mod json_depth;
 mod metrics;
 pub mod monitor;
 mod names;
+pub mod permissions;
 pub mod program;
 pub mod sandbox;
 mod snapshot;
 mod stats;
 
 pub use backend::MAX_STACK_SIZE;
+pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount};
 pub use capability::host_functions as host_fn;
 pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;

@@ -139,7 +139,7 @@ impl Resolver for RegistryResolver {
         if core_modules {
             // A program's import is a core module, or an error that says
             // why it is not.
-            let core: String = control(ctx, "resolveCore", (name, base))?;
+            let core: String = control(ctx, "resolveImport", (name, base))?;
             self.0.borrow_mut().unresolved = None;
             return Ok(core);
         }
@@ -166,7 +166,9 @@ impl Loader for RegistryLoader {
             CRYPTO_NATIVES => Module::declare_def::<CryptoNatives, _>(ctx, name),
             HOST_BRIDGE => Module::declare_def::<HostBridge, _>(ctx, name),
             NODE_NATIVES => Module::declare_def::<NodeNatives, _>(ctx, name),
-            core if core.starts_with(CORE_PREFIX) => {
+            core if core.starts_with(CORE_PREFIX)
+                || self.0.borrow().core_modules && core.starts_with('/') =>
+            {
                 let source: String = control(&ctx, "moduleSource", (core,))?;
                 Module::declare(ctx, name, source)
             }

@@ -24,9 +24,9 @@ use rquickjs::{Ctx, Error, Exception, Function, Module, Object, Persistent, Prom
 use crate::allocator;
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit, ProgramKind};
 use crate::bindings::polybox::sandbox::process;
-use crate::builtins::process::{control, controls};
+use crate::builtins::process::control;
 use crate::error::ran_out_of_memory;
-use crate::script::eval_script;
+use crate::script::commonjs_function;
 
 /// Exit code after an uncaught exception or an unhandled rejection.
 const UNCAUGHT: i32 = 1;
@@ -225,18 +225,9 @@ impl<'js> Runner<'_, 'js> {
         }
     }
 
-    /// Compiles a CommonJS script: the source wrapped in a function of
-    /// `exports`, `require`, `module`, `__filename` and `__dirname`, under
-    /// the program's file name. The wrapper takes lines -1 and 0 (QuickJS
-    /// reads a first line of 0 as 1), so lines and columns stay the file's.
+    /// Compiles a CommonJS script (see [`commonjs_function`]).
     fn compile_commonjs(&self, program: &Program) -> rquickjs::Result<Function<'js>> {
-        let wrapped = format!(
-            "(function (exports, require, module, __filename, __dirname) {{\n\n{}\n}})",
-            program.source
-        );
-        eval_script(self.ctx, &program.filename, -1, &wrapped)?
-            .into_function()
-            .ok_or(Error::Exception)
+        commonjs_function(self.ctx, &program.filename, &program.source)
     }
 
     /// Runs a compiled CommonJS script.
@@ -246,7 +237,7 @@ impl<'js> Runner<'_, 'js> {
         module.set("exports", exports.clone())?;
         module.set("id", ".")?;
         module.set("filename", program.filename.as_str())?;
-        let require: Function = controls(self.ctx)?.get("require")?;
+        let require: Function = control(self.ctx, "requireFor", (program.filename.as_str(),))?;
         let dirname = match program.filename.rsplit_once('/') {
             Some(("", _)) => "/",
             Some((dir, _)) => dir,

@@ -62,3 +62,20 @@ pub fn script_function<'js>(ctx: &Ctx<'js>, filename: &str, source: &str) -> Res
         .into_function()
         .ok_or_else(|| Exception::throw_internal(ctx, "a built-in script is not a function"))
 }
+
+/// Compiles CommonJS `source` named `filename`: the source wrapped in a
+/// function of `exports`, `require`, `module`, `__filename` and
+/// `__dirname`. The wrapper takes lines -1 and 0 (QuickJS reads a first line
+/// of 0 as 1), so lines and columns in stacks stay the file's.
+pub fn commonjs_function<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    source: &str,
+) -> Result<Function<'js>> {
+    let wrapped = alloc::format!(
+        "(function (exports, require, module, __filename, __dirname) {{\n\n{source}\n}})"
+    );
+    eval_script(ctx, filename, -1, &wrapped)?
+        .into_function()
+        .ok_or(Error::Exception)
+}

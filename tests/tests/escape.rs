@@ -354,7 +354,7 @@ fn a_programs_process_reaches_no_host_process_file_or_environment() {
            if (typeof process[name] !== 'undefined') reached.push(name);
          }
          try { process.kill(1, 'SIGKILL'); reached.push('kill'); } catch (e) { if (e.code !== 'ENOSYS') reached.push('kill:' + e.code); }
-         for (const specifier of ['fs', 'node:fs', 'child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
+         for (const specifier of ['child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
            try { require(specifier); reached.push('require ' + specifier); } catch {}
          }
          const os = require('os');
@@ -371,7 +371,7 @@ fn a_programs_process_reaches_no_host_process_file_or_environment() {
 fn a_program_imports_no_host_path_or_internal_module() {
     let found = program(
         "const reached = [];
-         for (const specifier of ['/etc/passwd', 'file:///etc/passwd', '../x', 'node:fs', 'fs', 'child_process',
+         for (const specifier of ['/etc/passwd', 'file:///etc/passwd', '../x', 'child_process',
              '#node', '#host-bridge', '#crypto', 'node:internal/process', 'data:text/javascript,export default 1']) {
            try { await import(specifier); reached.push(specifier); } catch {}
          }
@@ -399,4 +399,88 @@ fn one_program_cannot_see_or_poison_the_next() {
         )
         .unwrap();
     assert_eq!(output.stdout, b"undefined 1 1\n");
+}
+
+/// A host directory laid out to tempt a guest out of it: a symbolic link to
+/// `/etc`, one to a file outside, a relative one climbing out, a FIFO, and a
+/// hard link to a file that lies outside the mount.
+fn tempting_mount(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("polybox-escape-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let mount = root.join("mount");
+    std::fs::create_dir_all(mount.join("sub")).unwrap();
+    std::fs::write(root.join("outside.txt"), "outside").unwrap();
+    std::fs::write(mount.join("inside.txt"), "inside").unwrap();
+    std::os::unix::fs::symlink("/etc", mount.join("etc")).unwrap();
+    std::os::unix::fs::symlink(root.join("outside.txt"), mount.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("../../outside.txt", mount.join("sub/rel-link")).unwrap();
+    std::os::unix::fs::symlink("inside.txt", mount.join("ok-link")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        mount.join("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    mount
+}
+
+#[test]
+fn a_programs_files_lead_nowhere_outside_its_mounts() {
+    let mount = tempting_mount("paths");
+    let mut runtime = polybox::Runtime::builder()
+        .sandbox(SandboxBuilder::new().mount(polybox::Mount::read_write("/data", &mount)))
+        .build()
+        .unwrap();
+    let output = runtime
+        .exec(
+            "const fs = require('fs');
+             const tries = {
+               dotdot: () => fs.readFileSync('/data/../../../../etc/passwd'),
+               relative: () => { process.chdir('/data'); return fs.readFileSync('../../etc/hostname'); },
+               absolute: () => fs.readFileSync('/etc/passwd'),
+               proc: () => fs.readFileSync('/proc/self/environ'),
+               dev: () => fs.readFileSync('/dev/zero'),
+               etcLink: () => fs.readFileSync('/data/etc/passwd'),
+               etcList: () => fs.readdirSync('/data/etc'),
+               absLink: () => fs.readFileSync('/data/abs-link'),
+               relLink: () => fs.readFileSync('/data/sub/rel-link'),
+               writeThroughLink: () => fs.writeFileSync('/data/abs-link', 'pwned'),
+               fifo: () => fs.readFileSync('/data/fifo'),
+               symlink: () => fs.symlinkSync('/etc/passwd', '/data/new-link'),
+               urlPath: () => fs.readFileSync(new URL('file:///data/%2e%2e/%2e%2e/etc/passwd')),
+               nul: () => fs.readFileSync('/data/inside.txt\\0/../../etc/passwd'),
+               renameOut: () => fs.renameSync('/data/inside.txt', '/tmp/stolen'),
+               rmMount: () => fs.rmSync('/data', { recursive: true }),
+               rmRoot: () => fs.rmSync('/', { recursive: true }),
+             };
+             const result = {};
+             for (const [name, attempt] of Object.entries(tries)) {
+               try { const got = attempt(); result[name] = 'REACHED ' + String(got).slice(0, 20); }
+               catch (e) { result[name] = e.code; }
+             }
+             result.okLink = fs.readFileSync('/data/ok-link', 'utf8');
+             console.log(JSON.stringify(result));",
+            polybox::ExecOptions::default(),
+        )
+        .unwrap();
+    let result: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{output:?}"));
+    assert_eq!(
+        result,
+        json!({
+            "dotdot": "EACCES", "relative": "EACCES", "absolute": "EACCES", "proc": "EACCES",
+            "dev": "EACCES", "etcLink": "EACCES", "etcList": "EACCES", "absLink": "EACCES",
+            "relLink": "EACCES", "writeThroughLink": "EACCES", "fifo": "EACCES",
+            "symlink": "EPERM", "urlPath": "EACCES", "nul": "ERR_INVALID_ARG_VALUE",
+            "renameOut": "EXDEV", "rmMount": "EBUSY", "rmRoot": "EACCES", "okLink": "inside",
+        })
+    );
+    let outside = mount.parent().unwrap().join("outside.txt");
+    assert_eq!(std::fs::read_to_string(outside).unwrap(), "outside");
+    assert_eq!(
+        std::fs::read_to_string(mount.join("inside.txt")).unwrap(),
+        "inside"
+    );
 }

@@ -63,6 +63,10 @@ const CASES: &[(&str, Case)] = &[
         "program_failures_are_reported_as_node_does",
         program_failures,
     ),
+    (
+        "program_files_are_decided_by_the_permissions",
+        program_files,
+    ),
     ("program_timers_wait_through_the_host", program_timers),
     ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
     ("every_program_starts_afresh", program_fresh),
@@ -559,14 +563,45 @@ fn program_kinds(backend: Backend) -> Result<(), Failed> {
     Ok(())
 }
 
+fn program_files(backend: Backend) -> Result<(), Failed> {
+    let dir = std::env::temp_dir().join(format!(
+        "polybox-parity-files-{}-{backend:?}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("in.txt"), "host").map_err(|e| e.to_string())?;
+    let mut runtime = Runtime::builder()
+        .sandbox(
+            builder(backend)
+                .file("/seed.txt", "seeded")
+                .mount(polybox::Mount::read_only("/input", &dir)),
+        )
+        .build()?;
+    let (stdout, stderr, code) = exec(
+        &mut runtime,
+        "const fs = require('fs');
+         fs.writeFileSync('/tmp/t', fs.readFileSync('/seed.txt', 'utf8') + ' ' + fs.readFileSync('/input/in.txt', 'utf8'));
+         console.log(fs.readFileSync('/tmp/t', 'utf8'));
+         for (const f of [() => fs.readFileSync('/etc/passwd'), () => fs.writeFileSync('/input/in.txt', 'x'), () => fs.readFileSync('/input/../../etc/passwd')]) {
+           try { f(); } catch (e) { console.log(e.code); }
+         }",
+    )?;
+    assert_eq!(
+        (stdout.as_str(), stderr.as_str(), code),
+        ("seeded host\nEACCES\nEACCES\nEACCES\n", "", 0)
+    );
+    Ok(())
+}
+
 fn program_failures(backend: Backend) -> Result<(), Failed> {
     let mut runtime = program_runtime(backend)?;
     let (_, stderr, code) = exec(&mut runtime, "throw new Error('boom')")?;
     assert!(stderr.starts_with("Error: boom\n"), "{stderr}");
     assert_eq!(code, 1);
-    let (_, stderr, code) = exec(&mut runtime, "require('fs')")?;
+    let (_, stderr, code) = exec(&mut runtime, "require('child_process')")?;
     assert!(
-        stderr.contains("Polybox does not provide the Node.js module 'node:fs'"),
+        stderr.contains("Polybox does not provide the Node.js module 'node:child_process'"),
         "{stderr}"
     );
     assert_eq!(code, 1);

@@ -573,7 +573,7 @@ fn a_withheld_core_module_fails_with_its_name() {
     let output = exec("import('left-pad').catch((e) => console.log(e.code, e.message))");
     assert_output(
         &output,
-        "ERR_MODULE_NOT_FOUND Cannot find module 'left-pad' imported from /[eval]: a program can load only Node.js core modules\n",
+        "ERR_MODULE_NOT_FOUND Cannot find package 'left-pad' imported from /[eval]\n",
         "",
         0,
     );
@@ -811,4 +811,39 @@ fn bad_options_are_refused_before_anything_runs() {
 fn source_with_a_nul_byte_is_a_syntax_error_not_a_crash() {
     let output = exec("console.log('a')\0console.log('b')");
     assert_eq!(output.exit_code, 1, "{output:?}");
+}
+
+#[test]
+fn the_env_scope_hides_variables_the_caller_set() {
+    let policy = polybox::permissions::Permissions::from_json(
+        r#"{"env":{"default":"allow","rules":[{"mode":"deny","patterns":["SECRET_*"]}]}}"#,
+    )
+    .unwrap();
+    let mut runtime = Runtime::builder()
+        .sandbox(polybox::SandboxBuilder::new().permissions(policy))
+        .env("MODE", "test")
+        .env("SECRET_TOKEN", "t0p")
+        .build()
+        .unwrap();
+    let output = runtime
+        .exec(
+            "console.log(JSON.stringify(process.env))",
+            ExecOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(text(&output.stdout), "{\"MODE\":\"test\"}\n");
+    let mut denied = Runtime::builder()
+        .sandbox(polybox::SandboxBuilder::new().permissions(
+            polybox::permissions::Permissions::from_json(r#"{"env":"deny"}"#).unwrap(),
+        ))
+        .env("MODE", "test")
+        .build()
+        .unwrap();
+    let output = denied
+        .exec(
+            "console.log(JSON.stringify(process.env))",
+            ExecOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(text(&output.stdout), "{}\n");
 }

@@ -8,6 +8,7 @@
 //! sandbox's per-sandbox capability state, in one place.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::host_functions::CallContext;
@@ -32,11 +33,19 @@ pub(crate) enum Lifetime {
 struct Route {
     provider: Arc<dyn Provider>,
     lifetime: Lifetime,
+    /// Whether guests learn of it as a module they can import; the internal
+    /// modules the runtime's own libraries call (`polybox:fs`) are not.
+    declared: bool,
 }
+
+/// The last sandbox id handed out.
+static SANDBOX_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// A sandbox's capabilities: the providers of the modules its guests import,
 /// by specifier, and its log sink.
 pub(crate) struct Dispatcher {
+    /// Names the sandbox in logs (denials), unique within the process.
+    sandbox_id: u64,
     log: LogSink,
     /// The sandbox's calls, which providers may watch for a stop.
     interrupt: Arc<InterruptState>,
@@ -49,6 +58,7 @@ impl Dispatcher {
     /// `interrupt` tracks; guest output goes to `log`.
     pub fn new(log: LogSink, interrupt: Arc<InterruptState>) -> Self {
         Self {
+            sandbox_id: SANDBOX_IDS.fetch_add(1, Ordering::Relaxed) + 1,
             process: ProcessIo::new(interrupt.clone(), log.clone()),
             log,
             interrupt,
@@ -64,13 +74,36 @@ impl Dispatcher {
         lifetime: Lifetime,
         provider: Arc<dyn Provider>,
     ) -> Result<()> {
+        self.route(specifier, lifetime, provider, true)
+    }
+
+    /// Serves the internal module `specifier` for the sandbox's life,
+    /// without declaring it to guests as an importable module.
+    pub fn serve_internal(&self, specifier: &str, provider: Arc<dyn Provider>) -> Result<()> {
+        self.route(specifier, Lifetime::Sandbox, provider, false)
+    }
+
+    fn route(
+        &self,
+        specifier: &str,
+        lifetime: Lifetime,
+        provider: Arc<dyn Provider>,
+        declared: bool,
+    ) -> Result<()> {
         let mut routes = self.routes.write().unwrap_or_else(|p| p.into_inner());
         if routes.contains_key(specifier) {
             return Err(Error::invalid_arg(format!(
                 "the module {specifier:?} is defined twice"
             )));
         }
-        routes.insert(specifier.to_owned(), Route { provider, lifetime });
+        routes.insert(
+            specifier.to_owned(),
+            Route {
+                provider,
+                lifetime,
+                declared,
+            },
+        );
         Ok(())
     }
 
@@ -104,6 +137,7 @@ impl Dispatcher {
         let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
         routes
             .iter()
+            .filter(|(_, route)| route.declared)
             .map(|(specifier, route)| declare(specifier.clone(), route.provider.functions()))
             .collect()
     }
@@ -121,6 +155,11 @@ impl Dispatcher {
         for route in routes.values().filter(|r| r.lifetime == Lifetime::Load) {
             route.provider.discard_guest_state();
         }
+    }
+
+    /// The sandbox's id, unique within the process, for logs.
+    pub fn sandbox_id(&self) -> u64 {
+        self.sandbox_id
     }
 
     /// Sends one line of guest output to the log sink.

@@ -28,6 +28,8 @@
 
 pub(crate) mod clock;
 mod dispatcher;
+pub(crate) mod env;
+pub(crate) mod fs;
 pub(crate) mod host_components;
 pub mod host_functions;
 pub(crate) mod log;

@@ -6,6 +6,7 @@ use super::builder::{RuntimeBuilder, check_cwd, check_env_name};
 use super::output::{EXIT_CRASHED, EXIT_KILLED, EXIT_TIMEOUT};
 use super::{ExecOptions, ExecOutput, RunOutput};
 use crate::backend::{GuestImage, ProgramCall, ProgramExit};
+use crate::capability::env;
 use crate::capability::process::{OutputStream, Stdio};
 use crate::error::{Error, Result};
 use crate::metrics::ActiveSandbox;
@@ -117,6 +118,11 @@ impl Runtime {
             env.retain(|(existing, _)| *existing != name);
             env.push((name, value));
         }
+        let env = env::visible(
+            &self.core.config.permissions,
+            self.core.dispatcher.sandbox_id(),
+            env,
+        );
         let args = if options.args.is_empty() {
             self.args.clone()
         } else {

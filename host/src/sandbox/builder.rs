@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::ProtoJSSandbox;
+use crate::capability::fs::Mount;
 use crate::capability::log::tracing_sink;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
@@ -10,6 +11,7 @@ use crate::config::{
     SandboxConfig,
 };
 use crate::error::{Error, Result};
+use crate::permissions::Permissions;
 
 /// Configures and builds a sandbox.
 ///
@@ -48,6 +50,8 @@ impl SandboxBuilder {
                 fuel_metering: false,
                 log_sink: tracing_sink(),
                 programs: false,
+                fs: Arc::default(),
+                permissions: Arc::default(),
             },
             stack_size: None,
         }
@@ -121,9 +125,44 @@ impl SandboxBuilder {
         self
     }
 
+    /// What guests may reach: files, the network, the environment, tools
+    /// (see [`Permissions`]). Nothing is granted by default, beyond what the
+    /// filesystem's own configuration implies (mounts, seeded files, `/tmp`).
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.config.permissions = Arc::new(permissions);
+        self
+    }
+
+    /// Seeds the file `guest_path` (absolute) with `bytes`, in host memory:
+    /// guests may read and write it; parent directories are made as needed.
+    pub fn file(mut self, guest_path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Arc::make_mut(&mut self.config.fs)
+            .files
+            .push((guest_path.into(), bytes.into()));
+        self
+    }
+
+    /// Mounts a host directory (see [`Mount`]): read-only mounts may be
+    /// read, writable ones written too. Nothing outside it is reachable
+    /// through it, by `..` or by symbolic links.
+    pub fn mount(mut self, mount: Mount) -> Self {
+        Arc::make_mut(&mut self.config.fs).mounts.push(mount);
+        self
+    }
+
+    /// The most the sandbox's in-memory files (seeded files, `/tmp`) may
+    /// hold together, and the largest file read or written at once (default
+    /// [`DEFAULT_FS_MEMORY_LIMIT`](crate::DEFAULT_FS_MEMORY_LIMIT)). Past it
+    /// writes fail with `ENOSPC`.
+    pub fn fs_memory_limit(mut self, bytes: usize) -> Self {
+        Arc::make_mut(&mut self.config.fs).memory_limit = bytes;
+        self
+    }
+
     /// Validates the configuration and creates the sandbox.
     ///
-    /// Fails with `ERR_INVALID_ARG` when a size is zero or out of range, or
+    /// Fails with `ERR_INVALID_ARG` when a size is zero or out of range, a
+    /// guest path is not absolute, a mount's host directory does not exist, or
     /// when the backend cannot honour a setting (fuel metering or more than
     /// 512 KiB of stack on Hyperlight, a scratch size on wasmtime).
     pub fn build(self) -> Result<ProtoJSSandbox> {
@@ -144,6 +183,8 @@ impl SandboxBuilder {
             }
         }
         config.backend.check(&config)?;
+        config.fs.validate()?;
+        config.permissions.validate()?;
         Ok(ProtoJSSandbox::new(config))
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::instantiate;
+use crate::capability::fs::FsCapability;
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
 use crate::capability::{Capability, Dispatcher, Installer};
@@ -111,7 +112,11 @@ impl ProtoJSSandbox {
             interrupt.clone(),
         ));
         let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone())?;
-        let capabilities: [&dyn Capability; 2] = [&self.functions, &self.components];
+        let files = FsCapability {
+            config: &self.config.fs,
+            permissions: &self.config.permissions,
+        };
+        let capabilities: [&dyn Capability; 3] = [&self.functions, &self.components, &files];
         for capability in capabilities {
             capability.install(&mut Installer {
                 dispatcher: &dispatcher,

@@ -79,6 +79,36 @@ export function getRandomValues(array) {
   return array;
 }
 
+// Fills `buffer` (any ArrayBuffer view, or an ArrayBuffer) from `offset`
+// for `size` bytes with random bytes, as Node's randomFillSync.
+export function randomFillSync(buffer, offset = 0, size) {
+  const view = ArrayBuffer.isView(buffer)
+    ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    : buffer instanceof ArrayBuffer
+      ? new Uint8Array(buffer)
+      : null;
+  if (view === null) throw new TypeError("randomFillSync needs an ArrayBuffer or a view of one");
+  if (size === undefined) size = view.length - offset;
+  if (!Number.isInteger(offset) || !Number.isInteger(size) || offset < 0 || size < 0 || offset + size > view.length) {
+    throw new RangeError("offset and size must lie within the buffer");
+  }
+  view.set(random(size), offset);
+  return buffer;
+}
+
+// randomFillSync, answered through `callback(error, buffer)`.
+export function randomFill(buffer, ...rest) {
+  const callback = rest.pop();
+  if (typeof callback !== "function") throw new TypeError("randomFill needs a callback");
+  let result, failure = null;
+  try {
+    result = randomFillSync(buffer, ...rest);
+  } catch (error) {
+    failure = error;
+  }
+  queueMicrotask(() => callback(failure, result));
+}
+
 export function randomUUID() {
   const b = random(16);
   b[6] = (b[6] & 0x0f) | 0x40;
@@ -153,6 +183,8 @@ export default {
   createHash,
   createHmac,
   randomBytes,
+  randomFill,
+  randomFillSync,
   randomInt,
   getRandomValues,
   randomUUID,

@@ -5,8 +5,8 @@
 // starts from; a handler never sees any of it.
 //
 // Evaluated as a function of the native helpers (`natives`: write(fd,
-// chunk), readStdin(), nowNs(), exiting(), and the timers' controls,
-// `timers`, from timers.js) and of the factories of the modules npm's ports
+// chunk), readStdin(), nowNs(), exiting(), the timers' controls,
+// `timers`, from timers.js, and makeFs, from fs.js) and of the factories of the modules npm's ports
 // of Node.js provide (`polyfills`, node/entry.js).
 (function (natives, polyfills) {
   "use strict";
@@ -390,6 +390,8 @@
     ["buffer", () => polyfills.buffer()],
     ["console", () => programConsole],
     ["events", () => EventEmitter],
+    ["fs", () => natives.makeFs({ Buffer, path: load("path"), cwd: () => state.cwd, EventEmitter, later: setImmediate })],
+    ["fs/promises", () => load("fs").promises],
     ["os", () => os],
     ["path", () => polyfills.path()],
     ["path/posix", () => polyfills.path()],
@@ -413,7 +415,7 @@
   // with an error that names it, rather than handing out a stub.
   const withheld = new Set([
     "async_hooks", "child_process", "cluster", "constants", "dgram",
-    "diagnostics_channel", "dns", "dns/promises", "domain", "fs", "fs/promises", "http", "http2",
+    "diagnostics_channel", "dns", "dns/promises", "domain", "http", "http2",
     "https", "inspector", "module", "net", "path/win32", "perf_hooks", "punycode", "readline",
     "readline/promises", "repl", "stream", "stream/consumers", "stream/promises", "stream/web",
     "sys", "test", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads", "zlib",
@@ -425,43 +427,44 @@
     return builtins.has(name) || withheld.has(name) || specifier.startsWith("node:") ? name : undefined;
   }
 
+  // The error for a core module this runtime does not provide.
   function moduleNotFound(specifier, code, base) {
-    const name = coreName(specifier);
     const from = base === undefined ? "" : ` imported from ${base}`;
     const error = new Error(
-      name !== undefined
-        ? `Cannot find module '${specifier}'${from}: Polybox does not provide the Node.js module 'node:${name}'`
-        : `Cannot find module '${specifier}'${from}: a program can load only Node.js core modules`,
+      `Cannot find module '${specifier}'${from}: Polybox does not provide the Node.js module 'node:${coreName(specifier)}'`,
     );
     error.code = code;
     return error;
   }
 
-  // `require` of a CommonJS program: the core modules above.
-  function require(specifier) {
-    if (typeof specifier !== "string") {
-      const error = new TypeError(`The "id" argument must be of type string. Received ${describe(specifier)}`);
-      error.code = "ERR_INVALID_ARG_TYPE";
-      throw error;
-    }
-    const name = coreName(specifier);
-    if (name !== undefined && builtins.has(name)) return load(name);
-    throw moduleNotFound(specifier, "MODULE_NOT_FOUND");
-  }
+  // Files: `import` and `require` of the sandbox's files (modules.js).
+  const modules = natives.makeModules({
+    path: polyfills.path(),
+    core: {
+      name: coreName,
+      has: builtins.has,
+      load,
+      notFound: moduleNotFound,
+      exportsSource: (name, value) => exportsSource(name, value),
+    },
+  });
 
   const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
   const RESERVED = new Set(["default", "delete", "new", "class", "function", "this", "import", "export"]);
   // What every function has of its own, which is no module's export.
   const FUNCTION_OWN = new Set(["length", "name", "prototype", "caller", "arguments"]);
 
-  // The source of the ES module that presents core module `name`: its
-  // object as the default export, and each of its properties by name.
-  function moduleSource(name) {
-    const module = load(name);
-    const intrinsic = typeof module === "function" ? FUNCTION_OWN : new Set();
-    const names = Object.getOwnPropertyNames(module).filter(
-      (key) => IDENTIFIER.test(key) && !RESERVED.has(key) && !intrinsic.has(key),
-    );
+  // The source of the ES module named `name` that presents `value` (a core
+  // module, a CommonJS module's exports): the value as the default export,
+  // and each of its properties by name. `#node`'s `builtin(name)` gives the
+  // value back.
+  function exportsSource(name, value) {
+    const intrinsic = typeof value === "function" ? FUNCTION_OWN : new Set();
+    const names = value === null || (typeof value !== "object" && typeof value !== "function")
+      ? []
+      : Object.getOwnPropertyNames(value).filter(
+          (key) => IDENTIFIER.test(key) && !RESERVED.has(key) && !intrinsic.has(key),
+        );
     return [
       'import { builtin } from "#node";',
       `const module = builtin(${JSON.stringify(name)});`,
@@ -516,19 +519,29 @@
     ExitSignal,
     inspect,
     format,
-    require,
 
-    // The name an ES module import of `specifier` (by `base`) resolves to:
-    // a core module this runtime provides (`node:x`). Anything else is not
-    // found.
-    resolveCore(specifier, base) {
-      const name = coreName(specifier);
-      if (name === undefined || !builtins.has(name)) {
-        throw moduleNotFound(specifier, "ERR_MODULE_NOT_FOUND", base);
+    // The name an ES module import of `specifier` (by `base`) resolves
+    // to: `node:x` for a core module this runtime provides, else a file of
+    // the sandbox's (see modules.js).
+    resolveImport: modules.resolveImport,
+
+    // The source of a resolved module: a core module's, or a file's.
+    moduleSource(resolved) {
+      if (resolved.startsWith("node:") && !resolved.startsWith(modules.CJS_PREFIX)) {
+        const name = resolved.slice(5);
+        return exportsSource(name, load(name));
       }
-      return `node:${name}`;
+      return modules.moduleSource(resolved);
     },
-    moduleSource: (resolved) => moduleSource(resolved.slice(5)),
+
+    // What `#node`'s `builtin(name)` gives the modules presenting core
+    // modules and CommonJS files.
+    builtin(name) {
+      return name.startsWith(modules.CJS_PREFIX) ? modules.requireFile(name.slice(modules.CJS_PREFIX.length)) : load(name);
+    },
+
+    // The `require` of a CommonJS program (or module) at `filename`.
+    requireFor: modules.requireFor,
 
     // Makes `module` the core module `name` (the runtime's own `crypto`,
     // which is an ES module, for `require` too).

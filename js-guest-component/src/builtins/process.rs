@@ -5,6 +5,7 @@
 //! internal `#node` module that core module imports go through.
 
 use alloc::rc::Rc;
+use alloc::string::String;
 use core::cell::Cell;
 use core::ffi::CStr;
 
@@ -13,10 +14,16 @@ use rquickjs::{Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray,
 
 use super::bytes::{copy_bytes, uint8_array};
 use super::timers;
+use crate::bindings::polybox::sandbox::host_call::{self, CallError};
 use crate::bindings::polybox::sandbox::process;
-use crate::script::{eval_c_script, script_function};
+use crate::script::{commonjs_function, eval_c_script, script_function};
 
 const PROCESS_SOURCE: &str = include_str!("process.js");
+const FS_SOURCE: &str = include_str!("fs.js");
+const MODULES_SOURCE: &str = include_str!("modules.js");
+
+/// The host module the filesystem is served as (see `fs.js`).
+const FS_MODULE: &str = "polybox:fs";
 
 /// npm's ports of Node.js modules, bundled by `scripts/build-node-polyfills.sh`
 /// (see `node/entry.js`): a function that returns the module factories,
@@ -56,6 +63,19 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
     natives.set(
         "exiting",
         Function::new(ctx.clone(), move || exiting.set(true))?,
+    )?;
+    let fs = script_function(ctx, "node:internal/fs", FS_SOURCE)?;
+    natives.set(
+        "makeFs",
+        fs.call::<_, Function>((Function::new(ctx.clone(), fs_call)?,))?,
+    )?;
+    let modules = script_function(ctx, "node:internal/modules", MODULES_SOURCE)?;
+    natives.set(
+        "makeModules",
+        modules.call::<_, Function>((
+            Function::new(ctx.clone(), fs_call)?,
+            Function::new(ctx.clone(), compile_commonjs)?,
+        ))?,
     )?;
     let setup = script_function(ctx, "node:internal/process", PROCESS_SOURCE)?;
     let controls: Object = setup.call((natives, polyfills(ctx)?))?;
@@ -104,10 +124,25 @@ impl ModuleDef for NodeNatives {
     }
 
     fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
-        let require: Function = controls(ctx)?.get("require")?;
-        exports.export("builtin", require)?;
+        let builtin: Function = controls(ctx)?.get("builtin")?;
+        exports.export("builtin", builtin)?;
         Ok(())
     }
+}
+
+/// Compiles a CommonJS module's source (see `modules.js`).
+fn compile_commonjs<'js>(ctx: Ctx<'js>, source: String, filename: String) -> Result<Function<'js>> {
+    commonjs_function(&ctx, &filename, &source)
+}
+
+/// One call to the host's filesystem: `operation` with its arguments as a
+/// JSON array; returns the host's JSON answer.
+fn fs_call(ctx: Ctx<'_>, operation: String, args: String) -> Result<String> {
+    host_call::call(FS_MODULE, &operation, &args).map_err(|error| match error {
+        CallError::Failed(message) | CallError::TypeMismatch(message) => {
+            Exception::throw_internal(&ctx, &message)
+        }
+    })
 }
 
 /// Writes a string or a `Uint8Array` to standard output (1) or error (2).

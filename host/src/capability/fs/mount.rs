@@ -1,0 +1,196 @@
+//! [`HostDir`]: a host directory mounted into a sandbox's filesystem.
+//!
+//! Every access goes through `cap-std`, which resolves paths *beneath* the
+//! opened directory (with `openat2(RESOLVE_BENEATH)` where Linux has it): a
+//! `..` or a symbolic link (made by the guest or already on the host) that
+//! leads out of the mount fails with `EACCES` instead of reaching the host's
+//! wider filesystem. Only regular files and directories are read or written:
+//! a device, socket or FIFO that happens to lie in the mount is refused.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions};
+
+use super::error::FsError;
+use super::{Entry, EntryKind, Metadata};
+
+/// Whether `rel`, a path in a mount, is the mount point itself.
+pub fn is_mount_point(rel: &Path) -> bool {
+    rel == Path::new(".")
+}
+
+/// An opened host directory and whether the guest may write to it.
+#[derive(Debug)]
+pub struct HostDir {
+    dir: Dir,
+    read_only: bool,
+}
+
+impl HostDir {
+    /// Opens the host directory `path`.
+    pub fn open(path: &Path, read_only: bool) -> std::io::Result<Self> {
+        Ok(Self {
+            dir: Dir::open_ambient_dir(path, ambient_authority())?,
+            read_only,
+        })
+    }
+
+    fn writable(&self) -> Result<(), FsError> {
+        if self.read_only {
+            Err(FsError::with("EROFS", "the mount is read-only"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// What `rel` is; its link itself when `follow` is false.
+    pub fn metadata(&self, rel: &Path, follow: bool) -> Result<Metadata, FsError> {
+        let metadata = if follow {
+            self.dir.metadata(rel)?
+        } else {
+            self.dir.symlink_metadata(rel)?
+        };
+        let kind = if metadata.is_dir() {
+            EntryKind::Dir
+        } else if metadata.is_symlink() {
+            EntryKind::Symlink
+        } else if metadata.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        };
+        Ok(Metadata {
+            kind,
+            size: metadata.len(),
+            modified: metadata
+                .modified()
+                .map(|t| t.into_std())
+                .unwrap_or(std::time::UNIX_EPOCH),
+        })
+    }
+
+    fn regular_file(&self, rel: &Path) -> Result<(), FsError> {
+        match self.metadata(rel, true)?.kind {
+            EntryKind::File => Ok(()),
+            EntryKind::Dir => Err(FsError::new("EISDIR")),
+            _ => Err(FsError::with("EACCES", "not a regular file")),
+        }
+    }
+
+    /// The bytes of the file `rel`, refused past `max` bytes.
+    pub fn read(&self, rel: &Path, max: usize) -> Result<Vec<u8>, FsError> {
+        self.regular_file(rel)?;
+        let size = self.metadata(rel, true)?.size;
+        if size > max as u64 {
+            return Err(FsError::with(
+                "EFBIG",
+                format!("the file has {size} bytes; a read is limited to {max}"),
+            ));
+        }
+        Ok(self.dir.read(rel)?)
+    }
+
+    /// Writes `bytes` to the file `rel` (appending if `append`; refusing an
+    /// existing file if `exclusive`).
+    pub fn write(
+        &self,
+        rel: &Path,
+        bytes: &[u8],
+        append: bool,
+        exclusive: bool,
+    ) -> Result<(), FsError> {
+        self.writable()?;
+        if let Ok(metadata) = self.metadata(rel, true) {
+            if exclusive {
+                return Err(FsError::new("EEXIST"));
+            }
+            if metadata.kind != EntryKind::File {
+                return self.regular_file(rel);
+            }
+        }
+        let mut options = OpenOptions::new();
+        options.write(true).create(true);
+        if append {
+            options.append(true);
+        } else {
+            options.truncate(true);
+        }
+        let mut file = self.dir.open_with(rel, &options)?;
+        file.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Cuts or zero-extends the file `rel` to `len` bytes.
+    pub fn truncate(&self, rel: &Path, len: u64) -> Result<(), FsError> {
+        self.writable()?;
+        self.regular_file(rel)?;
+        let file = self.dir.open_with(rel, OpenOptions::new().write(true))?;
+        file.set_len(len)?;
+        Ok(())
+    }
+
+    /// The entries of the directory `rel`.
+    pub fn read_dir(&self, rel: &Path) -> Result<Vec<Entry>, FsError> {
+        let mut entries = Vec::new();
+        for entry in self.dir.read_dir(rel)? {
+            let entry = entry?;
+            let file_type = entry.file_type()?;
+            let kind = if file_type.is_dir() {
+                EntryKind::Dir
+            } else if file_type.is_symlink() {
+                EntryKind::Symlink
+            } else if file_type.is_file() {
+                EntryKind::File
+            } else {
+                EntryKind::Other
+            };
+            entries.push(Entry {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                kind,
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    /// Creates the directory `rel`.
+    pub fn create_dir(&self, rel: &Path) -> Result<(), FsError> {
+        self.writable()?;
+        Ok(self.dir.create_dir(rel)?)
+    }
+
+    /// Removes the file or empty directory `rel`, or all of it if
+    /// `recursive`.
+    pub fn remove(&self, rel: &Path, dir: bool, recursive: bool) -> Result<(), FsError> {
+        self.writable()?;
+        if is_mount_point(rel) {
+            return Err(FsError::with("EBUSY", "a mount point cannot be removed"));
+        }
+        let kind = self.metadata(rel, false)?.kind;
+        match (kind, dir, recursive) {
+            (EntryKind::Dir, _, true) => Ok(self.dir.remove_dir_all(rel)?),
+            (_, _, true) | (EntryKind::File | EntryKind::Symlink | EntryKind::Other, false, _) => {
+                Ok(self.dir.remove_file(rel)?)
+            }
+            (EntryKind::Dir, false, _) => Err(FsError::new("EISDIR")),
+            (EntryKind::Dir, true, _) => Ok(self.dir.remove_dir(rel)?),
+            (_, true, _) => Err(FsError::new("ENOTDIR")),
+        }
+    }
+
+    /// Moves `from` to `to`, both in this mount.
+    pub fn rename(&self, from: &Path, to: &Path) -> Result<(), FsError> {
+        self.writable()?;
+        if is_mount_point(from) || is_mount_point(to) {
+            return Err(FsError::with("EBUSY", "a mount point cannot be moved"));
+        }
+        Ok(self.dir.rename(from, &self.dir, to)?)
+    }
+
+    /// Where the link `rel` points, as written on the host.
+    pub fn read_link(&self, rel: &Path) -> Result<PathBuf, FsError> {
+        Ok(self.dir.read_link_contents(rel)?)
+    }
+}

@@ -1,0 +1,383 @@
+//! [`Filesystem`]: one sandbox's filesystem, served to guests as the
+//! internal module `polybox:fs`.
+//!
+//! Each function takes its arguments as a JSON array of guest paths and
+//! options, and answers `{"ok": value}` or `{"err": {"code", "detail"}}`:
+//! a failure such as `ENOENT` is an answer the guest's `fs` turns into
+//! Node's error, not a failed host call. File contents cross as base64.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::UNIX_EPOCH;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+
+use super::error::FsError;
+use super::mount::{HostDir, is_mount_point};
+use super::path::{is_within, normalize, split};
+use super::tree::Tree;
+use super::{Entry, EntryKind, FsConfig, Metadata};
+use crate::capability::host_functions::CallContext;
+use crate::capability::{HostCallError, Provider};
+use crate::error::{Error, Result};
+use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+
+/// The functions of `polybox:fs`.
+const FUNCTIONS: &[&str] = &[
+    "stat", "read", "load", "write", "readdir", "mkdir", "rm", "rename", "readlink", "symlink",
+    "truncate",
+];
+
+/// Where a guest path leads.
+enum Place<'a> {
+    /// Into host memory, at this normalised path.
+    Memory(&'a str),
+    /// Into a mount, at this path relative to its directory (`.` for the
+    /// mount point).
+    Mount(&'a HostDir, PathBuf),
+}
+
+/// One sandbox's files, mounts and policy.
+pub(crate) struct Filesystem {
+    tree: Mutex<Tree>,
+    /// Mount points (normalised) and their directories, deepest first.
+    mounts: Vec<(String, HostDir)>,
+    permissions: Arc<Permissions>,
+    /// The grants the configuration makes, before the policy's rules.
+    implied: Vec<Rule>,
+    /// Those, and the module mounts' grants to read modules.
+    load_grants: Vec<Rule>,
+    /// The largest file read at once.
+    read_limit: usize,
+    sandbox: u64,
+}
+
+impl Filesystem {
+    /// Builds the tree (seeded files, `/tmp`, the directories leading to
+    /// the mount points) and opens the mounts.
+    pub fn new(config: &FsConfig, permissions: Arc<Permissions>, sandbox: u64) -> Result<Self> {
+        config.validate()?;
+        let mut tree = Tree::new(config.memory_limit);
+        let mut implied = vec![
+            Rule::paths(Mode::Allow, &["stat", "readdir", "readlink"], &["/"]),
+            Rule::paths(Mode::Allow, &[], &["/tmp"]),
+        ];
+        let mut mounts = Vec::new();
+        let mut module_grants = Vec::new();
+        let seed = |tree: &mut Tree, dir: &str| {
+            let mut at = String::new();
+            for segment in dir.split('/').filter(|s| !s.is_empty()) {
+                at.push('/');
+                at.push_str(segment);
+                let _ = tree.create_dir(&at);
+            }
+        };
+        seed(&mut tree, "/tmp");
+        for mount in &config.mounts {
+            let at = normalize(&mount.guest_path).unwrap_or_default();
+            let dir = HostDir::open(&mount.host_path, mount.read_only).map_err(|e| {
+                Error::invalid_arg(format!(
+                    "the mount at {at:?}: cannot open {:?}: {e}",
+                    mount.host_path
+                ))
+            })?;
+            seed(&mut tree, &at);
+            if mount.modules_only {
+                module_grants.push(Rule::paths(Mode::Allow, &["read"], &[&at]));
+            } else {
+                let operations: &[&str] = if mount.read_only {
+                    &["read", "stat", "readdir", "readlink"]
+                } else {
+                    &[]
+                };
+                implied.push(Rule::paths(Mode::Allow, operations, &[&at]));
+            }
+            mounts.push((at, dir));
+        }
+        mounts.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
+        for (file, bytes) in &config.files {
+            let at = normalize(file).unwrap_or_default();
+            seed(&mut tree, split(&at).0);
+            tree.write(&at, bytes, false, false).map_err(|e| {
+                Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
+            })?;
+            implied.push(Rule::paths(Mode::Allow, &[], &[&at]));
+        }
+        let load_grants = implied.iter().chain(&module_grants).cloned().collect();
+        Ok(Self {
+            tree: Mutex::new(tree),
+            mounts,
+            permissions,
+            implied,
+            load_grants,
+            read_limit: config.memory_limit,
+            sandbox,
+        })
+    }
+
+    fn place<'a>(&'a self, path: &'a str) -> Place<'a> {
+        for (at, dir) in &self.mounts {
+            if is_within(path, at) {
+                let rel = path[at.len()..].trim_start_matches('/');
+                let rel = if rel.is_empty() { "." } else { rel };
+                return Place::Mount(dir, PathBuf::from(rel));
+            }
+        }
+        Place::Memory(path)
+    }
+
+    /// Whether the in-memory directory `path` holds a mount point.
+    fn holds_mount(&self, path: &str) -> bool {
+        matches!(self.place(path), Place::Memory(_))
+            && self.mounts.iter().any(|(at, _)| is_within(at, path))
+    }
+
+    fn tree(&self) -> std::sync::MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Normalises `path` and checks `operation` on it against the policy.
+    fn allowed(&self, operation: &str, path: &str) -> Result<String, FsError> {
+        self.check(operation, path, &self.implied)
+    }
+
+    fn check(&self, operation: &str, path: &str, implied: &[Rule]) -> Result<String, FsError> {
+        let Some(path) = normalize(path) else {
+            return Err(FsError::with("EINVAL", "a guest path must be absolute"));
+        };
+        match self
+            .permissions
+            .decide(ScopeName::Fs, operation, &path, implied)
+        {
+            Mode::Allow => Ok(path),
+            Mode::Deny => {
+                crate::metrics::denial(self.sandbox, ScopeName::Fs, operation, &path);
+                Err(FsError::with(
+                    "EACCES",
+                    "denied by the sandbox's permissions",
+                ))
+            }
+        }
+    }
+
+    /// [`allowed`](Self::allowed) for reading a module's source, which
+    /// module mounts grant too.
+    fn loadable(&self, path: &str) -> Result<String, FsError> {
+        self.check("read", path, &self.load_grants)
+    }
+
+    fn metadata(&self, path: &str, follow: bool) -> Result<Metadata, FsError> {
+        match self.place(path) {
+            Place::Memory(path) => self.tree().metadata(path),
+            Place::Mount(dir, rel) => dir.metadata(&rel, follow),
+        }
+    }
+
+    fn mkdir(&self, path: &str, recursive: bool) -> Result<Value, FsError> {
+        let path = self.allowed("mkdir", path)?;
+        if !recursive {
+            self.create_dir(&path)?;
+            return Ok(Value::Null);
+        }
+        // Each directory made on the way is checked on its own.
+        let mut first = None;
+        let mut at = String::new();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            at.push('/');
+            at.push_str(segment);
+            match self.metadata(&at, true) {
+                Ok(m) if m.kind == EntryKind::Dir => continue,
+                Ok(_) => return Err(FsError::new("ENOTDIR")),
+                Err(e) if e.code != "ENOENT" => return Err(e),
+                Err(_) => {}
+            }
+            self.allowed("mkdir", &at)?;
+            self.create_dir(&at)?;
+            first.get_or_insert_with(|| at.clone());
+        }
+        Ok(first.map_or(Value::Null, Value::String))
+    }
+
+    fn create_dir(&self, path: &str) -> Result<(), FsError> {
+        match self.place(path) {
+            Place::Memory(path) => self.tree().create_dir(path),
+            Place::Mount(_, rel) if is_mount_point(&rel) => Err(FsError::new("EEXIST")),
+            Place::Mount(dir, rel) => dir.create_dir(&rel),
+        }
+    }
+
+    fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        let from = self.allowed("rename", from)?;
+        let to = self.allowed("rename", to)?;
+        match (self.place(&from), self.place(&to)) {
+            (Place::Memory(from), Place::Memory(to)) => {
+                if self.holds_mount(from) {
+                    return Err(FsError::with(
+                        "EBUSY",
+                        "a directory holding a mount point cannot move",
+                    ));
+                }
+                self.tree().rename(from, to)
+            }
+            (Place::Mount(a, from), Place::Mount(b, to)) if std::ptr::eq(a, b) => {
+                a.rename(&from, &to)
+            }
+            _ => Err(FsError::with("EXDEV", "a rename cannot cross a mount")),
+        }
+    }
+
+    fn remove(&self, path: &str, kind: &str) -> Result<(), FsError> {
+        let path = self.allowed("rm", path)?;
+        let (dir, recursive) = match kind {
+            "file" => (false, false),
+            "dir" => (true, false),
+            _ => (true, true),
+        };
+        if self.holds_mount(&path) {
+            return Err(FsError::with(
+                "EBUSY",
+                "a directory holding a mount point cannot be removed",
+            ));
+        }
+        match self.place(&path) {
+            Place::Memory(path) => self.tree().remove(path, dir, recursive),
+            Place::Mount(host, rel) => host.remove(&rel, dir, recursive),
+        }
+    }
+
+    /// Runs `function` with its JSON `args`.
+    fn run(&self, function: &str, args: &[Value]) -> Result<Value, FsError> {
+        let text = |i: usize| -> Result<&str, FsError> {
+            args.get(i)
+                .and_then(Value::as_str)
+                .ok_or_else(|| FsError::with("EINVAL", format!("argument {i} must be a string")))
+        };
+        let flag = |i: usize| args.get(i).and_then(Value::as_bool).unwrap_or(false);
+        match function {
+            "stat" => {
+                let path = self.allowed("stat", text(0)?)?;
+                let metadata = self.metadata(&path, flag(1))?;
+                let modified = metadata
+                    .modified
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+                Ok(json!({
+                    "type": metadata.kind.as_str(),
+                    "size": metadata.size,
+                    "mtimeMs": modified,
+                }))
+            }
+            "read" => {
+                let path = self.allowed("read", text(0)?)?;
+                let bytes = match self.place(&path) {
+                    Place::Memory(path) => self.tree().read(path)?,
+                    Place::Mount(dir, rel) => dir.read(&rel, self.read_limit)?,
+                };
+                Ok(Value::String(BASE64.encode(bytes)))
+            }
+            "load" => {
+                let path = self.loadable(text(0)?)?;
+                let bytes = match self.place(&path) {
+                    Place::Memory(path) => self.tree().read(path)?,
+                    Place::Mount(dir, rel) => dir.read(&rel, self.read_limit)?,
+                };
+                Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+            "write" => {
+                let path = self.allowed("write", text(0)?)?;
+                let bytes = BASE64
+                    .decode(text(1)?)
+                    .map_err(|_| FsError::with("EINVAL", "the data is not base64"))?;
+                let (append, exclusive) = (flag(2), flag(3));
+                if bytes.len() > self.read_limit {
+                    return Err(FsError::with(
+                        "ENOSPC",
+                        format!("a file is limited to {} bytes", self.read_limit),
+                    ));
+                }
+                match self.place(&path) {
+                    Place::Memory(path) => self.tree().write(path, &bytes, append, exclusive)?,
+                    Place::Mount(_, rel) if is_mount_point(&rel) => {
+                        return Err(FsError::new("EISDIR"));
+                    }
+                    Place::Mount(dir, rel) => dir.write(&rel, &bytes, append, exclusive)?,
+                }
+                Ok(Value::Null)
+            }
+            "truncate" => {
+                let path = self.allowed("truncate", text(0)?)?;
+                let len = args.get(1).and_then(Value::as_u64).unwrap_or(0);
+                if len > self.read_limit as u64 {
+                    return Err(FsError::new("ENOSPC"));
+                }
+                match self.place(&path) {
+                    Place::Memory(path) => self.tree().truncate(path, len as usize)?,
+                    Place::Mount(dir, rel) => dir.truncate(&rel, len)?,
+                }
+                Ok(Value::Null)
+            }
+            "readdir" => {
+                let path = self.allowed("readdir", text(0)?)?;
+                let entries: Vec<Entry> = match self.place(&path) {
+                    Place::Memory(path) => self.tree().read_dir(path)?,
+                    Place::Mount(dir, rel) => dir.read_dir(&rel)?,
+                };
+                Ok(Value::Array(
+                    entries
+                        .into_iter()
+                        .map(|e| json!([e.name, e.kind.as_str()]))
+                        .collect(),
+                ))
+            }
+            "mkdir" => self.mkdir(text(0)?, flag(1)),
+            "rm" => self.remove(text(0)?, text(1)?).map(|()| Value::Null),
+            "rename" => self.rename(text(0)?, text(1)?).map(|()| Value::Null),
+            "readlink" => {
+                let path = self.allowed("readlink", text(0)?)?;
+                match self.place(&path) {
+                    Place::Memory(_) => {
+                        self.tree().metadata(&path)?;
+                        Err(FsError::with("EINVAL", "not a symbolic link"))
+                    }
+                    Place::Mount(dir, rel) => Ok(Value::String(
+                        dir.read_link(&rel)?.to_string_lossy().into_owned(),
+                    )),
+                }
+            }
+            "symlink" => {
+                self.allowed("symlink", text(1)?)?;
+                Err(FsError::with(
+                    "EPERM",
+                    "symbolic links cannot be created in a Polybox sandbox",
+                ))
+            }
+            _ => Err(FsError::with(
+                "ENOSYS",
+                format!("no operation {function:?}"),
+            )),
+        }
+    }
+}
+
+impl Provider for Filesystem {
+    fn functions(&self) -> Vec<String> {
+        FUNCTIONS.iter().map(|&f| f.to_owned()).collect()
+    }
+
+    fn call(
+        &self,
+        function: &str,
+        args: &str,
+        _: &CallContext<'_>,
+    ) -> Result<String, HostCallError> {
+        let args: Vec<Value> = serde_json::from_str(args)
+            .map_err(|e| HostCallError::TypeMismatch(format!("polybox:fs arguments: {e}")))?;
+        let answer = match self.run(function, &args) {
+            Ok(value) => json!({ "ok": value }),
+            Err(error) => json!({ "err": { "code": error.code, "detail": error.detail } }),
+        };
+        Ok(answer.to_string())
+    }
+}

@@ -1,0 +1,324 @@
+//! [`Tree`]: the part of a sandbox's filesystem that lives in host memory:
+//! seeded files, `/tmp`, and the directories leading to mount points. A
+//! sandbox's files are host state: they outlive its calls and programs and
+//! are never part of a snapshot.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use super::error::FsError;
+use super::path::split;
+use super::{Entry, EntryKind, Metadata};
+
+/// A node of the tree.
+#[derive(Debug)]
+enum Node {
+    File {
+        bytes: Vec<u8>,
+        modified: SystemTime,
+    },
+    Dir {
+        children: BTreeMap<String, Node>,
+        modified: SystemTime,
+    },
+}
+
+impl Node {
+    fn dir() -> Self {
+        Self::Dir {
+            children: BTreeMap::new(),
+            modified: SystemTime::now(),
+        }
+    }
+
+    fn metadata(&self) -> Metadata {
+        match self {
+            Self::File { bytes, modified } => Metadata {
+                kind: EntryKind::File,
+                size: bytes.len() as u64,
+                modified: *modified,
+            },
+            Self::Dir { modified, .. } => Metadata {
+                kind: EntryKind::Dir,
+                size: 0,
+                modified: *modified,
+            },
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Self::File { bytes, .. } => bytes.len(),
+            Self::Dir { children, .. } => children.values().map(Node::size).sum(),
+        }
+    }
+}
+
+/// The in-memory files of one sandbox, with a cap on their total size.
+#[derive(Debug)]
+pub struct Tree {
+    root: Node,
+    used: usize,
+    capacity: usize,
+}
+
+impl Tree {
+    /// An empty tree (just `/`) that holds at most `capacity` bytes.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            root: Node::dir(),
+            used: 0,
+            capacity,
+        }
+    }
+
+    fn node(&self, path: &str) -> Result<&Node, FsError> {
+        let mut node = &self.root;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            node = match node {
+                Node::Dir { children, .. } => {
+                    children.get(segment).ok_or(FsError::new("ENOENT"))?
+                }
+                Node::File { .. } => return Err(FsError::new("ENOTDIR")),
+            };
+        }
+        Ok(node)
+    }
+
+    fn node_mut(&mut self, path: &str) -> Result<&mut Node, FsError> {
+        let mut node = &mut self.root;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            node = match node {
+                Node::Dir { children, .. } => {
+                    children.get_mut(segment).ok_or(FsError::new("ENOENT"))?
+                }
+                Node::File { .. } => return Err(FsError::new("ENOTDIR")),
+            };
+        }
+        Ok(node)
+    }
+
+    /// The children of the directory at `path`, created if `create`.
+    fn dir_mut(&mut self, path: &str) -> Result<&mut BTreeMap<String, Node>, FsError> {
+        match self.node_mut(path)? {
+            Node::Dir { children, .. } => Ok(children),
+            Node::File { .. } => Err(FsError::new("ENOTDIR")),
+        }
+    }
+
+    /// What `path` is.
+    pub fn metadata(&self, path: &str) -> Result<Metadata, FsError> {
+        self.node(path).map(Node::metadata)
+    }
+
+    /// The bytes of the file at `path`.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        match self.node(path)? {
+            Node::File { bytes, .. } => Ok(bytes.clone()),
+            Node::Dir { .. } => Err(FsError::new("EISDIR")),
+        }
+    }
+
+    /// Writes `bytes` to the file at `path` (appending if `append`),
+    /// creating it unless `exclusive` and it exists (`EEXIST`). Its
+    /// directory must exist.
+    pub fn write(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        append: bool,
+        exclusive: bool,
+    ) -> Result<(), FsError> {
+        let (parent, name) = split(path);
+        let old = match self.node(path) {
+            Ok(Node::Dir { .. }) => return Err(FsError::new("EISDIR")),
+            Ok(_) if exclusive => return Err(FsError::new("EEXIST")),
+            Ok(Node::File { bytes, .. }) => bytes.len(),
+            Err(e) if e.code == "ENOENT" => 0,
+            Err(e) => return Err(e),
+        };
+        if let Node::File { .. } = self.node(parent)? {
+            return Err(FsError::new("ENOTDIR"));
+        }
+        let kept = if append { old } else { 0 };
+        let used = self.used - old + kept + bytes.len();
+        if used > self.capacity {
+            return Err(FsError::with(
+                "ENOSPC",
+                format!(
+                    "the sandbox's in-memory files are limited to {} bytes",
+                    self.capacity
+                ),
+            ));
+        }
+        let children = self.dir_mut(parent)?;
+        let now = SystemTime::now();
+        let file = children.entry(name.to_owned()).or_insert(Node::File {
+            bytes: Vec::new(),
+            modified: now,
+        });
+        if let Node::File {
+            bytes: data,
+            modified,
+        } = file
+        {
+            if !append {
+                data.clear();
+            }
+            data.extend_from_slice(bytes);
+            *modified = now;
+        }
+        self.used = used;
+        Ok(())
+    }
+
+    /// Cuts or zero-extends the file at `path` to `len` bytes.
+    pub fn truncate(&mut self, path: &str, len: usize) -> Result<(), FsError> {
+        let old = match self.node(path)? {
+            Node::File { bytes, .. } => bytes.len(),
+            Node::Dir { .. } => return Err(FsError::new("EISDIR")),
+        };
+        let used = self.used - old + len;
+        if used > self.capacity {
+            return Err(FsError::new("ENOSPC"));
+        }
+        if let Node::File { bytes, modified } = self.node_mut(path)? {
+            bytes.resize(len, 0);
+            *modified = SystemTime::now();
+        }
+        self.used = used;
+        Ok(())
+    }
+
+    /// The entries of the directory at `path`.
+    pub fn read_dir(&self, path: &str) -> Result<Vec<Entry>, FsError> {
+        match self.node(path)? {
+            Node::Dir { children, .. } => Ok(children
+                .iter()
+                .map(|(name, node)| Entry {
+                    name: name.clone(),
+                    kind: node.metadata().kind,
+                })
+                .collect()),
+            Node::File { .. } => Err(FsError::new("ENOTDIR")),
+        }
+    }
+
+    /// Creates the directory `path`; its parent must exist.
+    pub fn create_dir(&mut self, path: &str) -> Result<(), FsError> {
+        if self.node(path).is_ok() {
+            return Err(FsError::new("EEXIST"));
+        }
+        let (parent, name) = split(path);
+        self.dir_mut(parent)?.insert(name.to_owned(), Node::dir());
+        Ok(())
+    }
+
+    /// Removes the file (`dir` false) or empty directory (`dir` true) at
+    /// `path`, or, if `recursive`, whatever is there.
+    pub fn remove(&mut self, path: &str, dir: bool, recursive: bool) -> Result<(), FsError> {
+        if path == "/" {
+            return Err(FsError::new("EBUSY"));
+        }
+        let freed = match (self.node(path)?, dir, recursive) {
+            (node, _, true) => node.size(),
+            (Node::File { bytes, .. }, false, _) => bytes.len(),
+            (Node::File { .. }, true, _) => return Err(FsError::new("ENOTDIR")),
+            (Node::Dir { .. }, false, _) => return Err(FsError::new("EISDIR")),
+            (Node::Dir { children, .. }, true, _) if !children.is_empty() => {
+                return Err(FsError::new("ENOTEMPTY"));
+            }
+            (Node::Dir { .. }, true, _) => 0,
+        };
+        let (parent, name) = split(path);
+        self.dir_mut(parent)?.remove(name);
+        self.used -= freed;
+        Ok(())
+    }
+
+    /// Moves `from` to `to`, replacing a file there; `to`'s directory must
+    /// exist, and a directory cannot move into itself.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), FsError> {
+        self.node(from)?;
+        if super::path::is_within(to, from) && to != from {
+            return Err(FsError::new("EINVAL"));
+        }
+        if from == to {
+            return Ok(());
+        }
+        let (to_parent, to_name) = split(to);
+        match (self.node(from)?, self.node(to)) {
+            (_, Ok(Node::Dir { children, .. })) if !children.is_empty() => {
+                return Err(FsError::new("ENOTEMPTY"));
+            }
+            (Node::File { .. }, Ok(Node::Dir { .. })) => return Err(FsError::new("EISDIR")),
+            (Node::Dir { .. }, Ok(Node::File { .. })) => return Err(FsError::new("ENOTDIR")),
+            _ => {}
+        }
+        self.dir_mut(to_parent)?;
+        let replaced = self.node(to).map(Node::size).unwrap_or(0);
+        let (from_parent, from_name) = split(from);
+        let node = self
+            .dir_mut(from_parent)?
+            .remove(from_name)
+            .ok_or(FsError::new("ENOENT"))?;
+        self.dir_mut(to_parent)?.insert(to_name.to_owned(), node);
+        self.used -= replaced;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_files_and_directories_within_its_capacity() {
+        let mut tree = Tree::new(10);
+        tree.create_dir("/a").unwrap();
+        tree.write("/a/f", b"hello", false, false).unwrap();
+        assert_eq!(tree.read("/a/f").unwrap(), b"hello");
+        tree.write("/a/f", b"!!", true, false).unwrap();
+        assert_eq!(tree.read("/a/f").unwrap(), b"hello!!");
+        assert_eq!(
+            tree.write("/a/g", b"1234", false, false).unwrap_err().code,
+            "ENOSPC"
+        );
+        tree.write("/a/f", b"1234567890", false, false).unwrap();
+        assert_eq!(
+            tree.write("/a/f", b"x", false, true).unwrap_err().code,
+            "EEXIST"
+        );
+        assert_eq!(
+            tree.write("/b/f", b"x", false, false).unwrap_err().code,
+            "ENOENT"
+        );
+        assert_eq!(
+            tree.write("/a/f/x", b"x", false, false).unwrap_err().code,
+            "ENOTDIR"
+        );
+        assert_eq!(
+            tree.remove("/a", true, false).unwrap_err().code,
+            "ENOTEMPTY"
+        );
+        tree.remove("/a", true, true).unwrap();
+        tree.write("/f", b"1234567890", false, false).unwrap();
+    }
+
+    #[test]
+    fn renames_within_the_tree() {
+        let mut tree = Tree::new(100);
+        tree.create_dir("/a").unwrap();
+        tree.write("/a/f", b"x", false, false).unwrap();
+        tree.rename("/a", "/b").unwrap();
+        assert_eq!(tree.read("/b/f").unwrap(), b"x");
+        assert_eq!(tree.rename("/b", "/b/c").unwrap_err().code, "EINVAL");
+        let names: Vec<_> = tree
+            .read_dir("/")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["b"]);
+    }
+}
