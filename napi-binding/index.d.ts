@@ -199,7 +199,63 @@ export declare class LoadedJSSandbox implements Disposable {
   readonly lastCallStats: CallStats | null
 }
 
-/** Options of {@link NodeRuntime.create}. secure-exec's files, mounts, nodeModules, permissions, tools, commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
+/** A permission verdict. */
+export type PermissionMode = 'allow' | 'deny'
+
+/** One rule of a scope: the last rule that matches an access decides it. */
+export interface PermissionRule {
+  mode: PermissionMode
+  /** The operations it applies to (all of the scope's when absent). fs: read, write, stat, readdir, mkdir, rm, rename, symlink, readlink, truncate; network: fetch, dns; env: read; tool: call. */
+  operations?: string[]
+  /** fs rules: absolute guest paths, each covering what lies below it; `*` matches within a segment, `**` across. */
+  paths?: string[]
+  /** network, env and tool rules: targets (`https://host:443/path`, variable names, tool names); `*` matches any run of characters. */
+  patterns?: string[]
+}
+
+/** A scope: one mode for everything, or a default (deny when absent) and rules. */
+export type PermissionScope = PermissionMode | { default?: PermissionMode; rules?: PermissionRule[] }
+
+/**
+ * What guests may reach. A scope left out denies everything; what the
+ * filesystem options configure (files, mounts, /tmp) grants itself first,
+ * and these rules can narrow it.
+ */
+export interface Permissions {
+  fs?: PermissionScope
+  network?: PermissionScope
+  env?: PermissionScope
+  tool?: PermissionScope
+}
+
+/** A host directory in the runtime's filesystem (secure-exec's form). */
+export interface HostDirectoryMount {
+  /** Absolute guest path it appears at. */
+  guestPath: string
+  /** The host directory; nothing outside it is reachable through it. */
+  hostPath: string
+  /** Read-only (the default); pass false to let programs write to it. */
+  readOnly?: boolean
+}
+
+/** isola's form of a mount: writable when either permission includes write. */
+export interface IsolaMount {
+  host: string
+  guest: string
+  dirPerms?: 'read' | 'write' | 'read-write'
+  filePerms?: 'read' | 'write' | 'read-write'
+  dir_perms?: 'read' | 'write' | 'read-write'
+  file_perms?: 'read' | 'write' | 'read-write'
+}
+
+/** A host node_modules directory, mounted read-only. */
+export interface NodeModulesMount {
+  hostPath: string
+  /** Where programs see it; default '/node_modules', where every package lookup ends. */
+  guestPath?: string
+}
+
+/** Options of {@link NodeRuntime.create}. secure-exec's tools, commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
 export interface NodeRuntimeCreateOptions {
   /** Environment variables every program sees (nothing else of the host's). */
   env?: Record<string, string>
@@ -215,6 +271,14 @@ export interface NodeRuntimeCreateOptions {
   outputLimit?: number
   /** Polybox extension: 'wasmtime' (default) or 'hyperlight'. */
   backend?: 'wasmtime' | 'hyperlight'
+  /** Files seeded into the runtime's in-memory filesystem (guest path → content); programs may read and write them. */
+  files?: Record<string, string | Uint8Array>
+  /** Host directories in the runtime's filesystem. */
+  mounts?: Array<HostDirectoryMount | IsolaMount>
+  /** A host node_modules directory for programs' imports and requires, read-only. */
+  nodeModules?: string | NodeModulesMount
+  /** The permissions policy; everything is denied unless granted. */
+  permissions?: Permissions
 }
 
 /** Options of one {@link NodeRuntime.exec} or {@link NodeRuntime.run}. */
@@ -289,10 +353,10 @@ export declare class NodeRuntime implements Disposable {
   waitForListener(query: unknown, options?: unknown): Promise<never>
   /** Not supported (ERR_NOT_SUPPORTED). */
   registerTools(tools: unknown): Promise<never>
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  writeFile(path: string, content: string | Uint8Array): Promise<never>
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  readFile(path: string): Promise<never>
+  /** Writes a file into the runtime's filesystem, making its directories; programs may read and write it from their next run. ERR_INVALID_ARG (naming EROFS, ENOSPC, ...) when it cannot. */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>
+  /** Reads a file of the runtime's filesystem; ERR_INVALID_ARG (naming ENOENT, ...) when there is none. */
+  readFile(path: string): Promise<Uint8Array>
   /** Stops running programs and frees the runtime; later runs reject with ERR_CONSUMED. */
   dispose(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>

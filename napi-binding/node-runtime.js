@@ -6,15 +6,18 @@
 // runs; the event loop is never blocked.
 
 const native = require('./native.js');
+const { capabilities } = require('./capabilities.js');
 const { codedError, Disposable, withSignal } = require('./common.js');
 
-// secure-exec's options that need capabilities Polybox does not grant yet
-// (files, the network, tools): refused, never silently ignored.
-const NOT_YET = ['permissions', 'commandsDir', 'files', 'mounts', 'nodeModules', 'tools', 'loopbackExemptPorts'];
+// secure-exec's options that need what Polybox does not grant yet (tools,
+// a shell's commands, listening servers): refused, never silently ignored.
+const NOT_YET = ['commandsDir', 'tools', 'loopbackExemptPorts'];
+// The options capabilities.js takes.
+const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions'];
 
 /** The error for what @polybox/node does not do (yet); the README lists it all. */
 function notSupported(what) {
-  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node: programs reach no files, network, processes or tools yet (see the README)`);
+  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node: programs reach no network, processes or tools yet (see the README)`);
 }
 
 // Only create() makes a NodeRuntime.
@@ -32,17 +35,24 @@ class NodeRuntime extends Disposable {
 
   /**
    * Creates a runtime. Options: env (object of strings), cwd (default
-   * '/home/user'), memoryLimit (MiB of guest heap), cpuTimeLimitMs, and the
+   * '/home/user'), memoryLimit (MiB of guest heap), cpuTimeLimitMs, files
+   * (guest path → string or bytes), mounts ({ guestPath, hostPath,
+   * readOnly }), nodeModules (a host node_modules, mounted read-only at
+   * /node_modules), permissions (the policy: nothing beyond what these
+   * grant is reachable), and the
    * Polybox extensions timeout (ms, every run's wall-clock limit),
    * outputLimit (bytes kept of each stream, default 1 MiB) and backend
    * ('wasmtime' or 'hyperlight').
    */
   static async create(options) {
+    let granted = null;
     if (options !== null && typeof options === 'object') {
       const refused = NOT_YET.find((name) => options[name] !== undefined);
       if (refused !== undefined) throw notSupported(`the ${refused} option`);
+      granted = capabilities(options);
+      options = Object.fromEntries(Object.entries(options).filter(([name]) => !CAPABILITIES.includes(name)));
     }
-    return new NodeRuntime(CREATING, await native.createRuntime(options));
+    return new NodeRuntime(CREATING, await native.createRuntime(options, granted));
   }
 
   /**
@@ -144,14 +154,25 @@ class NodeRuntime extends Disposable {
     throw notSupported('NodeRuntime.registerTools()');
   }
 
-  /** Not supported yet: programs have no filesystem. */
-  async writeFile() {
-    throw notSupported('NodeRuntime.writeFile()');
+  /**
+   * Writes a file into the runtime's filesystem (making its directories);
+   * programs may read and write it from their next run. The host's own
+   * filesystem is touched only inside a writable mount.
+   */
+  async writeFile(filePath, content) {
+    if (typeof filePath !== 'string') throw codedError('ERR_INVALID_ARG', 'filePath must be a string');
+    let bytes;
+    if (typeof content === 'string') bytes = Buffer.from(content, 'utf8');
+    else if (content instanceof Uint8Array) bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    else throw codedError('ERR_INVALID_ARG', 'content must be a string or a Uint8Array');
+    await this.#native.writeFile(filePath, bytes);
   }
 
-  /** Not supported yet: programs have no filesystem. */
-  async readFile() {
-    throw notSupported('NodeRuntime.readFile()');
+  /** Reads a file of the runtime's filesystem as bytes. */
+  async readFile(filePath) {
+    if (typeof filePath !== 'string') throw codedError('ERR_INVALID_ARG', 'filePath must be a string');
+    const bytes = await this.#native.readFile(filePath);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
 

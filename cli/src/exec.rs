@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use polybox::{ExecOptions, ProgramKind, Runtime};
 
+use crate::capability_args::CapabilityArgs;
 use crate::failure::Failure;
 use crate::sandbox_args::{LimitArgs, SandboxArgs};
 use crate::source::read_bytes;
@@ -41,9 +42,12 @@ pub struct ExecArgs {
     /// standard input (the default, unless it is a terminal).
     #[arg(long, value_name = "FILE")]
     stdin: Option<PathBuf>,
-    /// `process.cwd()`: a name only, since programs reach no files.
+    /// `process.cwd()`, against which relative paths resolve (it grants
+    /// nothing).
     #[arg(long, value_name = "DIR", default_value = "/")]
     cwd: String,
+    #[command(flatten)]
+    grants: CapabilityArgs,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
@@ -57,7 +61,7 @@ pub struct ExecArgs {
 /// sees them).
 pub fn exec(args: ExecArgs) -> Result<u8, Failure> {
     let (source, filename, kind, program_args) = program(&args)?;
-    let mut env = Vec::new();
+    let mut env = args.grants.env();
     for spec in &args.env {
         let (name, value) = spec.split_once('=').ok_or_else(|| {
             Failure::Sandbox(polybox::Error::InvalidArg(format!(
@@ -72,6 +76,8 @@ pub fn exec(args: ExecArgs) -> Result<u8, Failure> {
         .sandbox
         .builder(&args.limits)
         .log_sink(|level, line| eprintln!("[{level}] {line}"));
+    let file = (args.eval.is_none() && filename.starts_with('/')).then(|| Path::new(&filename));
+    let sandbox = args.grants.apply(sandbox, file)?;
     let mut runtime = Runtime::builder()
         .sandbox(sandbox)
         .cwd(args.cwd.clone())
@@ -130,20 +136,21 @@ fn program(args: &ExecArgs) -> Result<(String, String, ProgramKind, Vec<String>)
     let path = Path::new(file);
     let source = String::from_utf8(read_bytes(path)?)
         .map_err(|_| Failure::File(format!("{file} is not UTF-8 JavaScript")))?;
-    // The program sees its path under its working directory, not the
-    // host's layout.
-    let name = path.file_name().map_or_else(
-        || "[stdin]".to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let kind = if file == "-" {
-        ProgramKind::Detect
-    } else {
-        ProgramKind::of_file(path)
-    };
     // `polybox exec FILE -- ARGS`: the `--` only separates.
-    let rest = rest.strip_prefix(&["--".to_owned()][..]).unwrap_or(rest);
-    Ok((source, format!("{cwd}/{name}"), kind, rest.to_vec()))
+    let rest = rest
+        .strip_prefix(&["--".to_owned()][..])
+        .unwrap_or(rest)
+        .to_vec();
+    if file == "-" {
+        return Ok((source, format!("{cwd}/[stdin]"), ProgramKind::Detect, rest));
+    }
+    // The program runs at its host path, where its directory is mounted
+    // for its imports.
+    let resolved = path
+        .canonicalize()
+        .map_err(|e| Failure::File(format!("cannot read {file}: {e}")))?;
+    let kind = ProgramKind::of_file(&resolved);
+    Ok((source, resolved.to_string_lossy().into_owned(), kind, rest))
 }
 
 /// Standard input for the program: `path` (`-` is this command's own), or

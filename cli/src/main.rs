@@ -2,6 +2,7 @@
 //! line, inspect a component, print the WIT package, benchmark.
 
 mod bench;
+mod capability_args;
 mod exec;
 mod failure;
 mod inspect;

@@ -265,16 +265,20 @@ fn exec_runs_a_file_with_its_arguments_env_and_kind() {
         ],
         "",
     );
+    let resolved = module.canonicalize().unwrap();
     assert_eq!(
         text(&output.stdout),
-        "/main.mjs a --b test true\n",
+        format!("{} a --b test true\n", resolved.display()),
         "{}",
         text(&output.stderr)
     );
     std::fs::write(scratch.0.join("package.json"), r#"{"type":"commonjs"}"#).unwrap();
     let script = scratch.file("tool.js", "console.log(typeof require, __filename)");
     let output = polybox(&["exec", "--cwd", "/srv", script.to_str().unwrap()], "");
-    assert_eq!(text(&output.stdout), "function /srv/tool.js\n");
+    assert_eq!(
+        text(&output.stdout),
+        format!("function {}\n", script.canonicalize().unwrap().display())
+    );
 }
 
 #[test]
@@ -306,4 +310,110 @@ fn exec_refuses_bad_arguments() {
     assert_eq!(output.status.code(), Some(2));
     let output = polybox(&["exec", "/no/such/file.js"], "");
     assert_eq!(output.status.code(), Some(3));
+}
+
+#[test]
+fn exec_imports_its_own_modules_but_reads_only_what_is_granted() {
+    let scratch = Scratch::new("exec-grants");
+    std::fs::create_dir_all(scratch.0.join("lib")).unwrap();
+    std::fs::create_dir_all(scratch.0.join("data")).unwrap();
+    std::fs::create_dir_all(scratch.0.join("out")).unwrap();
+    scratch.file("lib/greet.mjs", "export const greet = (n) => `hello ${n}`;");
+    scratch.file("data/name.txt", "ann");
+    let data = scratch.0.join("data").canonicalize().unwrap();
+    let out = scratch.0.join("out").canonicalize().unwrap();
+    let main = scratch.file(
+        "main.mjs",
+        format!(
+            "import {{ greet }} from './lib/greet.mjs';
+             import fs from 'node:fs';
+             const name = fs.readFileSync('{data}/name.txt', 'utf8');
+             fs.writeFileSync('{out}/greeting.txt', greet(name));
+             try {{ fs.readFileSync(new URL('./lib/greet.mjs', 'file://' + process.argv[1])); }} catch (e) {{ console.log('own source:', e.code); }}
+             try {{ fs.writeFileSync('{data}/x', 'x'); }} catch (e) {{ console.log('read-only:', e.code); }}
+             console.log(process.env.GRANTED, process.env.HOME);",
+            data = data.display(),
+            out = out.display()
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_polybox"))
+        .args([
+            "exec",
+            "--allow-read",
+            data.to_str().unwrap(),
+            "--allow-write",
+            out.to_str().unwrap(),
+            "--allow-env",
+            "GRANTED",
+            main.to_str().unwrap(),
+        ])
+        .env("GRANTED", "yes")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&output.stdout),
+        "own source: EACCES\nread-only: EACCES\nyes undefined\n",
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "hello ann"
+    );
+}
+
+#[test]
+fn exec_mounts_directories_node_modules_and_a_policy() {
+    let scratch = Scratch::new("exec-mounts");
+    std::fs::create_dir_all(scratch.0.join("input")).unwrap();
+    scratch.file("input/a.txt", "A");
+    let node_modules =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/npm/node_modules");
+    assert!(
+        node_modules.join("is-number").is_dir(),
+        "run `make test`: {node_modules:?}"
+    );
+    let input = format!("{}:/input", scratch.0.join("input").display());
+    let output = polybox(
+        &[
+            "exec",
+            "--mount",
+            &input,
+            "--node-modules",
+            node_modules.to_str().unwrap(),
+            "--permissions",
+            r#"{"fs":{"rules":[{"mode":"deny","paths":["/input/secret"]}]}}"#,
+            "-e",
+            "const isNumber = require('is-number'); const fs = require('fs');
+             console.log(isNumber(7), fs.readFileSync('/input/a.txt', 'utf8'), fs.readdirSync('/').join(','));
+             try { fs.readFileSync('/input/secret'); } catch (e) { console.log(e.code); }",
+        ],
+        "",
+    );
+    assert_eq!(
+        text(&output.stdout),
+        "true A input,node_modules,tmp\nEACCES\n",
+        "{}",
+        text(&output.stderr)
+    );
+    for bad in [
+        vec!["exec", "--mount", "nocolon", "-e", "1"],
+        vec!["exec", "--mount", "/definitely/missing:/x", "-e", "1"],
+        vec!["exec", "--allow-read", "/definitely/missing", "-e", "1"],
+        vec!["exec", "--permissions", "{\"fs\":\"sometimes\"}", "-e", "1"],
+    ] {
+        let output = polybox(&bad, "");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            text(&output.stderr)
+        );
+        assert!(
+            text(&output.stderr).contains("ERR_INVALID_ARG"),
+            "{bad:?}: {}",
+            text(&output.stderr)
+        );
+    }
 }

@@ -56,7 +56,7 @@ mod snapshot;
 mod stats;
 
 pub use backend::MAX_STACK_SIZE;
-pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount};
+pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount, SharedFiles};
 pub use capability::host_functions as host_fn;
 pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;

@@ -17,6 +17,7 @@
 pub mod abort;
 mod args;
 pub mod builder;
+pub mod capabilities;
 mod component;
 mod error;
 pub mod host_functions;

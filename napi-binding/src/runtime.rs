@@ -15,13 +15,14 @@ use napi::bindgen_prelude::{
 };
 use napi::{Either, ValueType};
 use napi_derive::napi;
-use polybox::{CallLimits, ExecOptions, RuntimeBuilder, SandboxBuilder};
+use polybox::{CallLimits, ExecOptions, RuntimeBuilder, SandboxBuilder, SharedFiles};
 
 use crate::abort::NativeAbortToken;
 use crate::args::{
     Options, Text, bytes as bytes_of, describe, integer_property, options as options_of, property,
     string, string_property, timeout_ms,
 };
+use crate::capabilities::{self, CapabilitiesSpec};
 use crate::error::{Result, invalid_arg};
 use crate::job::Job;
 use crate::live::Registration;
@@ -124,6 +125,18 @@ impl Pool {
         Ok((runtime, registration))
     }
 
+    /// Runs `f` on an idle runtime (every runtime of the pool shares one
+    /// filesystem).
+    fn with_runtime<R>(
+        &self,
+        f: impl FnOnce(&polybox::Runtime) -> polybox::Result<R>,
+    ) -> polybox::Result<R> {
+        let (runtime, _registration) = self.take()?;
+        let result = f(&runtime);
+        self.give_back(runtime);
+        result
+    }
+
     /// Puts a runtime back, unless the pool was disposed meanwhile.
     fn give_back(&self, runtime: polybox::Runtime) {
         if let Some(idle) = self.idle().as_mut() {
@@ -141,14 +154,19 @@ pub struct NativeRuntime {
 /// Creates a runtime, checking `options`; the first `polybox::Runtime` is
 /// built on a pool thread.
 #[napi(
-    ts_args_type = "options?: object | null",
+    ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null",
     ts_return_type = "Promise<NativeRuntime>"
 )]
 pub fn create_runtime(
     options: Option<Options<'_>>,
+    capabilities: Option<CapabilitiesSpec>,
 ) -> Result<AsyncTask<Job<Arc<Pool>, NativeRuntime>>> {
     let mut builder = RuntimeBuilder::new().cwd(DEFAULT_CWD);
-    let mut sandbox = SandboxBuilder::new();
+    // Every runtime of the pool sees one filesystem, as one VM would.
+    let mut sandbox = SandboxBuilder::new().shared_files(SharedFiles::new());
+    if let Some(capabilities) = capabilities {
+        sandbox = capabilities::apply(sandbox, capabilities)?;
+    }
     let mut limits = CallLimits::default();
     if let Some(options) = options_of(options, CREATE_OPTIONS)? {
         for (name, value) in env(&options)? {
@@ -254,6 +272,28 @@ impl NativeRuntime {
             result
         };
         Ok(AsyncTask::new(Job::new(run, ProgramResult::from)))
+    }
+
+    /// Writes `bytes` to the file at guest `path` in the runtime's
+    /// filesystem (see `polybox::Runtime::write_file`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn write_file(&self, path: String, bytes: Buffer) -> AsyncTask<Job<(), Undefined>> {
+        let pool = self.pool.clone();
+        let bytes = bytes.to_vec();
+        AsyncTask::new(Job::new(
+            move || pool.with_runtime(|runtime| runtime.write_file(&path, &bytes)),
+            |()| (),
+        ))
+    }
+
+    /// The bytes of the file at guest `path` in the runtime's filesystem.
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn read_file(&self, path: String) -> AsyncTask<Job<Vec<u8>, Buffer>> {
+        let pool = self.pool.clone();
+        AsyncTask::new(Job::new(
+            move || pool.with_runtime(|runtime| runtime.read_file(&path)),
+            Buffer::from,
+        ))
     }
 
     /// Stops every running program and frees the runtimes; later runs are

@@ -237,3 +237,85 @@ fn bad_builder_paths_are_refused() {
         assert_eq!(error.code(), polybox::ErrorCode::InvalidArg, "{error}");
     }
 }
+
+#[test]
+fn the_host_reads_and_writes_the_runtimes_files() {
+    let output = host_dir("host-access");
+    let mut runtime = Runtime::builder()
+        .sandbox(
+            SandboxBuilder::new()
+                .mount(Mount::read_write("/output", &output))
+                .mount(Mount::read_only("/input", &output)),
+        )
+        .build()
+        .unwrap();
+    runtime.write_file("/work/in.txt", b"given").unwrap();
+    let ran = runtime
+        .exec(
+            "const fs = require('fs');
+             fs.writeFileSync('/tmp/out.txt', fs.readFileSync('/work/in.txt', 'utf8') + ' back');
+             fs.writeFileSync('/output/o.txt', 'mounted');
+             try { fs.readdirSync('/work'); fs.writeFileSync('/work/other', 'x'); } catch (e) { console.log(e.code); }",
+            ExecOptions::default(),
+        )
+        .unwrap();
+    // The file the host wrote is the program's; its directory is not.
+    assert_eq!(text(&ran.stdout), "EACCES\n", "{}", text(&ran.stderr));
+    assert_eq!(runtime.read_file("/tmp/out.txt").unwrap(), b"given back");
+    assert_eq!(runtime.read_file("/output/o.txt").unwrap(), b"mounted");
+    let missing = runtime.read_file("/tmp/none").unwrap_err();
+    assert!(missing.to_string().contains("ENOENT"), "{missing}");
+    let read_only = runtime.write_file("/input/x", b"x").unwrap_err();
+    assert!(read_only.to_string().contains("EROFS"), "{read_only}");
+    assert_eq!(
+        runtime.write_file("relative", b"x").unwrap_err().code(),
+        polybox::ErrorCode::InvalidArg
+    );
+}
+
+#[test]
+fn a_mount_under_tmp_grants_only_what_the_mount_says() {
+    let dir = host_dir("under-tmp");
+    std::fs::write(dir.join("f"), "host").unwrap();
+    let out = ok(
+        SandboxBuilder::new()
+            .mount(Mount::read_only("/tmp/ro", &dir))
+            .mount(Mount::modules("/tmp/code", &dir)),
+        "const fs = require('fs');
+         console.log(fs.readFileSync('/tmp/ro/f', 'utf8'));
+         for (const f of [() => fs.writeFileSync('/tmp/ro/f', 'x'), () => fs.readFileSync('/tmp/code/f'), () => fs.rmSync('/tmp/ro/f')]) {
+           try { f(); console.log('done'); } catch (e) { console.log(e.code); }
+         }
+         console.log(fs.statSync('/tmp/code/f').size);",
+    );
+    assert_eq!(out, "host\nEACCES\nEACCES\nEACCES\n4\n");
+    assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "host");
+}
+
+#[test]
+fn large_files_cross_in_pieces_intact() {
+    let mut runtime = Runtime::builder().build().unwrap();
+    let big: Vec<u8> = (0..5 * 1024 * 1024 + 17)
+        .map(|i: u32| (i * 7 % 251) as u8)
+        .collect();
+    runtime.write_file("/tmp/from-host", &big).unwrap();
+    let output = runtime
+        .exec(
+            "const fs = require('fs');
+             const data = fs.readFileSync('/tmp/from-host');
+             let ok = data.length === 5 * 1024 * 1024 + 17;
+             for (let i = 0; ok && i < data.length; i += 4099) ok = data[i] === (i * 7) % 251;
+             fs.writeFileSync('/tmp/copy', data);
+             fs.copyFileSync('/tmp/copy', '/tmp/copy2');
+             console.log(ok, fs.statSync('/tmp/copy2').size);",
+            ExecOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        text(&output.stdout),
+        "true 5242897\n",
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(runtime.read_file("/tmp/copy2").unwrap(), big);
+}

@@ -563,6 +563,17 @@ hostile_program! {
     program_overwriting_the_runtime_s_globals: "globalThis.process = null; globalThis.console = null; Promise.prototype.then = null; Object.prototype.toString = null;" => Ends(0, "");
     program_writing_bad_chunks: "process.stdout.write({})" => Ends(1, "TypeError: The \"chunk\" argument");
     program_writing_a_nul_byte: "process.stdout.write('a\\0b')" => Ends(0, "");
+    program_filling_tmp: "const fs = require('fs'); const mib = 'x'.repeat(1 << 20); for (let i = 0; ; i++) fs.writeFileSync('/tmp/f' + i, mib);" => Ends(1, "Error: ENOSPC: no space left on device");
+    program_writing_one_huge_file: "const fs = require('fs'); const piece = Buffer.alloc(8 << 20); for (;;) fs.appendFileSync('/tmp/big', piece);" => Ends(1, "Error: ENOSPC");
+    program_making_deep_directories: "require('fs').mkdirSync('/tmp/' + 'd/'.repeat(2000), { recursive: true }); console.log(require('fs').existsSync('/tmp/d/d'))" => Ends(0, "");
+    program_making_too_deep_directories: "require('fs').mkdirSync('/tmp/' + 'd/'.repeat(5000), { recursive: true })" => Ends(1, "Error: ENAMETOOLONG");
+    program_with_a_huge_path: "require('fs').readFileSync('/tmp/' + 'a'.repeat(1 << 20))" => Ends(1, "Error: ENAMETOOLONG");
+    program_with_paths_of_the_wrong_type: "require('fs').readFileSync({ toString() { return '/etc/passwd'; } })" => Ends(1, "TypeError: The \"path\" argument must be");
+    program_with_a_nul_in_a_path: "require('fs').readFileSync('/tmp/a\\0b')" => Ends(1, "TypeError");
+    program_renaming_a_directory_into_itself: "const fs = require('fs'); fs.mkdirSync('/tmp/a'); fs.renameSync('/tmp/a', '/tmp/a/b')" => Ends(1, "Error: EINVAL");
+    program_removing_the_root: "require('fs').rmSync('/', { recursive: true, force: true })" => Ends(1, "Error: EACCES");
+    program_importing_itself_in_a_cycle: "import('/tmp/x.mjs').catch((e) => console.log(e.code))" => Ends(0, "");
+    program_requiring_a_missing_package: "require('definitely-not-installed')" => Ends(1, "Error: Cannot find module 'definitely-not-installed'");
 }
 
 #[test]

@@ -190,6 +190,23 @@ impl Runtime {
         })
     }
 
+    /// Writes `bytes` to the file at guest `path` (absolute) in the
+    /// runtime's filesystem, making directories as needed: programs may read
+    /// and write it from their next run, as a seeded file (the permissions
+    /// can still narrow that). In memory unless `path` lies in a writable
+    /// mount; fails with `ERR_INVALID_ARG` naming the error (`EROFS` in a
+    /// read-only mount, `ENOSPC` past the memory limit).
+    pub fn write_file(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.core.files.host_write(path, bytes)
+    }
+
+    /// The bytes of the file at guest `path` in the runtime's filesystem
+    /// (what programs wrote, seeded files, mounted ones); `ERR_INVALID_ARG`
+    /// naming the error (`ENOENT`, `EISDIR`) when there is none.
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
+        self.core.files.host_read(path)
+    }
+
     /// A handle that stops the running program from any thread: it ends
     /// with [`EXIT_KILLED`].
     pub fn interrupt_handle(&self) -> InterruptHandle {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::ProtoJSSandbox;
-use crate::capability::fs::Mount;
+use crate::capability::fs::{Mount, SharedFiles};
 use crate::capability::log::tracing_sink;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
@@ -147,6 +147,14 @@ impl SandboxBuilder {
     /// through it, by `..` or by symbolic links.
     pub fn mount(mut self, mount: Mount) -> Self {
         Arc::make_mut(&mut self.config.fs).mounts.push(mount);
+        self
+    }
+
+    /// Shares the in-memory files (seeded files, `/tmp`, what the host
+    /// wrote) with every other sandbox built with `files`: what one
+    /// program writes, the next sees (see [`SharedFiles`]).
+    pub fn shared_files(mut self, files: SharedFiles) -> Self {
+        Arc::make_mut(&mut self.config.fs).shared = Some(files);
         self
     }
 

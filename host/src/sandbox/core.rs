@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::backend::GuestInstance;
 use crate::capability::Dispatcher;
+use crate::capability::fs::Filesystem;
 use crate::config::SandboxConfig;
 use crate::error::Result;
 use crate::monitor::{self, Arming, Budgets, InterruptState, MonitorSet};
@@ -18,6 +19,8 @@ pub(crate) struct SandboxCore {
     pub interrupt: Arc<InterruptState>,
     /// The configuration's fingerprint; snapshots must match it.
     pub fingerprint: u64,
+    /// The sandbox's files, which the host may read and write too.
+    pub files: Arc<Filesystem>,
 }
 
 impl SandboxCore {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::instantiate;
-use crate::capability::fs::FsCapability;
+use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
 use crate::capability::{Capability, Dispatcher, Installer};
@@ -112,11 +112,16 @@ impl ProtoJSSandbox {
             interrupt.clone(),
         ));
         let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone())?;
-        let files = FsCapability {
-            config: &self.config.fs,
-            permissions: &self.config.permissions,
-        };
-        let capabilities: [&dyn Capability; 3] = [&self.functions, &self.components, &files];
+        let files = Arc::new(Filesystem::new(
+            &self.config.fs,
+            self.config.permissions.clone(),
+            dispatcher.sandbox_id(),
+        )?);
+        let capabilities: [&dyn Capability; 3] = [
+            &self.functions,
+            &self.components,
+            &FsCapability(files.clone()),
+        ];
         for capability in capabilities {
             capability.install(&mut Installer {
                 dispatcher: &dispatcher,
@@ -130,6 +135,7 @@ impl ProtoJSSandbox {
             dispatcher,
             interrupt,
             fingerprint,
+            files,
         }))
     }
 }

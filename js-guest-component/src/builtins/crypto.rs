@@ -78,7 +78,7 @@ fn hmac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 /// Encodes bytes as `hex`, `base64` or `base64url` text.
-fn encode<'js>(ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, encoding: String) -> Result<String> {
+pub fn encode<'js>(ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, encoding: String) -> Result<String> {
     let bytes = copy_bytes(&bytes);
     match encoding.as_str() {
         "hex" => Ok(to_hex(&bytes)),
@@ -92,7 +92,7 @@ fn encode<'js>(ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, encoding: String) -> R
 }
 
 /// Decodes `utf8`, `hex` or `base64` text into a `Uint8Array`.
-fn decode<'js>(ctx: Ctx<'js>, text: String, encoding: String) -> Result<Value<'js>> {
+pub fn decode<'js>(ctx: Ctx<'js>, text: String, encoding: String) -> Result<Value<'js>> {
     let bytes = match encoding.as_str() {
         "utf8" | "utf-8" => Some(text.into_bytes()),
         "hex" => from_hex(&text),

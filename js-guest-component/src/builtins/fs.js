@@ -5,10 +5,15 @@
 // host's answers Node's shapes (errors with `code`, `Stats`, `Dirent`).
 //
 // Evaluated once, as a function of `call(operation, argsJson) -> answerJson`
-// (the host call); returns a maker that the process's module table calls
-// the first time a program loads `fs`, with what it needs of the process.
-(function (call) {
+// (the host call) and the native codecs `encode(bytes, "base64")` and
+// `decode(text, "base64")`; returns a maker that the process's module table
+// calls the first time a program loads `fs`, with what it needs of the
+// process. File contents cross in pieces of at most PIECE bytes, so that no
+// call holds a whole large file twice over.
+(function (call, encode, decode) {
   "use strict";
+
+  const PIECE = 1024 * 1024;
 
   return function makeFs({ Buffer, path, cwd, EventEmitter, later }) {
     const DESCRIPTIONS = {
@@ -73,10 +78,20 @@
 
     // One host operation; throws Node's error for the host's refusal.
     function op(operation, syscall, args, file, dest) {
-      const answer = JSON.parse(call(operation, JSON.stringify(args)));
+      return answerOf(call(operation, JSON.stringify(args)), syscall, file, dest);
+    }
+
+    function answerOf(text, syscall, file, dest) {
+      const answer = JSON.parse(text);
       if ("err" in answer) throw fsError(answer.err.code, syscall, file, dest, answer.err.detail);
       return answer.ok;
     }
+
+    // File contents cross as base64, which needs no escaping in JSON: the
+    // arguments and answers that carry them are put together and taken
+    // apart around it, not run through QuickJS's (character-at-a-time)
+    // JSON codec.
+    const OK_TEXT = '{"ok":"';
 
     const optionsOf = (options, defaults) =>
       typeof options === "string" ? { ...defaults, encoding: options } : { ...defaults, ...(options ?? {}) };
@@ -141,12 +156,48 @@
 
     // ---- the synchronous API: everything else is made of it ----------------
 
+    const fromBase64 = (text) => {
+      const bytes = decode(text, "base64");
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    };
+
+    function readPiece(at, offset, syscall, dest) {
+      const answer = call("read", JSON.stringify([at, offset, PIECE]));
+      return fromBase64(answer.startsWith(OK_TEXT) ? answer.slice(OK_TEXT.length, -2) : answerOf(answer, syscall, at, dest));
+    }
+
+    // The bytes of the file at `at`, read piece by piece.
+    function readBytes(at, syscall, dest) {
+      const pieces = [];
+      let total = 0;
+      for (;;) {
+        const piece = readPiece(at, total, syscall, dest);
+        pieces.push(piece);
+        total += piece.length;
+        if (piece.length < PIECE) break;
+      }
+      return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, total);
+    }
+
     function readFileSync(file, options) {
       const { encoding, flag = "r" } = optionsOf(options, {});
       if (flag !== "r") throw fsError("EINVAL", "open", String(file), undefined);
       const at = toPath(file);
-      const bytes = Buffer.from(op("read", "open", [at], at), "base64");
+      const bytes = readBytes(at, "open");
       return encoding ? bytes.toString(encoding) : bytes;
+    }
+
+    // Writes `bytes` to `at` piece by piece: the first piece as the flags
+    // say, the rest appended.
+    function writeBytes(at, bytes, append, exclusive, syscall, file = at, dest = undefined) {
+      let offset = 0;
+      do {
+        const piece = bytes.subarray(offset, offset + PIECE);
+        const flags = `${append || offset > 0},${exclusive && offset === 0}`;
+        const args = `[${JSON.stringify(at)},"${encode(piece, "base64")}",${flags}]`;
+        answerOf(call("write", args), syscall, file, dest);
+        offset += piece.length;
+      } while (offset < bytes.length);
     }
 
     // `flag` as Node's open flags: w (truncate), a (append), x (exclusive).
@@ -154,9 +205,7 @@
       const { encoding, flag } = optionsOf(options, defaults);
       const at = toPath(file);
       const bytes = toBytes(data, encoding);
-      const append = flag.startsWith("a");
-      const exclusive = flag.includes("x");
-      op("write", "open", [at, bytes.toString("base64"), append, exclusive], at);
+      writeBytes(at, bytes, flag.startsWith("a"), flag.includes("x"), "open");
     }
 
     const writeFileSync = (file, data, options) => writeWith(file, data, options, { encoding: "utf8", flag: "w" });
@@ -259,8 +308,7 @@
 
     function copyFileSync(from, to, mode = 0) {
       const [a, b] = [toPath(from, "src"), toPath(to, "dest")];
-      const data = op("read", "copyfile", [a], a, b);
-      op("write", "copyfile", [b, data, false, (mode & constants.COPYFILE_EXCL) !== 0], a, b);
+      writeBytes(b, readBytes(a, "copyfile", b), false, (mode & constants.COPYFILE_EXCL) !== 0, "copyfile", a, b);
     }
 
     function readlinkSync(file) {

@@ -13,7 +13,7 @@ use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::{Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray, Value};
 
 use super::bytes::{copy_bytes, uint8_array};
-use super::timers;
+use super::{crypto, timers};
 use crate::bindings::polybox::sandbox::host_call::{self, CallError};
 use crate::bindings::polybox::sandbox::process;
 use crate::script::{commonjs_function, eval_c_script, script_function};
@@ -67,7 +67,11 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
     let fs = script_function(ctx, "node:internal/fs", FS_SOURCE)?;
     natives.set(
         "makeFs",
-        fs.call::<_, Function>((Function::new(ctx.clone(), fs_call)?,))?,
+        fs.call::<_, Function>((
+            Function::new(ctx.clone(), fs_call)?,
+            Function::new(ctx.clone(), crypto::encode)?,
+            Function::new(ctx.clone(), crypto::decode)?,
+        ))?,
     )?;
     let modules = script_function(ctx, "node:internal/modules", MODULES_SOURCE)?;
     natives.set(

@@ -12,7 +12,8 @@
 //!   writable, reached only through `cap-std` so that nothing leads out of
 //!   them (`mount.rs`).
 //!
-//! Every operation is decided by the sandbox's [`Permissions`] (the `fs`
+//! Every operation is decided by the sandbox's
+//! [`Permissions`](crate::permissions::Permissions) (the `fs`
 //! scope) on the host side, after the guest path is normalised (`path.rs`).
 //! What the builder configured grants itself first (a read-only mount grants
 //! reading it, `/tmp` and seeded files everything, and anything may be
@@ -27,7 +28,11 @@ mod error;
 mod mount;
 mod path;
 mod provider;
+mod shared;
 mod tree;
+
+pub(crate) use provider::Filesystem;
+pub use shared::SharedFiles;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,7 +40,6 @@ use std::time::SystemTime;
 
 use super::{Capability, Installer};
 use crate::error::{Error, Result};
-use crate::permissions::Permissions;
 
 /// The largest total of a sandbox's in-memory files by default: 64 MiB.
 pub const DEFAULT_FS_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
@@ -103,6 +107,8 @@ pub(crate) struct FsConfig {
     pub files: Vec<(String, Vec<u8>)>,
     pub mounts: Vec<Mount>,
     pub memory_limit: usize,
+    /// In-memory files shared with other sandboxes, if any.
+    pub shared: Option<SharedFiles>,
 }
 
 impl Default for FsConfig {
@@ -111,6 +117,7 @@ impl Default for FsConfig {
             files: Vec::new(),
             mounts: Vec::new(),
             memory_limit: DEFAULT_FS_MEMORY_LIMIT,
+            shared: None,
         }
     }
 }
@@ -191,22 +198,11 @@ pub(crate) struct Entry {
     pub kind: EntryKind,
 }
 
-/// Installs a sandbox's filesystem: its tree, its mounts opened, served as
-/// `polybox:fs` under `permissions`.
-pub(crate) struct FsCapability<'a> {
-    pub config: &'a FsConfig,
-    pub permissions: &'a Arc<Permissions>,
-}
+/// Serves a sandbox's filesystem to its guests as `polybox:fs`.
+pub(crate) struct FsCapability(pub Arc<Filesystem>);
 
-impl Capability for FsCapability<'_> {
+impl Capability for FsCapability {
     fn install(&self, sandbox: &mut Installer<'_>) -> Result<()> {
-        let filesystem = provider::Filesystem::new(
-            self.config,
-            self.permissions.clone(),
-            sandbox.dispatcher.sandbox_id(),
-        )?;
-        sandbox
-            .dispatcher
-            .serve_internal(SPECIFIER, Arc::new(filesystem))
+        sandbox.dispatcher.serve_internal(SPECIFIER, self.0.clone())
     }
 }

@@ -7,7 +7,7 @@
 //! wider filesystem. Only regular files and directories are read or written:
 //! a device, socket or FIFO that happens to lie in the mount is refused.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use cap_std::ambient_authority;
@@ -90,6 +90,16 @@ impl HostDir {
             ));
         }
         Ok(self.dir.read(rel)?)
+    }
+
+    /// At most `len` bytes of the file `rel`, from `offset`.
+    pub fn read_range(&self, rel: &Path, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+        self.regular_file(rel)?;
+        let mut file = self.dir.open(rel)?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        file.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
     /// Writes `bytes` to the file `rel` (appending if `append`; refusing an

@@ -1,5 +1,16 @@
 //! Guest paths: absolute, normalised lexically, never above the root.
 
+/// The longest path Linux takes, in bytes.
+pub const PATH_MAX: usize = 4096;
+/// The longest name of one entry, in bytes.
+pub const NAME_MAX: usize = 255;
+
+/// Whether a normalised path is too long, or has a name that is, for
+/// Linux (`ENAMETOOLONG`).
+pub fn too_long(path: &str) -> bool {
+    path.len() > PATH_MAX || path.split('/').any(|name| name.len() > NAME_MAX)
+}
+
 /// `path` made absolute and normalised: `.` and empty segments dropped,
 /// `..` removing the segment before it (and never climbing above `/`,
 /// as at a real root). Lexical, so a `..` after a symbolic link does not

@@ -7,7 +7,7 @@
 //! Node's error, not a failed host call. File contents cross as base64.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use base64::Engine as _;
@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 
 use super::error::FsError;
 use super::mount::{HostDir, is_mount_point};
-use super::path::{is_within, normalize, split};
+use super::path::{is_within, normalize, split, too_long};
+use super::shared::FilesState;
 use super::tree::Tree;
 use super::{Entry, EntryKind, FsConfig, Metadata};
 use crate::capability::host_functions::CallContext;
@@ -30,6 +31,9 @@ const FUNCTIONS: &[&str] = &[
     "truncate",
 ];
 
+/// The most one `read` answers: a guest reads larger files in pieces.
+const MAX_PIECE: usize = 4 * 1024 * 1024;
+
 /// Where a guest path leads.
 enum Place<'a> {
     /// Into host memory, at this normalised path.
@@ -41,7 +45,7 @@ enum Place<'a> {
 
 /// One sandbox's files, mounts and policy.
 pub(crate) struct Filesystem {
-    tree: Mutex<Tree>,
+    files: Arc<FilesState>,
     /// Mount points (normalised) and their directories, deepest first.
     mounts: Vec<(String, HostDir)>,
     permissions: Arc<Permissions>,
@@ -59,13 +63,18 @@ impl Filesystem {
     /// the mount points) and opens the mounts.
     pub fn new(config: &FsConfig, permissions: Arc<Permissions>, sandbox: u64) -> Result<Self> {
         config.validate()?;
-        let mut tree = Tree::new(config.memory_limit);
+        let files = config.shared.clone().unwrap_or_default().0;
+        let mut guard = files.tree();
+        // Seeded by the first sandbox of shared files only.
+        let fresh = guard.is_none();
+        let tree = guard.get_or_insert_with(|| Tree::new(config.memory_limit));
         let mut implied = vec![
             Rule::paths(Mode::Allow, &["stat", "readdir", "readlink"], &["/"]),
             Rule::paths(Mode::Allow, &[], &["/tmp"]),
         ];
         let mut mounts = Vec::new();
         let mut module_grants = Vec::new();
+        let mut mount_rules = Vec::new();
         let seed = |tree: &mut Tree, dir: &str| {
             let mut at = String::new();
             for segment in dir.split('/').filter(|s| !s.is_empty()) {
@@ -74,7 +83,7 @@ impl Filesystem {
                 let _ = tree.create_dir(&at);
             }
         };
-        seed(&mut tree, "/tmp");
+        seed(tree, "/tmp");
         for mount in &config.mounts {
             let at = normalize(&mount.guest_path).unwrap_or_default();
             let dir = HostDir::open(&mount.host_path, mount.read_only).map_err(|e| {
@@ -83,31 +92,44 @@ impl Filesystem {
                     mount.host_path
                 ))
             })?;
-            seed(&mut tree, &at);
+            seed(tree, &at);
+            // What a mount grants replaces what its place would have had
+            // (a mount under /tmp is not all of /tmp's to write).
+            let operations: &[&str] = match (mount.modules_only, mount.read_only) {
+                (true, _) => &["stat", "readdir", "readlink"],
+                (false, true) => &["read", "stat", "readdir", "readlink"],
+                (false, false) => &[],
+            };
+            mount_rules.push((
+                at.clone(),
+                [
+                    Rule::paths(Mode::Deny, &[], &[&at]),
+                    Rule::paths(Mode::Allow, operations, &[&at]),
+                ],
+            ));
             if mount.modules_only {
                 module_grants.push(Rule::paths(Mode::Allow, &["read"], &[&at]));
-            } else {
-                let operations: &[&str] = if mount.read_only {
-                    &["read", "stat", "readdir", "readlink"]
-                } else {
-                    &[]
-                };
-                implied.push(Rule::paths(Mode::Allow, operations, &[&at]));
             }
             mounts.push((at, dir));
         }
         mounts.sort_by_key(|(at, _)| std::cmp::Reverse(at.len()));
+        // A mount inside another decides its own paths: its rules come later.
+        mount_rules.sort_by_key(|(at, _)| at.len());
+        implied.extend(mount_rules.into_iter().flat_map(|(_, rules)| rules));
         for (file, bytes) in &config.files {
             let at = normalize(file).unwrap_or_default();
-            seed(&mut tree, split(&at).0);
-            tree.write(&at, bytes, false, false).map_err(|e| {
-                Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
-            })?;
+            if fresh {
+                seed(tree, split(&at).0);
+                tree.write(&at, bytes, false, false).map_err(|e| {
+                    Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
+                })?;
+            }
             implied.push(Rule::paths(Mode::Allow, &[], &[&at]));
         }
+        drop(guard);
         let load_grants = implied.iter().chain(&module_grants).cloned().collect();
         Ok(Self {
-            tree: Mutex::new(tree),
+            files,
             mounts,
             permissions,
             implied,
@@ -134,8 +156,10 @@ impl Filesystem {
             && self.mounts.iter().any(|(at, _)| is_within(at, path))
     }
 
-    fn tree(&self) -> std::sync::MutexGuard<'_, Tree> {
-        self.tree.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `f` on the in-memory tree.
+    fn tree<R>(&self, f: impl FnOnce(&mut Tree) -> R) -> R {
+        let mut tree = self.files.tree();
+        f(tree.as_mut().expect("the tree is made with the filesystem"))
     }
 
     /// Normalises `path` and checks `operation` on it against the policy.
@@ -146,6 +170,17 @@ impl Filesystem {
     fn check(&self, operation: &str, path: &str, implied: &[Rule]) -> Result<String, FsError> {
         let Some(path) = normalize(path) else {
             return Err(FsError::with("EINVAL", "a guest path must be absolute"));
+        };
+        if too_long(&path) {
+            return Err(FsError::new("ENAMETOOLONG"));
+        }
+        let written = self.files.written();
+        let with_written: Vec<Rule>;
+        let implied = if written.is_empty() {
+            implied
+        } else {
+            with_written = implied.iter().chain(written.iter()).cloned().collect();
+            &with_written
         };
         match self
             .permissions
@@ -170,7 +205,7 @@ impl Filesystem {
 
     fn metadata(&self, path: &str, follow: bool) -> Result<Metadata, FsError> {
         match self.place(path) {
-            Place::Memory(path) => self.tree().metadata(path),
+            Place::Memory(path) => self.tree(|t| t.metadata(path)),
             Place::Mount(dir, rel) => dir.metadata(&rel, follow),
         }
     }
@@ -202,7 +237,7 @@ impl Filesystem {
 
     fn create_dir(&self, path: &str) -> Result<(), FsError> {
         match self.place(path) {
-            Place::Memory(path) => self.tree().create_dir(path),
+            Place::Memory(path) => self.tree(|t| t.create_dir(path)),
             Place::Mount(_, rel) if is_mount_point(&rel) => Err(FsError::new("EEXIST")),
             Place::Mount(dir, rel) => dir.create_dir(&rel),
         }
@@ -219,7 +254,7 @@ impl Filesystem {
                         "a directory holding a mount point cannot move",
                     ));
                 }
-                self.tree().rename(from, to)
+                self.tree(|t| t.rename(from, to))
             }
             (Place::Mount(a, from), Place::Mount(b, to)) if std::ptr::eq(a, b) => {
                 a.rename(&from, &to)
@@ -242,9 +277,49 @@ impl Filesystem {
             ));
         }
         match self.place(&path) {
-            Place::Memory(path) => self.tree().remove(path, dir, recursive),
+            Place::Memory(path) => self.tree(|t| t.remove(path, dir, recursive)),
             Place::Mount(host, rel) => host.remove(&rel, dir, recursive),
         }
+    }
+
+    /// The bytes of the file at guest `path`, for the host: the policy does
+    /// not apply (the host is not the guest), the layout does.
+    pub fn host_read(&self, path: &str) -> Result<Vec<u8>> {
+        let at = host_path(path)?;
+        match self.place(&at) {
+            Place::Memory(at) => self.tree(|t| t.read(at)),
+            Place::Mount(dir, rel) => dir.read(&rel, self.read_limit),
+        }
+        .map_err(|e| host_error(e, "read", &at))
+    }
+
+    /// Writes `bytes` to the file at guest `path` for the host, making its
+    /// directories in memory as needed, and grants guests the file as if
+    /// it were seeded. A read-only mount refuses it.
+    pub fn host_write(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        let at = host_path(path)?;
+        let (parent, _) = split(&at);
+        let mut dir = String::new();
+        for segment in parent.split('/').filter(|s| !s.is_empty()) {
+            dir.push('/');
+            dir.push_str(segment);
+            match self.metadata(&dir, true) {
+                Ok(m) if m.kind == EntryKind::Dir => {}
+                Ok(_) => return Err(host_error(FsError::new("ENOTDIR"), "write", &dir)),
+                Err(_) => self
+                    .create_dir(&dir)
+                    .map_err(|e| host_error(e, "write", &dir))?,
+            }
+        }
+        match self.place(&at) {
+            Place::Memory(at) => self.tree(|t| t.write(at, bytes, false, false)),
+            Place::Mount(_, rel) if is_mount_point(&rel) => Err(FsError::new("EISDIR")),
+            Place::Mount(dir, rel) => dir.write(&rel, bytes, false, false),
+        }
+        .map_err(|e| host_error(e, "write", &at))?;
+        self.files
+            .grant_written(Rule::paths(Mode::Allow, &[], &[&at]));
+        Ok(())
     }
 
     /// Runs `function` with its JSON `args`.
@@ -271,16 +346,23 @@ impl Filesystem {
             }
             "read" => {
                 let path = self.allowed("read", text(0)?)?;
+                let offset = args.get(1).and_then(Value::as_u64).unwrap_or(0);
+                let len = args
+                    .get(2)
+                    .and_then(Value::as_u64)
+                    .map_or(MAX_PIECE, |len| (len as usize).min(MAX_PIECE));
                 let bytes = match self.place(&path) {
-                    Place::Memory(path) => self.tree().read(path)?,
-                    Place::Mount(dir, rel) => dir.read(&rel, self.read_limit)?,
+                    Place::Memory(path) => {
+                        self.tree(|t| t.read_range(path, offset as usize, len))?
+                    }
+                    Place::Mount(dir, rel) => dir.read_range(&rel, offset, len)?,
                 };
                 Ok(Value::String(BASE64.encode(bytes)))
             }
             "load" => {
                 let path = self.loadable(text(0)?)?;
                 let bytes = match self.place(&path) {
-                    Place::Memory(path) => self.tree().read(path)?,
+                    Place::Memory(path) => self.tree(|t| t.read(path))?,
                     Place::Mount(dir, rel) => dir.read(&rel, self.read_limit)?,
                 };
                 Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
@@ -298,7 +380,9 @@ impl Filesystem {
                     ));
                 }
                 match self.place(&path) {
-                    Place::Memory(path) => self.tree().write(path, &bytes, append, exclusive)?,
+                    Place::Memory(path) => {
+                        self.tree(|t| t.write(path, &bytes, append, exclusive))?
+                    }
                     Place::Mount(_, rel) if is_mount_point(&rel) => {
                         return Err(FsError::new("EISDIR"));
                     }
@@ -313,7 +397,7 @@ impl Filesystem {
                     return Err(FsError::new("ENOSPC"));
                 }
                 match self.place(&path) {
-                    Place::Memory(path) => self.tree().truncate(path, len as usize)?,
+                    Place::Memory(path) => self.tree(|t| t.truncate(path, len as usize))?,
                     Place::Mount(dir, rel) => dir.truncate(&rel, len)?,
                 }
                 Ok(Value::Null)
@@ -321,7 +405,7 @@ impl Filesystem {
             "readdir" => {
                 let path = self.allowed("readdir", text(0)?)?;
                 let entries: Vec<Entry> = match self.place(&path) {
-                    Place::Memory(path) => self.tree().read_dir(path)?,
+                    Place::Memory(path) => self.tree(|t| t.read_dir(path))?,
                     Place::Mount(dir, rel) => dir.read_dir(&rel)?,
                 };
                 Ok(Value::Array(
@@ -338,7 +422,7 @@ impl Filesystem {
                 let path = self.allowed("readlink", text(0)?)?;
                 match self.place(&path) {
                     Place::Memory(_) => {
-                        self.tree().metadata(&path)?;
+                        self.tree(|t| t.metadata(&path))?;
                         Err(FsError::with("EINVAL", "not a symbolic link"))
                     }
                     Place::Mount(dir, rel) => Ok(Value::String(
@@ -380,4 +464,19 @@ impl Provider for Filesystem {
         };
         Ok(answer.to_string())
     }
+}
+
+/// A guest path the host names, normalised.
+fn host_path(path: &str) -> Result<String> {
+    normalize(path)
+        .ok_or_else(|| Error::invalid_arg(format!("{path:?} is not an absolute guest path")))
+}
+
+/// A failed host access, as the crate's error.
+fn host_error(error: FsError, operation: &str, path: &str) -> Error {
+    let detail = error.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    Error::invalid_arg(format!(
+        "{}: cannot {operation} {path:?}{detail}",
+        error.code
+    ))
 }

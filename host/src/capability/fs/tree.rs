@@ -113,8 +113,17 @@ impl Tree {
 
     /// The bytes of the file at `path`.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+        self.read_range(path, 0, usize::MAX)
+    }
+
+    /// At most `len` bytes of the file at `path`, from `offset`.
+    pub fn read_range(&self, path: &str, offset: usize, len: usize) -> Result<Vec<u8>, FsError> {
         match self.node(path)? {
-            Node::File { bytes, .. } => Ok(bytes.clone()),
+            Node::File { bytes, .. } => {
+                let start = offset.min(bytes.len());
+                let end = start.saturating_add(len).min(bytes.len());
+                Ok(bytes[start..end].to_vec())
+            }
             Node::Dir { .. } => Err(FsError::new("EISDIR")),
         }
     }

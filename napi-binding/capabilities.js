@@ -1,0 +1,96 @@
+'use strict';
+// The capability options of NodeRuntime.create, in secure-exec's shapes
+// (files, mounts, nodeModules, permissions; isola's mount form too),
+// checked and turned into the plain lists the native runtime takes. What a
+// guest may reach is decided natively, on every access; nothing here
+// grants anything by itself.
+
+const { codedError } = require('./common.js');
+
+const invalid = (message) => codedError('ERR_INVALID_ARG', message);
+const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+const describe = (value) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+
+function guestPath(what, value) {
+  if (typeof value !== 'string' || !value.startsWith('/')) {
+    throw invalid(`${what} must be an absolute guest path, not ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}`);
+  }
+  return value;
+}
+
+function hostPath(what, value) {
+  if (typeof value !== 'string' || value === '') throw invalid(`${what} must be a host path, not ${describe(value)}`);
+  return value;
+}
+
+// `files`: guest path → string or bytes.
+function files(value) {
+  if (value === undefined) return [];
+  if (!isObject(value)) throw invalid(`files must be an object of guest paths to contents, not ${describe(value)}`);
+  return Object.entries(value).map(([path, content]) => {
+    guestPath(`the files key ${JSON.stringify(path)}`, path);
+    if (typeof content === 'string') return { path, bytes: Buffer.from(content, 'utf8') };
+    if (content instanceof Uint8Array) return { path, bytes: Buffer.from(content.buffer, content.byteOffset, content.byteLength) };
+    throw invalid(`files[${JSON.stringify(path)}] must be a string or a Uint8Array, not ${describe(content)}`);
+  });
+}
+
+// isola's permissions: "read", "write" or "read-write".
+function writable(what, perms) {
+  if (perms === undefined) return false;
+  if (!['read', 'write', 'read-write'].includes(perms)) throw invalid(`${what} must be "read", "write" or "read-write"`);
+  return perms !== 'read';
+}
+
+// One mount: { guestPath, hostPath, readOnly } (secure-exec), or
+// { host, guest, dirPerms|dir_perms, filePerms|file_perms } (isola).
+function mount(value, i) {
+  const at = `mounts[${i}]`;
+  if (!isObject(value)) throw invalid(`${at} must be an object, not ${describe(value)}`);
+  if ('guestPath' in value || 'hostPath' in value) {
+    if (value.readOnly !== undefined && typeof value.readOnly !== 'boolean') throw invalid(`${at}.readOnly must be a boolean`);
+    return {
+      guestPath: guestPath(`${at}.guestPath`, value.guestPath),
+      hostPath: hostPath(`${at}.hostPath`, value.hostPath),
+      readOnly: value.readOnly !== false,
+    };
+  }
+  if ('guest' in value || 'host' in value) {
+    const dirWrite = writable(`${at}.dirPerms`, value.dirPerms ?? value.dir_perms);
+    const fileWrite = writable(`${at}.filePerms`, value.filePerms ?? value.file_perms);
+    return {
+      guestPath: guestPath(`${at}.guest`, value.guest),
+      hostPath: hostPath(`${at}.host`, value.host),
+      readOnly: !(dirWrite || fileWrite),
+    };
+  }
+  throw invalid(`${at} needs guestPath and hostPath (or isola's guest and host)`);
+}
+
+// `nodeModules`: a host directory, or { hostPath, guestPath }; read-only,
+// at /node_modules by default (where every program's package lookup ends).
+function nodeModules(value) {
+  if (value === undefined) return [];
+  if (typeof value === 'string') return [{ guestPath: '/node_modules', hostPath: hostPath('nodeModules', value), readOnly: true }];
+  if (!isObject(value)) throw invalid(`nodeModules must be a host path or { hostPath, guestPath }, not ${describe(value)}`);
+  return [{
+    guestPath: value.guestPath === undefined ? '/node_modules' : guestPath('nodeModules.guestPath', value.guestPath),
+    hostPath: hostPath('nodeModules.hostPath', value.hostPath),
+    readOnly: true,
+  }];
+}
+
+/** The native form of the create options' capabilities. */
+function capabilities(options) {
+  const mounts = options.mounts;
+  if (mounts !== undefined && !Array.isArray(mounts)) throw invalid(`mounts must be an array, not ${describe(mounts)}`);
+  const { permissions } = options;
+  if (permissions !== undefined && !isObject(permissions)) throw invalid(`permissions must be an object, not ${describe(permissions)}`);
+  return {
+    files: files(options.files),
+    mounts: [...(mounts ?? []).map(mount), ...nodeModules(options.nodeModules)],
+    permissions: permissions === undefined ? null : JSON.stringify(permissions),
+  };
+}
+
+module.exports = { capabilities };
