@@ -1,12 +1,13 @@
 //! The flags that grant a program what it may reach, as Deno's do: files
 //! (`--allow-read`, `--allow-write`, `--mount`, `--node-modules`), the
-//! environment (`--allow-env`) and a whole permissions policy
-//! (`--permissions`). Without them a program reaches nothing.
+//! network (`--allow-net`), the environment (`--allow-env`) and a whole
+//! permissions policy (`--permissions`). Without them a program reaches
+//! nothing.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use polybox::permissions::Permissions;
+use polybox::permissions::{Mode, Permissions, Rule, Scope, ScopeName};
 use polybox::{Error, Mount, SandboxBuilder};
 
 use crate::failure::Failure;
@@ -30,6 +31,11 @@ pub struct CapabilityArgs {
     /// where every program's package lookup ends.
     #[arg(long, value_name = "DIR")]
     node_modules: Option<PathBuf>,
+    /// Let the program fetch from HOST (any port unless one is given), over
+    /// http and https. A name that resolves to a private or loopback
+    /// address needs that address allowed too. Repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    allow_net: Vec<String>,
     /// Pass the host's variable NAME (if it is set) to `process.env`.
     /// Repeatable.
     #[arg(long, value_name = "NAME")]
@@ -77,15 +83,31 @@ impl CapabilityArgs {
         for mount in mounts {
             builder = builder.mount(mount);
         }
-        if let Some(policy) = &self.permissions {
-            let json = match policy.strip_prefix('@') {
+        let mut policy = Permissions::default();
+        if !self.allow_net.is_empty() {
+            let patterns: Vec<String> = self
+                .allow_net
+                .iter()
+                .map(|host| net_pattern(host))
+                .collect::<Result<_, _>>()?;
+            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            policy = policy.with(
+                ScopeName::Network,
+                Scope::Rules {
+                    default: Mode::Deny,
+                    rules: vec![Rule::patterns(Mode::Allow, &["fetch"], &patterns)],
+                },
+            );
+        }
+        if let Some(given) = &self.permissions {
+            let json = match given.strip_prefix('@') {
                 Some(file) => std::fs::read_to_string(file)
                     .map_err(|e| Failure::File(format!("cannot read {file}: {e}")))?,
-                None => policy.clone(),
+                None => given.clone(),
             };
-            builder = builder.permissions(Permissions::from_json(&json)?);
+            policy = policy.merged(&Permissions::from_json(&json)?);
         }
-        Ok(builder)
+        Ok(builder.permissions(policy))
     }
 
     /// The host variables `--allow-env` passes, those that are set.
@@ -114,6 +136,38 @@ fn host_dir(dir: &Path, flag: &str) -> Result<PathBuf, Failure> {
 /// The guest path a host directory appears at: the same path.
 fn guest(dir: &Path) -> String {
     dir.to_string_lossy().into_owned()
+}
+
+/// The pattern `--allow-net HOST[:PORT]` grants: both schemes, any path.
+fn net_pattern(spec: &str) -> Result<String, Failure> {
+    let invalid = || {
+        Failure::Sandbox(Error::InvalidArg(format!(
+            "--allow-net {spec:?} must look like HOST, HOST:PORT or [IPV6]:PORT"
+        )))
+    };
+    let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']').ok_or_else(invalid)?;
+        let port = match after.strip_prefix(':') {
+            Some(port) => port,
+            None if after.is_empty() => "*",
+            None => return Err(invalid()),
+        };
+        (format!("[{inside}]"), port)
+    } else if spec.matches(':').count() > 1 {
+        (format!("[{spec}]"), "*")
+    } else {
+        match spec.split_once(':') {
+            Some((host, port)) => (host.to_owned(), port),
+            None => (spec.to_owned(), "*"),
+        }
+    };
+    if port != "*" {
+        port.parse::<u16>().map_err(|_| invalid())?;
+    }
+    if host.is_empty() || host.contains(['/', '*', ' ', '@']) {
+        return Err(invalid());
+    }
+    Ok(format!("http*://{host}:{port}/*"))
 }
 
 /// `HOST:GUEST[:ro|rw]`.

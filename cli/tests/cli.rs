@@ -417,3 +417,48 @@ fn exec_mounts_directories_node_modules_and_a_policy() {
         );
     }
 }
+
+#[test]
+fn exec_fetches_only_from_allowed_hosts() {
+    let server = polybox_tests_server();
+    let code = format!(
+        "for (const url of ['http://127.0.0.1:{port}/hello', 'http://127.0.0.2:{port}/hello']) {{
+           try {{ console.log(await (await fetch(url)).text()); }} catch (e) {{ console.log(e.cause.code); }}
+         }}",
+        port = server
+    );
+    let allowed = format!("127.0.0.1:{server}");
+    let output = polybox(&["exec", "--allow-net", &allowed, "-e", &code], "");
+    assert_eq!(
+        text(&output.stdout),
+        "hello\nEACCES\n",
+        "{}",
+        text(&output.stderr)
+    );
+    let output = polybox(&["exec", "-e", &code], "");
+    assert_eq!(
+        text(&output.stdout),
+        "EACCES\nEACCES\n",
+        "{}",
+        text(&output.stderr)
+    );
+    let output = polybox(&["exec", "--allow-net", "a/b", "-e", "1"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+}
+
+/// A loopback server answering `/hello` with `hello`; returns its port.
+fn polybox_tests_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buffer = [0; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut buffer);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+            );
+        }
+    });
+    port
+}

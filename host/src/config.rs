@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::capability::LogSink;
 use crate::capability::fs::FsConfig;
+use crate::capability::net::NetConfig;
 use crate::error::{Error, Result};
 use crate::permissions::Permissions;
 
@@ -76,6 +77,8 @@ pub(crate) struct SandboxConfig {
     pub fs: Arc<FsConfig>,
     /// What guests may reach.
     pub permissions: Arc<Permissions>,
+    /// How guests' requests are made: a handler, secrets, caps.
+    pub net: NetConfig,
 }
 
 impl SandboxConfig {

@@ -45,6 +45,8 @@ mod capability;
 mod component;
 mod config;
 mod error;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod json_depth;
 mod metrics;
 pub mod monitor;
@@ -58,6 +60,10 @@ mod stats;
 pub use backend::MAX_STACK_SIZE;
 pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount, SharedFiles};
 pub use capability::host_functions as host_fn;
+pub use capability::net::{
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, HttpHandler, HttpRequest, HttpResponse,
+    Secret,
+};
 pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;
 pub use config::{

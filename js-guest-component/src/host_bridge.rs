@@ -78,3 +78,15 @@ fn call<'js>(
         Err(CallError::TypeMismatch(message)) => Err(Exception::throw_type(&ctx, &message)),
     }
 }
+
+/// Calls `function` of the internal host module `module` (the runtime's own
+/// libraries: `polybox:fs`, `polybox:net`) with `args`, a JSON array;
+/// returns the host's JSON answer. A failed call is an internal error: those
+/// modules answer expected failures in their JSON.
+pub fn internal_call(ctx: &Ctx<'_>, module: &str, function: &str, args: &str) -> Result<String> {
+    host_call::call(module, function, args).map_err(|error| match error {
+        CallError::Failed(message) | CallError::TypeMismatch(message) => {
+            Exception::throw_internal(ctx, &message)
+        }
+    })
+}

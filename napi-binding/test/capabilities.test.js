@@ -167,3 +167,23 @@ test('env: the policy hides variables the caller set', () => withRuntime({
   const result = await runtime.exec('console.log(JSON.stringify(process.env))');
   assert.equal(result.stdout, '{"MODE":"test"}\n');
 }));
+
+test('fetch: denied by default, allowed by a network rule, through the host', async () => {
+  const http = require('node:http');
+  const server = http.createServer((req, res) => res.end(`hello ${req.headers['x-test'] ?? ''}`));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  const code = `try { const r = await fetch('http://127.0.0.1:${port}/', { headers: { 'x-test': 'node' } }); console.log(r.status, await r.text()); }
+    catch (e) { console.log(e.name, e.cause?.code); }`;
+  try {
+    await withRuntime(undefined, async (runtime) => {
+      assert.equal((await runtime.exec(code)).stdout, 'TypeError EACCES\n');
+    });
+    await withRuntime({ permissions: { network: { rules: [{ mode: 'allow', patterns: [`http://127.0.0.1:${port}/*`] }] } } }, async (runtime) => {
+      const result = await runtime.exec(code);
+      assert.equal(result.stdout, '200 hello node\n', result.stderr);
+    });
+  } finally {
+    server.close();
+  }
+});

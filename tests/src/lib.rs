@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests in `tests/`. Everything goes
 //! through Polybox's public API.
 
+pub mod http_server;
+
 use std::sync::{Arc, Mutex};
 
 use polybox::{

@@ -150,7 +150,6 @@ fn the_guest_has_only_ecmascript_and_polybox_globals() {
         .collect();
     for absent in [
         "process",
-        "fetch",
         "WebAssembly",
         "Deno",
         "Bun",

@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 /// plus `console`, `print`, `TextEncoder`, `TextDecoder`, `performance`,
 /// `queueMicrotask`, the web encoding helpers, the timers (which wait
 /// through the host, in milliseconds), the web globals (`URL`, `Event`,
-/// `AbortController`, `structuredClone`, ...), and hyperlight-js's
-/// `require`, which imports only the modules the sandbox has. No
-/// capability.
+/// `AbortController`, `structuredClone`, `Headers`, `Request`, `Response`,
+/// `ReadableStream`, ...), `fetch` (which reaches only what the sandbox's
+/// permissions grant, nothing by default), and hyperlight-js's `require`,
+/// which imports only the modules the sandbox has.
 const GLOBALS: &[&str] = &[
     "AbortController",
     "AbortSignal",
@@ -37,6 +38,7 @@ const GLOBALS: &[&str] = &[
     "Float32Array",
     "Float64Array",
     "Function",
+    "Headers",
     "Infinity",
     "Int16Array",
     "Int32Array",
@@ -52,9 +54,12 @@ const GLOBALS: &[&str] = &[
     "Promise",
     "Proxy",
     "RangeError",
+    "ReadableStream",
     "ReferenceError",
     "Reflect",
     "RegExp",
+    "Request",
+    "Response",
     "Set",
     "SharedArrayBuffer",
     "String",
@@ -86,6 +91,7 @@ const GLOBALS: &[&str] = &[
     "encodeURIComponent",
     "escape",
     "eval",
+    "fetch",
     "globalThis",
     "isFinite",
     "isNaN",
@@ -105,7 +111,7 @@ const GLOBALS: &[&str] = &[
 
 /// Names of capabilities other JavaScript hosts give scripts.
 const CAPABILITIES: &str = "['process', 'module', 'exports', 'Deno', 'Bun', 'std', 'os', \
-    'fetch', 'XMLHttpRequest', 'WebSocket', 'WebAssembly', 'Worker', 'Atomics', \
+    'XMLHttpRequest', 'WebSocket', 'WebAssembly', 'Worker', 'Atomics', \
     'scriptArgs', '__filename', '__dirname', 'importScripts', 'navigator', \
     'location', 'document', 'global', 'Buffer', 'crypto']";
 
@@ -483,4 +489,67 @@ fn a_programs_files_lead_nowhere_outside_its_mounts() {
         std::fs::read_to_string(mount.join("inside.txt")).unwrap(),
         "inside"
     );
+}
+
+#[test]
+fn a_host_link_inside_a_mount_does_not_lead_around_a_denial() {
+    let mount = tempting_mount("alias");
+    std::fs::create_dir_all(mount.join("private")).unwrap();
+    std::fs::write(mount.join("private/key"), "PRIVATE").unwrap();
+    std::os::unix::fs::symlink("private/key", mount.join("alias")).unwrap();
+    std::os::unix::fs::symlink("private", mount.join("dir-alias")).unwrap();
+    let policy = polybox::permissions::Permissions::from_json(
+        r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/private"]}]}}"#,
+    )
+    .unwrap();
+    let mut runtime = polybox::Runtime::builder()
+        .sandbox(
+            SandboxBuilder::new()
+                .mount(polybox::Mount::read_write("/data", &mount))
+                .permissions(policy),
+        )
+        .build()
+        .unwrap();
+    let output = runtime
+        .exec(
+            "const fs = require('fs');
+             for (const f of [() => fs.readFileSync('/data/private/key', 'utf8'), () => fs.readFileSync('/data/alias', 'utf8'),
+                              () => fs.readFileSync('/data/dir-alias/key', 'utf8'), () => fs.writeFileSync('/data/dir-alias/new', 'x'),
+                              () => fs.writeFileSync('/data/alias', 'overwritten'), () => fs.readFileSync('/data/inside.txt', 'utf8')]) {
+               try { console.log(f()); } catch (e) { console.log(e.code); }
+             }",
+            polybox::ExecOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "EACCES\nEACCES\nEACCES\nEACCES\nEACCES\ninside\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mount.join("private/key")).unwrap(),
+        "PRIVATE"
+    );
+    assert!(!mount.join("private/new").exists());
+}
+
+#[test]
+fn fetch_reaches_nothing_ungranted() {
+    let found = program(
+        "const results = [];
+         for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:1/', 'http://localhost/',
+                            'http://[::1]/', 'http://0.0.0.0/', 'http://2130706433/', 'http://0x7f.1/', 'https://example.com/',
+                            'file:///etc/passwd', 'data:text/plain,x', 'ftp://example.com/', 'http://user:pass@example.com/']) {
+           try { await fetch(url); results.push('REACHED ' + url); }
+           catch (e) { results.push(e instanceof TypeError ? (e.cause?.code ?? 'TypeError') : 'other:' + e); }
+         }
+         console.log(JSON.stringify(results));",
+    );
+    let results: Vec<String> = serde_json::from_str(found.trim()).unwrap();
+    assert_eq!(results.len(), 12);
+    for (i, result) in results.iter().enumerate() {
+        assert!(
+            result == "EACCES" || result == "EINVAL" || result == "TypeError",
+            "case {i}: {result}"
+        );
+    }
 }

@@ -67,6 +67,7 @@ const CASES: &[(&str, Case)] = &[
         "program_files_are_decided_by_the_permissions",
         program_files,
     ),
+    ("program_fetch_goes_through_the_host", program_fetch),
     ("program_timers_wait_through_the_host", program_timers),
     ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
     ("every_program_starts_afresh", program_fresh),
@@ -590,6 +591,31 @@ fn program_files(backend: Backend) -> Result<(), Failed> {
     assert_eq!(
         (stdout.as_str(), stderr.as_str(), code),
         ("seeded host\nEACCES\nEACCES\nEACCES\n", "", 0)
+    );
+    Ok(())
+}
+
+fn program_fetch(backend: Backend) -> Result<(), Failed> {
+    let server = polybox_tests::http_server::HttpServer::start();
+    let policy = format!(
+        r#"{{"network":{{"rules":[{{"mode":"allow","patterns":["http://127.0.0.1:{}/*"]}}]}}}}"#,
+        server.port
+    );
+    let mut runtime = Runtime::builder()
+        .sandbox(
+            builder(backend).permissions(polybox::permissions::Permissions::from_json(&policy)?),
+        )
+        .build()?;
+    let code = format!(
+        "console.log(await (await fetch({:?})).text());
+         try {{ await fetch('http://127.0.0.2:{}/hello'); }} catch (e) {{ console.log(e.cause.code); }}",
+        server.url("/hello"),
+        server.port
+    );
+    let (stdout, stderr, code) = exec(&mut runtime, &code)?;
+    assert_eq!(
+        (stdout.as_str(), stderr.as_str(), code),
+        ("hello\nEACCES\n", "", 0)
     );
     Ok(())
 }

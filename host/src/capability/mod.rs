@@ -33,6 +33,7 @@ pub(crate) mod fs;
 pub(crate) mod host_components;
 pub mod host_functions;
 pub(crate) mod log;
+pub(crate) mod net;
 pub(crate) mod process;
 mod provider;
 pub(crate) mod random;

@@ -25,8 +25,7 @@ mod pattern;
 
 use serde::{Deserialize, Serialize};
 
-pub use pattern::path_matches;
-use pattern::pattern_matches;
+pub use pattern::{path_matches, pattern_matches};
 
 use crate::error::{Error, Result};
 

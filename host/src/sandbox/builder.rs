@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::ProtoJSSandbox;
 use crate::capability::fs::{Mount, SharedFiles};
 use crate::capability::log::tracing_sink;
+use crate::capability::net::{HttpHandler, NetConfig, Secret};
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
     Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
@@ -52,6 +53,7 @@ impl SandboxBuilder {
                 programs: false,
                 fs: Arc::default(),
                 permissions: Arc::default(),
+                net: NetConfig::default(),
             },
             stack_size: None,
         }
@@ -155,6 +157,36 @@ impl SandboxBuilder {
     /// program writes, the next sees (see [`SharedFiles`]).
     pub fn shared_files(mut self, files: SharedFiles) -> Self {
         Arc::make_mut(&mut self.config.fs).shared = Some(files);
+        self
+    }
+
+    /// Answers guests' requests with `handler` instead of the network
+    /// (see [`HttpHandler`]): it sees every request the policy allows (all
+    /// of them when the policy has no `network` scope).
+    pub fn http_handler(mut self, handler: impl HttpHandler + 'static) -> Self {
+        self.config.net.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Binds a placeholder to a secret for some hosts (see [`Secret`]).
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.config.net.secrets.push(secret);
+        self
+    }
+
+    /// The largest response body a request reads (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES));
+    /// past it the guest's `fetch` fails with `EFBIG`.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.config.net.max_response_bytes = bytes;
+        self
+    }
+
+    /// How long each request (each redirect hop) may take (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`](crate::DEFAULT_REQUEST_TIMEOUT)); past
+    /// it the guest's `fetch` fails with `ETIMEDOUT`.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.net.timeout = timeout;
         self
     }
 

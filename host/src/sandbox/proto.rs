@@ -8,6 +8,7 @@ use crate::backend::instantiate;
 use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
+use crate::capability::net::{NetCapability, Network};
 use crate::capability::{Capability, Dispatcher, Installer};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
@@ -117,10 +118,16 @@ impl ProtoJSSandbox {
             self.config.permissions.clone(),
             dispatcher.sandbox_id(),
         )?);
-        let capabilities: [&dyn Capability; 3] = [
+        let network = NetCapability(Arc::new(Network::new(
+            self.config.net.clone(),
+            self.config.permissions.clone(),
+            dispatcher.sandbox_id(),
+        )));
+        let capabilities: [&dyn Capability; 4] = [
             &self.functions,
             &self.components,
             &FsCapability(files.clone()),
+            &network,
         ];
         for capability in capabilities {
             capability.install(&mut Installer {

@@ -14,8 +14,8 @@ use rquickjs::{Ctx, Exception, Function, JsLifetime, Object, Result, TypedArray,
 
 use super::bytes::{copy_bytes, uint8_array};
 use super::{crypto, timers};
-use crate::bindings::polybox::sandbox::host_call::{self, CallError};
 use crate::bindings::polybox::sandbox::process;
+use crate::host_bridge::internal_call;
 use crate::script::{commonjs_function, eval_c_script, script_function};
 
 const PROCESS_SOURCE: &str = include_str!("process.js");
@@ -142,11 +142,7 @@ fn compile_commonjs<'js>(ctx: Ctx<'js>, source: String, filename: String) -> Res
 /// One call to the host's filesystem: `operation` with its arguments as a
 /// JSON array; returns the host's JSON answer.
 fn fs_call(ctx: Ctx<'_>, operation: String, args: String) -> Result<String> {
-    host_call::call(FS_MODULE, &operation, &args).map_err(|error| match error {
-        CallError::Failed(message) | CallError::TypeMismatch(message) => {
-            Exception::throw_internal(&ctx, &message)
-        }
-    })
+    internal_call(&ctx, FS_MODULE, &operation, &args)
 }
 
 /// Writes a string or a `Uint8Array` to standard output (1) or error (2).

@@ -1,28 +1,45 @@
 // The web globals every guest has beyond what QuickJS provides: URL,
 // URLSearchParams, structuredClone, Event, EventTarget, AbortController and
-// AbortSignal (npm's implementations, node/web.js). They cost nothing
-// until a script uses one: each is a getter that, the first time any of
-// them is read, evaluates the bundle and replaces them all with their
-// values. Evaluated once as a function of the native `loadWeb()`.
+// AbortSignal, and fetch's Headers, Request, Response and ReadableStream
+// (npm's implementations, node/web.js). They cost nothing until a script
+// uses one: each is a getter that, the first time any of the first group
+// is read, evaluates the bundle and replaces that group with its values;
+// each of fetch's is made on its own first use. Evaluated once as a
+// function of the native `loadWeb()`.
 (function (natives) {
   "use strict";
 
   const NAMES = ["AbortController", "AbortSignal", "Event", "EventTarget", "structuredClone", "URL", "URLSearchParams"];
+  const ON_USE = ["Headers", "ReadableStream", "Request", "Response"];
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
-  let loaded = false;
+  let factories;
 
   function load() {
-    if (loaded) return;
-    loaded = true;
+    if (factories !== undefined) return;
     // The implementations look for native ones on the global object as
     // they start: there must be none then.
     for (const name of NAMES) delete globalThis[name];
-    const factories = natives.loadWeb();
+    factories = natives.loadWeb();
     for (const name of NAMES) define(name, factories[name]());
     // core-js keeps its shared store on the global object; its modules
     // hold it by now, and the globals are the script's.
     delete globalThis["__core-js_shared__"];
+  }
+
+  for (const name of ON_USE) {
+    Object.defineProperty(globalThis, name, {
+      get() {
+        load();
+        delete globalThis[name];
+        define(name, factories[name]());
+        return globalThis[name];
+      },
+      set(value) {
+        define(name, value);
+      },
+      configurable: true,
+    });
   }
 
   for (const name of NAMES) {

@@ -199,6 +199,25 @@ impl HostDir {
         Ok(self.dir.rename(from, &self.dir, to)?)
     }
 
+    /// `rel` with every symbolic link in it resolved, relative to the mount
+    /// (`.` for its root); for a path that does not exist yet, its parent
+    /// resolved and its name kept. `None` when it cannot be resolved inside
+    /// the mount (a link leading out, a loop, a missing parent).
+    pub fn resolve(&self, rel: &Path) -> Option<PathBuf> {
+        match self.dir.canonicalize(rel) {
+            Ok(path) => Some(path),
+            Err(_) => {
+                let name = rel.file_name()?;
+                let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
+                let parent = self
+                    .dir
+                    .canonicalize(parent.unwrap_or(Path::new(".")))
+                    .ok()?;
+                Some(parent.join(name))
+            }
+        }
+    }
+
     /// Where the link `rel` points, as written on the host.
     pub fn read_link(&self, rel: &Path) -> Result<PathBuf, FsError> {
         Ok(self.dir.read_link_contents(rel)?)

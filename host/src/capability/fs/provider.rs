@@ -182,10 +182,23 @@ impl Filesystem {
             with_written = implied.iter().chain(written.iter()).cloned().collect();
             &with_written
         };
-        match self
-            .permissions
-            .decide(ScopeName::Fs, operation, &path, implied)
-        {
+        // In a mount, host links may make one file reachable by several
+        // paths: the path the links lead to must be granted too.
+        let resolved = match self.place(&path) {
+            Place::Mount(dir, rel) => dir
+                .resolve(&rel)
+                .map(|real| self.guest_path_in(&path, &real)),
+            Place::Memory(_) => None,
+        };
+        let decide = |target: &str| {
+            self.permissions
+                .decide(ScopeName::Fs, operation, target, implied)
+        };
+        let verdict = match (decide(&path), &resolved) {
+            (Mode::Allow, Some(real)) if *real != path => decide(real),
+            (verdict, _) => verdict,
+        };
+        match verdict {
             Mode::Allow => Ok(path),
             Mode::Deny => {
                 crate::metrics::denial(self.sandbox, ScopeName::Fs, operation, &path);
@@ -195,6 +208,18 @@ impl Filesystem {
                 ))
             }
         }
+    }
+
+    /// The guest path of `real` (resolved, relative to the mount `path`
+    /// lies in).
+    fn guest_path_in(&self, path: &str, real: &std::path::Path) -> String {
+        let at = self
+            .mounts
+            .iter()
+            .find(|(at, _)| is_within(path, at))
+            .map_or("/", |(at, _)| at.as_str());
+        let real = real.to_string_lossy();
+        normalize(&format!("{at}/{real}")).unwrap_or_else(|| at.to_owned())
     }
 
     /// [`allowed`](Self::allowed) for reading a module's source, which

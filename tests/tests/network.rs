@@ -1,0 +1,263 @@
+//! The network capability through the public API: programs' `fetch` to a
+//! test server on loopback, decided by the sandbox's permissions on the
+//! host. Nothing leaves the machine.
+
+use polybox::permissions::Permissions;
+use polybox::{ExecOptions, HttpResponse, Runtime, SandboxBuilder, Secret};
+use polybox_tests::http_server::HttpServer;
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+/// Runs `code` in a sandbox built by `sandbox`; returns stdout, failing on
+/// a non-zero exit.
+#[track_caller]
+fn run(sandbox: SandboxBuilder, code: &str) -> String {
+    let mut runtime = Runtime::builder().sandbox(sandbox).build().unwrap();
+    let output = runtime.exec(code, ExecOptions::default()).unwrap();
+    assert_eq!(output.exit_code, 0, "stderr: {}", text(&output.stderr));
+    text(&output.stdout).to_owned()
+}
+
+fn allowing(patterns: &[String]) -> SandboxBuilder {
+    let policy =
+        serde_json::json!({ "network": { "rules": [{ "mode": "allow", "patterns": patterns }] } });
+    SandboxBuilder::new().permissions(Permissions::from_json(&policy.to_string()).unwrap())
+}
+
+/// Prints what a fetch of `url` gave: the status and body, or the error's
+/// name and cause code.
+fn fetch_code(url: &str) -> String {
+    format!(
+        "try {{ const r = await fetch({url:?}); console.log(r.status, await r.text()); }}
+         catch (e) {{ console.log(e.name, e.cause?.code, e.message); }}"
+    )
+}
+
+#[test]
+fn fetch_is_denied_by_default() {
+    let server = HttpServer::start();
+    let out = run(SandboxBuilder::new(), &fetch_code(&server.url("/hello")));
+    assert!(out.starts_with("TypeError EACCES fetch failed"), "{out}");
+}
+
+#[test]
+fn a_rule_allows_a_host_and_only_it() {
+    let server = HttpServer::start();
+    let sandbox = allowing(&[format!("http://127.0.0.1:{}/hello", server.port)]);
+    assert_eq!(
+        run(sandbox.clone(), &fetch_code(&server.url("/hello"))),
+        "200 hello\n"
+    );
+    let out = run(sandbox, &fetch_code(&server.url("/echo")));
+    assert!(out.starts_with("TypeError EACCES"), "{out}");
+}
+
+#[test]
+fn requests_and_responses_are_the_web_s() {
+    let server = HttpServer::start();
+    let sandbox = allowing(&[format!("http://127.0.0.1:{}/*", server.port)]);
+    let out = run(
+        sandbox,
+        &format!(
+            "const response = await fetch({:?}, {{ method: 'POST', headers: {{ 'x-test': 'yes', 'content-type': 'application/json' }}, body: JSON.stringify({{ a: 1 }}) }});
+             const data = await response.json();
+             console.log(response.ok, response.status, response.headers.get('content-type'), data.method, data.test, data.body);
+             const request = new Request({:?}, {{ method: 'PUT', body: 'put body' }});
+             console.log((await (await fetch(request)).json()).body);
+             const missing = await fetch({:?});
+             console.log(missing.status, missing.ok, await missing.text());
+             const chunks = []; for await (const c of (await fetch({:?})).body) chunks.push(c.length); console.log(chunks);",
+            server.url("/echo"),
+            server.url("/echo"),
+            server.url("/nope"),
+            server.url("/hello"),
+        ),
+    );
+    assert_eq!(
+        out,
+        "true 200 application/json POST yes {\"a\":1}\nput body\n404 false not found\n[ 5 ]\n"
+    );
+}
+
+#[test]
+fn a_redirect_to_a_denied_host_is_refused_and_an_allowed_one_followed() {
+    let server = HttpServer::start();
+    let sandbox = allowing(&[format!("http://127.0.0.1:{}/*", server.port)]);
+    let denied = server.url(&format!(
+        "/redirect?to=http%3A%2F%2F127.0.0.2%3A{}%2Fhello",
+        server.port
+    ));
+    let out = run(sandbox.clone(), &fetch_code(&denied));
+    assert!(out.starts_with("TypeError EACCES"), "{out}");
+    let allowed = server.url(&format!(
+        "/redirect?to=http%3A%2F%2F127.0.0.1%3A{}%2Fhello",
+        server.port
+    ));
+    let out = run(
+        sandbox.clone(),
+        &format!(
+            "const r = await fetch({allowed:?}); console.log(r.status, r.redirected, r.url, await r.text());"
+        ),
+    );
+    assert_eq!(out, format!("200 true {} hello\n", server.url("/hello")));
+    let out = run(
+        sandbox,
+        &format!(
+            "const r = await fetch({allowed:?}, {{ redirect: 'manual' }}); console.log(r.status, r.headers.get('location'));
+             try {{ await fetch({allowed:?}, {{ redirect: 'error' }}); }} catch (e) {{ console.log(e.cause.code); }}"
+        ),
+    );
+    assert_eq!(out, format!("302 {}\nEREDIRECT\n", server.url("/hello")));
+}
+
+#[test]
+fn a_name_that_resolves_to_an_internal_address_needs_that_address_granted() {
+    let server = HttpServer::start();
+    let by_name = format!("http://localhost:{}/hello", server.port);
+    let out = run(
+        allowing(&[format!("http://localhost:{}/*", server.port)]),
+        &fetch_code(&by_name),
+    );
+    assert!(out.starts_with("TypeError EACCES"), "{out}");
+    assert!(out.contains("resolves to"), "{out}");
+    let both = allowing(&[
+        format!("http://localhost:{}/*", server.port),
+        format!("http://127.0.0.1:{}/*", server.port),
+        format!("http://[::1]:{}/*", server.port),
+    ]);
+    assert_eq!(run(both, &fetch_code(&by_name)), "200 hello\n");
+}
+
+#[test]
+fn a_secret_placeholder_is_filled_in_only_for_its_hosts() {
+    let server = HttpServer::start();
+    let sandbox = allowing(&[
+        format!("http://127.0.0.1:{}/*", server.port),
+        format!("http://localhost:{}/*", server.port),
+    ])
+    .secret(Secret {
+        placeholder: "{{API_KEY}}".into(),
+        value: "s3cr3t".into(),
+        hosts: vec!["127.0.0.1".into()],
+    });
+    let code = |url: String| {
+        format!(
+            "const r = await fetch({url:?}, {{ headers: {{ authorization: 'Bearer {{{{API_KEY}}}}' }} }});
+             console.log((await r.json()).authorization);"
+        )
+    };
+    assert_eq!(
+        run(sandbox.clone(), &code(server.url("/echo"))),
+        "Bearer s3cr3t\n"
+    );
+    let out = run(
+        sandbox,
+        &code(format!("http://localhost:{}/echo", server.port)),
+    );
+    assert!(out == "Bearer {{API_KEY}}\n" || out.is_empty(), "{out}");
+}
+
+#[test]
+fn a_handler_answers_without_any_network() {
+    let sandbox = SandboxBuilder::new().http_handler(|request: &polybox::HttpRequest| {
+        Ok(HttpResponse {
+            status: 201,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: format!(
+                "{} {} {}",
+                request.method,
+                request.url,
+                String::from_utf8_lossy(&request.body)
+            )
+            .into_bytes(),
+        })
+    });
+    let out = run(
+        sandbox,
+        "const r = await fetch('https://api.example.com/v1?q=1', { method: 'POST', body: 'hi' });
+         console.log(r.status, await r.text());",
+    );
+    assert_eq!(out, "201 POST https://api.example.com/v1?q=1 hi\n");
+    let narrowed = SandboxBuilder::new()
+        .http_handler(|_: &polybox::HttpRequest| Ok(HttpResponse::new(200, "x")))
+        .permissions(Permissions::from_json(r#"{"network":{"rules":[{"mode":"allow","patterns":["https://api.example.com:443/*"]}]}}"#).unwrap());
+    let out = run(narrowed, &fetch_code("https://other.example.com/"));
+    assert!(out.starts_with("TypeError EACCES"), "{out}");
+}
+
+#[test]
+fn responses_are_capped_and_bad_requests_fail_cleanly() {
+    let server = HttpServer::start();
+    let sandbox =
+        allowing(&[format!("http://127.0.0.1:{}/*", server.port)]).max_response_bytes(1000);
+    let out = run(sandbox.clone(), &fetch_code(&server.url("/big?n=5000")));
+    assert!(out.starts_with("TypeError EFBIG"), "{out}");
+    assert_eq!(
+        run(sandbox.clone(), &fetch_code(&server.url("/big?n=1000"))).len(),
+        1000 + 5
+    );
+    for bad in [
+        "ftp://127.0.0.1/x",
+        "not a url",
+        "file:///etc/passwd",
+        "data:text/plain,hi",
+    ] {
+        let out = run(sandbox.clone(), &fetch_code(bad));
+        assert!(out.starts_with("TypeError"), "{bad}: {out}");
+    }
+}
+
+#[test]
+fn handlers_fetch_too() {
+    let server = HttpServer::start();
+    let mut sandbox = allowing(&[format!("http://127.0.0.1:{}/*", server.port)])
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler(
+            "get",
+            "export default async function handler(event) { const r = await fetch(event.url); return { status: r.status, text: await r.text() }; }",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let event = serde_json::json!({ "url": server.url("/hello") }).to_string();
+    assert_eq!(
+        loaded.handle_event("get", &event, None).unwrap(),
+        r#"{"status":200,"text":"hello"}"#
+    );
+}
+
+#[test]
+fn redirect_loops_slow_servers_and_stops_end_cleanly() {
+    let server = HttpServer::start();
+    let sandbox = allowing(&[format!("http://127.0.0.1:{}/*", server.port)])
+        .request_timeout(std::time::Duration::from_millis(200));
+    let out = run(sandbox.clone(), &fetch_code(&server.url("/loop")));
+    assert!(out.starts_with("TypeError ERR_TOO_MANY_REDIRECTS"), "{out}");
+    let out = run(sandbox.clone(), &fetch_code(&server.url("/slow?ms=2000")));
+    assert!(out.starts_with("TypeError ETIMEDOUT"), "{out}");
+    // A wall-clock limit stops a program waiting for a response at once
+    // (the server would answer after a minute, past the test's patience).
+    let mut runtime = Runtime::builder()
+        .sandbox(allowing(&[format!("http://127.0.0.1:{}/*", server.port)]))
+        .build()
+        .unwrap();
+    let output = runtime
+        .exec(
+            &fetch_code(&server.url("/slow?ms=60000")),
+            ExecOptions {
+                limits: polybox::CallLimits {
+                    wall_clock: Some(std::time::Duration::from_millis(100)),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
+    assert_eq!(output.stats.terminated_by, Some("wall-clock"));
+}
