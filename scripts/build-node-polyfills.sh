@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bundles the Node.js core modules and the web globals the JavaScript guest
 # takes from npm (js-guest-component/node: package.json, its lock file,
-# entry.js and web.js) into js-guest-component/node/dist/polyfills.js and
-# dist/web.js, which the guest embeds, and gathers the licenses of every
+# entry.js, web.js and fetch.js) into js-guest-component/node/dist/polyfills.js,
+# dist/web.js and dist/fetch.js, which the guest embeds, and gathers the licenses of every
 # package in them into dist/LICENSES.txt. Both are committed, so building Polybox needs no npm;
 # with --check this rebuilds them and fails if the committed ones differ.
 #
@@ -12,10 +12,10 @@ dir=$(cd "$(dirname "$0")/../js-guest-component/node" && pwd)
 cd "$dir"
 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 # Builds the bundles into $1 (polyfills.js from entry.js: Node's modules;
-# web.js from web.js: the web globals) and the licenses of every package in
+# web.js from web.js: the web globals; fetch.js from fetch.js: fetch's classes) and the licenses of every package in
 # them into $1/LICENSES.txt.
 build() {
-    for bundle in polyfills:entry.js web:web.js; do
+    for bundle in polyfills:entry.js web:web.js fetch:fetch.js; do
         # Each bundle is one expression, a function that returns the
         # factories: the guest evaluates it in place, without copying or
         # wrapping it. `global` is what Node calls the global object.
@@ -37,7 +37,7 @@ build() {
         }
         fs.rmSync(`${dir}/${meta}`);
       }
-      let text = "The packages bundled into polyfills.js and web.js, with their licenses.\n";
+      let text = "The packages bundled into polyfills.js, web.js and fetch.js, with their licenses.\n";
       for (const name of [...packages].sort()) {
         const pkg = `node_modules/${name}`;
         const { version, license } = JSON.parse(fs.readFileSync(`${pkg}/package.json`, "utf8"));
@@ -52,7 +52,7 @@ if [ "${1:-}" = "--check" ]; then
     fresh=$(mktemp -d)
     trap 'rm -rf "$fresh"' EXIT
     build "$fresh"
-    for file in polyfills.js web.js LICENSES.txt; do
+    for file in polyfills.js web.js fetch.js LICENSES.txt; do
         cmp -s "$fresh/$file" "dist/$file" || {
             echo "dist/$file is out of date with package-lock.json and entry.js: run scripts/build-node-polyfills.sh"
             exit 1
@@ -62,5 +62,5 @@ if [ "${1:-}" = "--check" ]; then
 else
     mkdir -p dist
     build dist
-    echo "wrote dist/polyfills.js ($(stat -c %s dist/polyfills.js) bytes), dist/web.js ($(stat -c %s dist/web.js) bytes) and dist/LICENSES.txt"
+    echo "wrote dist/polyfills.js ($(stat -c %s dist/polyfills.js) bytes), dist/web.js ($(stat -c %s dist/web.js) bytes), dist/fetch.js ($(stat -c %s dist/fetch.js) bytes) and dist/LICENSES.txt"
 fi

@@ -79,19 +79,35 @@ impl Choices<'_> {
     }
 }
 
-/// Lays out `<base>/mount/play` afresh from the input.
+/// Lays out `<base>/mount/play` afresh from the input: directories and
+/// files first, then the links (so that laying out never follows one), each
+/// made only where its directory really lies inside `play`.
 fn layout(choices: &mut Choices<'_>) {
     let play = base().join("mount/play");
     let _ = std::fs::remove_dir_all(&play);
     std::fs::create_dir_all(&play).unwrap();
+    let real_play = play.canonicalize().unwrap();
+    let inside = |at: &Path| {
+        at.parent()
+            .and_then(|dir| dir.canonicalize().ok())
+            .is_some_and(|dir| dir.starts_with(&real_play))
+    };
+    let mut links = Vec::new();
     for _ in 0..choices.byte() % 8 {
         let at = play.join(choices.path(false));
         if !at.starts_with(&play) || at.components().any(|c| c.as_os_str() == "..") {
             continue;
         }
-        let _ = match choices.byte() % 3 {
-            0 => std::fs::create_dir_all(&at),
-            1 => std::fs::write(&at, b"play"),
+        match choices.byte() % 3 {
+            0 => {
+                let _ = std::fs::create_dir_all(&at);
+            }
+            1 => {
+                let _ = std::fs::create_dir_all(at.parent().unwrap());
+                if inside(&at) {
+                    let _ = std::fs::write(&at, b"play");
+                }
+            }
             _ => {
                 let absolute = choices.byte() % 2 == 0;
                 let target = choices.path(absolute);
@@ -100,9 +116,14 @@ fn layout(choices: &mut Choices<'_>) {
                 } else {
                     target
                 };
-                std::os::unix::fs::symlink(target, &at)
+                links.push((at, target));
             }
-        };
+        }
+    }
+    for (at, target) in links {
+        if inside(&at) {
+            let _ = std::os::unix::fs::symlink(target, &at);
+        }
     }
 }
 

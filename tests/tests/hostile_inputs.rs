@@ -574,6 +574,8 @@ hostile_program! {
     program_renaming_a_directory_into_itself: "const fs = require('fs'); fs.mkdirSync('/tmp/a'); fs.renameSync('/tmp/a', '/tmp/a/b')" => Ends(1, "Error: EINVAL");
     program_removing_the_root: "require('fs').rmSync('/', { recursive: true, force: true })" => Ends(1, "Error: EACCES");
     program_importing_itself_in_a_cycle: "import('/tmp/x.mjs').catch((e) => console.log(e.code))" => Ends(0, "");
+    program_fetching_with_hostile_arguments: "for (const args of [[{}], [Symbol()], ['http://a', { method: 'G ET' }], ['http://a', { headers: { 'bad name': 'x' } }], ['http://a', { body: 'x'.repeat(1 << 20), method: 'POST' }]]) { try { await fetch(...args); } catch (e) { if (!(e instanceof TypeError)) throw e; } } console.log('done')" => Ends(0, "");
+    program_fetching_in_a_storm: "await Promise.allSettled(Array.from({ length: 2000 }, (_, i) => fetch('http://10.0.0.' + (i % 250) + '/')))" => Ends(0, "");
     program_requiring_a_missing_package: "require('definitely-not-installed')" => Ends(1, "Error: Cannot find module 'definitely-not-installed'");
 }
 

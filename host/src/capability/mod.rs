@@ -3,9 +3,11 @@
 //! # Why one seam?
 //!
 //! A sandbox starts with nothing. Each thing it may reach (host functions,
-//! host components, the log, the clocks, random bytes; later stdio, the
-//! environment, files, the network, tools) is a *capability*, granted by the
-//! host that builds the sandbox. If each were wired into each backend and
+//! host components, the log, the clocks, random bytes, a program's stdio,
+//! its environment ([`env`]), files ([`fs`]), the network ([`net`]); tools
+//! next) is a *capability*, granted by the host that builds the sandbox and
+//! decided, access by access, by the sandbox's
+//! [`Permissions`](crate::permissions::Permissions). If each were wired into each backend and
 //! each guest language by hand, every new capability would touch the core
 //! three times, and a denial could be forgotten in one of them. So there is
 //! one seam, shaped like Spin's factors:

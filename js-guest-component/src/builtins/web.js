@@ -14,6 +14,7 @@
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
   let factories;
+  let fetchClasses;
 
   function load() {
     if (factories !== undefined) return;
@@ -30,9 +31,11 @@
   for (const name of ON_USE) {
     Object.defineProperty(globalThis, name, {
       get() {
+        // whatwg-fetch looks for URLSearchParams and AbortController.
         load();
+        fetchClasses ??= natives.loadFetch();
         delete globalThis[name];
-        define(name, factories[name]());
+        define(name, fetchClasses[name]);
         return globalThis[name];
       },
       set(value) {

@@ -28,10 +28,20 @@ const BUNDLE: &CStr = match CStr::from_bytes_with_nul(
     Err(_) => panic!("the web bundle holds a NUL byte"),
 };
 
+/// fetch's classes (`node/fetch.js`): a function that returns a function
+/// that makes them, NUL-terminated.
+const FETCH_BUNDLE: &CStr = match CStr::from_bytes_with_nul(
+    concat!(include_str!("../../node/dist/fetch.js"), "\0").as_bytes(),
+) {
+    Ok(source) => source,
+    Err(_) => panic!("the fetch bundle holds a NUL byte"),
+};
+
 /// Defines the web globals, to be loaded on first use.
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     let natives = Object::new(ctx.clone())?;
     natives.set("loadWeb", Function::new(ctx.clone(), load)?)?;
+    natives.set("loadFetch", Function::new(ctx.clone(), load_fetch)?)?;
     let setup = script_function(ctx, "polybox:web", WEB_SOURCE)?;
     setup.call::<_, ()>((natives,))?;
     let natives = Object::new(ctx.clone())?;
@@ -49,8 +59,18 @@ fn net_call(ctx: Ctx<'_>, args: String) -> Result<String> {
 
 /// Evaluates the bundle; returns the globals' factories.
 fn load<'js>(ctx: Ctx<'js>) -> Result<Object<'js>> {
-    let bundle: Function = eval_c_script(&ctx, "polybox:web-bundle", 1, BUNDLE)?
+    bundle(&ctx, "polybox:web-bundle", BUNDLE)?.call(())
+}
+
+/// Evaluates fetch's bundle; returns its classes.
+fn load_fetch<'js>(ctx: Ctx<'js>) -> Result<Object<'js>> {
+    let make: Function = bundle(&ctx, "polybox:fetch-bundle", FETCH_BUNDLE)?.call(())?;
+    make.call(())
+}
+
+/// Evaluates a bundle (one function expression).
+fn bundle<'js>(ctx: &Ctx<'js>, name: &str, source: &CStr) -> Result<Function<'js>> {
+    eval_c_script(ctx, name, 1, source)?
         .into_function()
-        .ok_or_else(|| Exception::throw_internal(&ctx, "the web bundle is no function"))?;
-    bundle.call(())
+        .ok_or_else(|| Exception::throw_internal(ctx, "a bundle is no function"))
 }

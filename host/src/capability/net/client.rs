@@ -118,9 +118,13 @@ async fn exchange(
     max_body: usize,
 ) -> Result<Received, NetError> {
     let stream = TcpStream::connect(address).await.map_err(|e| {
+        use std::io::ErrorKind as K;
         let code = match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => "ECONNREFUSED",
-            std::io::ErrorKind::TimedOut => "ETIMEDOUT",
+            K::ConnectionRefused => "ECONNREFUSED",
+            K::TimedOut => "ETIMEDOUT",
+            K::NetworkUnreachable => "ENETUNREACH",
+            K::HostUnreachable => "EHOSTUNREACH",
+            K::AddrNotAvailable => "EADDRNOTAVAIL",
             _ => "ECONNRESET",
         };
         NetError::new(code, format!("cannot connect to {address}: {e}"))
