@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::capability::LogSink;
 use crate::capability::fs::FsConfig;
 use crate::capability::net::NetConfig;
+use crate::capability::tools::Tool;
 use crate::error::{Error, Result};
 use crate::permissions::Permissions;
 
@@ -79,6 +80,8 @@ pub(crate) struct SandboxConfig {
     pub permissions: Arc<Permissions>,
     /// How guests' requests are made: a handler, secrets, caps.
     pub net: NetConfig,
+    /// The tools guests may call.
+    pub tools: Arc<Vec<Tool>>,
 }
 
 impl SandboxConfig {

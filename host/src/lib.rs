@@ -64,6 +64,7 @@ pub use capability::net::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, HttpHandler, HttpRequest, HttpResponse,
     Secret,
 };
+pub use capability::tools::{TOOLS_MODULE, Tool, ToolHandler};
 pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;
 pub use config::{

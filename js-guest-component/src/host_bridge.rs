@@ -62,7 +62,7 @@ impl ModuleDef for HostBridge {
     }
 }
 
-fn call<'js>(
+pub fn call<'js>(
     ctx: Ctx<'js>,
     module: String,
     function: String,

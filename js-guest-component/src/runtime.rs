@@ -21,7 +21,7 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::{globals, hyperlight, process, timers, web};
+use crate::builtins::{globals, hyperlight, process, timers, tools, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
@@ -79,6 +79,7 @@ impl JsRuntime {
             hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
             timers::install(&ctx).unwrap_or_else(|e| fail("timers.js", e));
             web::install(&ctx).unwrap_or_else(|e| fail("web.js", e));
+            tools::install(&ctx).unwrap_or_else(|e| fail("tools.js", e));
             StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
         });
         // Start collected, so the first calls (and every guest started from an

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 /// through the host, in milliseconds), the web globals (`URL`, `Event`,
 /// `AbortController`, `structuredClone`, `Headers`, `Request`, `Response`,
 /// `ReadableStream`, ...), `fetch` (which reaches only what the sandbox's
-/// permissions grant, nothing by default), and hyperlight-js's `require`,
+/// permissions grant, nothing by default), `tools` (the host's tools, none
+/// unless registered), and hyperlight-js's `require`,
 /// which imports only the modules the sandbox has.
 const GLOBALS: &[&str] = &[
     "AbortController",
@@ -105,6 +106,7 @@ const GLOBALS: &[&str] = &[
     "setInterval",
     "setTimeout",
     "structuredClone",
+    "tools",
     "undefined",
     "unescape",
 ];

@@ -4,8 +4,8 @@
 //!
 //! A sandbox starts with nothing. Each thing it may reach (host functions,
 //! host components, the log, the clocks, random bytes, a program's stdio,
-//! its environment ([`env`]), files ([`fs`]), the network ([`net`]); tools
-//! next) is a *capability*, granted by the host that builds the sandbox and
+//! its environment ([`env`]), files ([`fs`]), the network ([`net`]), tools
+//! ([`tools`])) is a *capability*, granted by the host that builds the sandbox and
 //! decided, access by access, by the sandbox's
 //! [`Permissions`](crate::permissions::Permissions). If each were wired into each backend and
 //! each guest language by hand, every new capability would touch the core
@@ -39,6 +39,7 @@ pub(crate) mod net;
 pub(crate) mod process;
 mod provider;
 pub(crate) mod random;
+pub(crate) mod tools;
 
 pub(crate) use dispatcher::{
     Dispatcher, Lifetime, host_call_import, platform_imports, process_imports,

@@ -6,6 +6,7 @@ use super::ProtoJSSandbox;
 use crate::capability::fs::{Mount, SharedFiles};
 use crate::capability::log::tracing_sink;
 use crate::capability::net::{HttpHandler, NetConfig, Secret};
+use crate::capability::tools::Tool;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
     Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
@@ -54,6 +55,7 @@ impl SandboxBuilder {
                 fs: Arc::default(),
                 permissions: Arc::default(),
                 net: NetConfig::default(),
+                tools: Arc::default(),
             },
             stack_size: None,
         }
@@ -157,6 +159,17 @@ impl SandboxBuilder {
     /// program writes, the next sees (see [`SharedFiles`]).
     pub fn shared_files(mut self, files: SharedFiles) -> Self {
         Arc::make_mut(&mut self.config.fs).shared = Some(files);
+        self
+    }
+
+    /// Adds a tool guests may call as `await tools.<name>(input)` or import
+    /// from `host:tools` (see [`Tool`]). Allowed unless the policy's `tool`
+    /// scope says otherwise; a second tool of the same name replaces the
+    /// first.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        let tools = Arc::make_mut(&mut self.config.tools);
+        tools.retain(|t| t.name() != tool.name());
+        tools.push(tool);
         self
     }
 

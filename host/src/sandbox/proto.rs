@@ -9,6 +9,7 @@ use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
 use crate::capability::net::{NetCapability, Network};
+use crate::capability::tools::{TOOLS_MODULE, ToolsCapability};
 use crate::capability::{Capability, Dispatcher, Installer};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
@@ -104,9 +105,18 @@ impl ProtoJSSandbox {
     /// first time on a machine, then cached on disk); every later one maps
     /// that started runtime copy-on-write, about 0.1 ms.
     pub fn load_runtime(self) -> Result<JSSandbox> {
-        let fingerprint = self
-            .config
-            .fingerprint(&self.functions.shapes(), &self.components.digests());
+        // The tools are a host module too: snapshots must agree on them.
+        let mut shapes = self.functions.shapes();
+        if !self.config.tools.is_empty() {
+            let names = self
+                .config
+                .tools
+                .iter()
+                .map(|t| t.name().to_owned())
+                .collect();
+            shapes.push((TOOLS_MODULE.to_owned(), names));
+        }
+        let fingerprint = self.config.fingerprint(&shapes, &self.components.digests());
         let interrupt = Arc::new(InterruptState::default());
         let dispatcher = Arc::new(Dispatcher::new(
             self.config.log_sink.clone(),
@@ -123,11 +133,16 @@ impl ProtoJSSandbox {
             self.config.permissions.clone(),
             dispatcher.sandbox_id(),
         )));
-        let capabilities: [&dyn Capability; 4] = [
+        let tools = ToolsCapability {
+            tools: &self.config.tools,
+            permissions: &self.config.permissions,
+        };
+        let capabilities: [&dyn Capability; 5] = [
             &self.functions,
             &self.components,
             &FsCapability(files.clone()),
             &network,
+            &tools,
         ];
         for capability in capabilities {
             capability.install(&mut Installer {

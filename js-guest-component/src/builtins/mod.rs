@@ -10,4 +10,5 @@ pub mod globals;
 pub mod hyperlight;
 pub mod process;
 pub mod timers;
+pub mod tools;
 pub mod web;
