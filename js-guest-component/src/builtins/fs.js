@@ -103,8 +103,20 @@
       throw typeError("data", "of type string or an instance of Buffer, TypedArray, or DataView", data);
     }
 
-    class Stats {
+    // What `Stats` and `Dirent` tell of an entry's type.
+    class Typed {
+      isFile() { return this._type === "file"; }
+      isDirectory() { return this._type === "dir"; }
+      isSymbolicLink() { return this._type === "symlink"; }
+      isBlockDevice() { return false; }
+      isCharacterDevice() { return false; }
+      isFIFO() { return false; }
+      isSocket() { return false; }
+    }
+
+    class Stats extends Typed {
       constructor(info) {
+        super();
         const mode = { file: 0o100644, dir: 0o040755, symlink: 0o120777, other: 0o010644 }[info.type];
         this.dev = 0;
         this.mode = mode;
@@ -123,29 +135,16 @@
         this.birthtime = new Date(info.mtimeMs);
         Object.defineProperty(this, "_type", { value: info.type });
       }
-      isFile() { return this._type === "file"; }
-      isDirectory() { return this._type === "dir"; }
-      isSymbolicLink() { return this._type === "symlink"; }
-      isBlockDevice() { return false; }
-      isCharacterDevice() { return false; }
-      isFIFO() { return false; }
-      isSocket() { return false; }
     }
 
-    class Dirent {
+    class Dirent extends Typed {
       constructor(name, type, dir) {
+        super();
         this.name = name;
         this.parentPath = dir;
         this.path = dir;
         Object.defineProperty(this, "_type", { value: type });
       }
-      isFile() { return this._type === "file"; }
-      isDirectory() { return this._type === "dir"; }
-      isSymbolicLink() { return this._type === "symlink"; }
-      isBlockDevice() { return false; }
-      isCharacterDevice() { return false; }
-      isFIFO() { return false; }
-      isSocket() { return false; }
     }
 
     const constants = Object.freeze({

@@ -31,6 +31,14 @@ impl NetError {
     }
 }
 
+/// One hop of a request, as it goes out.
+pub struct Outgoing<'a> {
+    pub url: &'a Url,
+    pub method: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: Vec<u8>,
+}
+
 /// What came back.
 pub struct Received {
     pub status: u16,
@@ -85,38 +93,31 @@ fn tls() -> Arc<rustls::ClientConfig> {
         .clone()
 }
 
-/// Sends `method url` with `headers` and `body` to `address`, reading at
-/// most `max_body` bytes of the response, within `timeout`.
+/// Sends `request` to `address`, reading at most `max_body` bytes of the
+/// response, within `timeout`.
 pub async fn send(
     address: SocketAddr,
-    url: &Url,
-    method: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
+    request: Outgoing<'_>,
     max_body: usize,
     timeout: Duration,
 ) -> Result<Received, NetError> {
-    tokio::time::timeout(
-        timeout,
-        exchange(address, url, method, headers, body, max_body),
-    )
-    .await
-    .map_err(|_| {
-        NetError::new(
-            "ETIMEDOUT",
-            format!("no response from {url} within {timeout:?}"),
-        )
-    })?
+    let url = request.url;
+    tokio::time::timeout(timeout, exchange(address, request, max_body))
+        .await
+        .map_err(|_| {
+            NetError::new(
+                "ETIMEDOUT",
+                format!("no response from {url} within {timeout:?}"),
+            )
+        })?
 }
 
 async fn exchange(
     address: SocketAddr,
-    url: &Url,
-    method: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
+    request: Outgoing<'_>,
     max_body: usize,
 ) -> Result<Received, NetError> {
+    let url = request.url;
     let stream = TcpStream::connect(address).await.map_err(|e| {
         use std::io::ErrorKind as K;
         let code = match e.kind() {
@@ -140,18 +141,20 @@ async fn exchange(
             .connect(name, stream)
             .await
             .map_err(|e| NetError::new("EPROTO", format!("TLS with {host} failed: {e}")))?;
-        over(stream, url, method, headers, body, max_body).await
+        over(stream, request, max_body).await
     } else {
-        over(stream, url, method, headers, body, max_body).await
+        over(stream, request, max_body).await
     }
 }
 
 async fn over<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
-    url: &Url,
-    method: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
+    Outgoing {
+        url,
+        method,
+        headers,
+        body,
+    }: Outgoing<'_>,
     max_body: usize,
 ) -> Result<Received, NetError> {
     let protocol =

@@ -153,12 +153,15 @@ impl Network {
                     denied = Some(error);
                     continue;
                 }
-                return client::send(
-                    address,
+                let request = client::Outgoing {
                     url,
                     method,
                     headers,
                     body,
+                };
+                return client::send(
+                    address,
+                    request,
                     self.config.max_response_bytes,
                     self.config.timeout,
                 )
