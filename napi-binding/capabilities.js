@@ -5,6 +5,7 @@
 // guest may reach is decided natively, on every access; nothing here
 // grants anything by itself.
 
+const native = require('./native.js');
 const { codedError } = require('./common.js');
 
 const invalid = (message) => codedError('ERR_INVALID_ARG', message);
@@ -80,6 +81,40 @@ function nodeModules(value) {
   }];
 }
 
+// The function the addon calls a tool's handler through: always resolves,
+// to the handler's JSON result or its error's message.
+function toolInvoker(handler) {
+  return async (argsJson) => {
+    try {
+      const [input] = JSON.parse(argsJson);
+      const json = JSON.stringify(await handler(input));
+      return { ok: true, value: json === undefined ? 'null' : json };
+    } catch (error) {
+      return { ok: false, value: error instanceof Error ? error.message : String(error) };
+    }
+  };
+}
+
+/**
+ * `tools` (secure-exec's shape: name → { description, inputSchema,
+ * handler }) as native tools, or null for none.
+ */
+function tools(value) {
+  if (value === undefined) return null;
+  if (!isObject(value)) throw invalid(`tools must be an object of tool definitions, not ${describe(value)}`);
+  const gathered = new native.NativeTools();
+  for (const [name, tool] of Object.entries(value)) {
+    const at = `tools.${name}`;
+    if (!isObject(tool)) throw invalid(`${at} must be { description, inputSchema, handler }, not ${describe(tool)}`);
+    if (typeof tool.handler !== 'function') throw invalid(`${at}.handler must be a function`);
+    if (tool.description !== undefined && typeof tool.description !== 'string') throw invalid(`${at}.description must be a string`);
+    const schema = tool.inputSchema ?? { type: 'object' };
+    if (!isObject(schema) && typeof schema !== 'boolean') throw invalid(`${at}.inputSchema must be a JSON Schema object`);
+    gathered.add(name, tool.description ?? '', JSON.stringify(schema), toolInvoker(tool.handler));
+  }
+  return gathered;
+}
+
 /** The native form of the create options' capabilities. */
 function capabilities(options) {
   const mounts = options.mounts;
@@ -93,4 +128,4 @@ function capabilities(options) {
   };
 }
 
-module.exports = { capabilities };
+module.exports = { capabilities, tools };

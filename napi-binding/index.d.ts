@@ -255,7 +255,16 @@ export interface NodeModulesMount {
   guestPath?: string
 }
 
-/** Options of {@link NodeRuntime.create}. secure-exec's tools, commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
+/** A host tool guests call as `await tools.<name>(input)` (secure-exec's shape). */
+export interface HostToolDefinition {
+  description?: string
+  /** A JSON Schema; the input is checked against it before `handler` runs (a mismatch is a TypeError in the guest). Default: any object. */
+  inputSchema?: object | boolean
+  /** Runs on the main thread with the input; its (awaited) JSON-serialisable result is the guest's. A throw rejects the guest's call with its message. */
+  handler: (input: any) => unknown | Promise<unknown>
+}
+
+/** Options of {@link NodeRuntime.create}. secure-exec's commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
 export interface NodeRuntimeCreateOptions {
   /** Environment variables every program sees (nothing else of the host's). */
   env?: Record<string, string>
@@ -279,6 +288,8 @@ export interface NodeRuntimeCreateOptions {
   nodeModules?: string | NodeModulesMount
   /** The permissions policy; everything is denied unless granted. */
   permissions?: Permissions
+  /** Host tools, allowed unless `permissions.tool` says otherwise. Guests call them as `await tools.name(input)` (not as shell commands, as secure-exec's guests do). */
+  tools?: Record<string, HostToolDefinition>
 }
 
 /** Options of one {@link NodeRuntime.exec} or {@link NodeRuntime.run}. */
@@ -351,8 +362,8 @@ export declare class NodeRuntime implements Disposable {
   findListener(query: unknown): never
   /** Not supported (ERR_NOT_SUPPORTED). */
   waitForListener(query: unknown, options?: unknown): Promise<never>
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  registerTools(tools: unknown): Promise<never>
+  /** Adds tools for the runs that start from now on. */
+  registerTools(tools: Record<string, HostToolDefinition>): Promise<void>
   /** Writes a file into the runtime's filesystem, making its directories; programs may read and write it from their next run. ERR_INVALID_ARG (naming EROFS, ENOSPC, ...) when it cannot. */
   writeFile(path: string, content: string | Uint8Array): Promise<void>
   /** Reads a file of the runtime's filesystem; ERR_INVALID_ARG (naming ENOENT, ...) when there is none. */

@@ -6,18 +6,18 @@
 // runs; the event loop is never blocked.
 
 const native = require('./native.js');
-const { capabilities } = require('./capabilities.js');
+const { capabilities, tools } = require('./capabilities.js');
 const { codedError, Disposable, withSignal } = require('./common.js');
 
-// secure-exec's options that need what Polybox does not grant yet (tools,
-// a shell's commands, listening servers): refused, never silently ignored.
-const NOT_YET = ['commandsDir', 'tools', 'loopbackExemptPorts'];
+// secure-exec's options that need what Polybox does not grant yet (a
+// shell's commands, listening servers): refused, never silently ignored.
+const NOT_YET = ['commandsDir', 'loopbackExemptPorts'];
 // The options capabilities.js takes.
-const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions'];
+const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions', 'tools'];
 
 /** The error for what @polybox/node does not do (yet); the README lists it all. */
 function notSupported(what) {
-  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node: programs reach no network, processes or tools yet (see the README)`);
+  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node: programs run to completion, start no processes and cannot listen (see the README)`);
 }
 
 // Only create() makes a NodeRuntime.
@@ -39,20 +39,24 @@ class NodeRuntime extends Disposable {
    * (guest path → string or bytes), mounts ({ guestPath, hostPath,
    * readOnly }), nodeModules (a host node_modules, mounted read-only at
    * /node_modules), permissions (the policy: nothing beyond what these
-   * grant is reachable), and the
+   * grant is reachable), tools (name → { description, inputSchema, handler
+   * }: guests call `await tools.name(input)`; the input is checked against
+   * the schema before the handler runs), and the
    * Polybox extensions timeout (ms, every run's wall-clock limit),
    * outputLimit (bytes kept of each stream, default 1 MiB) and backend
    * ('wasmtime' or 'hyperlight').
    */
   static async create(options) {
     let granted = null;
+    let nativeTools = null;
     if (options !== null && typeof options === 'object') {
       const refused = NOT_YET.find((name) => options[name] !== undefined);
       if (refused !== undefined) throw notSupported(`the ${refused} option`);
       granted = capabilities(options);
+      nativeTools = tools(options.tools);
       options = Object.fromEntries(Object.entries(options).filter(([name]) => !CAPABILITIES.includes(name)));
     }
-    return new NodeRuntime(CREATING, await native.createRuntime(options, granted));
+    return new NodeRuntime(CREATING, await native.createRuntime(options, granted, nativeTools));
   }
 
   /**
@@ -149,9 +153,14 @@ class NodeRuntime extends Disposable {
     throw notSupported('NodeRuntime.waitForListener()');
   }
 
-  /** Not supported yet: tools come with the capabilities. */
-  async registerTools() {
-    throw notSupported('NodeRuntime.registerTools()');
+  /**
+   * Adds tools (name → { description, inputSchema, handler }) for the runs
+   * that start from now on. Guests call them as `await tools.name(input)`.
+   */
+  async registerTools(definitions) {
+    const gathered = tools(definitions);
+    if (gathered === null) throw codedError('ERR_INVALID_ARG', 'registerTools needs an object of tool definitions');
+    this.#native.addTools(gathered);
   }
 
   /**

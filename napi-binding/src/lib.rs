@@ -31,3 +31,4 @@ pub mod output;
 pub mod proto;
 pub mod runtime;
 pub mod snapshot;
+pub mod tools;

@@ -28,6 +28,7 @@ use crate::job::Job;
 use crate::live::Registration;
 use crate::loaded::CallStatsJs;
 use crate::output::NativeOutput;
+use crate::tools::NativeTools;
 
 /// The options `NodeRuntime.create` takes natively.
 const CREATE_OPTIONS: &[&str] = &[
@@ -94,7 +95,8 @@ impl From<polybox::RunOutput> for ProgramResult {
 /// Idle runtimes, and the interrupt handles of every runtime of this
 /// `NodeRuntime` (running or not), for `dispose`.
 pub struct Pool {
-    builder: RuntimeBuilder,
+    /// What each runtime is built from (the sandbox's tools can grow).
+    builder: Mutex<(RuntimeBuilder, SandboxBuilder)>,
     idle: Mutex<Option<Vec<polybox::Runtime>>>,
     handles: Mutex<Vec<polybox::InterruptHandle>>,
 }
@@ -113,7 +115,7 @@ impl Pool {
         let runtime = match runtime {
             Some(runtime) => runtime,
             None => {
-                let runtime = self.builder.clone().build()?;
+                let runtime = self.build()?;
                 self.handles
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -123,6 +125,16 @@ impl Pool {
         };
         let registration = Registration::new(runtime.interrupt_handle());
         Ok((runtime, registration))
+    }
+
+    /// A new runtime.
+    fn build(&self) -> polybox::Result<polybox::Runtime> {
+        let (runtime, sandbox) = self
+            .builder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        runtime.sandbox(sandbox).build()
     }
 
     /// Runs `f` on an idle runtime (every runtime of the pool shares one
@@ -154,18 +166,22 @@ pub struct NativeRuntime {
 /// Creates a runtime, checking `options`; the first `polybox::Runtime` is
 /// built on a pool thread.
 #[napi(
-    ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null",
+    ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null, tools?: NativeTools | null",
     ts_return_type = "Promise<NativeRuntime>"
 )]
 pub fn create_runtime(
     options: Option<Options<'_>>,
     capabilities: Option<CapabilitiesSpec>,
+    tools: Option<&NativeTools>,
 ) -> Result<AsyncTask<Job<Arc<Pool>, NativeRuntime>>> {
     let mut builder = RuntimeBuilder::new().cwd(DEFAULT_CWD);
     // Every runtime of the pool sees one filesystem, as one VM would.
     let mut sandbox = SandboxBuilder::new().shared_files(SharedFiles::new());
     if let Some(capabilities) = capabilities {
         sandbox = capabilities::apply(sandbox, capabilities)?;
+    }
+    for tool in tools.map(NativeTools::list).unwrap_or_default() {
+        sandbox = sandbox.tool(tool);
     }
     let mut limits = CallLimits::default();
     if let Some(options) = options_of(options, CREATE_OPTIONS)? {
@@ -200,15 +216,15 @@ pub fn create_runtime(
             sandbox = sandbox.backend(backend.parse().map_err(crate::error::to_js)?);
         }
     }
-    let builder = builder.sandbox(sandbox).limits(limits);
+    let builder = builder.limits(limits);
     Ok(AsyncTask::new(Job::new(
         move || {
             // The first runtime is built here, so that a bad setting fails
             // `create` rather than the first run.
-            let first = builder.clone().build()?;
+            let first = builder.clone().sandbox(sandbox.clone()).build()?;
             let handles = Mutex::new(vec![first.interrupt_handle()]);
             Ok(Arc::new(Pool {
-                builder,
+                builder: Mutex::new((builder, sandbox)),
                 idle: Mutex::new(Some(vec![first])),
                 handles,
             }))
@@ -272,6 +288,21 @@ impl NativeRuntime {
             result
         };
         Ok(AsyncTask::new(Job::new(run, ProgramResult::from)))
+    }
+
+    /// Adds `tools` to every runtime built from now on, and lets the idle
+    /// ones go (runs in progress keep the tools they started with).
+    #[napi]
+    pub fn add_tools(&self, tools: &NativeTools) -> Result<()> {
+        let mut builder = self.pool.builder.lock().unwrap_or_else(|p| p.into_inner());
+        for tool in tools.list() {
+            builder.1 = builder.1.clone().tool(tool);
+        }
+        drop(builder);
+        if let Some(idle) = self.pool.idle().as_mut() {
+            idle.clear();
+        }
+        Ok(())
     }
 
     /// Writes `bytes` to the file at guest `path` in the runtime's

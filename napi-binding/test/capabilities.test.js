@@ -187,3 +187,33 @@ test('fetch: denied by default, allowed by a network rule, through the host', as
     server.close();
   }
 });
+
+test('tools: handlers on the main thread, input checked against the schema first, gated by the tool scope', async () => {
+  let calls = 0;
+  const add = {
+    description: 'Adds two numbers',
+    inputSchema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+    handler: async ({ a, b }) => {
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return { sum: a + b };
+    },
+  };
+  const fail = { description: 'Fails', handler: () => { throw new Error('backend down'); } };
+  await withRuntime({ tools: { add, fail } }, async (runtime) => {
+    const result = await runtime.exec(`console.log((await tools.add({ a: 2, b: 3 })).sum);
+      try { await tools.add({ a: 'x' }); } catch (e) { console.log(e.name); }
+      try { await tools.fail({}); } catch (e) { console.log(e.message); }`);
+    assert.equal(result.stdout, '5\nTypeError\nbackend down\n', result.stderr);
+    assert.equal(calls, 1);
+    await runtime.registerTools({ twice: { inputSchema: { type: 'object' }, handler: ({ n }) => n * 2 } });
+    assert.equal((await runtime.exec('console.log(await tools.twice({ n: 21 }))')).stdout, '42\n');
+  });
+  await withRuntime({ tools: { add }, permissions: { tool: { default: 'allow', rules: [{ mode: 'deny', patterns: ['add'] }] } } }, async (runtime) => {
+    const result = await runtime.exec("try { await tools.add({ a: 1, b: 2 }); } catch (e) { console.log(e.message); }");
+    assert.match(result.stdout, /^EACCES/);
+  });
+  for (const bad of [{ tools: 42 }, { tools: { x: {} } }, { tools: { 'not a name': { handler() {} } } }, { tools: { x: { handler() {}, inputSchema: 'no' } } }]) {
+    await rejectsWith(NodeRuntime.create(bad), 'ERR_INVALID_ARG');
+  }
+});

@@ -125,11 +125,11 @@ test('the event loop stays free while a program runs', () => withRuntime(undefin
 }));
 
 test('capabilities Polybox does not grant yet are refused, never ignored', async () => {
-  for (const option of ['tools', 'commandsDir', 'loopbackExemptPorts']) {
+  for (const option of ['commandsDir', 'loopbackExemptPorts']) {
     await rejectsWith(NodeRuntime.create({ [option]: {} }), 'ERR_NOT_SUPPORTED');
   }
   await withRuntime(undefined, async (runtime) => {
-    for (const method of ['spawn', 'fetch', 'waitForListener', 'registerTools']) {
+    for (const method of ['spawn', 'fetch', 'waitForListener']) {
       await rejectsWith(runtime[method](), 'ERR_NOT_SUPPORTED');
     }
     throwsWith(() => runtime.findListener({ port: 3000 }), 'ERR_NOT_SUPPORTED');

@@ -34,9 +34,11 @@ use crate::permissions::{Mode, Permissions, Rule, ScopeName};
 /// The module guests import tools from.
 pub const TOOLS_MODULE: &str = "tools";
 
-/// What runs a tool: the validated input in, a JSON result or an error
-/// message out.
-pub type ToolHandler = dyn Fn(Value) -> std::result::Result<Value, String> + Send + Sync;
+/// What runs a tool: the validated input and the call it serves in (a tool
+/// that waits can learn that the call was stopped), a JSON result or an
+/// error message out.
+pub type ToolHandler =
+    dyn Fn(Value, &CallContext<'_>) -> std::result::Result<Value, String> + Send + Sync;
 
 /// A named host capability with a description and an input schema.
 ///
@@ -74,6 +76,20 @@ impl Tool {
         description: impl Into<String>,
         schema: Value,
         handler: impl Fn(Value) -> std::result::Result<Value, String> + Send + Sync + 'static,
+    ) -> Result<Self> {
+        Self::with_context(name, description, schema, move |input, _| handler(input))
+    }
+
+    /// [`new`](Self::new) for a handler that also gets the call it serves,
+    /// to give up at once when the call is stopped (see [`CallContext`]).
+    pub fn with_context(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        schema: Value,
+        handler: impl Fn(Value, &CallContext<'_>) -> std::result::Result<Value, String>
+        + Send
+        + Sync
+        + 'static,
     ) -> Result<Self> {
         let name = name.into();
         validate_name("tool name", &name)?;
@@ -196,7 +212,7 @@ impl Provider for Tools {
         &self,
         function: &str,
         args: &str,
-        _: &CallContext<'_>,
+        context: &CallContext<'_>,
     ) -> std::result::Result<String, HostCallError> {
         let tool = self
             .tools
@@ -224,7 +240,7 @@ impl Provider for Tools {
             }
         };
         tool.check(&input).map_err(HostCallError::TypeMismatch)?;
-        let result = (tool.handler)(input).map_err(HostCallError::Failed)?;
+        let result = (tool.handler)(input, context).map_err(HostCallError::Failed)?;
         Ok(result.to_string())
     }
 }
