@@ -555,3 +555,42 @@ fn fetch_reaches_nothing_ungranted() {
         );
     }
 }
+
+#[test]
+fn removing_or_moving_a_directory_does_not_take_a_denied_path_with_it() {
+    let mount = tempting_mount("subtree");
+    std::fs::create_dir_all(mount.join("a/private")).unwrap();
+    std::fs::write(mount.join("a/private/key"), "PRIVATE").unwrap();
+    let policy = polybox::permissions::Permissions::from_json(
+        r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/a/private", "/tmp/locked"]}]}}"#,
+    )
+    .unwrap();
+    let mut runtime = polybox::Runtime::builder()
+        .sandbox(
+            SandboxBuilder::new()
+                .mount(polybox::Mount::read_write("/data", &mount))
+                .permissions(policy),
+        )
+        .build()
+        .unwrap();
+    let output = runtime
+        .exec(
+            "const fs = require('fs');
+             fs.mkdirSync('/tmp/outer'); fs.mkdirSync('/tmp/outer/x');
+             const tries = [() => fs.rmSync('/data/a', { recursive: true }), () => fs.renameSync('/data/a', '/data/b'),
+                            () => fs.renameSync('/tmp/outer', '/tmp/locked'), () => fs.rmSync('/tmp/outer', { recursive: true })];
+             for (const f of tries) { try { f(); console.log('done'); } catch (e) { console.log(e.code); } }",
+            polybox::ExecOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "EACCES\nEACCES\nEACCES\ndone\n",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(mount.join("a/private/key")).unwrap(),
+        "PRIVATE"
+    );
+}

@@ -150,6 +150,30 @@ impl Filesystem {
         Place::Memory(path)
     }
 
+    /// Calls `f` with every path below the directory `path` (none if it is
+    /// not one), without following links.
+    fn each_below(
+        &self,
+        path: &str,
+        f: &mut dyn FnMut(&str) -> Result<(), FsError>,
+    ) -> Result<(), FsError> {
+        let entries = match self.place(path) {
+            Place::Memory(at) => self.tree(|t| t.read_dir(at)),
+            Place::Mount(dir, rel) => dir.read_dir(&rel),
+        };
+        let Ok(entries) = entries else {
+            return Ok(());
+        };
+        for entry in entries {
+            let below = format!("{}/{}", path.trim_end_matches('/'), entry.name);
+            f(&below)?;
+            if entry.kind == EntryKind::Dir {
+                self.each_below(&below, f)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the in-memory directory `path` holds a mount point.
     fn holds_mount(&self, path: &str) -> bool {
         matches!(self.place(path), Place::Memory(_))
@@ -271,6 +295,13 @@ impl Filesystem {
     fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
         let from = self.allowed("rename", from)?;
         let to = self.allowed("rename", to)?;
+        // What lies below moves too: each of its paths, old and new, must
+        // be the guest's to rename (a rule may deny a path inside).
+        self.each_below(&from, &mut |path| {
+            self.allowed("rename", path)?;
+            self.allowed("rename", &format!("{to}{}", &path[from.len()..]))
+                .map(drop)
+        })?;
         match (self.place(&from), self.place(&to)) {
             (Place::Memory(from), Place::Memory(to)) => {
                 if self.holds_mount(from) {
@@ -300,6 +331,11 @@ impl Filesystem {
                 "EBUSY",
                 "a directory holding a mount point cannot be removed",
             ));
+        }
+        if recursive {
+            // Everything below goes too: each path must be the guest's to
+            // remove (a rule may deny a path inside).
+            self.each_below(&path, &mut |below| self.allowed("rm", below).map(drop))?;
         }
         match self.place(&path) {
             Place::Memory(path) => self.tree(|t| t.remove(path, dir, recursive)),
