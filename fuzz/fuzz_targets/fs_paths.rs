@@ -4,7 +4,8 @@
 //! denies is never read or changed, whatever aliases lead to it.
 //!
 //! The host side: `<base>/outside/secret` (never reachable) and
-//! `<base>/mount/private/key` (mounted at `/m`, denied by the last rule),
+//! `<base>/mount/keep/private/key` (mounted at `/m`; `/m/keep/private` is
+//! denied by the last rule, so removing or renaming `/m/keep` must fail),
 //! plus, per input, entries under `<base>/mount/play`: directories, files
 //! and symbolic links whose targets are arbitrary (absolute, climbing out,
 //! into `private`, looping).
@@ -25,7 +26,7 @@ const SECRET: &[u8] = b"SECRET-OUTSIDE";
 const PRIVATE: &[u8] = b"PRIVATE-KEY";
 /// Path segments paths are made of.
 const SEGMENTS: &[&str] = &[
-    "m", "play", "private", "key", "a", "b", "..", ".", "", "outside", "secret", "tmp", "etc",
+    "m", "play", "keep", "private", "key", "a", "b", "..", ".", "", "outside", "secret", "tmp", "etc",
     "passwd", "proc", "self", "x", "mount", "link",
 ];
 const OPERATIONS: &[&str] = &[
@@ -42,9 +43,9 @@ fn base() -> &'static Path {
         let base = std::env::temp_dir().join(format!("polybox-fuzz-fs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(base.join("outside")).unwrap();
-        std::fs::create_dir_all(base.join("mount/private")).unwrap();
+        std::fs::create_dir_all(base.join("mount/keep/private")).unwrap();
         std::fs::write(base.join("outside/secret"), SECRET).unwrap();
-        std::fs::write(base.join("mount/private/key"), PRIVATE).unwrap();
+        std::fs::write(base.join("mount/keep/private/key"), PRIVATE).unwrap();
         base
     })
 }
@@ -135,7 +136,7 @@ fn policy(choices: &mut Choices<'_>) -> Permissions {
         let path = choices.path(true);
         rules.push(Rule::paths(mode, &operations, &[&path]));
     }
-    rules.push(Rule::paths(Mode::Deny, &[], &["/m/private"]));
+    rules.push(Rule::paths(Mode::Deny, &[], &["/m/keep/private"]));
     let default = if choices.byte() % 2 == 0 { Mode::Allow } else { Mode::Deny };
     Permissions::default().with(ScopeName::Fs, Scope::Rules { default, rules })
 }
@@ -198,7 +199,7 @@ fuzz_target!(|data: &[u8]| {
     let base = base();
     assert_eq!(std::fs::read(base.join("outside/secret")).unwrap(), SECRET);
     assert_eq!(std::fs::read_dir(base.join("outside")).unwrap().count(), 1);
-    assert_eq!(std::fs::read(base.join("mount/private/key")).unwrap(), PRIVATE);
-    assert_eq!(std::fs::read_dir(base.join("mount/private")).unwrap().count(), 1);
+    assert_eq!(std::fs::read(base.join("mount/keep/private/key")).unwrap(), PRIVATE);
+    assert_eq!(std::fs::read_dir(base.join("mount/keep/private")).unwrap().count(), 1);
     assert_eq!(std::fs::read_dir(base).unwrap().count(), 2);
 });
