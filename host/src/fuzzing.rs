@@ -30,6 +30,7 @@ impl FsHarness {
             mounts,
             ..FsConfig::default()
         };
+        config.validate()?;
         Ok(Self {
             files: Filesystem::new(&config, Arc::new(permissions), 0)?,
             interrupt: Arc::default(),

@@ -39,6 +39,7 @@ pub(crate) mod net;
 pub(crate) mod process;
 mod provider;
 pub(crate) mod random;
+mod refusal;
 pub(crate) mod tools;
 
 pub(crate) use dispatcher::{
@@ -46,6 +47,7 @@ pub(crate) use dispatcher::{
 };
 pub use log::{LogLevel, LogSink};
 pub(crate) use provider::{HostCallError, Provider};
+pub(crate) use refusal::{Refusal, answer};
 
 use std::sync::Arc;
 

@@ -24,7 +24,6 @@
 //! Guests reach it through the internal module `polybox:fs`
 //! (`provider.rs`), which the JavaScript guest's `node:fs` calls.
 
-mod error;
 mod mount;
 mod path;
 mod provider;

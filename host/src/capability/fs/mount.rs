@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
 
-use super::error::FsError;
 use super::{Entry, EntryKind, Metadata};
+use crate::capability::Refusal;
 
 /// Whether `rel`, a path in a mount, is the mount point itself.
 pub fn is_mount_point(rel: &Path) -> bool {
@@ -37,16 +37,16 @@ impl HostDir {
         })
     }
 
-    fn writable(&self) -> Result<(), FsError> {
+    fn writable(&self) -> Result<(), Refusal> {
         if self.read_only {
-            Err(FsError::with("EROFS", "the mount is read-only"))
+            Err(Refusal::with("EROFS", "the mount is read-only"))
         } else {
             Ok(())
         }
     }
 
     /// What `rel` is; its link itself when `follow` is false.
-    pub fn metadata(&self, rel: &Path, follow: bool) -> Result<Metadata, FsError> {
+    pub fn metadata(&self, rel: &Path, follow: bool) -> Result<Metadata, Refusal> {
         let metadata = if follow {
             self.dir.metadata(rel)?
         } else {
@@ -71,20 +71,20 @@ impl HostDir {
         })
     }
 
-    fn regular_file(&self, rel: &Path) -> Result<(), FsError> {
+    fn regular_file(&self, rel: &Path) -> Result<(), Refusal> {
         match self.metadata(rel, true)?.kind {
             EntryKind::File => Ok(()),
-            EntryKind::Dir => Err(FsError::new("EISDIR")),
-            _ => Err(FsError::with("EACCES", "not a regular file")),
+            EntryKind::Dir => Err(Refusal::new("EISDIR")),
+            _ => Err(Refusal::with("EACCES", "not a regular file")),
         }
     }
 
     /// The bytes of the file `rel`, refused past `max` bytes.
-    pub fn read(&self, rel: &Path, max: usize) -> Result<Vec<u8>, FsError> {
+    pub fn read(&self, rel: &Path, max: usize) -> Result<Vec<u8>, Refusal> {
         self.regular_file(rel)?;
         let size = self.metadata(rel, true)?.size;
         if size > max as u64 {
-            return Err(FsError::with(
+            return Err(Refusal::with(
                 "EFBIG",
                 format!("the file has {size} bytes; a read is limited to {max}"),
             ));
@@ -93,7 +93,7 @@ impl HostDir {
     }
 
     /// At most `len` bytes of the file `rel`, from `offset`.
-    pub fn read_range(&self, rel: &Path, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+    pub fn read_range(&self, rel: &Path, offset: u64, len: usize) -> Result<Vec<u8>, Refusal> {
         self.regular_file(rel)?;
         let mut file = self.dir.open(rel)?;
         file.seek(SeekFrom::Start(offset))?;
@@ -110,11 +110,11 @@ impl HostDir {
         bytes: &[u8],
         append: bool,
         exclusive: bool,
-    ) -> Result<(), FsError> {
+    ) -> Result<(), Refusal> {
         self.writable()?;
         if let Ok(metadata) = self.metadata(rel, true) {
             if exclusive {
-                return Err(FsError::new("EEXIST"));
+                return Err(Refusal::new("EEXIST"));
             }
             if metadata.kind != EntryKind::File {
                 return self.regular_file(rel);
@@ -133,7 +133,7 @@ impl HostDir {
     }
 
     /// Cuts or zero-extends the file `rel` to `len` bytes.
-    pub fn truncate(&self, rel: &Path, len: u64) -> Result<(), FsError> {
+    pub fn truncate(&self, rel: &Path, len: u64) -> Result<(), Refusal> {
         self.writable()?;
         self.regular_file(rel)?;
         let file = self.dir.open_with(rel, OpenOptions::new().write(true))?;
@@ -142,7 +142,7 @@ impl HostDir {
     }
 
     /// The entries of the directory `rel`.
-    pub fn read_dir(&self, rel: &Path) -> Result<Vec<Entry>, FsError> {
+    pub fn read_dir(&self, rel: &Path) -> Result<Vec<Entry>, Refusal> {
         let mut entries = Vec::new();
         for entry in self.dir.read_dir(rel)? {
             let entry = entry?;
@@ -166,17 +166,17 @@ impl HostDir {
     }
 
     /// Creates the directory `rel`.
-    pub fn create_dir(&self, rel: &Path) -> Result<(), FsError> {
+    pub fn create_dir(&self, rel: &Path) -> Result<(), Refusal> {
         self.writable()?;
         Ok(self.dir.create_dir(rel)?)
     }
 
     /// Removes the file or empty directory `rel`, or all of it if
     /// `recursive`.
-    pub fn remove(&self, rel: &Path, dir: bool, recursive: bool) -> Result<(), FsError> {
+    pub fn remove(&self, rel: &Path, dir: bool, recursive: bool) -> Result<(), Refusal> {
         self.writable()?;
         if is_mount_point(rel) {
-            return Err(FsError::with("EBUSY", "a mount point cannot be removed"));
+            return Err(Refusal::with("EBUSY", "a mount point cannot be removed"));
         }
         let kind = self.metadata(rel, false)?.kind;
         match (kind, dir, recursive) {
@@ -184,17 +184,17 @@ impl HostDir {
             (_, _, true) | (EntryKind::File | EntryKind::Symlink | EntryKind::Other, false, _) => {
                 Ok(self.dir.remove_file(rel)?)
             }
-            (EntryKind::Dir, false, _) => Err(FsError::new("EISDIR")),
+            (EntryKind::Dir, false, _) => Err(Refusal::new("EISDIR")),
             (EntryKind::Dir, true, _) => Ok(self.dir.remove_dir(rel)?),
-            (_, true, _) => Err(FsError::new("ENOTDIR")),
+            (_, true, _) => Err(Refusal::new("ENOTDIR")),
         }
     }
 
     /// Moves `from` to `to`, both in this mount.
-    pub fn rename(&self, from: &Path, to: &Path) -> Result<(), FsError> {
+    pub fn rename(&self, from: &Path, to: &Path) -> Result<(), Refusal> {
         self.writable()?;
         if is_mount_point(from) || is_mount_point(to) {
-            return Err(FsError::with("EBUSY", "a mount point cannot be moved"));
+            return Err(Refusal::with("EBUSY", "a mount point cannot be moved"));
         }
         Ok(self.dir.rename(from, &self.dir, to)?)
     }
@@ -219,7 +219,7 @@ impl HostDir {
     }
 
     /// Where the link `rel` points, as written on the host.
-    pub fn read_link(&self, rel: &Path) -> Result<PathBuf, FsError> {
+    pub fn read_link(&self, rel: &Path) -> Result<PathBuf, Refusal> {
         Ok(self.dir.read_link_contents(rel)?)
     }
 }

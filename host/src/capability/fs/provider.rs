@@ -14,14 +14,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use super::error::FsError;
 use super::mount::{HostDir, is_mount_point};
 use super::path::{is_within, normalize, split, too_long};
 use super::shared::FilesState;
 use super::tree::Tree;
 use super::{Entry, EntryKind, FsConfig, Metadata};
+use crate::capability::Refusal;
 use crate::capability::host_functions::CallContext;
-use crate::capability::{HostCallError, Provider};
+use crate::capability::{HostCallError, Provider, answer};
 use crate::error::{Error, Result};
 use crate::permissions::{Mode, Permissions, Rule, ScopeName};
 
@@ -60,9 +60,9 @@ pub(crate) struct Filesystem {
 
 impl Filesystem {
     /// Builds the tree (seeded files, `/tmp`, the directories leading to
-    /// the mount points) and opens the mounts.
+    /// the mount points) and opens the mounts; `config` was validated
+    /// (`FsConfig::validate`, which `SandboxBuilder::build` runs).
     pub fn new(config: &FsConfig, permissions: Arc<Permissions>, sandbox: u64) -> Result<Self> {
-        config.validate()?;
         let files = config.shared.clone().unwrap_or_default().0;
         let mut guard = files.tree();
         // Seeded by the first sandbox of shared files only.
@@ -155,8 +155,8 @@ impl Filesystem {
     fn each_below(
         &self,
         path: &str,
-        f: &mut dyn FnMut(&str) -> Result<(), FsError>,
-    ) -> Result<(), FsError> {
+        f: &mut dyn FnMut(&str) -> Result<(), Refusal>,
+    ) -> Result<(), Refusal> {
         let entries = match self.place(path) {
             Place::Memory(at) => self.tree(|t| t.read_dir(at)),
             Place::Mount(dir, rel) => dir.read_dir(&rel),
@@ -187,16 +187,16 @@ impl Filesystem {
     }
 
     /// Normalises `path` and checks `operation` on it against the policy.
-    fn allowed(&self, operation: &str, path: &str) -> Result<String, FsError> {
+    fn allowed(&self, operation: &str, path: &str) -> Result<String, Refusal> {
         self.check(operation, path, &self.implied)
     }
 
-    fn check(&self, operation: &str, path: &str, implied: &[Rule]) -> Result<String, FsError> {
+    fn check(&self, operation: &str, path: &str, implied: &[Rule]) -> Result<String, Refusal> {
         let Some(path) = normalize(path) else {
-            return Err(FsError::with("EINVAL", "a guest path must be absolute"));
+            return Err(Refusal::with("EINVAL", "a guest path must be absolute"));
         };
         if too_long(&path) {
-            return Err(FsError::new("ENAMETOOLONG"));
+            return Err(Refusal::new("ENAMETOOLONG"));
         }
         let written = self.files.written();
         let with_written: Vec<Rule>;
@@ -226,7 +226,7 @@ impl Filesystem {
             Mode::Allow => Ok(path),
             Mode::Deny => {
                 crate::metrics::denial(self.sandbox, ScopeName::Fs, operation, &path);
-                Err(FsError::with(
+                Err(Refusal::with(
                     "EACCES",
                     "denied by the sandbox's permissions",
                 ))
@@ -248,18 +248,18 @@ impl Filesystem {
 
     /// [`allowed`](Self::allowed) for reading a module's source, which
     /// module mounts grant too.
-    fn loadable(&self, path: &str) -> Result<String, FsError> {
+    fn loadable(&self, path: &str) -> Result<String, Refusal> {
         self.check("read", path, &self.load_grants)
     }
 
-    fn metadata(&self, path: &str, follow: bool) -> Result<Metadata, FsError> {
+    fn metadata(&self, path: &str, follow: bool) -> Result<Metadata, Refusal> {
         match self.place(path) {
             Place::Memory(path) => self.tree(|t| t.metadata(path)),
             Place::Mount(dir, rel) => dir.metadata(&rel, follow),
         }
     }
 
-    fn mkdir(&self, path: &str, recursive: bool) -> Result<Value, FsError> {
+    fn mkdir(&self, path: &str, recursive: bool) -> Result<Value, Refusal> {
         let path = self.allowed("mkdir", path)?;
         if !recursive {
             self.create_dir(&path)?;
@@ -273,7 +273,7 @@ impl Filesystem {
             at.push_str(segment);
             match self.metadata(&at, true) {
                 Ok(m) if m.kind == EntryKind::Dir => continue,
-                Ok(_) => return Err(FsError::new("ENOTDIR")),
+                Ok(_) => return Err(Refusal::new("ENOTDIR")),
                 Err(e) if e.code != "ENOENT" => return Err(e),
                 Err(_) => {}
             }
@@ -284,15 +284,15 @@ impl Filesystem {
         Ok(first.map_or(Value::Null, Value::String))
     }
 
-    fn create_dir(&self, path: &str) -> Result<(), FsError> {
+    fn create_dir(&self, path: &str) -> Result<(), Refusal> {
         match self.place(path) {
             Place::Memory(path) => self.tree(|t| t.create_dir(path)),
-            Place::Mount(_, rel) if is_mount_point(&rel) => Err(FsError::new("EEXIST")),
+            Place::Mount(_, rel) if is_mount_point(&rel) => Err(Refusal::new("EEXIST")),
             Place::Mount(dir, rel) => dir.create_dir(&rel),
         }
     }
 
-    fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+    fn rename(&self, from: &str, to: &str) -> Result<(), Refusal> {
         let from = self.allowed("rename", from)?;
         let to = self.allowed("rename", to)?;
         // What lies below moves too: each of its paths, old and new, must
@@ -305,7 +305,7 @@ impl Filesystem {
         match (self.place(&from), self.place(&to)) {
             (Place::Memory(from), Place::Memory(to)) => {
                 if self.holds_mount(from) {
-                    return Err(FsError::with(
+                    return Err(Refusal::with(
                         "EBUSY",
                         "a directory holding a mount point cannot move",
                     ));
@@ -315,11 +315,11 @@ impl Filesystem {
             (Place::Mount(a, from), Place::Mount(b, to)) if std::ptr::eq(a, b) => {
                 a.rename(&from, &to)
             }
-            _ => Err(FsError::with("EXDEV", "a rename cannot cross a mount")),
+            _ => Err(Refusal::with("EXDEV", "a rename cannot cross a mount")),
         }
     }
 
-    fn remove(&self, path: &str, kind: &str) -> Result<(), FsError> {
+    fn remove(&self, path: &str, kind: &str) -> Result<(), Refusal> {
         let path = self.allowed("rm", path)?;
         let (dir, recursive) = match kind {
             "file" => (false, false),
@@ -327,7 +327,7 @@ impl Filesystem {
             _ => (true, true),
         };
         if self.holds_mount(&path) {
-            return Err(FsError::with(
+            return Err(Refusal::with(
                 "EBUSY",
                 "a directory holding a mount point cannot be removed",
             ));
@@ -366,7 +366,7 @@ impl Filesystem {
             dir.push_str(segment);
             match self.metadata(&dir, true) {
                 Ok(m) if m.kind == EntryKind::Dir => {}
-                Ok(_) => return Err(host_error(FsError::new("ENOTDIR"), "write", &dir)),
+                Ok(_) => return Err(host_error(Refusal::new("ENOTDIR"), "write", &dir)),
                 Err(_) => self
                     .create_dir(&dir)
                     .map_err(|e| host_error(e, "write", &dir))?,
@@ -374,7 +374,7 @@ impl Filesystem {
         }
         match self.place(&at) {
             Place::Memory(at) => self.tree(|t| t.write(at, bytes, false, false)),
-            Place::Mount(_, rel) if is_mount_point(&rel) => Err(FsError::new("EISDIR")),
+            Place::Mount(_, rel) if is_mount_point(&rel) => Err(Refusal::new("EISDIR")),
             Place::Mount(dir, rel) => dir.write(&rel, bytes, false, false),
         }
         .map_err(|e| host_error(e, "write", &at))?;
@@ -384,11 +384,11 @@ impl Filesystem {
     }
 
     /// Runs `function` with its JSON `args`.
-    fn run(&self, function: &str, args: &[Value]) -> Result<Value, FsError> {
-        let text = |i: usize| -> Result<&str, FsError> {
+    fn run(&self, function: &str, args: &[Value]) -> Result<Value, Refusal> {
+        let text = |i: usize| -> Result<&str, Refusal> {
             args.get(i)
                 .and_then(Value::as_str)
-                .ok_or_else(|| FsError::with("EINVAL", format!("argument {i} must be a string")))
+                .ok_or_else(|| Refusal::with("EINVAL", format!("argument {i} must be a string")))
         };
         let flag = |i: usize| args.get(i).and_then(Value::as_bool).unwrap_or(false);
         match function {
@@ -432,10 +432,10 @@ impl Filesystem {
                 let path = self.allowed("write", text(0)?)?;
                 let bytes = BASE64
                     .decode(text(1)?)
-                    .map_err(|_| FsError::with("EINVAL", "the data is not base64"))?;
+                    .map_err(|_| Refusal::with("EINVAL", "the data is not base64"))?;
                 let (append, exclusive) = (flag(2), flag(3));
                 if bytes.len() > self.read_limit {
-                    return Err(FsError::with(
+                    return Err(Refusal::with(
                         "ENOSPC",
                         format!("a file is limited to {} bytes", self.read_limit),
                     ));
@@ -445,7 +445,7 @@ impl Filesystem {
                         self.tree(|t| t.write(path, &bytes, append, exclusive))?
                     }
                     Place::Mount(_, rel) if is_mount_point(&rel) => {
-                        return Err(FsError::new("EISDIR"));
+                        return Err(Refusal::new("EISDIR"));
                     }
                     Place::Mount(dir, rel) => dir.write(&rel, &bytes, append, exclusive)?,
                 }
@@ -455,7 +455,7 @@ impl Filesystem {
                 let path = self.allowed("truncate", text(0)?)?;
                 let len = args.get(1).and_then(Value::as_u64).unwrap_or(0);
                 if len > self.read_limit as u64 {
-                    return Err(FsError::new("ENOSPC"));
+                    return Err(Refusal::new("ENOSPC"));
                 }
                 match self.place(&path) {
                     Place::Memory(path) => self.tree(|t| t.truncate(path, len as usize))?,
@@ -484,7 +484,7 @@ impl Filesystem {
                 match self.place(&path) {
                     Place::Memory(_) => {
                         self.tree(|t| t.metadata(&path))?;
-                        Err(FsError::with("EINVAL", "not a symbolic link"))
+                        Err(Refusal::with("EINVAL", "not a symbolic link"))
                     }
                     Place::Mount(dir, rel) => Ok(Value::String(
                         dir.read_link(&rel)?.to_string_lossy().into_owned(),
@@ -493,12 +493,12 @@ impl Filesystem {
             }
             "symlink" => {
                 self.allowed("symlink", text(1)?)?;
-                Err(FsError::with(
+                Err(Refusal::with(
                     "EPERM",
                     "symbolic links cannot be created in a Polybox sandbox",
                 ))
             }
-            _ => Err(FsError::with(
+            _ => Err(Refusal::with(
                 "ENOSYS",
                 format!("no operation {function:?}"),
             )),
@@ -519,11 +519,7 @@ impl Provider for Filesystem {
     ) -> Result<String, HostCallError> {
         let args: Vec<Value> = serde_json::from_str(args)
             .map_err(|e| HostCallError::TypeMismatch(format!("polybox:fs arguments: {e}")))?;
-        let answer = match self.run(function, &args) {
-            Ok(value) => json!({ "ok": value }),
-            Err(error) => json!({ "err": { "code": error.code, "detail": error.detail } }),
-        };
-        Ok(answer.to_string())
+        Ok(answer(self.run(function, &args)))
     }
 }
 
@@ -534,7 +530,7 @@ fn host_path(path: &str) -> Result<String> {
 }
 
 /// A failed host access, as the crate's error.
-fn host_error(error: FsError, operation: &str, path: &str) -> Error {
+fn host_error(error: Refusal, operation: &str, path: &str) -> Error {
     let detail = error.detail.map(|d| format!(" ({d})")).unwrap_or_default();
     Error::invalid_arg(format!(
         "{}: cannot {operation} {path:?}{detail}",

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use super::error::FsError;
 use super::path::split;
 use super::{Entry, EntryKind, Metadata};
+use crate::capability::Refusal;
 
 /// A node of the tree.
 #[derive(Debug)]
@@ -72,59 +72,59 @@ impl Tree {
         }
     }
 
-    fn node(&self, path: &str) -> Result<&Node, FsError> {
+    fn node(&self, path: &str) -> Result<&Node, Refusal> {
         let mut node = &self.root;
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             node = match node {
                 Node::Dir { children, .. } => {
-                    children.get(segment).ok_or(FsError::new("ENOENT"))?
+                    children.get(segment).ok_or(Refusal::new("ENOENT"))?
                 }
-                Node::File { .. } => return Err(FsError::new("ENOTDIR")),
+                Node::File { .. } => return Err(Refusal::new("ENOTDIR")),
             };
         }
         Ok(node)
     }
 
-    fn node_mut(&mut self, path: &str) -> Result<&mut Node, FsError> {
+    fn node_mut(&mut self, path: &str) -> Result<&mut Node, Refusal> {
         let mut node = &mut self.root;
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             node = match node {
                 Node::Dir { children, .. } => {
-                    children.get_mut(segment).ok_or(FsError::new("ENOENT"))?
+                    children.get_mut(segment).ok_or(Refusal::new("ENOENT"))?
                 }
-                Node::File { .. } => return Err(FsError::new("ENOTDIR")),
+                Node::File { .. } => return Err(Refusal::new("ENOTDIR")),
             };
         }
         Ok(node)
     }
 
     /// The children of the directory at `path`, created if `create`.
-    fn dir_mut(&mut self, path: &str) -> Result<&mut BTreeMap<String, Node>, FsError> {
+    fn dir_mut(&mut self, path: &str) -> Result<&mut BTreeMap<String, Node>, Refusal> {
         match self.node_mut(path)? {
             Node::Dir { children, .. } => Ok(children),
-            Node::File { .. } => Err(FsError::new("ENOTDIR")),
+            Node::File { .. } => Err(Refusal::new("ENOTDIR")),
         }
     }
 
     /// What `path` is.
-    pub fn metadata(&self, path: &str) -> Result<Metadata, FsError> {
+    pub fn metadata(&self, path: &str) -> Result<Metadata, Refusal> {
         self.node(path).map(Node::metadata)
     }
 
     /// The bytes of the file at `path`.
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, Refusal> {
         self.read_range(path, 0, usize::MAX)
     }
 
     /// At most `len` bytes of the file at `path`, from `offset`.
-    pub fn read_range(&self, path: &str, offset: usize, len: usize) -> Result<Vec<u8>, FsError> {
+    pub fn read_range(&self, path: &str, offset: usize, len: usize) -> Result<Vec<u8>, Refusal> {
         match self.node(path)? {
             Node::File { bytes, .. } => {
                 let start = offset.min(bytes.len());
                 let end = start.saturating_add(len).min(bytes.len());
                 Ok(bytes[start..end].to_vec())
             }
-            Node::Dir { .. } => Err(FsError::new("EISDIR")),
+            Node::Dir { .. } => Err(Refusal::new("EISDIR")),
         }
     }
 
@@ -137,22 +137,22 @@ impl Tree {
         bytes: &[u8],
         append: bool,
         exclusive: bool,
-    ) -> Result<(), FsError> {
+    ) -> Result<(), Refusal> {
         let (parent, name) = split(path);
         let old = match self.node(path) {
-            Ok(Node::Dir { .. }) => return Err(FsError::new("EISDIR")),
-            Ok(_) if exclusive => return Err(FsError::new("EEXIST")),
+            Ok(Node::Dir { .. }) => return Err(Refusal::new("EISDIR")),
+            Ok(_) if exclusive => return Err(Refusal::new("EEXIST")),
             Ok(Node::File { bytes, .. }) => bytes.len(),
             Err(e) if e.code == "ENOENT" => 0,
             Err(e) => return Err(e),
         };
         if let Node::File { .. } = self.node(parent)? {
-            return Err(FsError::new("ENOTDIR"));
+            return Err(Refusal::new("ENOTDIR"));
         }
         let kept = if append { old } else { 0 };
         let used = self.used - old + kept + bytes.len();
         if used > self.capacity {
-            return Err(FsError::with(
+            return Err(Refusal::with(
                 "ENOSPC",
                 format!(
                     "the sandbox's in-memory files are limited to {} bytes",
@@ -182,14 +182,14 @@ impl Tree {
     }
 
     /// Cuts or zero-extends the file at `path` to `len` bytes.
-    pub fn truncate(&mut self, path: &str, len: usize) -> Result<(), FsError> {
+    pub fn truncate(&mut self, path: &str, len: usize) -> Result<(), Refusal> {
         let old = match self.node(path)? {
             Node::File { bytes, .. } => bytes.len(),
-            Node::Dir { .. } => return Err(FsError::new("EISDIR")),
+            Node::Dir { .. } => return Err(Refusal::new("EISDIR")),
         };
         let used = self.used - old + len;
         if used > self.capacity {
-            return Err(FsError::new("ENOSPC"));
+            return Err(Refusal::new("ENOSPC"));
         }
         if let Node::File { bytes, modified } = self.node_mut(path)? {
             bytes.resize(len, 0);
@@ -200,7 +200,7 @@ impl Tree {
     }
 
     /// The entries of the directory at `path`.
-    pub fn read_dir(&self, path: &str) -> Result<Vec<Entry>, FsError> {
+    pub fn read_dir(&self, path: &str) -> Result<Vec<Entry>, Refusal> {
         match self.node(path)? {
             Node::Dir { children, .. } => Ok(children
                 .iter()
@@ -209,14 +209,14 @@ impl Tree {
                     kind: node.metadata().kind,
                 })
                 .collect()),
-            Node::File { .. } => Err(FsError::new("ENOTDIR")),
+            Node::File { .. } => Err(Refusal::new("ENOTDIR")),
         }
     }
 
     /// Creates the directory `path`; its parent must exist.
-    pub fn create_dir(&mut self, path: &str) -> Result<(), FsError> {
+    pub fn create_dir(&mut self, path: &str) -> Result<(), Refusal> {
         if self.node(path).is_ok() {
-            return Err(FsError::new("EEXIST"));
+            return Err(Refusal::new("EEXIST"));
         }
         let (parent, name) = split(path);
         self.dir_mut(parent)?.insert(name.to_owned(), Node::dir());
@@ -225,17 +225,17 @@ impl Tree {
 
     /// Removes the file (`dir` false) or empty directory (`dir` true) at
     /// `path`, or, if `recursive`, whatever is there.
-    pub fn remove(&mut self, path: &str, dir: bool, recursive: bool) -> Result<(), FsError> {
+    pub fn remove(&mut self, path: &str, dir: bool, recursive: bool) -> Result<(), Refusal> {
         if path == "/" {
-            return Err(FsError::new("EBUSY"));
+            return Err(Refusal::new("EBUSY"));
         }
         let freed = match (self.node(path)?, dir, recursive) {
             (node, _, true) => node.size(),
             (Node::File { bytes, .. }, false, _) => bytes.len(),
-            (Node::File { .. }, true, _) => return Err(FsError::new("ENOTDIR")),
-            (Node::Dir { .. }, false, _) => return Err(FsError::new("EISDIR")),
+            (Node::File { .. }, true, _) => return Err(Refusal::new("ENOTDIR")),
+            (Node::Dir { .. }, false, _) => return Err(Refusal::new("EISDIR")),
             (Node::Dir { children, .. }, true, _) if !children.is_empty() => {
-                return Err(FsError::new("ENOTEMPTY"));
+                return Err(Refusal::new("ENOTEMPTY"));
             }
             (Node::Dir { .. }, true, _) => 0,
         };
@@ -247,10 +247,10 @@ impl Tree {
 
     /// Moves `from` to `to`, replacing a file there; `to`'s directory must
     /// exist, and a directory cannot move into itself.
-    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), FsError> {
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), Refusal> {
         self.node(from)?;
         if super::path::is_within(to, from) && to != from {
-            return Err(FsError::new("EINVAL"));
+            return Err(Refusal::new("EINVAL"));
         }
         if from == to {
             return Ok(());
@@ -258,10 +258,10 @@ impl Tree {
         let (to_parent, to_name) = split(to);
         match (self.node(from)?, self.node(to)) {
             (_, Ok(Node::Dir { children, .. })) if !children.is_empty() => {
-                return Err(FsError::new("ENOTEMPTY"));
+                return Err(Refusal::new("ENOTEMPTY"));
             }
-            (Node::File { .. }, Ok(Node::Dir { .. })) => return Err(FsError::new("EISDIR")),
-            (Node::Dir { .. }, Ok(Node::File { .. })) => return Err(FsError::new("ENOTDIR")),
+            (Node::File { .. }, Ok(Node::Dir { .. })) => return Err(Refusal::new("EISDIR")),
+            (Node::Dir { .. }, Ok(Node::File { .. })) => return Err(Refusal::new("ENOTDIR")),
             _ => {}
         }
         self.dir_mut(to_parent)?;
@@ -270,7 +270,7 @@ impl Tree {
         let node = self
             .dir_mut(from_parent)?
             .remove(from_name)
-            .ok_or(FsError::new("ENOENT"))?;
+            .ok_or(Refusal::new("ENOENT"))?;
         self.dir_mut(to_parent)?.insert(to_name.to_owned(), node);
         self.used -= replaced;
         Ok(())

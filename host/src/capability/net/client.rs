@@ -15,21 +15,7 @@ use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use url::Url;
 
-/// Why a request failed, as the guest's `fetch` reports it (`cause.code`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetError {
-    pub code: &'static str,
-    pub detail: String,
-}
-
-impl NetError {
-    pub fn new(code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-        }
-    }
-}
+use crate::capability::Refusal;
 
 /// One hop of a request, as it goes out.
 pub struct Outgoing<'a> {
@@ -48,7 +34,7 @@ pub struct Received {
 }
 
 /// The runtime requests run on, started with the first request.
-pub fn runtime() -> Result<&'static Runtime, NetError> {
+pub fn runtime() -> Result<&'static Runtime, Refusal> {
     static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -60,17 +46,17 @@ pub fn runtime() -> Result<&'static Runtime, NetError> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| NetError::new("EIO", format!("cannot start the network runtime: {e}")))
+        .map_err(|e| Refusal::with("EIO", format!("cannot start the network runtime: {e}")))
 }
 
 /// The addresses `host` resolves to, on `port`.
-pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
+pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
     let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| NetError::new("ENOTFOUND", format!("cannot resolve {host}: {e}")))?
+        .map_err(|e| Refusal::with("ENOTFOUND", format!("cannot resolve {host}: {e}")))?
         .collect();
     if found.is_empty() {
-        return Err(NetError::new("ENOTFOUND", format!("{host} has no address")));
+        return Err(Refusal::with("ENOTFOUND", format!("{host} has no address")));
     }
     Ok(found)
 }
@@ -100,12 +86,12 @@ pub async fn send(
     request: Outgoing<'_>,
     max_body: usize,
     timeout: Duration,
-) -> Result<Received, NetError> {
+) -> Result<Received, Refusal> {
     let url = request.url;
     tokio::time::timeout(timeout, exchange(address, request, max_body))
         .await
         .map_err(|_| {
-            NetError::new(
+            Refusal::with(
                 "ETIMEDOUT",
                 format!("no response from {url} within {timeout:?}"),
             )
@@ -116,7 +102,7 @@ async fn exchange(
     address: SocketAddr,
     request: Outgoing<'_>,
     max_body: usize,
-) -> Result<Received, NetError> {
+) -> Result<Received, Refusal> {
     let url = request.url;
     let stream = TcpStream::connect(address).await.map_err(|e| {
         use std::io::ErrorKind as K;
@@ -128,19 +114,19 @@ async fn exchange(
             K::AddrNotAvailable => "EADDRNOTAVAIL",
             _ => "ECONNRESET",
         };
-        NetError::new(code, format!("cannot connect to {address}: {e}"))
+        Refusal::with(code, format!("cannot connect to {address}: {e}"))
     })?;
     let host = url.host_str().unwrap_or_default().to_owned();
     if url.scheme() == "https" {
         let name =
             rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
                 .map_err(|e| {
-                    NetError::new("EINVAL", format!("{host} is not a TLS server name: {e}"))
+                    Refusal::with("EINVAL", format!("{host} is not a TLS server name: {e}"))
                 })?;
         let stream = tokio_rustls::TlsConnector::from(tls())
             .connect(name, stream)
             .await
-            .map_err(|e| NetError::new("EPROTO", format!("TLS with {host} failed: {e}")))?;
+            .map_err(|e| Refusal::with("EPROTO", format!("TLS with {host} failed: {e}")))?;
         over(stream, request, max_body).await
     } else {
         over(stream, request, max_body).await
@@ -156,9 +142,9 @@ async fn over<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         body,
     }: Outgoing<'_>,
     max_body: usize,
-) -> Result<Received, NetError> {
+) -> Result<Received, Refusal> {
     let protocol =
-        |e: hyper::Error| NetError::new("EPROTO", format!("HTTP with {url} failed: {e}"));
+        |e: hyper::Error| Refusal::with("EPROTO", format!("HTTP with {url} failed: {e}"));
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(protocol)?;
@@ -180,7 +166,7 @@ async fn over<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     }
     let request = request
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| NetError::new("EINVAL", format!("invalid request: {e}")))?;
+        .map_err(|e| Refusal::with("EINVAL", format!("invalid request: {e}")))?;
     let response = sender.send_request(request).await.map_err(protocol)?;
     let status = response.status();
     let headers = response
@@ -197,11 +183,11 @@ async fn over<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         .collect()
         .await
         .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
-            Ok(_) => NetError::new(
+            Ok(_) => Refusal::with(
                 "EFBIG",
                 format!("the response from {url} is larger than {max_body} bytes"),
             ),
-            Err(e) => NetError::new(
+            Err(e) => Refusal::with(
                 "EPROTO",
                 format!("reading the response from {url} failed: {e}"),
             ),

@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use url::{Host, Url};
 
 use super::address::is_internal;
-use super::client::{self, NetError, Received};
+use super::client::{self, Received};
 use super::{HttpRequest, NetConfig};
 use crate::capability::host_functions::CallContext;
-use crate::capability::{HostCallError, Provider};
+use crate::capability::{HostCallError, Provider, Refusal, answer};
 use crate::permissions::{Mode, Permissions, Rule, ScopeName, pattern_matches};
 
 /// How many redirects a request follows.
@@ -76,7 +76,7 @@ impl Network {
     }
 
     /// The policy's verdict on fetching `url` (or `url` at `address`).
-    fn allowed(&self, url: &Url, address: Option<IpAddr>) -> Result<(), NetError> {
+    fn allowed(&self, url: &Url, address: Option<IpAddr>) -> Result<(), Refusal> {
         let target = target(url, address);
         match self
             .permissions
@@ -91,7 +91,7 @@ impl Network {
                     ),
                     None => format!("the sandbox's permissions deny {target}"),
                 };
-                Err(NetError::new("EACCES", why))
+                Err(Refusal::with("EACCES", why))
             }
         }
     }
@@ -129,10 +129,10 @@ impl Network {
         headers: &[(String, String)],
         body: Vec<u8>,
         context: &CallContext<'_>,
-    ) -> Result<Received, NetError> {
+    ) -> Result<Received, Refusal> {
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| NetError::new("EINVAL", format!("{url} has no port")))?;
+            .ok_or_else(|| Refusal::with("EINVAL", format!("{url} has no port")))?;
         let runtime = client::runtime()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let _on_stop = context.on_stop(move || {
@@ -143,7 +143,7 @@ impl Network {
                 Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
                 Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
                 Some(Host::Domain(name)) => client::resolve(name, port).await?,
-                None => return Err(NetError::new("EINVAL", format!("{url} has no host"))),
+                None => return Err(Refusal::with("EINVAL", format!("{url} has no host"))),
             };
             let mut denied = None;
             for address in addresses {
@@ -168,32 +168,32 @@ impl Network {
                 .await;
             }
             Err(denied
-                .unwrap_or_else(|| NetError::new("ENOTFOUND", format!("no address for {url}"))))
+                .unwrap_or_else(|| Refusal::with("ENOTFOUND", format!("no address for {url}"))))
         };
         runtime.block_on(async {
             tokio::select! {
                 result = work => result,
-                _ = stopped => Err(NetError::new("ECANCELED", "the call was stopped")),
+                _ = stopped => Err(Refusal::with("ECANCELED", "the call was stopped")),
             }
         })
     }
 
     /// Runs a guest's request to its end: each hop decided, redirects
     /// followed as `redirect` says.
-    fn fetch(&self, request: GuestRequest, context: &CallContext<'_>) -> Result<Value, NetError> {
+    fn fetch(&self, request: GuestRequest, context: &CallContext<'_>) -> Result<Value, Refusal> {
         let mut url = Url::parse(&request.url)
-            .map_err(|e| NetError::new("EINVAL", format!("invalid URL {:?}: {e}", request.url)))?;
+            .map_err(|e| Refusal::with("EINVAL", format!("invalid URL {:?}: {e}", request.url)))?;
         let mut method = request.method.to_ascii_uppercase();
         let mut body = match &request.body {
             Some(text) => BASE64
                 .decode(text)
-                .map_err(|_| NetError::new("EINVAL", "the body is not base64"))?,
+                .map_err(|_| Refusal::with("EINVAL", "the body is not base64"))?,
             None => Vec::new(),
         };
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
             if !matches!(url.scheme(), "http" | "https") {
-                return Err(NetError::new(
+                return Err(Refusal::with(
                     "EINVAL",
                     format!("fetch supports http and https, not {}:", url.scheme()),
                 ));
@@ -209,9 +209,9 @@ impl Network {
                             headers,
                             body: std::mem::take(&mut body),
                         })
-                        .map_err(|e| NetError::new("EIO", e))?;
+                        .map_err(|e| Refusal::with("EIO", e))?;
                     if answer.body.len() > self.config.max_response_bytes {
-                        return Err(NetError::new(
+                        return Err(Refusal::with(
                             "EFBIG",
                             "the handler's response is too large",
                         ));
@@ -234,7 +234,7 @@ impl Network {
             match (redirect, location, request.redirect.as_str()) {
                 (true, Some(location), "follow") => {
                     url = url.join(&location).map_err(|e| {
-                        NetError::new("EINVAL", format!("bad redirect {location:?}: {e}"))
+                        Refusal::with("EINVAL", format!("bad redirect {location:?}: {e}"))
                     })?;
                     if received.status == 303
                         || (matches!(received.status, 301 | 302) && method == "POST")
@@ -245,7 +245,7 @@ impl Network {
                     redirected = true;
                 }
                 (true, Some(_), "error") => {
-                    return Err(NetError::new(
+                    return Err(Refusal::with(
                         "EREDIRECT",
                         format!("{url} redirects, and redirect is \"error\""),
                     ));
@@ -262,7 +262,7 @@ impl Network {
                 }
             }
         }
-        Err(NetError::new(
+        Err(Refusal::with(
             "ERR_TOO_MANY_REDIRECTS",
             format!("more than {MAX_REDIRECTS} redirects"),
         ))
@@ -308,11 +308,7 @@ impl Provider for Network {
         }
         let (request,): (GuestRequest,) = serde_json::from_str(args)
             .map_err(|e| HostCallError::TypeMismatch(format!("polybox:net request: {e}")))?;
-        let answer = match self.fetch(request, context) {
-            Ok(response) => json!({ "ok": response }),
-            Err(error) => json!({ "err": { "code": error.code, "detail": error.detail } }),
-        };
-        Ok(answer.to_string())
+        Ok(answer(self.fetch(request, context)))
     }
 }
 

@@ -1,18 +1,23 @@
-//! [`FsError`]: a failed operation as Node.js names it (`ENOENT`, `EACCES`,
-//! ...); the guest's `fs` module builds Node's error from it.
+//! [`Refusal`]: an expected failure of an internal capability module
+//! (`polybox:fs`, `polybox:net`), as Node.js names it (`ENOENT`, `EACCES`,
+//! `ECONNREFUSED`, ...), and [`answer`], the JSON every such module answers
+//! with: `{"ok": value}` or `{"err": {"code", "detail"}}`. The guest's `fs`
+//! and `fetch` build Node's errors from it.
 
 use std::io;
 
-/// A failed filesystem operation: a POSIX error code and what it means.
+use serde_json::{Value, json};
+
+/// A failed operation: a POSIX-style error code and what it means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FsError {
+pub(crate) struct Refusal {
     /// `ENOENT`, `EACCES`, `EEXIST`, ...
     pub code: &'static str,
     /// A longer explanation, when there is more to say than the code.
     pub detail: Option<String>,
 }
 
-impl FsError {
+impl Refusal {
     /// The error `code`, without more to say.
     pub fn new(code: &'static str) -> Self {
         Self { code, detail: None }
@@ -27,7 +32,7 @@ impl FsError {
     }
 }
 
-impl From<io::Error> for FsError {
+impl From<io::Error> for Refusal {
     fn from(error: io::Error) -> Self {
         use io::ErrorKind as K;
         let code = match error.kind() {
@@ -50,4 +55,13 @@ impl From<io::Error> for FsError {
         };
         Self::with(code, error.to_string())
     }
+}
+
+/// The JSON answer of an internal capability module for `result`.
+pub(crate) fn answer(result: Result<Value, Refusal>) -> String {
+    match result {
+        Ok(value) => json!({ "ok": value }),
+        Err(refusal) => json!({ "err": { "code": refusal.code, "detail": refusal.detail } }),
+    }
+    .to_string()
 }
