@@ -58,10 +58,33 @@ pub fn eval_c_script<'js>(
 /// Evaluates a built-in script named `filename`, whose source is a function
 /// expression, and returns that function.
 pub fn script_function<'js>(ctx: &Ctx<'js>, filename: &str, source: &str) -> Result<Function<'js>> {
-    eval_script(ctx, filename, 1, source)?
+    c_script_function(ctx, filename, &CString::new(source)?)
+}
+
+/// [`script_function`] for source that is NUL-terminated already (an
+/// embedded bundle, see [`nul_terminated`]), which is then not copied.
+pub fn c_script_function<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    source: &CStr,
+) -> Result<Function<'js>> {
+    eval_c_script(ctx, filename, 1, source)?
         .into_function()
         .ok_or_else(|| Exception::throw_internal(ctx, "a built-in script is not a function"))
 }
+
+/// The file at `path` (relative to the file that names it), embedded with
+/// a NUL at its end, as [`eval_c_script`] takes it: a large bundle is then
+/// evaluated where it lies. A NUL inside fails the build.
+macro_rules! nul_terminated {
+    ($path:literal) => {
+        match core::ffi::CStr::from_bytes_with_nul(concat!(include_str!($path), "\0").as_bytes()) {
+            Ok(source) => source,
+            Err(_) => panic!(concat!($path, " holds a NUL byte")),
+        }
+    };
+}
+pub(crate) use nul_terminated;
 
 /// Compiles CommonJS `source` named `filename`: the source wrapped in a
 /// function of `exports`, `require`, `module`, `__filename` and

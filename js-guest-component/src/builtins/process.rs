@@ -16,7 +16,7 @@ use super::bytes::{copy_bytes, uint8_array};
 use super::{crypto, timers};
 use crate::bindings::polybox::sandbox::process;
 use crate::host_bridge::internal_call;
-use crate::script::{commonjs_function, eval_c_script, script_function};
+use crate::script::{c_script_function, commonjs_function, nul_terminated, script_function};
 
 const PROCESS_SOURCE: &str = include_str!("process.js");
 const FS_SOURCE: &str = include_str!("fs.js");
@@ -28,12 +28,7 @@ const FS_MODULE: &str = "polybox:fs";
 /// npm's ports of Node.js modules, bundled by `scripts/build-node-polyfills.sh`
 /// (see `node/entry.js`): a function that returns the module factories,
 /// NUL-terminated so that it is evaluated where it lies.
-const POLYFILLS_SOURCE: &CStr = match CStr::from_bytes_with_nul(
-    concat!(include_str!("../../node/dist/polyfills.js"), "\0").as_bytes(),
-) {
-    Ok(source) => source,
-    Err(_) => panic!("the polyfill bundle holds a NUL byte"),
-};
+const POLYFILLS_SOURCE: &CStr = nul_terminated!("../../node/dist/polyfills.js");
 
 /// The largest piece one `process.write` import carries: a big write is
 /// sent in pieces, so that no backend's call buffer has to hold it whole.
@@ -91,10 +86,7 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
 /// Evaluates the bundle of npm's ports (a function, so that it defines no
 /// global); returns its module factories.
 fn polyfills<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
-    let bundle: Function = eval_c_script(ctx, "node:internal/polyfills", 1, POLYFILLS_SOURCE)?
-        .into_function()
-        .ok_or_else(|| Exception::throw_internal(ctx, "the polyfill bundle is no function"))?;
-    bundle.call(())
+    c_script_function(ctx, "node:internal/polyfills", POLYFILLS_SOURCE)?.call(())
 }
 
 /// The process's controls (see the end of `process.js`).

@@ -7,11 +7,11 @@ use core::ffi::CStr;
 
 use alloc::string::String;
 
-use rquickjs::{Ctx, Exception, Function, Object, Result};
+use rquickjs::{Ctx, Function, Object, Result};
 
 use super::crypto;
 use crate::host_bridge::internal_call;
-use crate::script::{eval_c_script, script_function};
+use crate::script::{c_script_function, nul_terminated, script_function};
 
 const WEB_SOURCE: &str = include_str!("web.js");
 const FETCH_SOURCE: &str = include_str!("fetch.js");
@@ -21,21 +21,11 @@ const NET_MODULE: &str = "polybox:net";
 
 /// The bundle: a function that returns the globals' factories,
 /// NUL-terminated so that it is evaluated where it lies.
-const BUNDLE: &CStr = match CStr::from_bytes_with_nul(
-    concat!(include_str!("../../node/dist/web.js"), "\0").as_bytes(),
-) {
-    Ok(source) => source,
-    Err(_) => panic!("the web bundle holds a NUL byte"),
-};
+const BUNDLE: &CStr = nul_terminated!("../../node/dist/web.js");
 
 /// fetch's classes (`node/fetch.js`): a function that returns a function
 /// that makes them, NUL-terminated.
-const FETCH_BUNDLE: &CStr = match CStr::from_bytes_with_nul(
-    concat!(include_str!("../../node/dist/fetch.js"), "\0").as_bytes(),
-) {
-    Ok(source) => source,
-    Err(_) => panic!("the fetch bundle holds a NUL byte"),
-};
+const FETCH_BUNDLE: &CStr = nul_terminated!("../../node/dist/fetch.js");
 
 /// Defines the web globals, to be loaded on first use.
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
@@ -59,18 +49,11 @@ fn net_call(ctx: Ctx<'_>, args: String) -> Result<String> {
 
 /// Evaluates the bundle; returns the globals' factories.
 fn load<'js>(ctx: Ctx<'js>) -> Result<Object<'js>> {
-    bundle(&ctx, "polybox:web-bundle", BUNDLE)?.call(())
+    c_script_function(&ctx, "polybox:web-bundle", BUNDLE)?.call(())
 }
 
 /// Evaluates fetch's bundle; returns its classes.
 fn load_fetch<'js>(ctx: Ctx<'js>) -> Result<Object<'js>> {
-    let make: Function = bundle(&ctx, "polybox:fetch-bundle", FETCH_BUNDLE)?.call(())?;
+    let make: Function = c_script_function(&ctx, "polybox:fetch-bundle", FETCH_BUNDLE)?.call(())?;
     make.call(())
-}
-
-/// Evaluates a bundle (one function expression).
-fn bundle<'js>(ctx: &Ctx<'js>, name: &str, source: &CStr) -> Result<Function<'js>> {
-    eval_c_script(ctx, name, 1, source)?
-        .into_function()
-        .ok_or_else(|| Exception::throw_internal(ctx, "a bundle is no function"))
 }
