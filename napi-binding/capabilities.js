@@ -6,7 +6,7 @@
 // grants anything by itself.
 
 const native = require('./native.js');
-const { codedError } = require('./common.js');
+const { codedError, reply } = require('./common.js');
 
 const invalid = (message) => codedError('ERR_INVALID_ARG', message);
 const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -81,19 +81,8 @@ function nodeModules(value) {
   }];
 }
 
-// The function the addon calls a tool's handler through: always resolves,
-// to the handler's JSON result or its error's message.
-function toolInvoker(handler) {
-  return async (argsJson) => {
-    try {
-      const [input] = JSON.parse(argsJson);
-      const json = JSON.stringify(await handler(input));
-      return { ok: true, value: json === undefined ? 'null' : json };
-    } catch (error) {
-      return { ok: false, value: error instanceof Error ? error.message : String(error) };
-    }
-  };
-}
+// The function the addon calls a tool's handler through (see `reply`).
+const toolInvoker = (handler) => (argsJson) => reply(() => handler(JSON.parse(argsJson)[0]));
 
 /**
  * `tools` (secure-exec's shape: name → { description, inputSchema,

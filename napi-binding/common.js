@@ -1,6 +1,6 @@
 'use strict';
 // What lib.js (handlers) and node-runtime.js (programs) share: coded errors,
-// disposal, and AbortSignal support.
+// disposal, AbortSignal support, and the replies of host callbacks.
 
 const native = require('./native.js');
 
@@ -48,4 +48,18 @@ async function startWithSignal(signal, start) {
   }
 }
 
-module.exports = { codedError, Disposable, withSignal };
+/**
+ * What a host callback's invoker resolves to, never rejecting: `{ ok: true,
+ * value }` with the JSON of what `run()` returned (awaited), or `{ ok:
+ * false, value }` with the message of what it threw or rejected with.
+ */
+async function reply(run) {
+  try {
+    const json = JSON.stringify(await run());
+    return { ok: true, value: json === undefined ? 'null' : json };
+  } catch (error) {
+    return { ok: false, value: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+module.exports = { codedError, Disposable, reply, withSignal };

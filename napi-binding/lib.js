@@ -8,7 +8,7 @@
 // Promise and runs off the main thread; host callbacks run on the main thread.
 
 const native = require('./native.js');
-const { codedError, Disposable, withSignal } = require('./common.js');
+const { codedError, Disposable, reply, withSignal } = require('./common.js');
 const { NodeRuntime } = require('./node-runtime.js');
 
 // A running call cannot outlive the process: Node.js waits for thread-pool
@@ -131,17 +131,14 @@ function hostInvoker(callback, family) {
     const call = { controller: undefined, aborted: false };
     family.hostCalls.add(call);
     try {
-      let result;
-      currentHostCall = call;
-      try {
-        result = callback(...JSON.parse(argsJson));
-      } finally {
-        currentHostCall = undefined;
-      }
-      const json = JSON.stringify(await result);
-      return { ok: true, value: json === undefined ? 'null' : json };
-    } catch (error) {
-      return { ok: false, value: error instanceof Error ? error.message : String(error) };
+      return await reply(() => {
+        currentHostCall = call;
+        try {
+          return callback(...JSON.parse(argsJson));
+        } finally {
+          currentHostCall = undefined;
+        }
+      });
     } finally {
       family.hostCalls.delete(call);
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures::channel::oneshot;
 use futures::future::{Either, select};
 use napi::Status;
-use napi::bindgen_prelude::Promise;
+use napi::bindgen_prelude::{Function, Promise};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use polybox::CallContext;
@@ -32,6 +32,17 @@ pub struct HostReply {
 
 /// The invoker, `(argsJson) => Promise<HostReply>`, callable from any thread.
 pub type Invoker = ThreadsafeFunction<String, Promise<HostReply>, String, Status, false, true>;
+
+/// `invoke` (an invoker, `(argsJson) => Promise<HostReply>`) made callable
+/// from any thread; weak, so that it never keeps Node.js alive.
+pub fn invoker(invoke: Function<'_, String, Promise<HostReply>>) -> crate::error::Result<Invoker> {
+    invoke
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()
+        .map_err(|e| crate::error::invalid_arg(e.reason))
+}
 
 /// A raw polybox host function that runs the callback behind `invoke` on the
 /// main thread and gives up when the call is stopped.

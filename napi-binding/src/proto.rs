@@ -51,13 +51,7 @@ impl NativeProtoSandbox {
     ) -> Result<()> {
         let module = string("module name", module)?;
         let name = string("function name", name)?;
-        let invoke = invoke
-            .build_threadsafe_function()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build()
-            .map_err(|e| crate::error::invalid_arg(e.reason))?;
-        let function = host_functions::raw(invoke);
+        let function = host_functions::raw(host_functions::invoker(invoke)?);
         self.proto()?
             .host_module(&module)
             .and_then(|mut m| m.register_raw_with_context(&name, function).map(|_| ()))

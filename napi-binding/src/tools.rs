@@ -44,13 +44,7 @@ impl NativeTools {
         let description = string("tool description", description)?;
         let schema: serde_json::Value = serde_json::from_str(&string("inputSchema", schema)?)
             .map_err(|e| invalid_arg(format!("the inputSchema of tool {name:?}: {e}")))?;
-        let invoke = invoke
-            .build_threadsafe_function()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build()
-            .map_err(|e| invalid_arg(e.reason))?;
-        let call = host_functions::raw(invoke);
+        let call = host_functions::raw(host_functions::invoker(invoke)?);
         let tool = Tool::with_context(name, description, schema, move |input, context| {
             let result = call(&format!("[{input}]"), context)?;
             serde_json::from_str(&result).map_err(|e| format!("the tool's result is not JSON: {e}"))

@@ -7,18 +7,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { NodeRuntime } = require('..');
-const { rejectsWith } = require('./helpers');
+const { rejectsWith, withRuntime } = require('./helpers');
 
 const NODE_MODULES = path.join(__dirname, '../../tests/fixtures/npm/node_modules');
-
-async function withRuntime(options, body) {
-  const runtime = await NodeRuntime.create(options);
-  try {
-    return await body(runtime);
-  } finally {
-    await runtime.dispose();
-  }
-}
 
 /** A fresh host directory with `files` (relative path → content). */
 function hostDir(name, files = {}) {

@@ -1,7 +1,7 @@
 'use strict';
 // Shared helpers for the addon's tests.
 const assert = require('node:assert/strict');
-const { SandboxBuilder } = require('..');
+const { NodeRuntime, SandboxBuilder } = require('..');
 
 /** A loaded sandbox with `handlers` ({ name: source }) and optional host functions. */
 async function loadSandbox(handlers, { modules = [], host = () => {}, builder = new SandboxBuilder() } = {}) {
@@ -11,6 +11,16 @@ async function loadSandbox(handlers, { modules = [], host = () => {}, builder = 
   for (const [name, source, namespace] of modules) sandbox.addModule(name, source, namespace);
   for (const [name, source] of Object.entries(handlers)) sandbox.addHandler(name, source);
   return sandbox.getLoadedSandbox();
+}
+
+/** Runs `body` with a fresh NodeRuntime made with `options`, disposing of it afterwards. */
+async function withRuntime(options, body) {
+  const runtime = await NodeRuntime.create(options);
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.dispose();
+  }
 }
 
 /** Asserts that `promise` rejects with `code`; returns the error. */
@@ -49,4 +59,4 @@ function killUntilSettled(loaded, promise, delayMs) {
   });
 }
 
-module.exports = { loadSandbox, rejectsWith, throwsWith, killUntilSettled, SPIN };
+module.exports = { SPIN, killUntilSettled, loadSandbox, rejectsWith, throwsWith, withRuntime };

@@ -3,17 +3,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { NodeRuntime } = require('..');
-const { rejectsWith, throwsWith } = require('./helpers');
-
-/** Runs `body` with a fresh runtime made with `options`, disposing of it afterwards. */
-async function withRuntime(options, body) {
-  const runtime = await NodeRuntime.create(options);
-  try {
-    return await body(runtime);
-  } finally {
-    await runtime.dispose();
-  }
-}
+const { rejectsWith, throwsWith, withRuntime } = require('./helpers');
 
 test('exec resolves to stdout, stderr and the exit code', () => withRuntime(undefined, async (runtime) => {
   const result = await runtime.exec("console.log('hi', 1 + 1); console.error('oops'); process.exit(3)");
