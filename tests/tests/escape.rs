@@ -434,16 +434,28 @@ fn tempting_mount(name: &str) -> std::path::PathBuf {
     mount
 }
 
+/// Runs `code` as a program with `mount` at `/data`, writable, under the
+/// permissions `policy` (JSON) if one is given.
+fn on_data_mount(mount: &std::path::Path, policy: Option<&str>, code: &str) -> polybox::ExecOutput {
+    let mut sandbox = SandboxBuilder::new().mount(polybox::Mount::read_write("/data", mount));
+    if let Some(policy) = policy {
+        sandbox =
+            sandbox.permissions(polybox::permissions::Permissions::from_json(policy).unwrap());
+    }
+    let mut runtime = polybox::Runtime::builder()
+        .sandbox(sandbox)
+        .build()
+        .unwrap();
+    runtime.exec(code, polybox::ExecOptions::default()).unwrap()
+}
+
 #[test]
 fn a_programs_files_lead_nowhere_outside_its_mounts() {
     let mount = tempting_mount("paths");
-    let mut runtime = polybox::Runtime::builder()
-        .sandbox(SandboxBuilder::new().mount(polybox::Mount::read_write("/data", &mount)))
-        .build()
-        .unwrap();
-    let output = runtime
-        .exec(
-            "const fs = require('fs');
+    let output = on_data_mount(
+        &mount,
+        None,
+        "const fs = require('fs');
              const tries = {
                dotdot: () => fs.readFileSync('/data/../../../../etc/passwd'),
                relative: () => { process.chdir('/data'); return fs.readFileSync('../../etc/hostname'); },
@@ -470,9 +482,7 @@ fn a_programs_files_lead_nowhere_outside_its_mounts() {
              }
              result.okLink = fs.readFileSync('/data/ok-link', 'utf8');
              console.log(JSON.stringify(result));",
-            polybox::ExecOptions::default(),
-        )
-        .unwrap();
+    );
     let result: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{output:?}"));
     assert_eq!(
@@ -500,29 +510,16 @@ fn a_host_link_inside_a_mount_does_not_lead_around_a_denial() {
     std::fs::write(mount.join("private/key"), "PRIVATE").unwrap();
     std::os::unix::fs::symlink("private/key", mount.join("alias")).unwrap();
     std::os::unix::fs::symlink("private", mount.join("dir-alias")).unwrap();
-    let policy = polybox::permissions::Permissions::from_json(
-        r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/private"]}]}}"#,
-    )
-    .unwrap();
-    let mut runtime = polybox::Runtime::builder()
-        .sandbox(
-            SandboxBuilder::new()
-                .mount(polybox::Mount::read_write("/data", &mount))
-                .permissions(policy),
-        )
-        .build()
-        .unwrap();
-    let output = runtime
-        .exec(
-            "const fs = require('fs');
+    let output = on_data_mount(
+        &mount,
+        Some(r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/private"]}]}}"#),
+        "const fs = require('fs');
              for (const f of [() => fs.readFileSync('/data/private/key', 'utf8'), () => fs.readFileSync('/data/alias', 'utf8'),
                               () => fs.readFileSync('/data/dir-alias/key', 'utf8'), () => fs.writeFileSync('/data/dir-alias/new', 'x'),
                               () => fs.writeFileSync('/data/alias', 'overwritten'), () => fs.readFileSync('/data/inside.txt', 'utf8')]) {
                try { console.log(f()); } catch (e) { console.log(e.code); }
              }",
-            polybox::ExecOptions::default(),
-        )
-        .unwrap();
+    );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "EACCES\nEACCES\nEACCES\nEACCES\nEACCES\ninside\n"
@@ -561,28 +558,15 @@ fn removing_or_moving_a_directory_does_not_take_a_denied_path_with_it() {
     let mount = tempting_mount("subtree");
     std::fs::create_dir_all(mount.join("a/private")).unwrap();
     std::fs::write(mount.join("a/private/key"), "PRIVATE").unwrap();
-    let policy = polybox::permissions::Permissions::from_json(
-        r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/a/private", "/tmp/locked"]}]}}"#,
-    )
-    .unwrap();
-    let mut runtime = polybox::Runtime::builder()
-        .sandbox(
-            SandboxBuilder::new()
-                .mount(polybox::Mount::read_write("/data", &mount))
-                .permissions(policy),
-        )
-        .build()
-        .unwrap();
-    let output = runtime
-        .exec(
-            "const fs = require('fs');
+    let output = on_data_mount(
+        &mount,
+        Some(r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/a/private", "/tmp/locked"]}]}}"#),
+        "const fs = require('fs');
              fs.mkdirSync('/tmp/outer'); fs.mkdirSync('/tmp/outer/x');
              const tries = [() => fs.rmSync('/data/a', { recursive: true }), () => fs.renameSync('/data/a', '/data/b'),
                             () => fs.renameSync('/tmp/outer', '/tmp/locked'), () => fs.rmSync('/tmp/outer', { recursive: true })];
              for (const f of tries) { try { f(); console.log('done'); } catch (e) { console.log(e.code); } }",
-            polybox::ExecOptions::default(),
-        )
-        .unwrap();
+    );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "EACCES\nEACCES\nEACCES\ndone\n",
