@@ -82,6 +82,8 @@ pub(crate) struct SandboxConfig {
     pub net: NetConfig,
     /// The tools guests may call.
     pub tools: Arc<Vec<Tool>>,
+    /// The environment user components see, before the policy.
+    pub env: Arc<Vec<(String, String)>>,
 }
 
 impl SandboxConfig {

@@ -82,6 +82,20 @@ pub fn component_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("POLYBOX_COMPONENTS")).join(format!("{name}.wasm"))
 }
 
+/// Runs file operations (`[op, path, arg?]`, see the `escape-probe`
+/// fixture) in the `escape_probe` component, in a sandbox built by
+/// `builder`; returns one outcome per operation: `"ok: ..."` or
+/// `"err: <io::ErrorKind>"`.
+pub fn probe_files(builder: SandboxBuilder, ops: &[&[&str]]) -> Vec<String> {
+    let mut sandbox = runtime(builder);
+    sandbox
+        .add_component_handler("probe", component("escape_probe"))
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let outcomes = call(&mut loaded, "probe", serde_json::json!({ "ops": ops })).unwrap();
+    serde_json::from_value(outcomes).unwrap()
+}
+
 /// Kills the running call of a sandbox from another thread: first after
 /// `delay`, then every 10 ms until dropped. One kill alone could land
 /// before the call starts (a kill while idle is ignored, by design), which

@@ -3,7 +3,7 @@
 //! and that one sandbox cannot read another's state.
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
-use polybox_tests::{call, component, load_handler, runtime};
+use polybox_tests::{call, component, load_handler, probe_files, runtime};
 use serde_json::{Value, json};
 
 /// Every global a script sees: the ECMAScript built-ins QuickJS provides,
@@ -315,14 +315,21 @@ fn a_component_reaches_no_file_environment_network_or_process() {
     let report = call(&mut loaded, "probe", json!({})).unwrap();
     assert_eq!(report["environment"], json!(0), "{report}");
     assert_eq!(report["arguments"], json!(0), "{report}");
-    // Standard input is empty; the working directory is a name without a
-    // directory behind it (listing "." is denied below).
+    // Standard input is empty. The files are the sandbox's own tree: `/`
+    // holds only its in-memory `/tmp` (which the component may write), and
+    // nothing of the host's.
     assert_eq!(report["read stdin"], json!("reached: 0"), "{report}");
+    assert_eq!(report["list /"], json!("reached: 1"), "{report}");
+    assert_eq!(report["list ."], json!("reached: 1"), "{report}");
+    assert!(
+        report["create /tmp/escape"]
+            .as_str()
+            .unwrap()
+            .starts_with("reached: "),
+        "{report}"
+    );
     for attempt in [
         "read /etc/passwd",
-        "list /",
-        "list .",
-        "create /tmp/escape",
         "connect tcp",
         "listen tcp",
         "bind udp",
@@ -501,6 +508,57 @@ fn a_programs_files_lead_nowhere_outside_its_mounts() {
         std::fs::read_to_string(mount.join("inside.txt")).unwrap(),
         "inside"
     );
+}
+
+#[test]
+fn a_components_files_lead_nowhere_outside_its_mounts() {
+    let mount = tempting_mount("component");
+    std::fs::create_dir_all(mount.join("private")).unwrap();
+    std::fs::write(mount.join("private/key"), "PRIVATE").unwrap();
+    std::os::unix::fs::symlink("private/key", mount.join("alias")).unwrap();
+    let policy = polybox::permissions::Permissions::from_json(
+        r#"{"fs":{"rules":[{"mode":"deny","paths":["/data/private"]}]}}"#,
+    )
+    .unwrap();
+    let sandbox = SandboxBuilder::new()
+        .mount(polybox::Mount::read_write("/data", &mount))
+        .permissions(policy);
+    let attempts: &[&[&str]] = &[
+        &["read", "/data/../../../../etc/passwd"],
+        &["read", "/etc/passwd"],
+        &["read", "/proc/self/environ"],
+        &["read", "/dev/zero"],
+        &["read", "/data/etc/passwd"],
+        &["list", "/data/etc"],
+        &["read", "/data/abs-link"],
+        &["read", "/data/sub/rel-link"],
+        &["write", "/data/abs-link", "pwned"],
+        &["read", "/data/fifo"],
+        &["symlink", "/data/new-link", "/etc/passwd"],
+        &["hard_link", "/data/hard-link", "/data/inside.txt"],
+        &["rename", "/data/inside.txt", "/tmp/stolen"],
+        &["rmdir", "/data"],
+        &["read", "/data/private/key"],
+        &["read", "/data/alias"],
+        &["write", "/data/alias", "overwritten"],
+        &["read", "/data/ok-link"],
+    ];
+    let outcomes = probe_files(sandbox, attempts);
+    // Only the link that stays inside the mount leads anywhere; a rename
+    // cannot cross the mount, and the mount point cannot be removed.
+    let mut expected = vec!["err: PermissionDenied"; attempts.len()];
+    expected[12] = "err: CrossesDevices";
+    expected[13] = "err: ResourceBusy";
+    expected[17] = r#"ok: "inside""#;
+    assert_eq!(outcomes, expected);
+    let outside = mount.parent().unwrap().join("outside.txt");
+    assert_eq!(std::fs::read_to_string(outside).unwrap(), "outside");
+    assert_eq!(
+        std::fs::read_to_string(mount.join("private/key")).unwrap(),
+        "PRIVATE"
+    );
+    assert!(!mount.join("new-link").exists() && !mount.join("hard-link").exists());
+    assert!(mount.join("inside.txt").exists());
 }
 
 #[test]

@@ -1,15 +1,38 @@
 //! The environment capability: which of the variables a caller gave a
-//! program it may see.
+//! program or a component it may see.
 //!
 //! Nothing of the host's own environment reaches a guest: a program sees
 //! only the variables its caller set (on the `RuntimeBuilder`, per call, or
-//! with `--env`/`--allow-env` on the command line). Setting one grants it;
+//! with `--env`/`--allow-env` on the command line), a user component only
+//! those set on the `SandboxBuilder`. Setting one grants it;
 //! the `env` scope of the sandbox's [`Permissions`] can then still hide
 //! some (`{"env": {"default": "allow", "rules": [{"mode": "deny",
 //! "patterns": ["AWS_*"]}]}}`) or all (`"env": "deny"`). A hidden variable
 //! is counted and logged as a denial.
 
+use super::{Capability, ComponentGrant, Installer};
+use crate::error::Result;
 use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+
+/// Grants a sandbox's user components the variables its builder set
+/// ([`SandboxBuilder::env`](crate::SandboxBuilder::env)) that the policy
+/// lets them see, as `wasi:cli/environment`.
+pub(crate) struct EnvCapability<'a> {
+    pub env: &'a [(String, String)],
+    pub permissions: &'a Permissions,
+}
+
+impl Capability for EnvCapability<'_> {
+    fn install(&self, sandbox: &mut Installer<'_>) -> Result<()> {
+        let env = visible(
+            self.permissions,
+            sandbox.dispatcher.sandbox_id(),
+            self.env.to_vec(),
+        );
+        sandbox.components.grant(ComponentGrant::Env(env));
+        Ok(())
+    }
+}
 
 /// The variables of `env` that `permissions` let sandbox `sandbox` see.
 pub(crate) fn visible(

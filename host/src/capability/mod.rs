@@ -71,9 +71,25 @@ pub(crate) struct Installer<'a> {
     pub components: &'a mut dyn ComponentHost,
 }
 
+/// What a capability grants a sandbox's user components, which reach it
+/// through WASI rather than through `host-call`.
+pub(crate) enum ComponentGrant {
+    /// The filesystem, as `wasi:filesystem`.
+    Files(Arc<fs::Filesystem>),
+    /// The environment variables they see, as `wasi:cli/environment`.
+    Env(Vec<(String, String)>),
+    /// The network, as `wasi:http/outgoing-handler`.
+    Network(Arc<net::Network>),
+}
+
 /// A backend's way of running a user's component as a provider. Backends
 /// that cannot refuse with `ERR_INVALID_ARG`.
 pub(crate) trait ComponentHost {
+    /// Grants the sandbox's user components `grant`. Capabilities grant
+    /// before any component starts; a backend without user components has
+    /// nothing to grant it to.
+    fn grant(&mut self, grant: ComponentGrant);
+
     /// Starts `component` as the provider of the module guests import as
     /// `specifier`.
     fn start_component(

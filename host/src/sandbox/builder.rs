@@ -56,6 +56,7 @@ impl SandboxBuilder {
                 permissions: Arc::default(),
                 net: NetConfig::default(),
                 tools: Arc::default(),
+                env: Arc::default(),
             },
             stack_size: None,
         }
@@ -170,6 +171,18 @@ impl SandboxBuilder {
         let tools = Arc::make_mut(&mut self.config.tools);
         tools.retain(|t| t.name() != tool.name());
         tools.push(tool);
+        self
+    }
+
+    /// Adds `name=value` to the environment user components see through
+    /// `wasi:cli/environment` (the policy's `env` scope may still hide it).
+    /// Nothing of the host's own environment reaches them; programs get
+    /// theirs from [`RuntimeBuilder::env`](crate::RuntimeBuilder::env).
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        let env = Arc::make_mut(&mut self.config.env);
+        env.retain(|(existing, _)| *existing != name);
+        env.push((name, value));
         self
     }
 

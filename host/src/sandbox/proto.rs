@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::JSSandbox;
 use super::core::SandboxCore;
 use crate::backend::instantiate;
+use crate::capability::env::EnvCapability;
 use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
@@ -137,12 +138,18 @@ impl ProtoJSSandbox {
             tools: &self.config.tools,
             permissions: &self.config.permissions,
         };
-        let capabilities: [&dyn Capability; 5] = [
-            &self.functions,
-            &self.components,
+        let env = EnvCapability {
+            env: &self.config.env,
+            permissions: &self.config.permissions,
+        };
+        // What user components are granted comes before they start.
+        let capabilities: [&dyn Capability; 6] = [
             &FsCapability(files.clone()),
+            &env,
             &network,
             &tools,
+            &self.functions,
+            &self.components,
         ];
         for capability in capabilities {
             capability.install(&mut Installer {

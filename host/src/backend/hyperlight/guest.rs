@@ -21,7 +21,7 @@ use crate::backend::{
     CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
     ProgramOutcome, Source, program_record,
 };
-use crate::capability::{ComponentHost, Dispatcher, Provider};
+use crate::capability::{ComponentGrant, ComponentHost, Dispatcher, Provider};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
@@ -127,6 +127,9 @@ impl HyperlightGuest {
 }
 
 impl ComponentHost for HyperlightGuest {
+    /// User components do not run in the VM: nothing to grant.
+    fn grant(&mut self, _: ComponentGrant) {}
+
     fn start_component(&mut self, _: &str, _: &WasmComponent) -> Result<Arc<dyn Provider>> {
         Err(components_unsupported())
     }

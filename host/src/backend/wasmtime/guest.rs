@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::artifact::initial_image;
 use super::bindings::{ModuleDeclaration, Program, ProgramKind, RuntimeExports};
-use super::component::{AuthorEnv, ComponentHandler, ComponentModule};
+use super::component::{AuthorEnv, ComponentHandler, ComponentModule, Grants};
 use super::engine::{EngineKey, GuestEngine, Template, guest_engine};
 use super::handlers::Handlers;
 use super::image::MemoryImage;
@@ -21,7 +21,7 @@ use crate::backend::{
     CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
     ProgramOutcome, Source, program_record,
 };
-use crate::capability::{ComponentHost, Dispatcher, Lifetime, Provider};
+use crate::capability::{ComponentGrant, ComponentHost, Dispatcher, Lifetime, Provider};
 use crate::component::WasmComponent;
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
@@ -42,6 +42,8 @@ pub(crate) struct WasmtimeGuest {
     /// Why the instance can no longer be entered, once it trapped.
     poisoned_by: Option<String>,
     handlers: Handlers,
+    /// What the sandbox's capabilities grant its user components.
+    grants: Arc<Grants>,
 }
 
 impl WasmtimeGuest {
@@ -90,6 +92,7 @@ impl WasmtimeGuest {
             instance,
             poisoned_by: None,
             handlers: Handlers::default(),
+            grants: Arc::default(),
         })
     }
 
@@ -138,6 +141,7 @@ impl WasmtimeGuest {
             memory: self.heap_size,
             dispatcher: Arc::downgrade(&self.dispatcher),
             meter: self.meter.clone(),
+            grants: self.grants.clone(),
         })
     }
 
@@ -238,6 +242,15 @@ impl WasmtimeGuest {
 }
 
 impl ComponentHost for WasmtimeGuest {
+    fn grant(&mut self, grant: ComponentGrant) {
+        let grants = Arc::make_mut(&mut self.grants);
+        match grant {
+            ComponentGrant::Files(files) => grants.files = Some(files),
+            ComponentGrant::Env(env) => grants.env = env,
+            ComponentGrant::Network(network) => grants.network = Some(network),
+        }
+    }
+
     fn start_component(
         &mut self,
         specifier: &str,

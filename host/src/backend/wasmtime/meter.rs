@@ -85,6 +85,12 @@ impl Meter {
         }
     }
 
+    /// The sandbox's interrupt state, which tells whose call runs and
+    /// whether it was stopped.
+    pub fn interrupt(&self) -> &Arc<InterruptState> {
+        &self.interrupt
+    }
+
     fn budget(&self) -> MutexGuard<'_, CallBudget> {
         self.budget.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -30,7 +30,7 @@ mod provider;
 mod shared;
 mod tree;
 
-pub(crate) use provider::Filesystem;
+pub(crate) use provider::{Filesystem, Removal};
 pub use shared::SharedFiles;
 
 use std::path::PathBuf;
@@ -182,6 +182,17 @@ impl EntryKind {
     }
 }
 
+/// Where a write puts its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteMode {
+    /// In place of what the file held.
+    Replace,
+    /// After what it holds.
+    Append,
+    /// At this offset, over what is there (zero-filling a gap).
+    At(u64),
+}
+
 /// What `stat` tells.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Metadata {
@@ -202,6 +213,9 @@ pub(crate) struct FsCapability(pub Arc<Filesystem>);
 
 impl Capability for FsCapability {
     fn install(&self, sandbox: &mut Installer<'_>) -> Result<()> {
+        sandbox
+            .components
+            .grant(super::ComponentGrant::Files(self.0.clone()));
         sandbox.dispatcher.serve_internal(SPECIFIER, self.0.clone())
     }
 }

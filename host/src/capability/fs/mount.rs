@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
 
-use super::{Entry, EntryKind, Metadata};
+use super::{Entry, EntryKind, Metadata, WriteMode};
 use crate::capability::Refusal;
 
 /// Whether `rel`, a path in a mount, is the mount point itself.
@@ -102,13 +102,13 @@ impl HostDir {
         Ok(bytes)
     }
 
-    /// Writes `bytes` to the file `rel` (appending if `append`; refusing an
+    /// Writes `bytes` to the file `rel` where `mode` says (refusing an
     /// existing file if `exclusive`).
     pub fn write(
         &self,
         rel: &Path,
         bytes: &[u8],
-        append: bool,
+        mode: WriteMode,
         exclusive: bool,
     ) -> Result<(), Refusal> {
         self.writable()?;
@@ -122,12 +122,15 @@ impl HostDir {
         }
         let mut options = OpenOptions::new();
         options.write(true).create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.truncate(true);
-        }
+        match mode {
+            WriteMode::Replace => options.truncate(true),
+            WriteMode::Append => options.append(true),
+            WriteMode::At(_) => &mut options,
+        };
         let mut file = self.dir.open_with(rel, &options)?;
+        if let WriteMode::At(offset) = mode {
+            file.seek(SeekFrom::Start(offset))?;
+        }
         file.write_all(bytes)?;
         Ok(())
     }

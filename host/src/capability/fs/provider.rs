@@ -18,7 +18,7 @@ use super::mount::{HostDir, is_mount_point};
 use super::path::{is_within, normalize, split, too_long};
 use super::shared::FilesState;
 use super::tree::Tree;
-use super::{Entry, EntryKind, FsConfig, Metadata};
+use super::{Entry, EntryKind, FsConfig, Metadata, WriteMode};
 use crate::capability::Refusal;
 use crate::capability::host_functions::CallContext;
 use crate::capability::{HostCallError, Provider, answer};
@@ -41,6 +41,17 @@ enum Place<'a> {
     /// Into a mount, at this path relative to its directory (`.` for the
     /// mount point).
     Mount(&'a HostDir, PathBuf),
+}
+
+/// What a removal takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// A file (or link), never a directory.
+    File,
+    /// An empty directory.
+    EmptyDir,
+    /// Whatever is there, and everything below it.
+    Tree,
 }
 
 /// One sandbox's files, mounts and policy.
@@ -120,9 +131,10 @@ impl Filesystem {
             let at = normalize(file).unwrap_or_default();
             if fresh {
                 seed(tree, split(&at).0);
-                tree.write(&at, bytes, false, false).map_err(|e| {
-                    Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
-                })?;
+                tree.write(&at, bytes, WriteMode::Replace, false)
+                    .map_err(|e| {
+                        Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
+                    })?;
             }
             implied.push(Rule::paths(Mode::Allow, &[], &[&at]));
         }
@@ -259,11 +271,13 @@ impl Filesystem {
         }
     }
 
-    fn mkdir(&self, path: &str, recursive: bool) -> Result<Value, Refusal> {
+    /// Makes the directory `path` (and, if `recursive`, those leading to
+    /// it); the first directory made, when `recursive`.
+    pub fn mkdir(&self, path: &str, recursive: bool) -> Result<Option<String>, Refusal> {
         let path = self.allowed("mkdir", path)?;
         if !recursive {
             self.create_dir(&path)?;
-            return Ok(Value::Null);
+            return Ok(None);
         }
         // Each directory made on the way is checked on its own.
         let mut first = None;
@@ -281,7 +295,7 @@ impl Filesystem {
             self.create_dir(&at)?;
             first.get_or_insert_with(|| at.clone());
         }
-        Ok(first.map_or(Value::Null, Value::String))
+        Ok(first)
     }
 
     fn create_dir(&self, path: &str) -> Result<(), Refusal> {
@@ -292,7 +306,8 @@ impl Filesystem {
         }
     }
 
-    fn rename(&self, from: &str, to: &str) -> Result<(), Refusal> {
+    /// Moves `from` to `to`, both in memory or both in one mount.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), Refusal> {
         let from = self.allowed("rename", from)?;
         let to = self.allowed("rename", to)?;
         // What lies below moves too: each of its paths, old and new, must
@@ -319,12 +334,13 @@ impl Filesystem {
         }
     }
 
-    fn remove(&self, path: &str, kind: &str) -> Result<(), Refusal> {
+    /// Removes what `path` is, as `removal` says.
+    pub fn remove(&self, path: &str, removal: Removal) -> Result<(), Refusal> {
         let path = self.allowed("rm", path)?;
-        let (dir, recursive) = match kind {
-            "file" => (false, false),
-            "dir" => (true, false),
-            _ => (true, true),
+        let (dir, recursive) = match removal {
+            Removal::File => (false, false),
+            Removal::EmptyDir => (true, false),
+            Removal::Tree => (true, true),
         };
         if self.holds_mount(&path) {
             return Err(Refusal::with(
@@ -373,14 +389,120 @@ impl Filesystem {
             }
         }
         match self.place(&at) {
-            Place::Memory(at) => self.tree(|t| t.write(at, bytes, false, false)),
+            Place::Memory(at) => self.tree(|t| t.write(at, bytes, WriteMode::Replace, false)),
             Place::Mount(_, rel) if is_mount_point(&rel) => Err(Refusal::new("EISDIR")),
-            Place::Mount(dir, rel) => dir.write(&rel, bytes, false, false),
+            Place::Mount(dir, rel) => dir.write(&rel, bytes, WriteMode::Replace, false),
         }
         .map_err(|e| host_error(e, "write", &at))?;
         self.files
             .grant_written(Rule::paths(Mode::Allow, &[], &[&at]));
         Ok(())
+    }
+
+    /// Checks that the policy lets the guest `operation` on `path`, as
+    /// opening a file does before any byte moves (a denial is counted and
+    /// logged like any other).
+    pub fn permit(&self, operation: &str, path: &str) -> Result<(), Refusal> {
+        self.allowed(operation, path).map(drop)
+    }
+
+    /// What `path` is (its link itself unless `follow`).
+    pub fn stat(&self, path: &str, follow: bool) -> Result<Metadata, Refusal> {
+        let path = self.allowed("stat", path)?;
+        self.metadata(&path, follow)
+    }
+
+    /// At most `len` bytes (and never more than 4 MiB) of the file `path`,
+    /// from `offset`.
+    pub fn read(&self, path: &str, offset: u64, len: usize) -> Result<Vec<u8>, Refusal> {
+        let path = self.allowed("read", path)?;
+        let len = len.min(MAX_PIECE);
+        match self.place(&path) {
+            Place::Memory(path) => self
+                .tree(|t| t.read_range(path, usize::try_from(offset).unwrap_or(usize::MAX), len)),
+            Place::Mount(dir, rel) => dir.read_range(&rel, offset, len),
+        }
+    }
+
+    /// The whole source of the module at `path`.
+    fn load(&self, path: &str) -> Result<Vec<u8>, Refusal> {
+        let path = self.loadable(path)?;
+        match self.place(&path) {
+            Place::Memory(path) => self.tree(|t| t.read(path)),
+            Place::Mount(dir, rel) => dir.read(&rel, self.read_limit),
+        }
+    }
+
+    /// Writes `bytes` to the file `path` where `mode` says, creating it
+    /// unless `exclusive` and it exists.
+    pub fn write(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        mode: WriteMode,
+        exclusive: bool,
+    ) -> Result<(), Refusal> {
+        let path = self.allowed("write", path)?;
+        let end = match mode {
+            WriteMode::At(offset) => offset.saturating_add(bytes.len() as u64),
+            _ => bytes.len() as u64,
+        };
+        if end > self.read_limit as u64 {
+            return Err(Refusal::with(
+                "ENOSPC",
+                format!("a file is limited to {} bytes", self.read_limit),
+            ));
+        }
+        match self.place(&path) {
+            Place::Memory(path) => self.tree(|t| t.write(path, bytes, mode, exclusive)),
+            Place::Mount(_, rel) if is_mount_point(&rel) => Err(Refusal::new("EISDIR")),
+            Place::Mount(dir, rel) => dir.write(&rel, bytes, mode, exclusive),
+        }
+    }
+
+    /// Cuts or zero-extends the file `path` to `len` bytes.
+    pub fn truncate(&self, path: &str, len: u64) -> Result<(), Refusal> {
+        let path = self.allowed("truncate", path)?;
+        if len > self.read_limit as u64 {
+            return Err(Refusal::new("ENOSPC"));
+        }
+        match self.place(&path) {
+            Place::Memory(path) => self.tree(|t| t.truncate(path, len as usize)),
+            Place::Mount(dir, rel) => dir.truncate(&rel, len),
+        }
+    }
+
+    /// The entries of the directory `path`.
+    pub fn read_dir(&self, path: &str) -> Result<Vec<Entry>, Refusal> {
+        let path = self.allowed("readdir", path)?;
+        match self.place(&path) {
+            Place::Memory(path) => self.tree(|t| t.read_dir(path)),
+            Place::Mount(dir, rel) => dir.read_dir(&rel),
+        }
+    }
+
+    /// Where the symbolic link `path` points, as written.
+    pub fn read_link(&self, path: &str) -> Result<String, Refusal> {
+        let path = self.allowed("readlink", path)?;
+        match self.place(&path) {
+            Place::Memory(_) => {
+                self.tree(|t| t.metadata(&path))?;
+                Err(Refusal::with("EINVAL", "not a symbolic link"))
+            }
+            Place::Mount(dir, rel) => Ok(dir.read_link(&rel)?.to_string_lossy().into_owned()),
+        }
+    }
+
+    /// Making a symbolic link at `path`: always refused (after the policy
+    /// has had its say), since a link could lead where the policy does not.
+    pub fn symlink(&self, path: &str) -> Refusal {
+        match self.allowed("symlink", path) {
+            Ok(_) => Refusal::with(
+                "EPERM",
+                "symbolic links cannot be created in a Polybox sandbox",
+            ),
+            Err(denied) => denied,
+        }
     }
 
     /// Runs `function` with its JSON `args`.
@@ -391,10 +513,10 @@ impl Filesystem {
                 .ok_or_else(|| Refusal::with("EINVAL", format!("argument {i} must be a string")))
         };
         let flag = |i: usize| args.get(i).and_then(Value::as_bool).unwrap_or(false);
+        let number = |i: usize| args.get(i).and_then(Value::as_u64);
         match function {
             "stat" => {
-                let path = self.allowed("stat", text(0)?)?;
-                let metadata = self.metadata(&path, flag(1))?;
+                let metadata = self.stat(text(0)?, flag(1))?;
                 let modified = metadata
                     .modified
                     .duration_since(UNIX_EPOCH)
@@ -406,98 +528,51 @@ impl Filesystem {
                 }))
             }
             "read" => {
-                let path = self.allowed("read", text(0)?)?;
-                let offset = args.get(1).and_then(Value::as_u64).unwrap_or(0);
-                let len = args
-                    .get(2)
-                    .and_then(Value::as_u64)
-                    .map_or(MAX_PIECE, |len| (len as usize).min(MAX_PIECE));
-                let bytes = match self.place(&path) {
-                    Place::Memory(path) => {
-                        self.tree(|t| t.read_range(path, offset as usize, len))?
-                    }
-                    Place::Mount(dir, rel) => dir.read_range(&rel, offset, len)?,
-                };
+                let len = number(2).map_or(MAX_PIECE, |len| len as usize);
+                let bytes = self.read(text(0)?, number(1).unwrap_or(0), len)?;
                 Ok(Value::String(BASE64.encode(bytes)))
             }
             "load" => {
-                let path = self.loadable(text(0)?)?;
-                let bytes = match self.place(&path) {
-                    Place::Memory(path) => self.tree(|t| t.read(path))?,
-                    Place::Mount(dir, rel) => dir.read(&rel, self.read_limit)?,
-                };
+                let bytes = self.load(text(0)?)?;
                 Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
             }
             "write" => {
-                let path = self.allowed("write", text(0)?)?;
+                let path = text(0)?;
                 let bytes = BASE64
                     .decode(text(1)?)
                     .map_err(|_| Refusal::with("EINVAL", "the data is not base64"))?;
-                let (append, exclusive) = (flag(2), flag(3));
-                if bytes.len() > self.read_limit {
-                    return Err(Refusal::with(
-                        "ENOSPC",
-                        format!("a file is limited to {} bytes", self.read_limit),
-                    ));
-                }
-                match self.place(&path) {
-                    Place::Memory(path) => {
-                        self.tree(|t| t.write(path, &bytes, append, exclusive))?
-                    }
-                    Place::Mount(_, rel) if is_mount_point(&rel) => {
-                        return Err(Refusal::new("EISDIR"));
-                    }
-                    Place::Mount(dir, rel) => dir.write(&rel, &bytes, append, exclusive)?,
-                }
+                let mode = if flag(2) {
+                    WriteMode::Append
+                } else {
+                    WriteMode::Replace
+                };
+                self.write(path, &bytes, mode, flag(3))?;
                 Ok(Value::Null)
             }
             "truncate" => {
-                let path = self.allowed("truncate", text(0)?)?;
-                let len = args.get(1).and_then(Value::as_u64).unwrap_or(0);
-                if len > self.read_limit as u64 {
-                    return Err(Refusal::new("ENOSPC"));
-                }
-                match self.place(&path) {
-                    Place::Memory(path) => self.tree(|t| t.truncate(path, len as usize))?,
-                    Place::Mount(dir, rel) => dir.truncate(&rel, len)?,
-                }
+                self.truncate(text(0)?, number(1).unwrap_or(0))?;
                 Ok(Value::Null)
             }
-            "readdir" => {
-                let path = self.allowed("readdir", text(0)?)?;
-                let entries: Vec<Entry> = match self.place(&path) {
-                    Place::Memory(path) => self.tree(|t| t.read_dir(path))?,
-                    Place::Mount(dir, rel) => dir.read_dir(&rel)?,
+            "readdir" => Ok(Value::Array(
+                self.read_dir(text(0)?)?
+                    .into_iter()
+                    .map(|e| json!([e.name, e.kind.as_str()]))
+                    .collect(),
+            )),
+            "mkdir" => Ok(self
+                .mkdir(text(0)?, flag(1))?
+                .map_or(Value::Null, Value::String)),
+            "rm" => {
+                let removal = match text(1)? {
+                    "file" => Removal::File,
+                    "dir" => Removal::EmptyDir,
+                    _ => Removal::Tree,
                 };
-                Ok(Value::Array(
-                    entries
-                        .into_iter()
-                        .map(|e| json!([e.name, e.kind.as_str()]))
-                        .collect(),
-                ))
+                self.remove(text(0)?, removal).map(|()| Value::Null)
             }
-            "mkdir" => self.mkdir(text(0)?, flag(1)),
-            "rm" => self.remove(text(0)?, text(1)?).map(|()| Value::Null),
             "rename" => self.rename(text(0)?, text(1)?).map(|()| Value::Null),
-            "readlink" => {
-                let path = self.allowed("readlink", text(0)?)?;
-                match self.place(&path) {
-                    Place::Memory(_) => {
-                        self.tree(|t| t.metadata(&path))?;
-                        Err(Refusal::with("EINVAL", "not a symbolic link"))
-                    }
-                    Place::Mount(dir, rel) => Ok(Value::String(
-                        dir.read_link(&rel)?.to_string_lossy().into_owned(),
-                    )),
-                }
-            }
-            "symlink" => {
-                self.allowed("symlink", text(1)?)?;
-                Err(Refusal::with(
-                    "EPERM",
-                    "symbolic links cannot be created in a Polybox sandbox",
-                ))
-            }
+            "readlink" => self.read_link(text(0)?).map(Value::String),
+            "symlink" => Err(self.symlink(text(1)?)),
             _ => Err(Refusal::with(
                 "ENOSYS",
                 format!("no operation {function:?}"),

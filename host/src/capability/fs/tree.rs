@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::path::split;
-use super::{Entry, EntryKind, Metadata};
+use super::{Entry, EntryKind, Metadata, WriteMode};
 use crate::capability::Refusal;
 
 /// A node of the tree.
@@ -128,14 +128,14 @@ impl Tree {
         }
     }
 
-    /// Writes `bytes` to the file at `path` (appending if `append`),
-    /// creating it unless `exclusive` and it exists (`EEXIST`). Its
-    /// directory must exist.
+    /// Writes `bytes` to the file at `path` where `mode` says, creating it
+    /// unless `exclusive` and it exists (`EEXIST`). Its directory must
+    /// exist.
     pub fn write(
         &mut self,
         path: &str,
         bytes: &[u8],
-        append: bool,
+        mode: WriteMode,
         exclusive: bool,
     ) -> Result<(), Refusal> {
         let (parent, name) = split(path);
@@ -149,8 +149,17 @@ impl Tree {
         if let Node::File { .. } = self.node(parent)? {
             return Err(Refusal::new("ENOTDIR"));
         }
-        let kept = if append { old } else { 0 };
-        let used = self.used - old + kept + bytes.len();
+        let start = match mode {
+            WriteMode::Replace => 0,
+            WriteMode::Append => old,
+            WriteMode::At(offset) => usize::try_from(offset).unwrap_or(usize::MAX),
+        };
+        let end = start.saturating_add(bytes.len());
+        let len = match mode {
+            WriteMode::Replace => end,
+            _ => end.max(old),
+        };
+        let used = self.used - old + len;
         if used > self.capacity {
             return Err(Refusal::with(
                 "ENOSPC",
@@ -171,10 +180,8 @@ impl Tree {
             modified,
         } = file
         {
-            if !append {
-                data.clear();
-            }
-            data.extend_from_slice(bytes);
+            data.resize(len, 0);
+            data[start..end].copy_from_slice(bytes);
             *modified = now;
         }
         self.used = used;
@@ -285,40 +292,59 @@ mod tests {
     fn keeps_files_and_directories_within_its_capacity() {
         let mut tree = Tree::new(10);
         tree.create_dir("/a").unwrap();
-        tree.write("/a/f", b"hello", false, false).unwrap();
+        tree.write("/a/f", b"hello", WriteMode::Replace, false)
+            .unwrap();
         assert_eq!(tree.read("/a/f").unwrap(), b"hello");
-        tree.write("/a/f", b"!!", true, false).unwrap();
+        tree.write("/a/f", b"!!", WriteMode::Append, false).unwrap();
         assert_eq!(tree.read("/a/f").unwrap(), b"hello!!");
         assert_eq!(
-            tree.write("/a/g", b"1234", false, false).unwrap_err().code,
+            tree.write("/a/g", b"1234", WriteMode::Replace, false)
+                .unwrap_err()
+                .code,
             "ENOSPC"
         );
-        tree.write("/a/f", b"1234567890", false, false).unwrap();
+        tree.write("/a/f", b"1234567890", WriteMode::Replace, false)
+            .unwrap();
         assert_eq!(
-            tree.write("/a/f", b"x", false, true).unwrap_err().code,
+            tree.write("/a/f", b"x", WriteMode::Replace, true)
+                .unwrap_err()
+                .code,
             "EEXIST"
         );
         assert_eq!(
-            tree.write("/b/f", b"x", false, false).unwrap_err().code,
+            tree.write("/b/f", b"x", WriteMode::Replace, false)
+                .unwrap_err()
+                .code,
             "ENOENT"
         );
         assert_eq!(
-            tree.write("/a/f/x", b"x", false, false).unwrap_err().code,
+            tree.write("/a/f/x", b"x", WriteMode::Replace, false)
+                .unwrap_err()
+                .code,
             "ENOTDIR"
         );
         assert_eq!(
             tree.remove("/a", true, false).unwrap_err().code,
             "ENOTEMPTY"
         );
+        tree.write("/a/f", b"AB", WriteMode::At(3), false).unwrap();
+        assert_eq!(tree.read("/a/f").unwrap(), b"123AB67890");
+        assert_eq!(
+            tree.write("/a/f", b"x", WriteMode::At(10), false)
+                .unwrap_err()
+                .code,
+            "ENOSPC"
+        );
         tree.remove("/a", true, true).unwrap();
-        tree.write("/f", b"1234567890", false, false).unwrap();
+        tree.write("/f", b"12", WriteMode::At(3), false).unwrap();
+        assert_eq!(tree.read("/f").unwrap(), [0, 0, 0, b'1', b'2']);
     }
 
     #[test]
     fn renames_within_the_tree() {
         let mut tree = Tree::new(100);
         tree.create_dir("/a").unwrap();
-        tree.write("/a/f", b"x", false, false).unwrap();
+        tree.write("/a/f", b"x", WriteMode::Replace, false).unwrap();
         tree.rename("/a", "/b").unwrap();
         assert_eq!(tree.read("/b/f").unwrap(), b"x");
         assert_eq!(tree.rename("/b", "/b/c").unwrap_err().code, "EINVAL");

@@ -36,7 +36,7 @@ use std::time::Duration;
 use super::{Capability, Installer};
 use crate::error::Result;
 
-pub(crate) use provider::Network;
+pub(crate) use provider::{Network, Redirects};
 
 /// The specifier guests send requests through.
 pub(crate) const SPECIFIER: &str = "polybox:net";
@@ -159,6 +159,9 @@ pub(crate) struct NetCapability(pub Arc<Network>);
 
 impl Capability for NetCapability {
     fn install(&self, sandbox: &mut Installer<'_>) -> Result<()> {
+        sandbox
+            .components
+            .grant(super::ComponentGrant::Network(self.0.clone()));
         sandbox.dispatcher.serve_internal(SPECIFIER, self.0.clone())
     }
 }

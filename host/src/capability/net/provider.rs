@@ -49,6 +49,26 @@ struct GuestRequest {
 }
 
 /// One sandbox's network access.
+/// What a request does with a redirect, as `fetch`'s `redirect` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Redirects {
+    /// Follow it, deciding each hop again.
+    Follow,
+    /// Fail with `EREDIRECT`.
+    Error,
+    /// Answer it as the response.
+    Manual,
+}
+
+/// A request's answer: the last response, and where it came from.
+pub(crate) struct Fetched {
+    pub received: Received,
+    /// The URL of the last hop.
+    pub url: String,
+    /// Whether a redirect was followed to it.
+    pub redirected: bool,
+}
+
 pub(crate) struct Network {
     config: NetConfig,
     permissions: Arc<Permissions>,
@@ -73,6 +93,11 @@ impl Network {
             implied,
             sandbox,
         }
+    }
+
+    /// The largest body a request sends or receives.
+    pub fn max_body_bytes(&self) -> usize {
+        self.config.max_response_bytes
     }
 
     /// The policy's verdict on fetching `url` (or `url` at `address`).
@@ -178,18 +203,48 @@ impl Network {
         })
     }
 
-    /// Runs a guest's request to its end: each hop decided, redirects
-    /// followed as `redirect` says.
+    /// A guest's `fetch`, its request and answer as JSON.
     fn fetch(&self, request: GuestRequest, context: &CallContext<'_>) -> Result<Value, Refusal> {
-        let mut url = Url::parse(&request.url)
-            .map_err(|e| Refusal::with("EINVAL", format!("invalid URL {:?}: {e}", request.url)))?;
-        let mut method = request.method.to_ascii_uppercase();
-        let mut body = match &request.body {
+        let body = match &request.body {
             Some(text) => BASE64
                 .decode(text)
                 .map_err(|_| Refusal::with("EINVAL", "the body is not base64"))?,
             None => Vec::new(),
         };
+        let redirects = match request.redirect.as_str() {
+            "follow" => Redirects::Follow,
+            "error" => Redirects::Error,
+            _ => Redirects::Manual,
+        };
+        let request = HttpRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body,
+        };
+        let fetched = self.exchange(request, redirects, context)?;
+        Ok(json!({
+            "status": fetched.received.status,
+            "statusText": fetched.received.reason,
+            "headers": fetched.received.headers,
+            "url": fetched.url,
+            "redirected": fetched.redirected,
+            "body": BASE64.encode(fetched.received.body),
+        }))
+    }
+
+    /// Runs a guest's request to its end: each hop decided, redirects
+    /// followed as `redirects` says.
+    pub fn exchange(
+        &self,
+        request: HttpRequest,
+        redirects: Redirects,
+        context: &CallContext<'_>,
+    ) -> Result<Fetched, Refusal> {
+        let mut url = Url::parse(&request.url)
+            .map_err(|e| Refusal::with("EINVAL", format!("invalid URL {:?}: {e}", request.url)))?;
+        let mut method = request.method.to_ascii_uppercase();
+        let mut body = request.body;
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
             if !matches!(url.scheme(), "http" | "https") {
@@ -231,8 +286,8 @@ impl Network {
                 .find(|(name, _)| name.eq_ignore_ascii_case("location"))
                 .map(|(_, value)| value.clone());
             let redirect = matches!(received.status, 301 | 302 | 303 | 307 | 308);
-            match (redirect, location, request.redirect.as_str()) {
-                (true, Some(location), "follow") => {
+            match (redirect, location, redirects) {
+                (true, Some(location), Redirects::Follow) => {
                     url = url.join(&location).map_err(|e| {
                         Refusal::with("EINVAL", format!("bad redirect {location:?}: {e}"))
                     })?;
@@ -244,21 +299,18 @@ impl Network {
                     }
                     redirected = true;
                 }
-                (true, Some(_), "error") => {
+                (true, Some(_), Redirects::Error) => {
                     return Err(Refusal::with(
                         "EREDIRECT",
                         format!("{url} redirects, and redirect is \"error\""),
                     ));
                 }
                 _ => {
-                    return Ok(json!({
-                        "status": received.status,
-                        "statusText": received.reason,
-                        "headers": received.headers,
-                        "url": url.to_string(),
-                        "redirected": redirected,
-                        "body": BASE64.encode(received.body),
-                    }));
+                    return Ok(Fetched {
+                        received,
+                        url: url.to_string(),
+                        redirected,
+                    });
                 }
             }
         }

@@ -6,10 +6,13 @@ use std::sync::{Arc, Weak};
 use wasmtime::{Store, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 
+use super::http::Outgoing;
 use super::linker::Authors;
 use super::state::AuthorState;
 use super::stdio::LogOutput;
 use crate::backend::wasmtime::meter::Meter;
+use crate::capability::fs::Filesystem;
+use crate::capability::net::Network;
 use crate::capability::{Dispatcher, LogLevel};
 use crate::error::{Error, Result};
 
@@ -23,11 +26,24 @@ pub(crate) struct AuthorEnv {
     /// The sandbox's dispatcher (weak: the dispatcher owns component stores).
     pub dispatcher: Weak<Dispatcher>,
     pub meter: Arc<Meter>,
+    /// What the sandbox's capabilities grant its components.
+    pub grants: Arc<Grants>,
+}
+
+/// What a sandbox's capabilities grant its user components through WASI.
+#[derive(Clone, Default)]
+pub(crate) struct Grants {
+    /// The sandbox's filesystem, served as `wasi:filesystem`.
+    pub files: Option<Arc<Filesystem>>,
+    /// The variables `wasi:cli/environment` lists.
+    pub env: Vec<(String, String)>,
+    /// The sandbox's network, which `wasi:http` requests go to.
+    pub network: Option<Arc<Network>>,
 }
 
 impl AuthorEnv {
-    /// A new store: no arguments, environment, files or network; stdout and
-    /// stderr to the log sink; memory capped.
+    /// A new store: the granted files, environment and network (through
+    /// `wasi:http`), no arguments or sockets; stdout and stderr to the log sink; memory capped.
     pub fn store(&self) -> Result<Store<AuthorState>> {
         let Some(dispatcher) = self.dispatcher.upgrade() else {
             return Err(Error::Internal("the sandbox is being dropped".into()));
@@ -36,9 +52,21 @@ impl AuthorEnv {
         let wasi = WasiCtxBuilder::new()
             .stdout(LogOutput::new(log.clone(), LogLevel::Info))
             .stderr(LogOutput::new(log.clone(), LogLevel::Warn))
+            .envs(&self.grants.env)
             .build();
         let limits = StoreLimitsBuilder::new().memory_size(self.memory).build();
-        let state = AuthorState::new(wasi, limits, self.dispatcher.clone(), self.meter.clone());
+        let outgoing = Outgoing {
+            network: self.grants.network.clone(),
+            interrupt: self.meter.interrupt().clone(),
+        };
+        let state = AuthorState::new(
+            wasi,
+            self.grants.files.clone(),
+            outgoing,
+            limits,
+            self.dispatcher.clone(),
+            self.meter.clone(),
+        );
         let mut store = Store::new(self.authors.engine(), state);
         store.limiter(|state| state.limits());
         store.epoch_deadline_callback(|store| store.data().meter().on_epoch());

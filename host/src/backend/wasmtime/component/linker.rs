@@ -25,11 +25,18 @@ pub(crate) struct Authors {
 }
 
 impl Authors {
-    /// WASI (wasmtime-wasi, preview 2, synchronous) and `host-call`, for
-    /// components compiled by `engine`.
+    /// WASI (wasmtime-wasi, preview 2, synchronous, with the filesystem
+    /// replaced by the sandbox's) and `host-call`, for components compiled
+    /// by `engine`.
     pub fn new(engine: &Engine, fuel: bool) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // The sandbox's own filesystem in place of wasmtime-wasi's.
+        linker.allow_shadowing(true);
+        super::files::add_to_linker(&mut linker)?;
+        linker.allow_shadowing(false);
+        // Requests go to the sandbox's network capability (`http.rs`).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
         Handler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         Ok(Self {
             engine: engine.clone(),
@@ -84,7 +91,7 @@ impl Authors {
                 )
             };
             return Err(Error::invalid_arg(format!(
-                "{} {detail}; components may import WASI 0.2 and polybox:sandbox/host-call",
+                "{} {detail}; components may import WASI 0.2 (with wasi:http's outgoing-handler) and polybox:sandbox/host-call",
                 component.name(),
             )));
         }
