@@ -104,6 +104,52 @@ function tools(value) {
   return gathered;
 }
 
+// A handler's response headers: an object, [name, value] pairs or a
+// Headers, as [name, value] pairs of strings.
+function headerPairs(value) {
+  if (value === undefined || value === null) return [];
+  const entries = typeof value.entries === 'function' && !Array.isArray(value) ? [...value.entries()] : Array.isArray(value) ? value : isObject(value) ? Object.entries(value) : null;
+  if (entries === null) throw new TypeError(`the http handler's headers must be an object or [name, value] pairs, not ${describe(value)}`);
+  return entries.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('each of the http handler\'s headers must be a [name, value] pair');
+    return [String(pair[0]), String(pair[1])];
+  });
+}
+
+// A handler's response body: bytes, a string, or nothing; base64 or null.
+function bodyText(value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8').toString('base64');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof ArrayBuffer) return Buffer.from(value).toString('base64');
+  throw new TypeError(`the http handler's body must be a Buffer, a string or null, not ${describe(value)}`);
+}
+
+/**
+ * `http` (isola's option): `true` (requests go out through the host, as
+ * the `network` policy allows: the default), or an async handler `(request:
+ * { method, url, headers, body: Buffer | null }) => { status, headers?,
+ * body? }` that answers them instead, on the main thread. Returns the
+ * function the addon calls it through, or null.
+ */
+function http(value) {
+  if (value === undefined || value === true || value === false || value === null) return null;
+  if (typeof value !== 'function') throw invalid(`http must be true or a function (request) => response, not ${describe(value)}`);
+  return (argsJson) => reply(async () => {
+    const [request] = JSON.parse(argsJson);
+    const response = await value({
+      method: request.method,
+      url: request.url,
+      headers: Object.fromEntries(request.headers),
+      body: request.body === null ? null : Buffer.from(request.body, 'base64'),
+    });
+    if (!isObject(response)) throw new TypeError(`the http handler must return { status, headers?, body? }, not ${describe(response)}`);
+    const { status } = response;
+    if (!Number.isInteger(status) || status < 100 || status > 599) throw new RangeError(`the http handler's status must be an integer from 100 to 599, not ${String(status)}`);
+    return { status, headers: headerPairs(response.headers), body: bodyText(response.body) };
+  });
+}
+
 /** The native form of the create options' capabilities. */
 function capabilities(options) {
   const mounts = options.mounts;
@@ -117,4 +163,4 @@ function capabilities(options) {
   };
 }
 
-module.exports = { capabilities, tools };
+module.exports = { capabilities, http, tools };

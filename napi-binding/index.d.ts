@@ -264,6 +264,24 @@ export interface HostToolDefinition {
   handler: (input: any) => unknown | Promise<unknown>
 }
 
+/** A guest's outgoing request, as an `http` handler gets it (isola's shape). */
+export interface HttpRequest {
+  method: string
+  url: string
+  /** Lowercase names; a secret placeholder is already filled in for the hosts it is bound to. */
+  headers: Record<string, string>
+  /** The body, or null when there is none. */
+  body: Buffer | null
+}
+
+/** What an `http` handler answers (isola's shape). */
+export interface HttpResponse {
+  /** 100 to 599. */
+  status: number
+  headers?: Record<string, string> | Array<[string, string]> | Headers
+  body?: Buffer | Uint8Array | string | null
+}
+
 /** Options of {@link NodeRuntime.create}. secure-exec's commandsDir and loopbackExemptPorts are refused with ERR_NOT_SUPPORTED. */
 export interface NodeRuntimeCreateOptions {
   /** Environment variables every program sees (nothing else of the host's). */
@@ -290,6 +308,14 @@ export interface NodeRuntimeCreateOptions {
   permissions?: Permissions
   /** Host tools, allowed unless `permissions.tool` says otherwise. Guests call them as `await tools.name(input)` (not as shell commands, as secure-exec's guests do). */
   tools?: Record<string, HostToolDefinition>
+  /**
+   * isola's HTTP bridge: `true` sends guests' requests out through the host as `permissions.network` allows (the default),
+   * or a handler answers them instead, on the main thread, with no network (the policy still decides which reach it:
+   * all of them when it has no `network` scope). A throw rejects the guest's fetch; a stopped run stops waiting for it.
+   */
+  http?: true | ((request: HttpRequest) => HttpResponse | Promise<HttpResponse>)
+  /** isola's older name for `http`. */
+  httpHandler?: (request: HttpRequest) => HttpResponse | Promise<HttpResponse>
 }
 
 /** Options of one {@link NodeRuntime.exec} or {@link NodeRuntime.run}. */

@@ -6,14 +6,14 @@
 // runs; the event loop is never blocked.
 
 const native = require('./native.js');
-const { capabilities, tools } = require('./capabilities.js');
+const { capabilities, http, tools } = require('./capabilities.js');
 const { codedError, Disposable, withSignal } = require('./common.js');
 
 // secure-exec's options that need what Polybox does not grant yet (a
 // shell's commands, listening servers): refused, never silently ignored.
 const NOT_YET = ['commandsDir', 'loopbackExemptPorts'];
 // The options capabilities.js takes.
-const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions', 'tools'];
+const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions', 'tools', 'http', 'httpHandler'];
 
 /** The error for what @polybox/node does not do (yet); the README lists it all. */
 function notSupported(what) {
@@ -41,7 +41,9 @@ class NodeRuntime extends Disposable {
    * /node_modules), permissions (the policy: nothing beyond what these
    * grant is reachable), tools (name → { description, inputSchema, handler
    * }: guests call `await tools.name(input)`; the input is checked against
-   * the schema before the handler runs), and the
+   * the schema before the handler runs), http (isola's: `true`, requests go
+   * out as the `network` policy allows, or an async (request) => response
+   * that answers them instead; httpHandler is its older name), and the
    * Polybox extensions timeout (ms, every run's wall-clock limit),
    * outputLimit (bytes kept of each stream, default 1 MiB) and backend
    * ('wasmtime' or 'hyperlight').
@@ -49,14 +51,16 @@ class NodeRuntime extends Disposable {
   static async create(options) {
     let granted = null;
     let nativeTools = null;
+    let handler = null;
     if (options !== null && typeof options === 'object') {
       const refused = NOT_YET.find((name) => options[name] !== undefined);
       if (refused !== undefined) throw notSupported(`the ${refused} option`);
       granted = capabilities(options);
       nativeTools = tools(options.tools);
+      handler = http(options.http ?? options.httpHandler);
       options = Object.fromEntries(Object.entries(options).filter(([name]) => !CAPABILITIES.includes(name)));
     }
-    return new NodeRuntime(CREATING, await native.createRuntime(options, granted, nativeTools));
+    return new NodeRuntime(CREATING, await native.createRuntime(options, granted, nativeTools, handler));
   }
 
   /**

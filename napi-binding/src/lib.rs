@@ -21,6 +21,7 @@ pub mod capabilities;
 mod component;
 mod error;
 pub mod host_functions;
+mod http;
 pub mod interrupt;
 mod job;
 pub mod js_sandbox;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, JsObjectValue, JsValue, Object, Undefined, Unknown,
+    AsyncTask, Buffer, Function, JsObjectValue, JsValue, Object, Promise, Undefined, Unknown,
 };
 use napi::{Either, ValueType};
 use napi_derive::napi;
@@ -24,6 +24,7 @@ use crate::args::{
 };
 use crate::capabilities::{self, CapabilitiesSpec};
 use crate::error::{Result, invalid_arg};
+use crate::host_functions::HostReply;
 use crate::job::Job;
 use crate::live::Registration;
 use crate::loaded::CallStatsJs;
@@ -166,13 +167,14 @@ pub struct NativeRuntime {
 /// Creates a runtime, checking `options`; the first `polybox::Runtime` is
 /// built on a pool thread.
 #[napi(
-    ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null, tools?: NativeTools | null",
+    ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null, tools?: NativeTools | null, http?: ((requestJson: string) => Promise<HostReply>) | null",
     ts_return_type = "Promise<NativeRuntime>"
 )]
 pub fn create_runtime(
     options: Option<Options<'_>>,
     capabilities: Option<CapabilitiesSpec>,
     tools: Option<&NativeTools>,
+    http: Option<Function<'_, String, Promise<HostReply>>>,
 ) -> Result<AsyncTask<Job<Arc<Pool>, NativeRuntime>>> {
     let mut builder = RuntimeBuilder::new().cwd(DEFAULT_CWD);
     // Every runtime of the pool sees one filesystem, as one VM would.
@@ -182,6 +184,11 @@ pub fn create_runtime(
     }
     for tool in tools.map(NativeTools::list).unwrap_or_default() {
         sandbox = sandbox.tool(tool);
+    }
+    if let Some(invoke) = http {
+        sandbox = sandbox.http_handler_with_context(crate::http::handler(
+            crate::host_functions::invoker(invoke)?,
+        ));
     }
     let mut limits = CallLimits::default();
     if let Some(options) = options_of(options, CREATE_OPTIONS)? {

@@ -179,6 +179,42 @@ test('fetch: denied by default, allowed by a network rule, through the host', as
   }
 });
 
+test('http: an async handler answers guests\' requests without a network, under the policy', async () => {
+  const seen = [];
+  const http = async (request) => {
+    seen.push(request);
+    if (request.url.endsWith('/fail')) throw new Error('upstream down');
+    if (request.url.endsWith('/bad')) return { status: 42 };
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    return { status: 201, headers: { 'content-type': 'text/plain', 'x-from': 'node' }, body: Buffer.from(`got ${request.method} ${request.body}`) };
+  };
+  await withRuntime({ http }, async (runtime) => {
+    const result = await runtime.exec(`const r = await fetch('https://api.example.com/v1?q=1', { method: 'POST', body: 'hi', headers: { 'x-test': 'yes' } });
+      console.log(r.status, r.headers.get('x-from'), await r.text());
+      for (const path of ['/fail', '/bad']) {
+        try { await fetch('https://api.example.com' + path); } catch (e) { console.log(e.name, e.cause?.code); }
+      }`);
+    assert.equal(result.stdout, '201 node got POST hi\nTypeError EIO\nTypeError EIO\n', result.stderr);
+  });
+  assert.equal(seen[0].url, 'https://api.example.com/v1?q=1');
+  assert.equal(seen[0].headers['x-test'], 'yes');
+  assert.ok(Buffer.isBuffer(seen[0].body));
+  assert.equal(seen[1].body, null);
+  // The policy still decides which requests reach it.
+  seen.length = 0;
+  await withRuntime({ httpHandler: http, permissions: { network: { rules: [{ mode: 'allow', patterns: ['https://api.example.com:443/*'] }] } } }, async (runtime) => {
+    const result = await runtime.exec(`try { await fetch('https://other.example.com/'); } catch (e) { console.log(e.cause?.code); }`);
+    assert.equal(result.stdout, 'EACCES\n');
+  });
+  assert.equal(seen.length, 0);
+  // A stopped run stops waiting for a handler that never answers.
+  await withRuntime({ http: () => new Promise(() => {}), timeout: 200 }, async (runtime) => {
+    const result = await runtime.exec(`await fetch('https://api.example.com/')`);
+    assert.equal(result.exitCode, 124);
+  });
+  await rejectsWith(NodeRuntime.create({ http: 'yes' }), 'ERR_INVALID_ARG');
+});
+
 test('tools: handlers on the main thread, input checked against the schema first, gated by the tool scope', async () => {
   let calls = 0;
   const add = {

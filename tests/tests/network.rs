@@ -261,3 +261,37 @@ fn redirect_loops_slow_servers_and_stops_end_cleanly() {
     assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
     assert_eq!(output.stats.terminated_by, Some("wall-clock"));
 }
+
+#[test]
+fn a_handler_that_waits_learns_that_its_call_was_stopped() {
+    let (told, heard) = std::sync::mpsc::channel::<&'static str>();
+    let told = std::sync::Mutex::new(told);
+    let sandbox = SandboxBuilder::new().http_handler_with_context(move |_, call| {
+        let (stopped, wait) = std::sync::mpsc::channel();
+        let _stop = call.on_stop(move || {
+            let _ = stopped.send(());
+        });
+        // Waits for an answer that never comes, until the call stops.
+        let _ = wait.recv();
+        let _ = told
+            .lock()
+            .unwrap()
+            .send(call.stop_reason().unwrap_or("none"));
+        Err("stopped".into())
+    });
+    let mut runtime = Runtime::builder().sandbox(sandbox).build().unwrap();
+    let output = runtime
+        .exec(
+            "await fetch('https://api.example.com/')",
+            ExecOptions {
+                limits: polybox::CallLimits {
+                    wall_clock: Some(std::time::Duration::from_millis(100)),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
+    assert_eq!(heard.recv().unwrap(), "wall-clock");
+}

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::ProtoJSSandbox;
 use crate::capability::fs::{Mount, SharedFiles};
+use crate::capability::host_functions::CallContext;
 use crate::capability::log::tracing_sink;
-use crate::capability::net::{HttpHandler, NetConfig, Secret};
+use crate::capability::net::{HttpHandler, HttpRequest, HttpResponse, NetConfig, Secret};
 use crate::capability::tools::Tool;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
@@ -190,6 +191,23 @@ impl SandboxBuilder {
     /// (see [`HttpHandler`]): it sees every request the policy allows (all
     /// of them when the policy has no `network` scope).
     pub fn http_handler(mut self, handler: impl HttpHandler + 'static) -> Self {
+        self.config.net.handler = Some(Arc::new(move |request, _: &CallContext<'_>| {
+            handler.handle(request)
+        }));
+        self
+    }
+
+    /// [`http_handler`](Self::http_handler), for a handler that needs the
+    /// call it serves: one that waits (for another thread, a Node.js
+    /// promise) can learn from [`CallContext::on_stop`] that the call was
+    /// stopped, and give up at once.
+    pub fn http_handler_with_context(
+        mut self,
+        handler: impl Fn(&HttpRequest, &CallContext<'_>) -> std::result::Result<HttpResponse, String>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
         self.config.net.handler = Some(Arc::new(handler));
         self
     }

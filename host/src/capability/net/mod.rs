@@ -33,6 +33,7 @@ mod provider;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::host_functions::CallContext;
 use super::{Capability, Installer};
 use crate::error::Result;
 
@@ -126,7 +127,7 @@ impl std::fmt::Debug for Secret {
 /// How a sandbox's requests are made, as the builder collects it.
 #[derive(Clone)]
 pub(crate) struct NetConfig {
-    pub handler: Option<Arc<dyn HttpHandler>>,
+    pub handler: Option<Handler>,
     pub secrets: Vec<Secret>,
     pub max_response_bytes: usize,
     pub timeout: Duration,
@@ -153,6 +154,14 @@ impl std::fmt::Debug for NetConfig {
             .finish()
     }
 }
+
+/// A handler as the network calls it: with the call it serves, so that a
+/// handler that waits (for Node.js, say) can give up when the call stops.
+pub(crate) type Handler = Arc<
+    dyn Fn(&HttpRequest, &CallContext<'_>) -> std::result::Result<HttpResponse, String>
+        + Send
+        + Sync,
+>;
 
 /// Serves a sandbox's requests to its guests as `polybox:net`.
 pub(crate) struct NetCapability(pub Arc<Network>);

@@ -257,14 +257,13 @@ impl Network {
             let headers = self.headers_for(&url, &request.headers);
             let received = match &self.config.handler {
                 Some(handler) => {
-                    let answer = handler
-                        .handle(&HttpRequest {
-                            method: method.clone(),
-                            url: url.to_string(),
-                            headers,
-                            body: std::mem::take(&mut body),
-                        })
-                        .map_err(|e| Refusal::with("EIO", e))?;
+                    let request = HttpRequest {
+                        method: method.clone(),
+                        url: url.to_string(),
+                        headers,
+                        body: std::mem::take(&mut body),
+                    };
+                    let answer = handler(&request, context).map_err(|e| Refusal::with("EIO", e))?;
                     if answer.body.len() > self.config.max_response_bytes {
                         return Err(Refusal::with(
                             "EFBIG",
