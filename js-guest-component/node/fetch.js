@@ -1,25 +1,54 @@
 // fetch's classes for every Polybox guest, from npm's well-kept
 // implementations, as one factory. scripts/build-node-polyfills.sh bundles
 // this file into dist/fetch.js; the guest evaluates it the first time a
-// script uses Headers, Request, Response or ReadableStream (see
-// builtins/web.js), apart from web.js, which programs load at once.
+// script uses Headers, Request, Response, ReadableStream, Blob, File or
+// FormData (see builtins/web.js), apart from web.js, which programs load at
+// once.
 //
 // Headers, Request and Response as GitHub's fetch polyfill has them (its
 // `fetch` is not used: the guest's own goes through the host). A Response
 // body is buffered; `body` presents it as a web ReadableStream.
 module.exports = function fetchClasses() {
+  const { Blob, File, FormData, FormDataEncoder } = require('./form-data.mjs');
   const { Headers, Request, Response } = require('whatwg-fetch/dist/fetch.umd.js');
   const { ReadableStream } = require('web-streams-polyfill');
   // The polyfill reads bytes as Latin-1 text and cannot turn text into
   // bytes without Blob: both go through TextDecoder and TextEncoder.
+  //
+  // The polyfill takes a Blob or FormData body only where FileReader exists:
+  // here a Blob body is kept as it is (and read through its own methods),
+  // and FormData is encoded as multipart/form-data into one.
+  const used = (body) => {
+    if (body.bodyUsed) return Promise.reject(new TypeError('Already read'));
+    body.bodyUsed = true;
+    return null;
+  };
   for (const Body of [Request, Response]) {
-    const { arrayBuffer, text } = Body.prototype;
+    const { _initBody, arrayBuffer, text } = Body.prototype;
+    Body.prototype._initBody = function (body) {
+      if (body instanceof FormData) {
+        const encoder = new FormDataEncoder(body);
+        body = new Blob([...encoder.values()], { type: encoder.contentType });
+      }
+      if (!(body instanceof Blob)) return _initBody.call(this, body);
+      this.bodyUsed = this.bodyUsed;
+      this._bodyInit = body;
+      this._bodyBlob = body;
+      if (!this.headers.get('content-type') && body.type) this.headers.set('content-type', body.type);
+    };
+    Body.prototype.blob = function () {
+      if (this._bodyBlob) return used(this) ?? Promise.resolve(this._bodyBlob);
+      const type = this.headers.get('content-type') ?? '';
+      return this.arrayBuffer().then((bytes) => new Blob([bytes], { type }));
+    };
     Body.prototype.text = function () {
+      if (this._bodyBlob) return used(this) ?? this._bodyBlob.text();
       if (this._bodyArrayBuffer === undefined) return text.call(this);
       return this.arrayBuffer().then((bytes) => new TextDecoder().decode(bytes));
     };
     Body.prototype.arrayBuffer = function () {
-      if (this._bodyArrayBuffer !== undefined || this._bodyBlob) return arrayBuffer.call(this);
+      if (this._bodyBlob) return used(this) ?? this._bodyBlob.arrayBuffer();
+      if (this._bodyArrayBuffer !== undefined) return arrayBuffer.call(this);
       return this.text().then((text) => {
         const bytes = new TextEncoder().encode(text);
         return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
@@ -41,5 +70,5 @@ module.exports = function fetchClasses() {
       },
     });
   }
-  return { Headers, Request, Response, ReadableStream };
+  return { Blob, File, FormData, Headers, Request, Response, ReadableStream };
 };

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 /// `queueMicrotask`, the web encoding helpers, the timers (which wait
 /// through the host, in milliseconds), the web globals (`URL`, `Event`,
 /// `AbortController`, `structuredClone`, `Headers`, `Request`, `Response`,
-/// `ReadableStream`, ...), `fetch` (which reaches only what the sandbox's
-/// permissions grant, nothing by default), `tools` (the host's tools, none
-/// unless registered), and hyperlight-js's `require`,
-/// which imports only the modules the sandbox has.
+/// `ReadableStream`, `Blob`, `File`, `FormData`, ...), `fetch` (which
+/// reaches only what the sandbox's permissions grant, nothing by default),
+/// `tools` (the host's tools, none unless registered), and hyperlight-js's
+/// `require`, which imports only the modules the sandbox has.
 const GLOBALS: &[&str] = &[
     "AbortController",
     "AbortSignal",
@@ -25,6 +25,7 @@ const GLOBALS: &[&str] = &[
     "BigInt",
     "BigInt64Array",
     "BigUint64Array",
+    "Blob",
     "Boolean",
     "DOMException",
     "DataView",
@@ -34,10 +35,12 @@ const GLOBALS: &[&str] = &[
     "EvalError",
     "Event",
     "EventTarget",
+    "File",
     "FinalizationRegistry",
     "Float16Array",
     "Float32Array",
     "Float64Array",
+    "FormData",
     "Function",
     "Headers",
     "Infinity",

@@ -295,3 +295,53 @@ fn a_handler_that_waits_learns_that_its_call_was_stopped() {
     assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
     assert_eq!(heard.recv().unwrap(), "wall-clock");
 }
+
+#[test]
+fn blobs_files_and_form_data_are_bodies() {
+    let sandbox = SandboxBuilder::new().http_handler(|request: &polybox::HttpRequest| {
+        let content_type = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .map_or("", |(_, value)| value.as_str());
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/octet-stream".into())],
+            body: format!("{content_type}\n{}", String::from_utf8_lossy(&request.body))
+                .into_bytes(),
+        })
+    });
+    let out = run(
+        sandbox,
+        "const blob = new Blob(['ab', new Uint8Array([99])], { type: 'text/x-abc' });
+         console.log(blob.size, blob.type, await blob.text(), await blob.slice(1).text());
+         const file = new File(['hello'], 'hello.txt', { type: 'text/plain' });
+         console.log(file.name, file instanceof Blob);
+         const form = new FormData();
+         form.append('field', 'value');
+         form.append('upload', file);
+         console.log([...form.keys()].join(','), form.get('upload').name);
+         const r = await fetch('https://api.example.com/upload', { method: 'POST', body: form });
+         const echoed = await r.text();
+         const [type, ...body] = echoed.split('\\n');
+         const boundary = type.match(/^multipart\\/form-data; boundary=(.+)$/)[1];
+         const text = body.join('\\n');
+         console.log(text.includes('--' + boundary), text.includes('name=\"field\"'), text.includes('filename=\"hello.txt\"'), text.includes('hello'));
+         const sent = await fetch('https://api.example.com/blob', { method: 'PUT', body: blob });
+         console.log(JSON.stringify(await sent.text()));
+         const got = await (await fetch('https://api.example.com/x')).blob();
+         console.log(got instanceof Blob, got.type, got.size);
+         const response = new Response(new Blob(['in a response']));
+         console.log(await response.text(), response.bodyUsed);",
+    );
+    assert_eq!(
+        out,
+        "3 text/x-abc abc bc\n\
+         hello.txt true\n\
+         field,upload hello.txt\n\
+         true true true true\n\
+         \"text/x-abc\\nabc\"\n\
+         true application/octet-stream 1\n\
+         in a response true\n"
+    );
+}

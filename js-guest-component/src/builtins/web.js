@@ -1,7 +1,7 @@
 // The web globals every guest has beyond what QuickJS provides: URL,
 // URLSearchParams, structuredClone, Event, EventTarget, AbortController and
-// AbortSignal, and fetch's Headers, Request, Response and ReadableStream
-// (npm's implementations, node/web.js). They cost nothing until a script
+// AbortSignal, and fetch's Headers, Request, Response, ReadableStream, Blob,
+// File and FormData (npm's implementations, node/web.js and node/fetch.js). They cost nothing until a script
 // uses one: each is a getter that, the first time any of the first group
 // is read, evaluates the bundle and replaces that group with its values;
 // each of fetch's is made on its own first use. Evaluated once as a
@@ -10,7 +10,7 @@
   "use strict";
 
   const NAMES = ["AbortController", "AbortSignal", "Event", "EventTarget", "structuredClone", "URL", "URLSearchParams"];
-  const ON_USE = ["Headers", "ReadableStream", "Request", "Response"];
+  const ON_USE = ["Blob", "File", "FormData", "Headers", "ReadableStream", "Request", "Response"];
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
   let factories;
