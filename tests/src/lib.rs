@@ -96,6 +96,78 @@ pub fn probe_files(builder: SandboxBuilder, ops: &[&[&str]]) -> Vec<String> {
     serde_json::from_value(outcomes).unwrap()
 }
 
+/// A host directory laid out to tempt a guest out of it: a symbolic link to
+/// `/etc`, one to a file outside, a relative one climbing out, one that stays
+/// inside, and a FIFO. `name` keeps tests
+/// apart; the mount is `<tmp>/polybox-escape-<pid>-<name>/mount`, with
+/// `outside.txt` ("outside") next to it.
+pub fn tempting_mount(name: &str) -> std::path::PathBuf {
+    let root = std::env::temp_dir().join(format!("polybox-escape-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let mount = root.join("mount");
+    std::fs::create_dir_all(mount.join("sub")).unwrap();
+    std::fs::write(root.join("outside.txt"), "outside").unwrap();
+    std::fs::write(mount.join("inside.txt"), "inside").unwrap();
+    std::os::unix::fs::symlink("/etc", mount.join("etc")).unwrap();
+    std::os::unix::fs::symlink(root.join("outside.txt"), mount.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("../../outside.txt", mount.join("sub/rel-link")).unwrap();
+    std::os::unix::fs::symlink("inside.txt", mount.join("ok-link")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        mount.join("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    mount
+}
+
+/// A program trying every way out of a [`tempting_mount`] at `/data`
+/// (writable): `..`, relative paths after `chdir`, absolute paths, `/proc`,
+/// `/dev`, links leading out, a FIFO, making a link, URL-encoded dot
+/// segments, a NUL byte, renaming out, removing the mount or the root. It
+/// prints, as JSON, each attempt's error code (see
+/// [`mount_escapes_refused`]).
+pub const MOUNT_ESCAPES: &str = "const fs = require('fs');
+             const tries = {
+               dotdot: () => fs.readFileSync('/data/../../../../etc/passwd'),
+               relative: () => { process.chdir('/data'); return fs.readFileSync('../../etc/hostname'); },
+               absolute: () => fs.readFileSync('/etc/passwd'),
+               proc: () => fs.readFileSync('/proc/self/environ'),
+               dev: () => fs.readFileSync('/dev/zero'),
+               etcLink: () => fs.readFileSync('/data/etc/passwd'),
+               etcList: () => fs.readdirSync('/data/etc'),
+               absLink: () => fs.readFileSync('/data/abs-link'),
+               relLink: () => fs.readFileSync('/data/sub/rel-link'),
+               writeThroughLink: () => fs.writeFileSync('/data/abs-link', 'pwned'),
+               fifo: () => fs.readFileSync('/data/fifo'),
+               symlink: () => fs.symlinkSync('/etc/passwd', '/data/new-link'),
+               urlPath: () => fs.readFileSync(new URL('file:///data/%2e%2e/%2e%2e/etc/passwd')),
+               nul: () => fs.readFileSync('/data/inside.txt\\0/../../etc/passwd'),
+               renameOut: () => fs.renameSync('/data/inside.txt', '/tmp/stolen'),
+               rmMount: () => fs.rmSync('/data', { recursive: true }),
+               rmRoot: () => fs.rmSync('/', { recursive: true }),
+             };
+             const result = {};
+             for (const [name, attempt] of Object.entries(tries)) {
+               try { const got = attempt(); result[name] = 'REACHED ' + String(got).slice(0, 20); }
+               catch (e) { result[name] = e.code; }
+             }
+             result.okLink = fs.readFileSync('/data/ok-link', 'utf8');
+             console.log(JSON.stringify(result));";
+
+/// What [`MOUNT_ESCAPES`] prints when nothing gets out.
+pub fn mount_escapes_refused() -> serde_json::Value {
+    serde_json::json!({
+        "dotdot": "EACCES", "relative": "EACCES", "absolute": "EACCES", "proc": "EACCES",
+        "dev": "EACCES", "etcLink": "EACCES", "etcList": "EACCES", "absLink": "EACCES",
+        "relLink": "EACCES", "writeThroughLink": "EACCES", "fifo": "EACCES",
+        "symlink": "EPERM", "urlPath": "EACCES", "nul": "ERR_INVALID_ARG_VALUE",
+        "renameOut": "EXDEV", "rmMount": "EBUSY", "rmRoot": "EACCES", "okLink": "inside",
+    })
+}
+
 /// Kills the running call of a sandbox from another thread: first after
 /// `delay`, then every 10 ms until dropped. One kill alone could land
 /// before the call starts (a kill while idle is ignored, by design), which

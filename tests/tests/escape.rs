@@ -3,7 +3,10 @@
 //! and that one sandbox cannot read another's state.
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
-use polybox_tests::{call, component, load_handler, probe_files, runtime};
+use polybox_tests::{
+    MOUNT_ESCAPES, call, component, load_handler, mount_escapes_refused, probe_files, runtime,
+    tempting_mount,
+};
 use serde_json::{Value, json};
 
 /// Every global a script sees: the ECMAScript built-ins QuickJS provides,
@@ -419,31 +422,6 @@ fn one_program_cannot_see_or_poison_the_next() {
     assert_eq!(output.stdout, b"undefined 1 1\n");
 }
 
-/// A host directory laid out to tempt a guest out of it: a symbolic link to
-/// `/etc`, one to a file outside, a relative one climbing out, a FIFO, and a
-/// hard link to a file that lies outside the mount.
-fn tempting_mount(name: &str) -> std::path::PathBuf {
-    let root = std::env::temp_dir().join(format!("polybox-escape-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let mount = root.join("mount");
-    std::fs::create_dir_all(mount.join("sub")).unwrap();
-    std::fs::write(root.join("outside.txt"), "outside").unwrap();
-    std::fs::write(mount.join("inside.txt"), "inside").unwrap();
-    std::os::unix::fs::symlink("/etc", mount.join("etc")).unwrap();
-    std::os::unix::fs::symlink(root.join("outside.txt"), mount.join("abs-link")).unwrap();
-    std::os::unix::fs::symlink("../../outside.txt", mount.join("sub/rel-link")).unwrap();
-    std::os::unix::fs::symlink("inside.txt", mount.join("ok-link")).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        mount.join("fifo"),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
-    mount
-}
-
 /// Runs `code` as a program with `mount` at `/data`, writable, under the
 /// permissions `policy` (JSON) if one is given.
 fn on_data_mount(mount: &std::path::Path, policy: Option<&str>, code: &str) -> polybox::ExecOutput {
@@ -462,49 +440,10 @@ fn on_data_mount(mount: &std::path::Path, policy: Option<&str>, code: &str) -> p
 #[test]
 fn a_programs_files_lead_nowhere_outside_its_mounts() {
     let mount = tempting_mount("paths");
-    let output = on_data_mount(
-        &mount,
-        None,
-        "const fs = require('fs');
-             const tries = {
-               dotdot: () => fs.readFileSync('/data/../../../../etc/passwd'),
-               relative: () => { process.chdir('/data'); return fs.readFileSync('../../etc/hostname'); },
-               absolute: () => fs.readFileSync('/etc/passwd'),
-               proc: () => fs.readFileSync('/proc/self/environ'),
-               dev: () => fs.readFileSync('/dev/zero'),
-               etcLink: () => fs.readFileSync('/data/etc/passwd'),
-               etcList: () => fs.readdirSync('/data/etc'),
-               absLink: () => fs.readFileSync('/data/abs-link'),
-               relLink: () => fs.readFileSync('/data/sub/rel-link'),
-               writeThroughLink: () => fs.writeFileSync('/data/abs-link', 'pwned'),
-               fifo: () => fs.readFileSync('/data/fifo'),
-               symlink: () => fs.symlinkSync('/etc/passwd', '/data/new-link'),
-               urlPath: () => fs.readFileSync(new URL('file:///data/%2e%2e/%2e%2e/etc/passwd')),
-               nul: () => fs.readFileSync('/data/inside.txt\\0/../../etc/passwd'),
-               renameOut: () => fs.renameSync('/data/inside.txt', '/tmp/stolen'),
-               rmMount: () => fs.rmSync('/data', { recursive: true }),
-               rmRoot: () => fs.rmSync('/', { recursive: true }),
-             };
-             const result = {};
-             for (const [name, attempt] of Object.entries(tries)) {
-               try { const got = attempt(); result[name] = 'REACHED ' + String(got).slice(0, 20); }
-               catch (e) { result[name] = e.code; }
-             }
-             result.okLink = fs.readFileSync('/data/ok-link', 'utf8');
-             console.log(JSON.stringify(result));",
-    );
+    let output = on_data_mount(&mount, None, MOUNT_ESCAPES);
     let result: Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{output:?}"));
-    assert_eq!(
-        result,
-        json!({
-            "dotdot": "EACCES", "relative": "EACCES", "absolute": "EACCES", "proc": "EACCES",
-            "dev": "EACCES", "etcLink": "EACCES", "etcList": "EACCES", "absLink": "EACCES",
-            "relLink": "EACCES", "writeThroughLink": "EACCES", "fifo": "EACCES",
-            "symlink": "EPERM", "urlPath": "EACCES", "nul": "ERR_INVALID_ARG_VALUE",
-            "renameOut": "EXDEV", "rmMount": "EBUSY", "rmRoot": "EACCES", "okLink": "inside",
-        })
-    );
+    assert_eq!(result, mount_escapes_refused());
     let outside = mount.parent().unwrap().join("outside.txt");
     assert_eq!(std::fs::read_to_string(outside).unwrap(), "outside");
     assert_eq!(

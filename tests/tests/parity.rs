@@ -67,6 +67,10 @@ const CASES: &[(&str, Case)] = &[
         "program_files_are_decided_by_the_permissions",
         program_files,
     ),
+    (
+        "program_files_lead_nowhere_outside_the_mounts",
+        program_escapes,
+    ),
     ("program_fetch_goes_through_the_host", program_fetch),
     ("program_timers_wait_through_the_host", program_timers),
     ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
@@ -591,6 +595,23 @@ fn program_files(backend: Backend) -> Result<(), Failed> {
     assert_eq!(
         (stdout.as_str(), stderr.as_str(), code),
         ("seeded host\nEACCES\nEACCES\nEACCES\n", "", 0)
+    );
+    Ok(())
+}
+
+fn program_escapes(backend: Backend) -> Result<(), Failed> {
+    let mount = polybox_tests::tempting_mount(&format!("parity-{backend:?}"));
+    let mut runtime = Runtime::builder()
+        .sandbox(builder(backend).mount(polybox::Mount::read_write("/data", &mount)))
+        .build()?;
+    let (stdout, stderr, code) = exec(&mut runtime, polybox_tests::MOUNT_ESCAPES)?;
+    let result: serde_json::Value =
+        serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout} {stderr}"))?;
+    assert_eq!((result, code), (polybox_tests::mount_escapes_refused(), 0));
+    let outside = mount.parent().unwrap().join("outside.txt");
+    assert_eq!(
+        std::fs::read_to_string(outside).map_err(|e| e.to_string())?,
+        "outside"
     );
     Ok(())
 }
