@@ -31,7 +31,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps deps-vm npm-fixtures hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
+.PHONY: all deps deps-vm npm-fixtures mcp-clients test-mcp hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
 
 all: build
 
@@ -76,7 +76,7 @@ run: deps
 	$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
 
 ## Everything CI checks.
-test: deps lint test-rust test-hyperlight soak examples dependent test-node test-package
+test: deps lint test-rust test-hyperlight soak examples dependent test-node test-mcp test-package
 	$(CARGO) run -q --bin polybox -- bench --quick
 
 ## The parity suite's Hyperlight cases, run where Hyperlight guests really
@@ -112,7 +112,19 @@ npm-fixtures: $(NPM_FIXTURES)
 $(NPM_FIXTURES): tests/fixtures/npm/package-lock.json
 	cd tests/fixtures/npm && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
-examples: deps components
+## The MCP client the MCP tests and the agent example use (the official
+## TypeScript SDK), installed from their lock files.
+MCP_CLIENTS := cli/tests/mcp/node_modules/.package-lock.json examples/mcp/node_modules/.package-lock.json
+mcp-clients: $(MCP_CLIENTS)
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+## `polybox mcp` driven by the official MCP client, over stdio and HTTP.
+test-mcp: deps mcp-clients
+	$(CARGO) build -q --bin polybox
+	cd cli/tests/mcp && POLYBOX_BIN="$$(realpath $(TARGET_DIR))/debug/polybox" node --test
+
+examples: deps components mcp-clients
 	@set -e; for example in $(RUST_EXAMPLES); do \
 	  echo "== example $$example"; $(CARGO) run -q --example $$example; \
 	done
@@ -127,6 +139,9 @@ examples: deps components
 	@echo "== polybox exec -e"
 	@$(CARGO) run -q --bin polybox -- exec -e "console.log('hi'); console.error('oops'); process.exit(3)" \
 	  || [ $$? -eq 3 ]
+	@echo "== examples/mcp/agent.js (a scripted agent loop over polybox mcp)"
+	@$(CARGO) build -q --bin polybox
+	@cd examples/mcp && POLYBOX_BIN="$$(realpath $(TARGET_DIR))/debug/polybox" node agent.js
 	@echo "== polybox inspect components/dist/textkit.wasm"
 	@$(CARGO) run -q --bin polybox -- inspect components/dist/textkit.wasm
 	@echo "== the component recipes of wit/README.md"

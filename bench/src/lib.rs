@@ -15,7 +15,7 @@ pub use stats::Summary;
 use stats::Plan;
 
 /// What to run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// A short run for CI (well under a minute); figures are noisier.
     pub quick: bool,
@@ -23,12 +23,19 @@ pub struct Options {
     /// (cold start, warm calls, snapshots, kill latency), without targets:
     /// those are set for the in-process backend.
     pub backend: Backend,
+    /// The `polybox` command, to measure its MCP server (`polybox mcp`);
+    /// not measured when `None`.
+    pub polybox: Option<std::path::PathBuf>,
 }
 
 /// Runs every measurement; `ERR_HYPERVISOR_UNAVAILABLE` when the backend
 /// cannot run here.
 pub fn run(options: Options) -> Result<Report> {
-    let Options { quick, backend } = options;
+    let Options {
+        quick,
+        backend,
+        polybox,
+    } = options;
     SandboxBuilder::new()
         .backend(backend)
         .build()?
@@ -116,7 +123,12 @@ pub fn run(options: Options) -> Result<Report> {
 
     let wasmtime = backend == Backend::Wasmtime;
     type Step = Box<dyn FnOnce() -> Vec<Measurement>>;
-    let steps: [(&str, bool, Step); 12] = [
+    let mcp = Plan {
+        warmup: 20,
+        runs: 3,
+        per_run: if quick { 100 } else { 500 },
+    };
+    let steps: [(&str, bool, Step); 13] = [
         (
             "cold start",
             true,
@@ -175,6 +187,15 @@ pub fn run(options: Options) -> Result<Report> {
             "program density",
             wasmtime,
             Box::new(cases::programs::density),
+        ),
+        (
+            "mcp",
+            wasmtime && polybox.is_some(),
+            Box::new(move || {
+                polybox
+                    .map(|polybox| cases::mcp::measure(&polybox, mcp))
+                    .unwrap_or_default()
+            }),
         ),
     ];
     let mut measurements = Vec::new();

@@ -51,8 +51,18 @@ impl CapabilityArgs {
     /// `program` (if any) mounted for its imports only.
     pub fn apply(
         &self,
+        builder: SandboxBuilder,
+        program: Option<&Path>,
+    ) -> Result<SandboxBuilder, Failure> {
+        self.apply_over(builder, program, Permissions::default())
+    }
+
+    /// [`apply`](Self::apply), the flags' policy merged over `base`.
+    pub fn apply_over(
+        &self,
         mut builder: SandboxBuilder,
         program: Option<&Path>,
+        base: Permissions,
     ) -> Result<SandboxBuilder, Failure> {
         let mut mounts = Vec::new();
         for dir in &self.allow_read {
@@ -83,7 +93,7 @@ impl CapabilityArgs {
         for mount in mounts {
             builder = builder.mount(mount);
         }
-        let mut policy = Permissions::default();
+        let mut policy = base;
         if !self.allow_net.is_empty() {
             let patterns: Vec<String> = self
                 .allow_net
@@ -91,13 +101,13 @@ impl CapabilityArgs {
                 .map(|host| net_pattern(host))
                 .collect::<Result<_, _>>()?;
             let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-            policy = policy.with(
+            policy = policy.merged(&Permissions::default().with(
                 ScopeName::Network,
                 Scope::Rules {
                     default: Mode::Deny,
                     rules: vec![Rule::patterns(Mode::Allow, &["fetch"], &patterns)],
                 },
-            );
+            ));
         }
         if let Some(given) = &self.permissions {
             let json = match given.strip_prefix('@') {

@@ -6,6 +6,7 @@ mod capability_args;
 mod exec;
 mod failure;
 mod inspect;
+mod mcp;
 mod run;
 mod sandbox_args;
 mod size;
@@ -38,6 +39,9 @@ enum Command {
     Wit,
     /// Measure cold start and call latency; print a table, optionally write JSON.
     Bench(bench::BenchArgs),
+    /// Serve MCP (stdio, or Streamable HTTP): an `execute_javascript` tool
+    /// for AI agents, safe by default.
+    Mcp(Box<mcp::McpArgs>),
 }
 
 /// `wit/sandbox.wit`, the contract of every sandbox.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Bench(args) => bench::bench(args),
+        Command::Mcp(args) => mcp::mcp(*args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

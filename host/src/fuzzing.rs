@@ -32,7 +32,7 @@ impl FsHarness {
         };
         config.validate()?;
         Ok(Self {
-            files: Filesystem::new(&config, Arc::new(permissions), 0)?,
+            files: Filesystem::new(&Arc::new(config), Arc::new(permissions), 0)?,
             interrupt: Arc::default(),
         })
     }

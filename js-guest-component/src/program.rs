@@ -26,7 +26,7 @@ use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit, 
 use crate::bindings::polybox::sandbox::process;
 use crate::builtins::process::control;
 use crate::error::ran_out_of_memory;
-use crate::script::commonjs_function;
+use crate::script::{commonjs_function, eval_async_script};
 
 /// Exit code after an uncaught exception or an unhandled rejection.
 const UNCAUGHT: i32 = 1;
@@ -155,6 +155,7 @@ impl<'js> Runner<'_, 'js> {
                 .and_then(|m| self.module(m))
                 .map(Some),
             ProgramKind::Detect => self.detect(program),
+            ProgramKind::Script => self.script(program).map(Some),
         };
         let completion = match completion {
             Ok(completion) => completion,
@@ -270,6 +271,22 @@ impl<'js> Runner<'_, 'js> {
     ) -> rquickjs::Result<(Object<'js>, Promise<'js>)> {
         let (module, promise) = module.eval()?;
         Ok((module.namespace()?, promise))
+    }
+
+    /// Evaluates a global script (see `ProgramKind::Script`) with a global
+    /// `require`, as Node's REPL has; returns an object whose `default`
+    /// becomes its completion value, and the promise of its evaluation, as
+    /// a module's namespace and promise.
+    fn script(&self, program: &Program) -> rquickjs::Result<(Object<'js>, Promise<'js>)> {
+        let require: Function = control(self.ctx, "requireFor", (program.filename.as_str(),))?;
+        self.ctx.globals().set("require", require)?;
+        let evaluated = eval_async_script(self.ctx, &program.filename, &program.source)?;
+        let holder = Object::new(self.ctx.clone())?;
+        let keep: Function = self
+            .ctx
+            .eval("(evaluated, holder) => evaluated.then((r) => { holder.default = r.value; })")?;
+        let promise = keep.call((evaluated, holder.clone()))?;
+        Ok((holder, promise))
     }
 
     /// Runs ticks, jobs, timers and immediates until nothing is left (`None`)

@@ -28,11 +28,29 @@ pub fn eval_c_script<'js>(
     first_line: i32,
     source: &CStr,
 ) -> Result<Value<'js>> {
+    eval_with_flags(ctx, filename, first_line, source, qjs::JS_EVAL_TYPE_GLOBAL)
+}
+
+/// Evaluates `source` as a global script named `filename` that may use
+/// top-level `await`, as a REPL line: a promise of `{ value }`, its
+/// completion value. Its top-level declarations stay in the realm.
+pub fn eval_async_script<'js>(ctx: &Ctx<'js>, filename: &str, source: &str) -> Result<Value<'js>> {
+    let flags = qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_ASYNC;
+    eval_with_flags(ctx, filename, 1, &CString::new(source)?, flags)
+}
+
+fn eval_with_flags<'js>(
+    ctx: &Ctx<'js>,
+    filename: &str,
+    first_line: i32,
+    source: &CStr,
+    flags: u32,
+) -> Result<Value<'js>> {
     let length = source.count_bytes();
     let filename = CString::new(filename)?;
     let mut options = qjs::JSEvalOptions {
         version: qjs::JS_EVAL_OPTIONS_VERSION as i32,
-        eval_flags: qjs::JS_EVAL_TYPE_GLOBAL as i32,
+        eval_flags: flags as i32,
         filename: filename.as_ptr(),
         line_num: first_line,
     };

@@ -5,23 +5,19 @@
 use std::path::PathBuf;
 
 use polybox::permissions::{Mode, Permissions, Rule, Scope};
-use polybox::{ExecOptions, ExecOutput, Mount, Runtime, SandboxBuilder};
+use polybox::{ExecOptions, Mount, Runtime, SandboxBuilder};
 
 fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap()
 }
 
-fn exec_in(sandbox: SandboxBuilder, code: &str) -> ExecOutput {
-    let mut runtime = Runtime::builder().sandbox(sandbox).build().unwrap();
-    runtime.exec(code, ExecOptions::default()).unwrap()
-}
-
 /// Runs `code`; asserts it exits 0 and returns its stdout.
 #[track_caller]
 fn ok(sandbox: SandboxBuilder, code: &str) -> String {
-    let output = exec_in(sandbox, code);
-    assert_eq!(output.exit_code, 0, "stderr: {}", text(&output.stderr));
-    text(&output.stdout).to_owned()
+    ok_in(
+        &mut Runtime::builder().sandbox(sandbox).build().unwrap(),
+        code,
+    )
 }
 
 /// A fresh host directory for one test.
@@ -318,4 +314,41 @@ fn large_files_cross_in_pieces_intact() {
         text(&output.stderr)
     );
     assert_eq!(runtime.read_file("/tmp/copy2").unwrap(), big);
+}
+
+#[test]
+fn reset_files_forgets_what_was_written_but_not_the_seeds_or_the_mounts() {
+    let output = host_dir("reset");
+    let mut runtime = Runtime::builder()
+        .sandbox(
+            SandboxBuilder::new()
+                .file("/seed.txt", "seeded")
+                .mount(Mount::read_write("/output", &output)),
+        )
+        .build()
+        .unwrap();
+    runtime.write_file("/tmp/from-host", b"host").unwrap();
+    let wrote = "const fs = require('fs'); fs.writeFileSync('/tmp/a', 'a'); fs.writeFileSync('/seed.txt', 'changed'); fs.mkdirSync('/tmp/d'); fs.writeFileSync('/output/kept', 'kept')";
+    assert_eq!(
+        runtime
+            .exec(wrote, ExecOptions::default())
+            .unwrap()
+            .exit_code,
+        0
+    );
+    runtime.reset_files().unwrap();
+    let seen = ok_in(
+        &mut runtime,
+        "const fs = require('fs'); console.log(fs.readdirSync('/tmp').length, fs.readFileSync('/seed.txt', 'utf8'), fs.readFileSync('/output/kept', 'utf8'), fs.existsSync('/tmp/from-host'))",
+    );
+    assert_eq!(seen, "0 seeded kept false\n");
+    assert!(runtime.read_file("/tmp/from-host").is_err());
+}
+
+/// Runs `code` in `runtime`; asserts it exits 0 and returns its stdout.
+#[track_caller]
+fn ok_in(runtime: &mut Runtime, code: &str) -> String {
+    let output = runtime.exec(code, ExecOptions::default()).unwrap();
+    assert_eq!(output.exit_code, 0, "stderr: {}", text(&output.stderr));
+    text(&output.stdout).to_owned()
 }

@@ -10,6 +10,7 @@ pub mod compute;
 pub mod density;
 pub mod lifecycle;
 pub mod limits;
+pub mod mcp;
 pub mod programs;
 pub mod snapshots;
 pub mod throughput;

@@ -102,6 +102,7 @@ macro_rules! program_record {
                 $crate::program::ProgramKind::Module => $kind::Module,
                 $crate::program::ProgramKind::CommonJs => $kind::Commonjs,
                 $crate::program::ProgramKind::Detect => $kind::Detect,
+                $crate::program::ProgramKind::Script => $kind::Script,
             },
             filename: call.filename.to_owned(),
             args: call.args.to_vec(),

@@ -1,4 +1,5 @@
-//! [`ProgramKind`]: whether a program is an ES module or a CommonJS script.
+//! [`ProgramKind`]: whether a program is an ES module, a CommonJS script or
+//! a global script.
 
 use std::path::Path;
 
@@ -16,6 +17,15 @@ pub enum ProgramKind {
     /// unless only an ES module parses.
     #[default]
     Detect,
+    /// A classic script in the global scope, as a REPL evaluates a line:
+    /// its top-level declarations (`var`, `let`, `const`, `function`,
+    /// `class`) belong to the realm, so a later script of the same process
+    /// ([`ExecOptions::continue_process`](crate::ExecOptions::continue_process))
+    /// sees them; top-level `await`; a global `require`, as Node's REPL
+    /// has; its completion value (that of its last
+    /// statement) is the value [`Runtime::run`](crate::Runtime::run)
+    /// returns.
+    Script,
 }
 
 impl ProgramKind {

@@ -41,8 +41,16 @@ pub struct ExecOptions {
     /// The path the program runs as (`__filename`, `process.argv[1]`, stack
     /// traces); `[eval]` in the working directory when `None`.
     pub filename: Option<String>,
-    /// Module, CommonJS, or decided by the syntax (the default).
+    /// Module, CommonJS, decided by the syntax (the default), or a global
+    /// script.
     pub kind: ProgramKind,
+    /// Runs in the process the previous run of this runtime left (its
+    /// globals, and a [`ProgramKind::Script`]'s top-level declarations),
+    /// instead of a fresh one: the next line of a REPL. When the previous
+    /// run did not end by itself (a limit, `kill()`, a crash), there is no
+    /// process to continue and the run starts fresh. Files persist either
+    /// way: they belong to the runtime.
+    pub continue_process: bool,
     /// Limits for this run; each one set replaces the runtime's.
     pub limits: CallLimits,
     /// How much of each output stream is kept; the runtime's when `None`.
@@ -62,6 +70,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("cwd", &self.cwd)
             .field("filename", &self.filename)
             .field("kind", &self.kind)
+            .field("continue_process", &self.continue_process)
             .field("limits", &self.limits)
             .field("output_limit", &self.output_limit)
             .finish_non_exhaustive()

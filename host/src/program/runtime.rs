@@ -25,6 +25,9 @@ pub struct Runtime {
     start: GuestImage,
     /// Whether the guest has run a program since it was at `start`.
     dirty: bool,
+    /// Whether the last run ended by itself, leaving a process a next run
+    /// may continue (`ExecOptions::continue_process`).
+    continuable: bool,
     env: Vec<(String, String)>,
     args: Vec<String>,
     cwd: String,
@@ -47,6 +50,7 @@ impl Runtime {
             core,
             start,
             dirty: false,
+            continuable: false,
             env: builder.env,
             args: builder.args,
             cwd: builder.cwd,
@@ -108,10 +112,11 @@ impl Runtime {
         let mut arming = self.core.armed(&self.limits_for(&options.limits))?;
         monitor.arm(&mut arming)?;
         self.check(code, &options)?;
-        if self.dirty {
+        if self.dirty && !(options.continue_process && self.continuable) {
             self.core.guest.restore(&self.start)?;
         }
         self.dirty = true;
+        self.continuable = false;
 
         let mut env = self.env.clone();
         for (name, value) in options.env {
@@ -176,6 +181,7 @@ impl Runtime {
                 None => return Err(error),
             },
         };
+        self.continuable = error.is_none();
         Ok(RunOutput {
             value,
             output: ExecOutput {
@@ -205,6 +211,16 @@ impl Runtime {
     /// naming the error (`ENOENT`, `EISDIR`) when there is none.
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>> {
         self.core.files.host_read(path)
+    }
+
+    /// Forgets what programs and the host wrote to the runtime's in-memory
+    /// files (for every runtime sharing them): `/tmp` is empty again and
+    /// seeded files hold what they were seeded with. Mounts are host
+    /// directories and keep what was written. With this between runs, a
+    /// reused runtime leaves no state at all from one run to the next (each
+    /// run is a fresh process already).
+    pub fn reset_files(&self) -> Result<()> {
+        self.core.files.reset()
     }
 
     /// A handle that stops the running program from any thread: it ends

@@ -56,6 +56,8 @@ pub(crate) enum Removal {
 
 /// One sandbox's files, mounts and policy.
 pub(crate) struct Filesystem {
+    /// What it was built from.
+    config: Arc<FsConfig>,
     files: Arc<FilesState>,
     /// Mount points (normalised) and their directories, deepest first.
     mounts: Vec<(String, HostDir)>,
@@ -73,12 +75,24 @@ impl Filesystem {
     /// Builds the tree (seeded files, `/tmp`, the directories leading to
     /// the mount points) and opens the mounts; `config` was validated
     /// (`FsConfig::validate`, which `SandboxBuilder::build` runs).
-    pub fn new(config: &FsConfig, permissions: Arc<Permissions>, sandbox: u64) -> Result<Self> {
+    pub fn new(
+        config: &Arc<FsConfig>,
+        permissions: Arc<Permissions>,
+        sandbox: u64,
+    ) -> Result<Self> {
         let files = config.shared.clone().unwrap_or_default().0;
-        let mut guard = files.tree();
-        // Seeded by the first sandbox of shared files only.
-        let fresh = guard.is_none();
-        let tree = guard.get_or_insert_with(|| Tree::new(config.memory_limit));
+        {
+            // Seeded by the first sandbox of shared files only; the
+            // directories leading to this one's mount points are made.
+            let mut tree = files.tree();
+            if tree.is_none() {
+                *tree = Some(seeded_tree(config)?);
+            }
+            let tree = tree.as_mut().expect("seeded above");
+            for mount in &config.mounts {
+                make_dirs(tree, &normalize(&mount.guest_path).unwrap_or_default());
+            }
+        }
         let mut implied = vec![
             Rule::paths(Mode::Allow, &["stat", "readdir", "readlink"], &["/"]),
             Rule::paths(Mode::Allow, &[], &["/tmp"]),
@@ -86,15 +100,6 @@ impl Filesystem {
         let mut mounts = Vec::new();
         let mut module_grants = Vec::new();
         let mut mount_rules = Vec::new();
-        let seed = |tree: &mut Tree, dir: &str| {
-            let mut at = String::new();
-            for segment in dir.split('/').filter(|s| !s.is_empty()) {
-                at.push('/');
-                at.push_str(segment);
-                let _ = tree.create_dir(&at);
-            }
-        };
-        seed(tree, "/tmp");
         for mount in &config.mounts {
             let at = normalize(&mount.guest_path).unwrap_or_default();
             let dir = HostDir::open(&mount.host_path, mount.read_only).map_err(|e| {
@@ -103,7 +108,6 @@ impl Filesystem {
                     mount.host_path
                 ))
             })?;
-            seed(tree, &at);
             // What a mount grants replaces what its place would have had
             // (a mount under /tmp is not all of /tmp's to write).
             let operations: &[&str] = match (mount.modules_only, mount.read_only) {
@@ -127,20 +131,13 @@ impl Filesystem {
         // A mount inside another decides its own paths: its rules come later.
         mount_rules.sort_by_key(|(at, _)| at.len());
         implied.extend(mount_rules.into_iter().flat_map(|(_, rules)| rules));
-        for (file, bytes) in &config.files {
+        for (file, _) in &config.files {
             let at = normalize(file).unwrap_or_default();
-            if fresh {
-                seed(tree, split(&at).0);
-                tree.write(&at, bytes, WriteMode::Replace, false)
-                    .map_err(|e| {
-                        Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code))
-                    })?;
-            }
             implied.push(Rule::paths(Mode::Allow, &[], &[&at]));
         }
-        drop(guard);
         let load_grants = implied.iter().chain(&module_grants).cloned().collect();
         Ok(Self {
+            config: config.clone(),
             files,
             mounts,
             permissions,
@@ -149,6 +146,18 @@ impl Filesystem {
             read_limit: config.memory_limit,
             sandbox,
         })
+    }
+
+    /// Forgets what was written to the in-memory files since they were
+    /// seeded (for every sandbox sharing them): `/tmp` is empty again,
+    /// seeded files hold what they were seeded with, and the host's
+    /// writes are gone. Mounts are host directories: they keep what was
+    /// written.
+    pub fn reset(&self) -> Result<()> {
+        let fresh = seeded_tree(&self.config)?;
+        *self.files.tree() = Some(fresh);
+        self.files.forget_written();
+        Ok(())
     }
 
     fn place<'a>(&'a self, path: &'a str) -> Place<'a> {
@@ -595,6 +604,33 @@ impl Provider for Filesystem {
         let args: Vec<Value> = serde_json::from_str(args)
             .map_err(|e| HostCallError::TypeMismatch(format!("polybox:fs arguments: {e}")))?;
         Ok(answer(self.run(function, &args)))
+    }
+}
+
+/// A new in-memory tree: `/tmp`, the directories leading to the mount
+/// points, and the seeded files.
+fn seeded_tree(config: &FsConfig) -> Result<Tree> {
+    let mut tree = Tree::new(config.memory_limit);
+    make_dirs(&mut tree, "/tmp");
+    for mount in &config.mounts {
+        make_dirs(&mut tree, &normalize(&mount.guest_path).unwrap_or_default());
+    }
+    for (file, bytes) in &config.files {
+        let at = normalize(file).unwrap_or_default();
+        make_dirs(&mut tree, split(&at).0);
+        tree.write(&at, bytes, WriteMode::Replace, false)
+            .map_err(|e| Error::invalid_arg(format!("cannot seed the file {at:?}: {}", e.code)))?;
+    }
+    Ok(tree)
+}
+
+/// Makes the directory `dir` and those leading to it, where missing.
+fn make_dirs(tree: &mut Tree, dir: &str) {
+    let mut at = String::new();
+    for segment in dir.split('/').filter(|s| !s.is_empty()) {
+        at.push('/');
+        at.push_str(segment);
+        let _ = tree.create_dir(&at);
     }
 }
 

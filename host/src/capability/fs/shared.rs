@@ -59,6 +59,14 @@ impl FilesState {
         self.written.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Drops the grants of the files the host wrote.
+    pub fn forget_written(&self) {
+        self.written
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Grants guests the file at `path`, which the host wrote.
     pub fn grant_written(&self, rule: Rule) {
         self.written
