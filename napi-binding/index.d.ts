@@ -185,6 +185,12 @@ export declare class LoadedJSSandbox implements Disposable {
    * could only deadlock). Unknown options are ERR_INVALID_ARG.
    */
   callHandler<T = any>(handlerName: string, eventData: unknown, options?: CallHandlerOptions): Promise<T>
+  /**
+   * callHandler, synchronously: blocks the calling thread (and its event loop) until the call ends, with the same
+   * limits and errors (thrown). No `signal`; a kill() from another thread stops it. JavaScript host functions, tools
+   * and http handlers cannot run during it (such a call fails in the guest at once). ERR_BUSY while another call runs.
+   */
+  callHandlerSync<T = any>(handlerName: string, eventData: unknown, options?: Omit<CallHandlerOptions, 'signal'>): T
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   unload(): Promise<JSSandbox>
   /** Captures the guest state. */

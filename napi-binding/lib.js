@@ -372,6 +372,28 @@ class LoadedJSSandbox extends Disposable {
     return JSON.parse(await settling(this.#family, call));
   }
 
+  /**
+   * callHandler, synchronously: blocks this thread (and so the event loop)
+   * until the call ends, for callers who want that (isolated-vm's
+   * applySync). The same limits (wallClockTimeoutMs, cpuTimeoutMs, fuel),
+   * gc and errors; a kill() from another thread stops it. No signal (the
+   * thread that would abort is the one blocked), and JavaScript host
+   * functions, tools and http handlers cannot run during it (each such
+   * call fails in the guest at once: they would wait for this thread).
+   * Throws ERR_BUSY while another call runs in this sandbox.
+   */
+  callHandlerSync(handlerName, eventData, options) {
+    refuseWhileWaitingForHost(this.#family, 'callHandlerSync()');
+    if (options?.signal !== undefined) throw codedError('ERR_INVALID_ARG', 'callHandlerSync takes no signal: nothing could abort it while it blocks this thread');
+    let event;
+    try {
+      event = JSON.stringify(eventData === undefined ? null : eventData);
+    } catch (error) {
+      throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
+    }
+    return JSON.parse(this.#native.callHandlerSync(handlerName, event, options));
+  }
+
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   async unload() {
     refuseWhileWaitingForHost(this.#family, 'unload()');

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     GuestError,
     /// `ERR_HYPERVISOR_UNAVAILABLE`: the selected backend cannot run here.
     HypervisorUnavailable,
+    /// `ERR_BUSY`: the sandbox is serving another call, and this one was
+    /// not to wait for it.
+    Busy,
     /// `ERR_INTERNAL`: a bug in Polybox or its engine.
     Internal,
 }
@@ -44,6 +47,7 @@ impl ErrorCode {
             Self::GuestAbort => "ERR_GUEST_ABORT",
             Self::GuestError => "ERR_GUEST_ERROR",
             Self::HypervisorUnavailable => "ERR_HYPERVISOR_UNAVAILABLE",
+            Self::Busy => "ERR_BUSY",
             Self::Internal => "ERR_INTERNAL",
         }
     }
@@ -147,6 +151,9 @@ pub enum Error {
     /// The selected backend cannot run on this machine.
     #[error("the hypervisor is unavailable: {0}")]
     HypervisorUnavailable(String),
+    /// The sandbox is serving another call, and this one was not to wait.
+    #[error("busy: {0}")]
+    Busy(String),
     /// A bug in Polybox or its engine.
     #[error("internal error: {0}")]
     Internal(String),
@@ -164,6 +171,7 @@ impl Error {
             Self::GuestAbort(_) => ErrorCode::GuestAbort,
             Self::Guest(_) => ErrorCode::GuestError,
             Self::HypervisorUnavailable(_) => ErrorCode::HypervisorUnavailable,
+            Self::Busy(_) => ErrorCode::Busy,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -108,6 +108,12 @@ pub fn rejection(env: Env, error: polybox::Error) -> napi::Error {
     napi::Error::from(js)
 }
 
+/// An argument error of this crate, as a synchronous method throws it
+/// (from a method that also throws [`rejection`]s, whose error type this is).
+pub fn thrown(env: Env, error: Error) -> napi::Error {
+    napi::Error::from(JsError::from(error).into_unknown(env))
+}
+
 fn to_js_ref(error: &polybox::Error) -> Error {
     Error::new(Code(error.code().as_str()), message(error))
 }

@@ -11,6 +11,7 @@
 //! `AbortSignal` when the call settles. Threadsafe functions are weak, so
 //! registered callbacks never keep Node.js alive.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use futures::channel::oneshot;
@@ -20,6 +21,29 @@ use napi::bindgen_prelude::{Function, Promise};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use polybox::CallContext;
+
+thread_local! {
+    /// Whether this thread is in `callHandlerSync`, blocked in a call.
+    static IN_SYNC_CALL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as blocked in a synchronous call until dropped: a
+/// JavaScript callback cannot run then (it would wait for this very
+/// thread), and is refused at once instead of deadlocking.
+pub struct SyncCall(());
+
+impl SyncCall {
+    pub fn enter() -> Self {
+        IN_SYNC_CALL.with(|flag| flag.set(true));
+        Self(())
+    }
+}
+
+impl Drop for SyncCall {
+    fn drop(&mut self) {
+        IN_SYNC_CALL.with(|flag| flag.set(false));
+    }
+}
 
 /// What the invoker resolves to.
 #[napi(object)]
@@ -51,6 +75,13 @@ pub fn raw(
 ) -> impl Fn(&str, &CallContext<'_>) -> Result<String, String> + Send + Sync + 'static {
     let invoke = Arc::new(invoke);
     move |args: &str, call: &CallContext<'_>| {
+        if IN_SYNC_CALL.with(Cell::get) {
+            return Err(
+                "a JavaScript callback (host function, tool or http handler) cannot run during \
+                        callHandlerSync, which blocks the thread it runs on; use callHandler"
+                    .into(),
+            );
+        }
         let (stopped, on_stopped) = oneshot::channel::<()>();
         let _stop = call.on_stop(move || {
             let _ = stopped.send(());

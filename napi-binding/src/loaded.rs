@@ -24,6 +24,32 @@ use crate::snapshot::NativeSnapshot;
 /// The options `callHandler` takes (`signal` is `lib.js`'s).
 const CALL_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "gc", "fuel", "signal"];
 
+/// The options `callHandlerSync` takes: no `signal` (the thread that would
+/// abort is the one blocked).
+const SYNC_CALL_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "gc", "fuel"];
+
+/// A call's handler name, limits and `gc`, from its arguments.
+fn call_parts(
+    name: Text<'_>,
+    options: Option<Options<'_>>,
+    allowed: &[&str],
+) -> Result<(String, polybox::CallLimits, Option<bool>)> {
+    let name = string("handler name", name)?;
+    let options = options_of(options, allowed)?;
+    let limits = options
+        .as_ref()
+        .map(limits)
+        .transpose()?
+        .unwrap_or_default();
+    let gc = match &options {
+        Some(options) => property(options, "gc")?
+            .map(|gc| boolean("gc", gc))
+            .transpose()?,
+        None => None,
+    };
+    Ok((name, limits, gc))
+}
+
 /// `lastCallStats`, in milliseconds.
 #[napi(object, use_nullable = true)]
 pub struct CallStatsJs {
@@ -65,13 +91,39 @@ impl Shared {
         &self,
         f: impl FnOnce(&mut polybox::LoadedJSSandbox) -> polybox::Result<R>,
     ) -> polybox::Result<R> {
-        let mut slot = self.lock();
+        Self::run(self.lock(), &self.poisoned, &self.stats, f)
+    }
+
+    /// [`with`](Self::with) if no other call holds the sandbox, else
+    /// `ERR_BUSY`: for a caller that must not wait (the main thread).
+    fn try_with<R>(
+        &self,
+        f: impl FnOnce(&mut polybox::LoadedJSSandbox) -> polybox::Result<R>,
+    ) -> polybox::Result<R> {
+        let slot = match self.sandbox.try_lock() {
+            Ok(slot) => slot,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(polybox::Error::Busy(
+                    "another call is running in this sandbox; callHandlerSync does not wait".into(),
+                ));
+            }
+        };
+        Self::run(slot, &self.poisoned, &self.stats, f)
+    }
+
+    fn run<R>(
+        mut slot: MutexGuard<'_, Option<polybox::LoadedJSSandbox>>,
+        poisoned: &AtomicBool,
+        stats: &Mutex<Option<CallStats>>,
+        f: impl FnOnce(&mut polybox::LoadedJSSandbox) -> polybox::Result<R>,
+    ) -> polybox::Result<R> {
         let sandbox = slot
             .as_mut()
             .ok_or(polybox::Error::Consumed("LoadedJSSandbox"))?;
         let result = f(sandbox);
-        self.poisoned.store(sandbox.poisoned(), Ordering::SeqCst);
-        *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = sandbox.last_call_stats();
+        poisoned.store(sandbox.poisoned(), Ordering::SeqCst);
+        *stats.lock().unwrap_or_else(|p| p.into_inner()) = sandbox.last_call_stats();
         result
     }
 }
@@ -131,24 +183,32 @@ impl NativeLoadedSandbox {
         options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
     ) -> Result<AsyncTask<Job<String, String>>> {
-        let name = string("handler name", name)?;
-        let options = options_of(options, CALL_OPTIONS)?;
-        let limits = options
-            .as_ref()
-            .map(limits)
-            .transpose()?
-            .unwrap_or_default();
-        let gc = match &options {
-            Some(options) => property(options, "gc")?
-                .map(|gc| boolean("gc", gc))
-                .transpose()?,
-            None => None,
-        };
+        let (name, limits, gc) = call_parts(name, options, CALL_OPTIONS)?;
         let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let shared = self.shared.clone();
         let call =
             move || shared.with(|s| s.handle_event_with_monitor(&name, &event, &monitors, gc));
         Ok(AsyncTask::new(Job::new(call, |json| json)))
+    }
+
+    /// `call_handler` on this thread, blocking it until the call ends (the
+    /// same limits and errors; a kill from another thread stops it).
+    /// Refused with `ERR_BUSY` while another call runs, rather than
+    /// waiting for it.
+    #[napi(ts_args_type = "name: string, event: string, options?: object | null")]
+    pub fn call_handler_sync(
+        &self,
+        env: napi::Env,
+        name: Text<'_>,
+        event: String,
+        options: Option<Options<'_>>,
+    ) -> napi::Result<String> {
+        let (name, limits, gc) = call_parts(name, options, SYNC_CALL_OPTIONS)
+            .map_err(|error| crate::error::thrown(env, error))?;
+        let _sync = crate::host_functions::SyncCall::enter();
+        self.shared
+            .try_with(|s| s.handle_event_with_monitor(&name, &event, &limits, gc))
+            .map_err(|error| crate::error::rejection(env, error))
     }
 
     #[napi(ts_return_type = "Promise<NativeSnapshot>")]

@@ -2,7 +2,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { SandboxBuilder } = require('..');
-const { loadSandbox, rejectsWith } = require('./helpers');
+const { loadSandbox, rejectsWith, throwsWith } = require('./helpers');
 
 test('the quickstart: events and results are plain JS values', async () => {
   const loaded = await loadSandbox({
@@ -113,4 +113,41 @@ test('handlers written for hyperlight-js find its require, String.bytesFrom and 
   }, { builder });
   assert.deepEqual(await loaded.callHandler('compat', {}), { hash: 'ba7816bf', text: 'hi' });
   assert.deepEqual(lines, ['info logged', 'info printed']);
+});
+
+test('callHandlerSync: the same results, limits and errors, synchronously', async () => {
+  const loaded = await loadSandbox({
+    echo: 'function handler(event) { return event; }',
+    spin: 'function handler() { for (;;) {} }',
+    fails: "function handler() { throw new TypeError('nope'); }",
+    host: 'import * as m from "host:m"; function handler(e) { try { return m.f(e); } catch (err) { return String(err.message); } }',
+  }, { host: (proto) => proto.hostModule('m').register('f', (x) => x) });
+  assert.deepEqual(loaded.callHandlerSync('echo', { a: [1, 'two'] }), { a: [1, 'two'] });
+  const thrown = throwsWith(() => loaded.callHandlerSync('fails', {}), 'ERR_GUEST_ERROR');
+  assert.match(thrown.message, /nope/);
+  const stopped = throwsWith(() => loaded.callHandlerSync('spin', {}, { wallClockTimeoutMs: 50 }), 'ERR_CANCELLED');
+  assert.equal(stopped.terminatedBy, 'wall-clock');
+  assert.equal(loaded.lastCallStats.terminatedBy, 'wall-clock');
+  assert.equal(loaded.poisoned, true);
+  // A JavaScript host function cannot run while this thread is blocked:
+  // the guest's call fails at once instead of deadlocking.
+  const fresh = await loadSandbox({ host: 'import * as m from "host:m"; function handler(e) { try { return m.f(e); } catch (err) { return String(err.message); } }' },
+    { host: (proto) => proto.hostModule('m').register('f', (x) => x) });
+  assert.match(fresh.callHandlerSync('host', 1), /cannot run during callHandlerSync/);
+  assert.equal(await fresh.callHandler('host', 1), 1);
+  throwsWith(() => fresh.callHandlerSync('host', 1, { signal: new AbortController().signal }), 'ERR_INVALID_ARG');
+  // Not while another call of the sandbox runs: refused, not waited for.
+  const busy = await loadSandbox({ spin: 'function handler() { for (;;) {} }', echo: 'function handler(e) { return e; }' });
+  const running = busy.callHandler('spin', {}, { wallClockTimeoutMs: 500 });
+  let refused = null;
+  for (let i = 0; i < 100 && refused === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    try {
+      busy.callHandlerSync('echo', 1);
+    } catch (error) {
+      refused = error;
+    }
+  }
+  assert.equal(refused?.code, 'ERR_BUSY');
+  await rejectsWith(running, 'ERR_CANCELLED');
 });

@@ -33,9 +33,14 @@ async function rejectsWith(promise, code) {
   return caught;
 }
 
-/** Asserts that `fn` throws synchronously with `code`. */
+/** Asserts that `fn` throws synchronously with `code`; returns the error. */
 function throwsWith(fn, code) {
-  assert.throws(fn, (error) => error instanceof Error && error.code === code, `expected a throw with ${code}`);
+  let caught;
+  assert.throws(fn, (error) => {
+    caught = error;
+    return error instanceof Error && error.code === code;
+  }, `expected a throw with ${code}`);
+  return caught;
 }
 
 const SPIN = 'function handler() { for (;;) {} }';
