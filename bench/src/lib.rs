@@ -128,7 +128,7 @@ pub fn run(options: Options) -> Result<Report> {
         runs: 3,
         per_run: if quick { 100 } else { 500 },
     };
-    let steps: [(&str, bool, Step); 13] = [
+    let steps: [(&str, bool, Step); 14] = [
         (
             "cold start",
             true,
@@ -182,6 +182,11 @@ pub fn run(options: Options) -> Result<Report> {
             Box::new(move || {
                 cases::programs::measure(backend, calls, if wasmtime { cold } else { first })
             }),
+        ),
+        (
+            "pools",
+            wasmtime,
+            Box::new(move || cases::pools::measure(calls, cold, runs, span)),
         ),
         (
             "program density",

@@ -52,6 +52,7 @@ mod metrics;
 pub mod monitor;
 mod names;
 pub mod permissions;
+pub mod pool;
 pub mod program;
 pub mod sandbox;
 mod snapshot;
@@ -78,6 +79,7 @@ pub use monitor::{
     MonitorSet, WallClockMonitor,
 };
 pub use names::MAX_NAME_LEN;
+pub use pool::{Pool, PoolBuilder, SandboxFactory, Strategy};
 pub use program::{ExecOptions, ExecOutput, ProgramKind, RunOutput, Runtime, RuntimeBuilder};
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};
 pub use snapshot::Snapshot;

@@ -11,6 +11,7 @@ pub mod density;
 pub mod lifecycle;
 pub mod limits;
 pub mod mcp;
+pub mod pools;
 pub mod programs;
 pub mod snapshots;
 pub mod throughput;
