@@ -221,7 +221,7 @@ fuzz: deps
 ## the guest runtime it builds watch WIT_WORLD's value, not the file's
 ## contents, so both are made stale here.
 wit:
-	POLYBOX_UPDATE_WIT=1 $(CARGO) test -q --test wit_world
+	POLYBOX_UPDATE_WIT=1 $(CARGO) test -q -p polybox-build --test wit_world
 	$(CARGO) clean -q -p hyperlight-wasm
 	rm -rf $(TARGET_DIR)/hyperlight-wasm-runtime/*/*/.fingerprint/hyperlight-wasm-runtime-*
 
