@@ -404,3 +404,42 @@ export declare class NodeRuntime implements Disposable {
   dispose(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
+
+/** Options of {@link Pool.create}. */
+export interface PoolOptions {
+  /** Handler name → source, loaded into every sandbox. */
+  handlers?: Record<string, string>
+  /** Modules loaded into every sandbox before the handlers. */
+  modules?: Array<{ name: string; source: string; namespace?: string }>
+  /** Host module → function name → callback (run on the main thread, shared by the pool's sandboxes). */
+  hostFunctions?: Record<string, Record<string, (...args: any[]) => unknown>>
+  /** How many sandboxes serve calls, so how many calls run at once (default 2). */
+  size?: number
+  /** How many calls may wait for a sandbox (default 64); past it a call rejects with ERR_BUSY. */
+  queueLimit?: number
+  /** What a call sees of the calls before it: 'reuse' (what they left), 'restore' (nothing; default), 'new' (nothing; a new sandbox per call). */
+  strategy?: 'reuse' | 'restore' | 'new'
+  /** Every call's limits, unless a call gives its own. */
+  wallClockTimeoutMs?: number
+  cpuTimeoutMs?: number
+  fuel?: number
+}
+
+/**
+ * Polybox extension: calls over a fixed set of sandboxes built alike (Rust's `polybox::Pool`). A sandbox a call
+ * poisoned is restored to its start before reuse. A stopped call's host callbacks are let go of (their results
+ * dropped) but their `hostCallSignal()` is not aborted.
+ */
+export declare class Pool implements Disposable {
+  /** Builds the pool's sandboxes from `builder` (consumed). */
+  static create(builder: SandboxBuilder, options?: PoolOptions): Promise<Pool>
+  /** Calls a handler in a free sandbox; resolves to its result. ERR_BUSY when the queue is full. */
+  callHandler<T = any>(handlerName: string, eventData: unknown, options?: { wallClockTimeoutMs?: number; cpuTimeoutMs?: number; fuel?: number }): Promise<T>
+  /** How many sandboxes serve calls. */
+  readonly size: number
+  /** How many calls wait for a sandbox now. */
+  readonly queued: number
+  /** Lets the pool go; later calls reject with ERR_CONSUMED. */
+  dispose(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}

@@ -118,6 +118,12 @@ class SandboxBuilder {
   async build() {
     return new ProtoJSSandbox(await this.#native.build(), this.#family);
   }
+
+  /** The native builder and the family of `builder`, for Pool.create. */
+  static parts(builder) {
+    if (!(builder instanceof SandboxBuilder)) throw codedError('ERR_INVALID_ARG', 'Pool.create() needs a SandboxBuilder');
+    return [builder.#native, builder.#family];
+  }
 }
 
 /**
@@ -429,7 +435,78 @@ class LoadedJSSandbox extends Disposable {
 
 }
 
+const POOL_CREATING = Symbol('Pool.create');
+
+/**
+ * Calls over a fixed set of sandboxes built alike (Polybox extension; Rust's
+ * `polybox::Pool`): calls run side by side, one per sandbox; at most
+ * `queueLimit` wait for a free one, past that a call rejects with ERR_BUSY;
+ * a sandbox a call poisoned is restored before reuse. `strategy` says what
+ * a call sees of the calls before it: 'reuse' (what they left), 'restore'
+ * (nothing: the default) or 'new' (nothing: a new sandbox per call).
+ */
+class Pool extends Disposable {
+  #native;
+  #family;
+
+  constructor(token, nativePool, family) {
+    if (token !== POOL_CREATING) throw codedError('ERR_INVALID_ARG', 'use Pool.create() to make a Pool');
+    super(async () => {
+      this.#native = null;
+    });
+    this.#native = nativePool;
+    this.#family = family;
+  }
+
+  /**
+   * Builds the pool's sandboxes from `builder` (consumed) and `handlers`
+   * (name → source), `modules` ([{ name, source, namespace? }]) and
+   * `hostFunctions` ({ module: { name: callback } }). Options: size
+   * (default 2), queueLimit (64), strategy, and every call's
+   * wallClockTimeoutMs, cpuTimeoutMs and fuel.
+   */
+  static async create(builder, { handlers = {}, modules = [], hostFunctions = {}, ...options } = {}) {
+    const [nativeBuilder, family] = SandboxBuilder.parts(builder);
+    const blueprint = new native.NativePoolBlueprint();
+    for (const [name, source] of Object.entries(handlers)) blueprint.addHandler(name, source);
+    for (const { name, source, namespace } of modules) blueprint.addModule(name, source, namespace ?? null);
+    for (const [module, functions] of Object.entries(hostFunctions)) {
+      for (const [name, callback] of Object.entries(functions)) {
+        if (typeof callback !== 'function') throw codedError('ERR_INVALID_ARG', `hostFunctions.${module}.${name} must be a function`);
+        blueprint.register(module, name, hostInvoker(callback, family));
+      }
+    }
+    return new Pool(POOL_CREATING, await native.createPool(nativeBuilder, blueprint, options), family);
+  }
+
+  /** Calls handler `handlerName` with `eventData` in a free sandbox; resolves to its result. Options: wallClockTimeoutMs, cpuTimeoutMs, fuel. */
+  async callHandler(handlerName, eventData, options) {
+    if (this.#native === null) throw codedError('ERR_CONSUMED', 'the pool was disposed of');
+    let event;
+    try {
+      event = JSON.stringify(eventData === undefined ? null : eventData);
+    } catch (error) {
+      throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
+    }
+    // Calls run side by side: only the log is delivered as each settles
+    // (a stopped call's host callbacks are let go of natively).
+    const call = this.#native.callHandler(handlerName, event, options ?? null);
+    return JSON.parse(await call.finally(() => deliverLog(this.#family)));
+  }
+
+  /** How many sandboxes serve calls. */
+  get size() {
+    return this.#native?.size ?? 0;
+  }
+
+  /** How many calls wait for a sandbox now. */
+  get queued() {
+    return this.#native?.queued ?? 0;
+  }
+}
+
 module.exports = {
+  Pool,
   hostCallSignal,
   NodeRuntime,
   SandboxBuilder,

@@ -126,6 +126,16 @@ impl NativeSandboxBuilder {
     /// Builds a proto sandbox off the main thread; consumes this builder.
     #[napi(ts_return_type = "Promise<NativeProtoSandbox>")]
     pub fn build(&mut self) -> Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {
+        let builder = self.take()?;
+        let build = move || builder?.build();
+        Ok(AsyncTask::new(Job::new(build, NativeProtoSandbox::new)))
+    }
+}
+
+impl NativeSandboxBuilder {
+    /// The settings as a crate builder, consuming this one; the error (a
+    /// stack too deep for Node.js's threads) is reported when building.
+    pub fn take(&mut self) -> Result<polybox::Result<polybox::SandboxBuilder>> {
         let Settings {
             builder,
             backend,
@@ -149,13 +159,12 @@ impl NativeSandboxBuilder {
                 && scratch_size.is_none()
                 && (MAX_STACK + 1..=polybox::MAX_STACK_SIZE).contains(&size)
         });
-        let build = move || match too_deep {
+        Ok(match too_deep {
             Some(size) => Err(polybox::Error::InvalidArg(format!(
                 "the stack size is {size} bytes; in Node.js it can be at most {MAX_STACK} (7.5 MiB): guest code runs on libuv's 8 MiB worker threads, which keep room for the host"
             ))),
-            None => builder.build(),
-        };
-        Ok(AsyncTask::new(Job::new(build, NativeProtoSandbox::new)))
+            None => Ok(builder),
+        })
     }
 }
 

@@ -29,6 +29,7 @@ pub mod live;
 pub mod loaded;
 pub mod log;
 pub mod output;
+pub mod pool;
 pub mod proto;
 pub mod runtime;
 pub mod snapshot;
