@@ -578,3 +578,35 @@ fn removing_or_moving_a_directory_does_not_take_a_denied_path_with_it() {
         "PRIVATE"
     );
 }
+
+#[test]
+fn a_global_script_continuing_its_process_reaches_no_more_than_a_program() {
+    let mut runtime = polybox::Runtime::builder().build().unwrap();
+    let line = |runtime: &mut polybox::Runtime, code: &str| {
+        let options = polybox::ExecOptions {
+            kind: polybox::ProgramKind::Script,
+            continue_process: true,
+            ..Default::default()
+        };
+        runtime.run(code, options).unwrap()
+    };
+    // A first line tampers with what the next would use.
+    line(
+        &mut runtime,
+        "globalThis.require = (name) => ({ escaped: name }); Object.prototype.polluted = 1;",
+    );
+    let found = line(
+        &mut runtime,
+        "const reached = [];
+         for (const specifier of ['child_process', 'node:child_process', 'net', 'worker_threads', 'vm', '#node', '/etc/passwd']) {
+           try { const m = require(specifier); if (!m || m.escaped === undefined) reached.push('require ' + specifier); } catch {}
+           try { await import(specifier); reached.push('import ' + specifier); } catch {}
+         }
+         for (const name of ['binding', '_linkedBinding', 'dlopen']) if (typeof process[name] !== 'undefined') reached.push(name);
+         try { require('fs').readFileSync('/etc/passwd'); reached.push('read /etc/passwd'); } catch {}
+         JSON.stringify(reached)",
+    );
+    // `require` is the script's own again (each line gets the runtime's),
+    // and it reaches nothing a program could not.
+    assert_eq!(found.value.as_deref(), Some("\"[]\""), "{:?}", found.output);
+}
