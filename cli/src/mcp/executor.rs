@@ -3,8 +3,8 @@
 //! be: runtimes are reused, but each run restores the runtime's started
 //! image and each call's end resets its in-memory files
 //! (`Runtime::reset_files`), so nothing of one call reaches the next
-//! (building a new runtime per call would cost ~3× more, mostly in page
-//! faults and unmapping). A stateful session keeps one runtime for all its
+//! (a new runtime per call made the round trip ~4× slower: 818 µs against
+//! 208 µs, in page faults, unmapping, and their contention on 2 cores). A stateful session keeps one runtime for all its
 //! calls ([`super::session`]).
 
 use std::sync::Mutex;

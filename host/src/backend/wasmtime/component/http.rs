@@ -92,7 +92,7 @@ fn error(refusal: Refusal) -> Error {
     match refusal.code {
         "EACCES" => Error::HttpRequestDenied,
         "ENOTFOUND" => Error::DnsError {
-            rcode: refusal.detail,
+            rcode: None,
             info_code: None,
         },
         "ECONNREFUSED" => Error::ConnectionRefused,
