@@ -182,6 +182,15 @@ function refuseWhileWaitingForHost(family, what) {
   }
 }
 
+/** A call's event as JSON text (undefined as null); ERR_INVALID_ARG when it has none. */
+function eventJson(eventData) {
+  try {
+    return JSON.stringify(eventData === undefined ? null : eventData);
+  } catch (error) {
+    throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
+  }
+}
+
 /** Registers functions in one named host module. */
 class HostModule {
   #native;
@@ -368,12 +377,7 @@ class LoadedJSSandbox extends Disposable {
    */
   async callHandler(handlerName, eventData, options) {
     refuseWhileWaitingForHost(this.#family, 'callHandler()');
-    let event;
-    try {
-      event = JSON.stringify(eventData === undefined ? null : eventData);
-    } catch (error) {
-      throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
-    }
+    const event = eventJson(eventData);
     const call = withSignal(options?.signal, (token) => this.#native.callHandler(handlerName, event, options, token));
     return JSON.parse(await settling(this.#family, call));
   }
@@ -391,12 +395,7 @@ class LoadedJSSandbox extends Disposable {
   callHandlerSync(handlerName, eventData, options) {
     refuseWhileWaitingForHost(this.#family, 'callHandlerSync()');
     if (options?.signal !== undefined) throw codedError('ERR_INVALID_ARG', 'callHandlerSync takes no signal: nothing could abort it while it blocks this thread');
-    let event;
-    try {
-      event = JSON.stringify(eventData === undefined ? null : eventData);
-    } catch (error) {
-      throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
-    }
+    const event = eventJson(eventData);
     return JSON.parse(this.#native.callHandlerSync(handlerName, event, options));
   }
 
@@ -482,12 +481,7 @@ class Pool extends Disposable {
   /** Calls handler `handlerName` with `eventData` in a free sandbox; resolves to its result. Options: wallClockTimeoutMs, cpuTimeoutMs, fuel. */
   async callHandler(handlerName, eventData, options) {
     if (this.#native === null) throw codedError('ERR_CONSUMED', 'the pool was disposed of');
-    let event;
-    try {
-      event = JSON.stringify(eventData === undefined ? null : eventData);
-    } catch (error) {
-      throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
-    }
+    const event = eventJson(eventData);
     // Calls run side by side: only the log is delivered as each settles
     // (a stopped call's host callbacks are let go of natively).
     const call = this.#native.callHandler(handlerName, event, options ?? null);
