@@ -168,6 +168,37 @@ pub fn mount_escapes_refused() -> serde_json::Value {
     })
 }
 
+/// A fresh, empty host directory for one test, named `name`.
+pub fn host_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("polybox-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A sandbox whose `network` policy allows fetching what `patterns` match.
+pub fn allowing(patterns: &[String]) -> SandboxBuilder {
+    let policy =
+        serde_json::json!({ "network": { "rules": [{ "mode": "allow", "patterns": patterns }] } });
+    SandboxBuilder::new()
+        .permissions(polybox::permissions::Permissions::from_json(&policy.to_string()).unwrap())
+}
+
+/// Runs `code` as the next line of a REPL in `runtime`: a global script
+/// continuing the process the last run left, within 2 s.
+pub fn repl_line(runtime: &mut polybox::Runtime, code: &str) -> polybox::RunOutput {
+    let options = polybox::ExecOptions {
+        kind: polybox::ProgramKind::Script,
+        continue_process: true,
+        limits: polybox::CallLimits {
+            wall_clock: Some(std::time::Duration::from_millis(2000)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    runtime.run(code, options).unwrap()
+}
+
 /// Kills the running call of a sandbox from another thread: first after
 /// `delay`, then every 10 ms until dropped. One kill alone could land
 /// before the call starts (a kill while idle is ignored, by design), which

@@ -4,22 +4,12 @@
 //! network as `wasi:http/outgoing-handler` (decided and sent as a program's
 //! `fetch` is; the test server listens on loopback).
 
-use std::path::PathBuf;
-
 use polybox::permissions::Permissions;
 use polybox::{
     ExecOptions, HttpRequest, HttpResponse, Mount, Runtime, SandboxBuilder, Secret, SharedFiles,
 };
 use polybox_tests::http_server::HttpServer;
-use polybox_tests::probe_files;
-
-/// A fresh host directory for one test.
-fn host_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("polybox-wasi-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use polybox_tests::{allowing, host_dir, probe_files};
 
 #[test]
 fn a_component_sees_the_sandboxs_seeded_files_and_tmp_and_nothing_else() {
@@ -92,7 +82,7 @@ fn a_component_and_a_program_share_one_view_of_the_files() {
 #[test]
 fn mounts_are_read_and_written_through_to_the_host_as_granted() {
     let input = host_dir("input");
-    let output = host_dir("output");
+    let output = host_dir("wasi-output");
     std::fs::write(input.join("data.csv"), "a,b\n1,2\n").unwrap();
     let outcomes = probe_files(
         SandboxBuilder::new()
@@ -132,7 +122,7 @@ fn mounts_are_read_and_written_through_to_the_host_as_granted() {
 
 #[test]
 fn the_callers_rules_decide_a_components_files_too() {
-    let dir = host_dir("rules");
+    let dir = host_dir("wasi-rules");
     std::fs::create_dir_all(dir.join("secret")).unwrap();
     std::fs::write(dir.join("secret/key"), "KEY").unwrap();
     std::fs::write(dir.join("public.txt"), "public").unwrap();
@@ -211,12 +201,6 @@ fn component_fetch(builder: SandboxBuilder, url: &str, body: &str) -> String {
     outcomes.remove(0)
 }
 
-fn allowing(pattern: String) -> SandboxBuilder {
-    let policy =
-        serde_json::json!({ "network": { "rules": [{ "mode": "allow", "patterns": [pattern] }] } });
-    SandboxBuilder::new().permissions(Permissions::from_json(&policy.to_string()).unwrap())
-}
-
 #[test]
 fn a_components_requests_are_denied_until_granted() {
     let server = HttpServer::start();
@@ -224,7 +208,7 @@ fn a_components_requests_are_denied_until_granted() {
         component_fetch(SandboxBuilder::new(), &server.url("/echo"), ""),
         "err: ErrorCode::HttpRequestDenied"
     );
-    let granted = allowing(format!("http://127.0.0.1:{}/echo", server.port));
+    let granted = allowing(&[format!("http://127.0.0.1:{}/echo", server.port)]);
     let answer = component_fetch(granted.clone(), &server.url("/echo"), "ping");
     let json: serde_json::Value =
         serde_json::from_str(answer.strip_prefix("ok: 200 ").unwrap()).unwrap();
@@ -246,7 +230,7 @@ fn a_components_requests_get_secrets_only_for_their_hosts_and_no_ssrf_by_name() 
         value: "s3cr3t".into(),
         hosts: vec![host.into()],
     };
-    let granted = || allowing(format!("http://*:{}/*", server.port));
+    let granted = || allowing(&[format!("http://*:{}/*", server.port)]);
     let answer = component_fetch(
         granted().secret(secret("127.0.0.1")),
         &server.url("/echo"),
@@ -280,7 +264,7 @@ fn a_components_requests_get_secrets_only_for_their_hosts_and_no_ssrf_by_name() 
 #[test]
 fn a_component_sees_redirects_and_the_callers_handler_answers_without_a_network() {
     let server = HttpServer::start();
-    let granted = allowing(format!("http://127.0.0.1:{}/*", server.port));
+    let granted = allowing(&[format!("http://127.0.0.1:{}/*", server.port)]);
     let redirect = server.url("/redirect?to=http%3A%2F%2F169.254.169.254%2F");
     // A wasi:http client sees the redirect itself (and would have to ask
     // again, decided again, to follow it).
@@ -306,7 +290,7 @@ fn a_component_sees_redirects_and_the_callers_handler_answers_without_a_network(
 fn a_wall_clock_limit_stops_a_component_waiting_for_a_response() {
     let server = HttpServer::start();
     let mut sandbox =
-        polybox_tests::runtime(allowing(format!("http://127.0.0.1:{}/*", server.port)));
+        polybox_tests::runtime(allowing(&[format!("http://127.0.0.1:{}/*", server.port)]));
     sandbox
         .add_component_handler("probe", polybox_tests::component("escape_probe"))
         .unwrap();

@@ -4,8 +4,8 @@
 
 use polybox::{LoadedJSSandbox, SandboxBuilder};
 use polybox_tests::{
-    MOUNT_ESCAPES, call, component, load_handler, mount_escapes_refused, probe_files, runtime,
-    tempting_mount,
+    MOUNT_ESCAPES, call, component, load_handler, mount_escapes_refused, probe_files, repl_line,
+    runtime, tempting_mount,
 };
 use serde_json::{Value, json};
 
@@ -582,20 +582,12 @@ fn removing_or_moving_a_directory_does_not_take_a_denied_path_with_it() {
 #[test]
 fn a_global_script_continuing_its_process_reaches_no_more_than_a_program() {
     let mut runtime = polybox::Runtime::builder().build().unwrap();
-    let line = |runtime: &mut polybox::Runtime, code: &str| {
-        let options = polybox::ExecOptions {
-            kind: polybox::ProgramKind::Script,
-            continue_process: true,
-            ..Default::default()
-        };
-        runtime.run(code, options).unwrap()
-    };
     // A first line tampers with what the next would use.
-    line(
+    repl_line(
         &mut runtime,
         "globalThis.require = (name) => ({ escaped: name }); Object.prototype.polluted = 1;",
     );
-    let found = line(
+    let found = repl_line(
         &mut runtime,
         "const reached = [];
          for (const specifier of ['child_process', 'node:child_process', 'net', 'worker_threads', 'vm', '#node', '/etc/passwd']) {

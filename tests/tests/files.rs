@@ -2,10 +2,9 @@
 //! over seeded files, `/tmp` and mounts, every access decided by the
 //! sandbox's permissions on the host.
 
-use std::path::PathBuf;
-
 use polybox::permissions::{Mode, Permissions, Rule, Scope};
 use polybox::{ExecOptions, Mount, Runtime, SandboxBuilder};
+use polybox_tests::host_dir;
 
 fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap()
@@ -18,14 +17,6 @@ fn ok(sandbox: SandboxBuilder, code: &str) -> String {
         &mut Runtime::builder().sandbox(sandbox).build().unwrap(),
         code,
     )
-}
-
-/// A fresh host directory for one test.
-fn host_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("polybox-files-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use polybox::permissions::Permissions;
 use polybox::{ExecOptions, HttpResponse, Runtime, SandboxBuilder, Secret};
+use polybox_tests::allowing;
 use polybox_tests::http_server::HttpServer;
 
 fn text(bytes: &[u8]) -> &str {
@@ -20,10 +21,15 @@ fn run(sandbox: SandboxBuilder, code: &str) -> String {
     text(&output.stdout).to_owned()
 }
 
-fn allowing(patterns: &[String]) -> SandboxBuilder {
-    let policy =
-        serde_json::json!({ "network": { "rules": [{ "mode": "allow", "patterns": patterns }] } });
-    SandboxBuilder::new().permissions(Permissions::from_json(&policy.to_string()).unwrap())
+/// Options stopping a run after 100 ms of wall-clock time.
+fn within_100ms() -> ExecOptions {
+    ExecOptions {
+        limits: polybox::CallLimits {
+            wall_clock: Some(std::time::Duration::from_millis(100)),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// Prints what a fetch of `url` gave: the status and body, or the error's
@@ -247,16 +253,7 @@ fn redirect_loops_slow_servers_and_stops_end_cleanly() {
         .build()
         .unwrap();
     let output = runtime
-        .exec(
-            &fetch_code(&server.url("/slow?ms=60000")),
-            ExecOptions {
-                limits: polybox::CallLimits {
-                    wall_clock: Some(std::time::Duration::from_millis(100)),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        )
+        .exec(&fetch_code(&server.url("/slow?ms=60000")), within_100ms())
         .unwrap();
     assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
     assert_eq!(output.stats.terminated_by, Some("wall-clock"));
@@ -281,16 +278,7 @@ fn a_handler_that_waits_learns_that_its_call_was_stopped() {
     });
     let mut runtime = Runtime::builder().sandbox(sandbox).build().unwrap();
     let output = runtime
-        .exec(
-            "await fetch('https://api.example.com/')",
-            ExecOptions {
-                limits: polybox::CallLimits {
-                    wall_clock: Some(std::time::Duration::from_millis(100)),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        )
+        .exec("await fetch('https://api.example.com/')", within_100ms())
         .unwrap();
     assert_eq!(output.exit_code, polybox::program::EXIT_TIMEOUT);
     assert_eq!(heard.recv().unwrap(), "wall-clock");

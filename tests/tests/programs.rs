@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use polybox::program::{EXIT_KILLED, EXIT_TIMEOUT};
 use polybox::{CallLimits, ErrorCode, ExecOptions, ExecOutput, ProgramKind, Runtime};
-use polybox_tests::{expect_code, kill_after};
+use polybox_tests::{expect_code, kill_after, repl_line};
 
 fn runtime() -> Runtime {
     Runtime::builder().build().unwrap()
@@ -848,28 +848,10 @@ fn the_env_scope_hides_variables_the_caller_set() {
     assert_eq!(text(&output.stdout), "{}\n");
 }
 
-/// Runs `code` as a global script continuing `runtime`'s process.
-fn line(runtime: &mut Runtime, code: &str) -> polybox::RunOutput {
-    runtime
-        .run(
-            code,
-            ExecOptions {
-                kind: ProgramKind::Script,
-                continue_process: true,
-                limits: CallLimits {
-                    wall_clock: Some(Duration::from_millis(2000)),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-        )
-        .unwrap()
-}
-
 #[test]
 fn global_scripts_continuing_a_process_keep_their_declarations_as_a_repl_does() {
     let mut runtime = runtime();
-    let first = line(
+    let first = repl_line(
         &mut runtime,
         "const data = [1, 2, 3]; let total = 0; var seen = 'yes'; function double(x) { return 2 * x }
          class Box { constructor(v) { this.v = v } }
@@ -877,25 +859,28 @@ fn global_scripts_continuing_a_process_keep_their_declarations_as_a_repl_does() 
          total = data.map(double).reduce((a, b) => a + b); total",
     );
     assert_eq!(first.value.as_deref(), Some("12"), "{:?}", first.output);
-    let second = line(
+    let second = repl_line(
         &mut runtime,
         "console.log(seen, new Box(total).v); total + data.length",
     );
     assert_eq!(second.value.as_deref(), Some("15"));
     assert_eq!(text(&second.output.stdout), "yes 12\n");
     // Redeclaring is an error, as in Node's REPL; the process lives on.
-    let again = line(&mut runtime, "let total = 1");
+    let again = repl_line(&mut runtime, "let total = 1");
     assert_eq!(again.output.exit_code, 1);
     assert!(
         text(&again.output.stderr).contains("total"),
         "{:?}",
         again.output
     );
-    assert_eq!(line(&mut runtime, "total").value.as_deref(), Some("12"));
+    assert_eq!(
+        repl_line(&mut runtime, "total").value.as_deref(),
+        Some("12")
+    );
     // A stopped run leaves no process: the next starts afresh.
-    let stopped = line(&mut runtime, "for (;;) {}");
+    let stopped = repl_line(&mut runtime, "for (;;) {}");
     assert_eq!(stopped.output.exit_code, EXIT_TIMEOUT);
-    let fresh = line(&mut runtime, "typeof total");
+    let fresh = repl_line(&mut runtime, "typeof total");
     assert_eq!(fresh.value.as_deref(), Some("\"undefined\""));
     // Without continue_process, every run is a fresh process.
     let options = ExecOptions {
