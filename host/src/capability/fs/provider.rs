@@ -82,15 +82,16 @@ impl Filesystem {
     ) -> Result<Self> {
         let files = config.shared.clone().unwrap_or_default().0;
         {
-            // Seeded by the first sandbox of shared files only; the
-            // directories leading to this one's mount points are made.
+            // Seeded by the first sandbox of shared files only; a later one
+            // adds the directories leading to its own mount points.
             let mut tree = files.tree();
-            if tree.is_none() {
-                *tree = Some(seeded_tree(config)?);
-            }
-            let tree = tree.as_mut().expect("seeded above");
-            for mount in &config.mounts {
-                make_dirs(tree, &normalize(&mount.guest_path).unwrap_or_default());
+            match tree.as_mut() {
+                None => *tree = Some(seeded_tree(config)?),
+                Some(tree) => {
+                    for mount in &config.mounts {
+                        make_dirs(tree, &normalize(&mount.guest_path).unwrap_or_default());
+                    }
+                }
             }
         }
         let mut implied = vec![
