@@ -28,19 +28,16 @@ const CALL_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "gc", "fue
 /// abort is the one blocked).
 const SYNC_CALL_OPTIONS: &[&str] = &["wallClockTimeoutMs", "cpuTimeoutMs", "gc", "fuel"];
 
-/// A call's handler name, limits and `gc`, from its arguments.
-fn call_parts(
+/// A call's handler name, limits (`None` without options) and `gc`, from
+/// its arguments; `allowed` names the options it takes.
+pub(crate) fn call_parts(
     name: Text<'_>,
     options: Option<Options<'_>>,
     allowed: &[&str],
-) -> Result<(String, polybox::CallLimits, Option<bool>)> {
+) -> Result<(String, Option<polybox::CallLimits>, Option<bool>)> {
     let name = string("handler name", name)?;
     let options = options_of(options, allowed)?;
-    let limits = options
-        .as_ref()
-        .map(limits)
-        .transpose()?
-        .unwrap_or_default();
+    let limits = options.as_ref().map(limits).transpose()?;
     let gc = match &options {
         Some(options) => property(options, "gc")?
             .map(|gc| boolean("gc", gc))
@@ -184,6 +181,7 @@ impl NativeLoadedSandbox {
         abort: Option<&NativeAbortToken>,
     ) -> Result<AsyncTask<Job<String, String>>> {
         let (name, limits, gc) = call_parts(name, options, CALL_OPTIONS)?;
+        let limits = limits.unwrap_or_default();
         let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let shared = self.shared.clone();
         let call =
@@ -205,6 +203,7 @@ impl NativeLoadedSandbox {
     ) -> napi::Result<String> {
         let (name, limits, gc) = call_parts(name, options, SYNC_CALL_OPTIONS)
             .map_err(|error| crate::error::thrown(env, error))?;
+        let limits = limits.unwrap_or_default();
         let _sync = crate::host_functions::SyncCall::enter();
         self.shared
             .try_with(|s| s.handle_event_with_monitor(&name, &event, &limits, gc))

@@ -208,9 +208,8 @@ impl NativePool {
         event: String,
         options: Option<Options<'_>>,
     ) -> Result<AsyncTask<Job<String, String>>> {
-        let name = string("handler name", name)?;
-        let options = options_of(options, CALL_OPTIONS)?;
-        let call_limits = options.as_ref().map(limits).transpose()?;
+        // No `gc` among a pooled call's options: `call_parts` refuses it.
+        let (name, call_limits, _) = crate::loaded::call_parts(name, options, CALL_OPTIONS)?;
         let pool = self.pool.clone();
         let call = move || match call_limits {
             Some(limits) => pool.call_with_limits(&name, &event, &limits),
