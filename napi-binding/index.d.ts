@@ -405,6 +405,37 @@ export declare class NodeRuntime implements Disposable {
   [Symbol.asyncDispose](): Promise<void>
 }
 
+/** Options of {@link Template.build}. */
+export interface TemplateOptions {
+  /** Handler name → source, loaded into the template. */
+  handlers?: Record<string, string>
+  /** Modules loaded before the handlers. */
+  modules?: Array<{ name: string; source: string; namespace?: string }>
+  /** Host module → function name → callback (run on the main thread, shared by the template's sandboxes). */
+  hostFunctions?: Record<string, Record<string, (...args: any[]) => unknown>>
+  /** Keep built templates here, keyed by their inputs, so the same build again evaluates nothing. */
+  cacheDir?: string | null
+}
+
+/**
+ * Polybox extension: a sandbox loaded once and started many times (Rust's `polybox::Template`). `create()` maps the
+ * captured guest memory into a new sandbox: nothing is compiled or evaluated. Needs the wasmtime backend.
+ */
+export declare class Template {
+  /** Loads the handlers and modules into a sandbox of `builder` (consumed) and captures it. */
+  static build(builder: SandboxBuilder, options?: TemplateOptions): Promise<Template>
+  /** Reads a template file; the builder's settings and the host functions' modules and names must be those it was built with. */
+  static load(path: string, builder: SandboxBuilder, options?: { hostFunctions?: TemplateOptions['hostFunctions'] }): Promise<Template>
+  /** A new sandbox started from the template, its handlers loaded. */
+  create(): Promise<LoadedJSSandbox>
+  /** Writes the template to `path`, replacing the file atomically. */
+  save(path: string): Promise<void>
+  /** The handlers every sandbox of the template has loaded. */
+  readonly handlers: string[]
+  /** Whether `build` read the template from its cache or stored it there. */
+  readonly cacheStatus: 'disabled' | 'hit' | 'stored' | 'unusable'
+}
+
 /** Options of {@link Pool.create}. */
 export interface PoolOptions {
   /** Handler name → source, loaded into every sandbox. */
@@ -431,8 +462,9 @@ export interface PoolOptions {
  * dropped) but their `hostCallSignal()` is not aborted.
  */
 export declare class Pool implements Disposable {
-  /** Builds the pool's sandboxes from `builder` (consumed). */
+  /** Builds the pool's sandboxes from `builder` (consumed), or creates them from `template`. */
   static create(builder: SandboxBuilder, options?: PoolOptions): Promise<Pool>
+  static create(template: Template, options?: Omit<PoolOptions, 'handlers' | 'modules' | 'hostFunctions'>): Promise<Pool>
   /** Calls a handler in a free sandbox; resolves to its result. ERR_BUSY when the queue is full. */
   callHandler<T = any>(handlerName: string, eventData: unknown, options?: { wallClockTimeoutMs?: number; cpuTimeoutMs?: number; fuel?: number }): Promise<T>
   /** How many sandboxes serve calls. */

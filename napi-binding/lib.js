@@ -434,6 +434,98 @@ class LoadedJSSandbox extends Disposable {
 
 }
 
+/**
+ * What every sandbox of a pool or a template is made of: `handlers` (name →
+ * source), `modules` ([{ name, source, namespace? }]) and `hostFunctions`
+ * ({ module: { name: callback } }).
+ */
+function blueprint({ handlers = {}, modules = [], hostFunctions = {} }, family) {
+  const parts = new native.NativeBlueprint();
+  for (const [name, source] of Object.entries(handlers)) parts.addHandler(name, source);
+  for (const { name, source, namespace } of modules) parts.addModule(name, source, namespace ?? null);
+  for (const [module, functions] of Object.entries(hostFunctions)) {
+    for (const [name, callback] of Object.entries(functions)) {
+      if (typeof callback !== 'function') throw codedError('ERR_INVALID_ARG', `hostFunctions.${module}.${name} must be a function`);
+      parts.register(module, name, hostInvoker(callback, family));
+    }
+  }
+  return parts;
+}
+
+const TEMPLATE_MAKING = Symbol('Template');
+
+/**
+ * A sandbox loaded once and started many times (Polybox extension; Rust's
+ * `polybox::Template`): `create()` maps the captured guest memory into a
+ * new sandbox, nothing compiled or evaluated. `save(path)` writes it to a
+ * file that `Template.load` reads in any process.
+ */
+class Template {
+  #native;
+  #family;
+
+  constructor(token, nativeTemplate, family) {
+    if (token !== TEMPLATE_MAKING) throw codedError('ERR_INVALID_ARG', 'use Template.build() or Template.load() to make a Template');
+    this.#native = nativeTemplate;
+    this.#family = family;
+  }
+
+  /**
+   * Loads `handlers`, `modules` and `hostFunctions` (as Pool.create takes
+   * them) into a sandbox of `builder` (consumed) and captures it.
+   * `cacheDir`: keep built templates there, keyed by their inputs, so the
+   * same build again evaluates nothing (a directory that cannot be written
+   * is skipped, with a process warning).
+   */
+  static async build(builder, { handlers, modules, hostFunctions, cacheDir } = {}) {
+    const [nativeBuilder, family] = SandboxBuilder.parts(builder);
+    const parts = blueprint({ handlers, modules, hostFunctions }, family);
+    const options = cacheDir === undefined || cacheDir === null ? null : { cacheDir };
+    const template = new Template(TEMPLATE_MAKING, await native.buildTemplate(nativeBuilder, parts, options), family);
+    if (template.cacheStatus === 'unusable') {
+      process.emitWarning(`the template cache is unusable, so the template was built without it: ${template.#native.cacheProblem}`, { code: 'POLYBOX_TEMPLATE_CACHE' });
+    }
+    return template;
+  }
+
+  /**
+   * Reads a template file written by `save` (in any process) for sandboxes
+   * of `builder` (consumed), whose settings must be those it was built
+   * with, and `hostFunctions`, which must be the same functions of the same
+   * modules (ERR_INVALID_ARG names what differs).
+   */
+  static async load(path, builder, { hostFunctions } = {}) {
+    const [nativeBuilder, family] = SandboxBuilder.parts(builder);
+    const parts = blueprint({ hostFunctions }, family);
+    return new Template(TEMPLATE_MAKING, await native.loadTemplate(path, nativeBuilder, parts), family);
+  }
+
+  /** The native template and the family of its sandboxes, for Pool.create. */
+  static parts(template) {
+    return [template.#native, template.#family];
+  }
+
+  /** A new LoadedJSSandbox started from the template, its handlers loaded. */
+  async create() {
+    return new LoadedJSSandbox(await this.#native.create(), this.#family);
+  }
+
+  /** Writes the template to `path`, replacing the file atomically. */
+  async save(path) {
+    await this.#native.save(path);
+  }
+
+  /** The handlers every sandbox of the template has loaded. */
+  get handlers() {
+    return this.#native.handlers;
+  }
+
+  /** 'disabled' (no cacheDir), 'hit', 'stored' or 'unusable'. */
+  get cacheStatus() {
+    return this.#native.cacheStatus;
+  }
+}
+
 const POOL_CREATING = Symbol('Pool.create');
 
 /**
@@ -460,22 +552,22 @@ class Pool extends Disposable {
   /**
    * Builds the pool's sandboxes from `builder` (consumed) and `handlers`
    * (name → source), `modules` ([{ name, source, namespace? }]) and
-   * `hostFunctions` ({ module: { name: callback } }). Options: size
-   * (default 2), queueLimit (64), strategy, and every call's
-   * wallClockTimeoutMs, cpuTimeoutMs and fuel.
+   * `hostFunctions` ({ module: { name: callback } }); or creates them from
+   * a Template (then without those three). Options: size (default 2),
+   * queueLimit (64), strategy, and every call's wallClockTimeoutMs,
+   * cpuTimeoutMs and fuel.
    */
-  static async create(builder, { handlers = {}, modules = [], hostFunctions = {}, ...options } = {}) {
-    const [nativeBuilder, family] = SandboxBuilder.parts(builder);
-    const blueprint = new native.NativePoolBlueprint();
-    for (const [name, source] of Object.entries(handlers)) blueprint.addHandler(name, source);
-    for (const { name, source, namespace } of modules) blueprint.addModule(name, source, namespace ?? null);
-    for (const [module, functions] of Object.entries(hostFunctions)) {
-      for (const [name, callback] of Object.entries(functions)) {
-        if (typeof callback !== 'function') throw codedError('ERR_INVALID_ARG', `hostFunctions.${module}.${name} must be a function`);
-        blueprint.register(module, name, hostInvoker(callback, family));
+  static async create(source, { handlers, modules, hostFunctions, ...options } = {}) {
+    if (source instanceof Template) {
+      if (handlers !== undefined || modules !== undefined || hostFunctions !== undefined) {
+        throw codedError('ERR_INVALID_ARG', 'a pool of a Template takes its handlers, modules and host functions from the template');
       }
+      const [nativeTemplate, family] = Template.parts(source);
+      return new Pool(POOL_CREATING, await native.createTemplatePool(nativeTemplate, options), family);
     }
-    return new Pool(POOL_CREATING, await native.createPool(nativeBuilder, blueprint, options), family);
+    const [nativeBuilder, family] = SandboxBuilder.parts(source);
+    const parts = blueprint({ handlers, modules, hostFunctions }, family);
+    return new Pool(POOL_CREATING, await native.createPool(nativeBuilder, parts, options), family);
   }
 
   /** Calls handler `handlerName` with `eventData` in a free sandbox; resolves to its result. Options: wallClockTimeoutMs, cpuTimeoutMs, fuel. */
@@ -501,6 +593,7 @@ class Pool extends Disposable {
 
 module.exports = {
   Pool,
+  Template,
   hostCallSignal,
   NodeRuntime,
   SandboxBuilder,

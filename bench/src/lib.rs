@@ -128,7 +128,7 @@ pub fn run(options: Options) -> Result<Report> {
         runs: 3,
         per_run: if quick { 100 } else { 500 },
     };
-    let steps: [(&str, bool, Step); 14] = [
+    let steps: [(&str, bool, Step); 15] = [
         (
             "cold start",
             true,
@@ -181,6 +181,14 @@ pub fn run(options: Options) -> Result<Report> {
             // A new VM per sample costs far more than a new instance.
             Box::new(move || {
                 cases::programs::measure(backend, calls, if wasmtime { cold } else { first })
+            }),
+        ),
+        (
+            "templates",
+            wasmtime,
+            Box::new({
+                let polybox = polybox.clone();
+                move || cases::templates::measure(calls, first, polybox.as_deref())
             }),
         ),
         (

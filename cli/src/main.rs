@@ -11,6 +11,7 @@ mod run;
 mod sandbox_args;
 mod size;
 mod source;
+mod template;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Run a program as Node.js would (a file, or -e CODE), with its stdio,
     /// and exit with its exit code.
     Exec(Box<exec::ExecArgs>),
+    /// Build sandbox templates: a handler loaded once, started from a file.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Print a component's world (imports and exports) as WIT.
     Inspect(inspect::InspectArgs),
     /// Print the WIT package components are written against (`polybox:sandbox`).
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             Ok(code) => return ExitCode::from(code),
             Err(failure) => Err(failure),
         },
+        Command::Template(command) => template::template(command),
         Command::Inspect(args) => inspect::inspect(args).map_err(Failure::from),
         Command::Wit => {
             print!("{SANDBOX_WIT}");

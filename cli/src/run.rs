@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use polybox::{CallLimits, LoadedJSSandbox, SandboxBuilder, Snapshot};
+use polybox::{CallLimits, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Snapshot, Template};
 
 use crate::failure::{EXIT_CODES, Failure};
 use crate::sandbox_args::{LimitArgs, SandboxArgs};
@@ -18,8 +18,18 @@ use crate::source::{Code, read, read_bytes};
 pub struct RunArgs {
     /// The handler: an ES module defining a function named `handler` (or
     /// exporting it, by name or as the default export), or a component
-    /// implementing the `handler` world of `wit/`.
-    handler: PathBuf,
+    /// implementing the `handler` world of `wit/`. Not with --template.
+    #[arg(required_unless_present = "template", conflicts_with = "template")]
+    handler: Option<PathBuf>,
+    /// Serve from a template file (`polybox template build`) instead of a
+    /// handler: nothing is compiled or evaluated. The sandbox flags and
+    /// --host-component must be those it was built with.
+    #[arg(long, value_name = "FILE.pbx", conflicts_with = "modules")]
+    template: Option<PathBuf>,
+    /// Which of the template's handlers to call (its file name when it was
+    /// built); needed only when it has several.
+    #[arg(long, value_name = "NAME", requires = "template")]
+    name: Option<String>,
     /// The event, as JSON. Without --event, --event-file or --events, the
     /// handler is called once with `{}`.
     #[arg(long, conflicts_with_all = ["event_file", "events"])]
@@ -59,8 +69,14 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
         .builder(&args.limits)
         .log_sink(|level, line| eprintln!("[{level}] {line}"));
     let limits = args.limits.limits();
-    let name = handler_name(&args.handler);
-    let mut loaded = load(&args, builder, &name, &limits)?;
+    let (mut loaded, name) = match (&args.template, &args.handler) {
+        (Some(template), _) => from_template(&args, builder, template)?,
+        (None, Some(handler)) => {
+            let name = handler_name(handler);
+            (load(&args, handler, builder, &name, &limits)?, name)
+        }
+        (None, None) => unreachable!("clap requires a handler or --template"),
+    };
     match &args.events {
         Some(path) => run_events(&mut loaded, &name, path, &limits, args.stats),
         None => {
@@ -80,12 +96,55 @@ pub fn run(args: RunArgs) -> Result<(), Failure> {
 /// and loads them, bounded by the call limits (loading runs top-level code).
 fn load(
     args: &RunArgs,
+    handler: &Path,
     builder: SandboxBuilder,
     name: &str,
     limits: &CallLimits,
 ) -> Result<LoadedJSSandbox, Failure> {
+    let mut sandbox = proto(builder, &args.host_components)?.load_runtime()?;
+    for module in modules(&args.modules)? {
+        let namespace = module.namespace.as_deref();
+        match module.code {
+            Code::Component(component) => {
+                sandbox.add_component_module(&module.name, component, namespace)?
+            }
+            Code::JavaScript(source) => sandbox.add_module(&module.name, source, namespace)?,
+        }
+    }
+    match read(handler)? {
+        Code::Component(component) => sandbox.add_component_handler(name, component)?,
+        Code::JavaScript(source) => sandbox.add_handler(name, source)?,
+    }
+    Ok(sandbox
+        .get_loaded_sandbox_with_monitor(limits)
+        .map_err(polybox::Error::from)?)
+}
+
+/// A sandbox created from the template file at `path`, and the handler to
+/// call: `--name`, else the template's only one.
+fn from_template(
+    args: &RunArgs,
+    builder: SandboxBuilder,
+    path: &Path,
+) -> Result<(LoadedJSSandbox, String), Failure> {
+    let template = Template::load(path, proto(builder, &args.host_components)?)?;
+    let handlers: Vec<&str> = template.handlers().collect();
+    let name = match (&args.name, handlers.as_slice()) {
+        (Some(name), _) => name.clone(),
+        (None, [only]) => (*only).to_owned(),
+        (None, _) => {
+            return Err(Failure::Sandbox(polybox::Error::InvalidArg(format!(
+                "the template has the handlers {handlers:?}: choose one with --name"
+            ))));
+        }
+    };
+    Ok((template.create()?, name))
+}
+
+/// A recipe with the host components of `specs` (`NAME=FILE`).
+pub(crate) fn proto(builder: SandboxBuilder, specs: &[String]) -> Result<ProtoJSSandbox, Failure> {
     let mut proto = builder.build()?;
-    for spec in &args.host_components {
+    for spec in specs {
         let (module, path) = split_spec(spec, "--host-component", "NAME=FILE")?;
         match read(Path::new(path))? {
             Code::Component(component) => proto.host_component(module, component)?,
@@ -96,27 +155,33 @@ fn load(
             }
         }
     }
-    let mut sandbox = proto.load_runtime()?;
-    for spec in &args.modules {
-        let (specifier, path) = split_spec(spec, "--module", "NS:NAME=FILE")?;
-        let (namespace, module) = match specifier.split_once(':') {
-            Some((namespace, module)) => (Some(namespace), module),
-            None => (None, specifier),
-        };
-        match read(Path::new(path))? {
-            Code::Component(component) => {
-                sandbox.add_component_module(module, component, namespace)?
-            }
-            Code::JavaScript(source) => sandbox.add_module(module, source, namespace)?,
-        }
-    }
-    match read(&args.handler)? {
-        Code::Component(component) => sandbox.add_component_handler(name, component)?,
-        Code::JavaScript(source) => sandbox.add_handler(name, source)?,
-    }
-    Ok(sandbox
-        .get_loaded_sandbox_with_monitor(limits)
-        .map_err(polybox::Error::from)?)
+    Ok(proto)
+}
+
+/// A module given as `--module NAMESPACE:NAME=FILE`.
+pub(crate) struct ModuleArg {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub code: Code,
+}
+
+/// The modules of `specs`, read.
+pub(crate) fn modules(specs: &[String]) -> Result<Vec<ModuleArg>, Failure> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (specifier, path) = split_spec(spec, "--module", "NS:NAME=FILE")?;
+            let (namespace, name) = match specifier.split_once(':') {
+                Some((namespace, name)) => (Some(namespace.to_owned()), name),
+                None => (None, specifier),
+            };
+            Ok(ModuleArg {
+                namespace,
+                name: name.to_owned(),
+                code: read(Path::new(path))?,
+            })
+        })
+        .collect()
 }
 
 /// Calls the handler once; prints stats if asked. Guest stacks name the
@@ -188,7 +253,7 @@ fn run_events(
 
 /// The handler's name inside the sandbox: its file's name, so that guest
 /// stacks point at the user's file.
-fn handler_name(path: &Path) -> String {
+pub(crate) fn handler_name(path: &Path) -> String {
     path.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .filter(|name| !name.is_empty() && name != "-")

@@ -462,3 +462,79 @@ fn polybox_tests_server() -> u16 {
     });
     port
 }
+
+#[test]
+fn a_template_is_built_once_and_served_by_other_processes() {
+    let scratch = Scratch::new("template");
+    let handler = scratch.file(
+        "hello.js",
+        "import { greet } from 'user:greeting';\nfunction handler(e) { globalThis.n = (globalThis.n ?? 0) + 1; return { message: greet(e.name), n }; }",
+    );
+    let module = scratch.file("greeting.js", "export const greet = (n) => `hello ${n}`;");
+    let app = scratch.0.join("app.pbx");
+    let app = app.to_str().unwrap();
+    let module_arg = format!("greeting={}", module.display());
+    let built = polybox(
+        &[
+            "template",
+            "build",
+            handler.to_str().unwrap(),
+            "--module",
+            &module_arg,
+            "-o",
+            app,
+        ],
+        "",
+    );
+    assert!(built.status.success(), "{}", text(&built.stderr));
+
+    let served = polybox(
+        &["run", "--template", app, "--event", r#"{"name":"pbx"}"#],
+        "",
+    );
+    assert_eq!(
+        text(&served.stdout),
+        "{\"message\":\"hello pbx\",\"n\":1}\n",
+        "{}",
+        text(&served.stderr)
+    );
+    let events = "{\"name\":\"a\"}\n{\"name\":\"b\"}\n";
+    let served = polybox(
+        &[
+            "run",
+            "--template",
+            app,
+            "--name",
+            "hello.js",
+            "--events",
+            "-",
+        ],
+        events,
+    );
+    assert_eq!(
+        text(&served.stdout),
+        "{\"message\":\"hello a\",\"n\":1}\n{\"message\":\"hello b\",\"n\":2}\n"
+    );
+
+    // Other settings, a file that is not a template, a damaged one: exit 2
+    // with what is wrong.
+    let other = polybox(&["run", "--template", app, "--heap", "64MiB"], "");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        text(&other.stderr).contains("heapSize"),
+        "{}",
+        text(&other.stderr)
+    );
+    let not = polybox(&["run", "--template", handler.to_str().unwrap()], "");
+    assert_eq!(not.status.code(), Some(2));
+    assert!(text(&not.stderr).contains("not a Polybox template"));
+    let mut bytes = std::fs::read(app).unwrap();
+    bytes.truncate(bytes.len() - 100);
+    let damaged = scratch.file("damaged.pbx", bytes);
+    let damaged = polybox(&["run", "--template", damaged.to_str().unwrap()], "");
+    assert_eq!(damaged.status.code(), Some(2));
+    assert!(text(&damaged.stderr).contains("truncated"));
+    // A handler and a template are one or the other.
+    let both = polybox(&["run", handler.to_str().unwrap(), "--template", app], "");
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -41,6 +41,7 @@
 extern crate alloc;
 
 mod backend;
+mod cache_dir;
 mod capability;
 mod component;
 mod config;
@@ -57,6 +58,7 @@ pub mod program;
 pub mod sandbox;
 mod snapshot;
 mod stats;
+pub mod template;
 
 pub use backend::MAX_STACK_SIZE;
 pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount, SharedFiles};
@@ -84,3 +86,4 @@ pub use program::{ExecOptions, ExecOutput, ProgramKind, RunOutput, Runtime, Runt
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};
 pub use snapshot::Snapshot;
 pub use stats::CallStats;
+pub use template::{CacheStatus, Template, TemplateBuilder};

@@ -15,9 +15,11 @@
 //! that no tenant sees another's ([`Strategy::Restore`]), or build a new
 //! sandbox per call ([`Strategy::New`]).
 //!
-//! The sandboxes come from a factory the caller gives (building the
-//! runtime, registering host functions, loading handlers), run once per
-//! sandbox; each one's start is snapshotted right after.
+//! The sandboxes come from a [`Template`] ([`Pool::of`]: created in
+//! microseconds, restored to the template's capture), or from a factory the
+//! caller gives (building the runtime, registering host functions, loading
+//! handlers), run once per sandbox, each one's start snapshotted right
+//! after.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -25,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::monitor::CallLimits;
 use crate::sandbox::LoadedJSSandbox;
 use crate::snapshot::Snapshot;
+use crate::template::Template;
 
 /// What a pooled sandbox keeps between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +50,7 @@ pub type SandboxFactory = dyn Fn() -> Result<LoadedJSSandbox> + Send + Sync;
 /// Configures a [`Pool`].
 pub struct PoolBuilder {
     factory: Arc<SandboxFactory>,
+    start: Option<Snapshot>,
     size: usize,
     queue_limit: usize,
     strategy: Strategy,
@@ -88,11 +92,12 @@ impl PoolBuilder {
             return Err(Error::invalid_arg("a pool needs at least one sandbox"));
         }
         let idle = (0..self.size)
-            .map(|_| Member::new(&*self.factory, self.strategy))
+            .map(|_| Member::new(&*self.factory, self.start.as_ref(), self.strategy))
             .collect::<Result<Vec<_>>>()?;
         Ok(Pool {
             inner: Arc::new(Inner {
                 factory: self.factory,
+                start: self.start,
                 strategy: self.strategy,
                 limits: self.limits,
                 queue_limit: self.queue_limit,
@@ -129,6 +134,9 @@ pub struct Pool {
 
 struct Inner {
     factory: Arc<SandboxFactory>,
+    /// The start every sandbox the factory builds shares, when known (a
+    /// template's); else each one's start is snapshotted.
+    start: Option<Snapshot>,
     strategy: Strategy,
     limits: CallLimits,
     queue_limit: usize,
@@ -151,12 +159,15 @@ struct Member {
 }
 
 impl Member {
-    fn new(factory: &SandboxFactory, strategy: Strategy) -> Result<Self> {
+    fn new(factory: &SandboxFactory, start: Option<&Snapshot>, strategy: Strategy) -> Result<Self> {
         let sandbox = match strategy {
             Strategy::New => None,
             Strategy::Reuse | Strategy::Restore => {
                 let mut sandbox = factory()?;
-                let start = sandbox.snapshot()?;
+                let start = match start {
+                    Some(start) => start.clone(),
+                    None => sandbox.snapshot()?,
+                };
                 Some((sandbox, start))
             }
         };
@@ -171,11 +182,22 @@ impl Pool {
     ) -> PoolBuilder {
         PoolBuilder {
             factory: Arc::new(factory),
+            start: None,
             size: 2,
             queue_limit: 64,
             strategy: Strategy::default(),
             limits: CallLimits::default(),
         }
+    }
+
+    /// A pool whose sandboxes are created from `template`: ready in
+    /// microseconds, sharing the template's unwritten pages, and restored
+    /// to the template's capture (no snapshot of their own is taken).
+    pub fn of(template: Template) -> PoolBuilder {
+        let start = template.snapshot().clone();
+        let mut builder = Self::builder(move || template.create());
+        builder.start = Some(start);
+        builder
     }
 
     /// Calls handler `name` with `event` (JSON text) in a free sandbox,
@@ -213,7 +235,8 @@ impl Pool {
         if member.sandbox.is_none() && inner.strategy != Strategy::New {
             // Rebuilt off the caller's result: a factory failing here is
             // tried again by the next call that gets this member.
-            if let Ok(rebuilt) = Member::new(&*inner.factory, inner.strategy) {
+            if let Ok(rebuilt) = Member::new(&*inner.factory, inner.start.as_ref(), inner.strategy)
+            {
                 member = rebuilt;
             }
         }

@@ -55,6 +55,20 @@ pub fn optional_string(what: &str, value: Option<Text<'_>>) -> Result<Option<Str
     }
 }
 
+/// A module's name, source and namespace (`None`: the default one), as
+/// `addModule` takes them.
+pub fn module_parts(
+    name: Text<'_>,
+    source: Text<'_>,
+    namespace: Option<Text<'_>>,
+) -> Result<(String, String, Option<String>)> {
+    Ok((
+        string("module name", name)?,
+        string("module source", source)?,
+        optional_string("module namespace", namespace)?,
+    ))
+}
+
 /// A positive safe integer.
 pub fn positive_integer(what: &str, value: Number<'_>) -> Result<u64> {
     match value {

@@ -7,7 +7,9 @@ use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::abort::NativeAbortToken;
-use crate::args::{Options, Text, limits, optional_string, options as options_of, string};
+use crate::args::{
+    Options, Text, limits, module_parts, optional_string, options as options_of, string,
+};
 use crate::component::{ComponentSource, component};
 use crate::error::{Result, consumed, to_js};
 use crate::job::Job;
@@ -92,11 +94,7 @@ impl NativeJsSandbox {
         source: Text<'_>,
         namespace: Option<Text<'_>>,
     ) -> Result<()> {
-        let (name, source) = (
-            string("module name", name)?,
-            string("module source", source)?,
-        );
-        let namespace = optional_string("module namespace", namespace)?;
+        let (name, source, namespace) = module_parts(name, source, namespace)?;
         self.with(|s| s.add_module(&name, source, namespace.as_deref()))
     }
 

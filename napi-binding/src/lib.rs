@@ -16,6 +16,7 @@
 // surface, which Rust's dead-code analysis cannot otherwise see.
 pub mod abort;
 mod args;
+pub mod blueprint;
 pub mod builder;
 pub mod capabilities;
 mod component;
@@ -33,4 +34,5 @@ pub mod pool;
 pub mod proto;
 pub mod runtime;
 pub mod snapshot;
+pub mod template;
 pub mod tools;

@@ -661,3 +661,44 @@ fn program_input_past_the_buffer_is_refused() {
         .unwrap();
     assert_eq!(ok.stdout, b"ok\n");
 }
+
+#[test]
+fn template_files_of_random_damaged_or_foreign_bytes() {
+    let mut bystander = Bystander::new();
+    let dir = polybox_tests::host_dir("hostile-templates");
+    let path = dir.join("t.pbx");
+    let template = polybox::Template::builder(SandboxBuilder::new().build().unwrap())
+        .handler("echo", "function handler(e) { return e; }")
+        .build()
+        .unwrap();
+    template.save(&path).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let mut rng = fastrand::Rng::with_seed(15);
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        (0..5000).map(|_| rng.u8(..)).collect(),
+        [
+            &good[..48],
+            &(0..5000).map(|_| rng.u8(..)).collect::<Vec<_>>(),
+        ]
+        .concat(),
+        good[..good.len() / 3].to_vec(),
+    ];
+    for _ in 0..16 {
+        let mut flipped = good.clone();
+        let at = rng.usize(8..flipped.len());
+        flipped[at] ^= 1 << rng.u8(..8);
+        cases.push(flipped);
+    }
+    for bytes in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        expect_code(
+            polybox::Template::load(&path, SandboxBuilder::new().build().unwrap()),
+            ErrorCode::InvalidArg,
+        );
+        bystander.check();
+    }
+    // The template itself is untouched by all of it.
+    let mut sandbox = template.create().unwrap();
+    assert_eq!(sandbox.handle_event("echo", "[1]", None).unwrap(), "[1]");
+}

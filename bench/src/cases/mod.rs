@@ -14,6 +14,7 @@ pub mod mcp;
 pub mod pools;
 pub mod programs;
 pub mod snapshots;
+pub mod templates;
 pub mod throughput;
 
 /// The echo handler most measurements call.

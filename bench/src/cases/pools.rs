@@ -1,5 +1,5 @@
-//! Pools serving an HTTP-style JSON handler (a request event in, a
-//! response object out), per strategy, the way hyperlight-bench compares
+//! Pools of a template's sandboxes serving an HTTP-style JSON handler (a
+//! request event in, a response object out), per strategy, the way hyperlight-bench compares
 //! reuse, restore and new: each call's latency (p50 and p99) from one
 //! client, and requests per second from two. hyperlight-bench's published
 //! p50 figures (8 vCPU AMD EPYC; this machine has 2 cores) are in the row
@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use polybox::{Pool, SandboxBuilder, Strategy};
+use polybox::{Pool, SandboxBuilder, Strategy, Template};
 
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, Summary, latency_us};
@@ -26,16 +26,23 @@ const HTTP_HANDLER: &str = "function handler(request) {
 
 const REQUEST: &str = r#"{"method":"POST","path":"/checkout","headers":{"content-type":"application/json","x-request-id":"abc-123"},"body":"{\"currency\":\"EUR\",\"items\":[{\"price\":3.5,\"quantity\":2},{\"price\":10,\"quantity\":1}]}"}"#;
 
-fn pool(strategy: Strategy) -> Pool {
-    Pool::builder(|| {
-        let mut sandbox = SandboxBuilder::new().build()?.load_runtime()?;
-        sandbox.add_handler("http", HTTP_HANDLER)?;
-        Ok(sandbox.get_loaded_sandbox()?)
-    })
-    .size(2)
-    .strategy(strategy)
-    .build()
-    .unwrap()
+/// A pool of two sandboxes of the handler's template; or, for the
+/// reference row, built from scratch for every call.
+fn pool(strategy: Strategy, from_template: bool) -> Pool {
+    let builder = if from_template {
+        let template = Template::builder(SandboxBuilder::new().build().unwrap())
+            .handler("http", HTTP_HANDLER)
+            .build()
+            .unwrap();
+        Pool::of(template)
+    } else {
+        Pool::builder(|| {
+            let mut sandbox = SandboxBuilder::new().build()?.load_runtime()?;
+            sandbox.add_handler("http", HTTP_HANDLER)?;
+            Ok(sandbox.get_loaded_sandbox()?)
+        })
+    };
+    builder.size(2).strategy(strategy).build().unwrap()
 }
 
 fn call(pool: &Pool) {
@@ -70,16 +77,23 @@ fn throughput(pool: &Pool, runs: usize, span: Duration) -> Summary {
     )
 }
 
-/// Latency and throughput per strategy (`new_calls` for the strategy that
-/// builds a sandbox per call).
+/// Latency and throughput per strategy (`new_calls` for the pool that
+/// builds a sandbox from scratch per call).
 pub fn measure(calls: Plan, new_calls: Plan, runs: usize, span: Duration) -> Vec<Measurement> {
     let mut rows = Vec::new();
-    for (strategy, name, published, plan) in [
-        (Strategy::Reuse, "reuse", "0.31–0.61 ms", calls),
-        (Strategy::Restore, "restore", "2.14–2.79 ms", calls),
-        (Strategy::New, "new", "61.6–167 ms", new_calls),
+    for (strategy, name, published, plan, from_template) in [
+        (Strategy::Reuse, "reuse", "0.31–0.61 ms", calls, true),
+        (Strategy::Restore, "restore", "2.14–2.79 ms", calls, true),
+        (Strategy::New, "new", "61.6–167 ms", calls, true),
+        (
+            Strategy::New,
+            "new, no template (runtime + handler per call)",
+            "61.6–167 ms",
+            new_calls,
+            false,
+        ),
     ] {
-        let pool = pool(strategy);
+        let pool = pool(strategy, from_template);
         call(&pool);
         let latency = latency_us(plan, || call(&pool));
         let mut row = Measurement::new(

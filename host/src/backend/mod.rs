@@ -153,17 +153,22 @@ pub(crate) trait GuestInstance: ComponentHost + Send {
 }
 
 /// Starts a guest on the configured backend, serving its imports from
-/// `dispatcher`. The backend installs its way of waking a running guest into
-/// `interrupt`.
+/// `dispatcher`: from the backend's own start, or from `start`, a capture
+/// (of a sandbox template) that already holds the declared host modules.
+/// The backend installs its way of waking a running guest into `interrupt`.
 pub(crate) fn instantiate(
     config: &SandboxConfig,
     dispatcher: Arc<Dispatcher>,
     interrupt: Arc<InterruptState>,
+    start: Option<&GuestImage>,
 ) -> Result<Box<dyn GuestInstance>> {
     match config.backend {
         Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(
-            config, dispatcher, interrupt,
+            config, dispatcher, interrupt, start,
         )?)),
+        Backend::Hyperlight if start.is_some() => {
+            Err(crate::Error::invalid_arg(TEMPLATES_NEED_WASMTIME))
+        }
         #[cfg(feature = "hyperlight")]
         Backend::Hyperlight => Ok(Box::new(hyperlight::HyperlightGuest::new(
             config, dispatcher, interrupt,
@@ -174,3 +179,19 @@ pub(crate) fn instantiate(
         )),
     }
 }
+
+/// Why a Hyperlight sandbox cannot be a template.
+pub(crate) const TEMPLATES_NEED_WASMTIME: &str = "sandbox templates need the wasmtime backend: a Hyperlight snapshot belongs to the micro-VM that took it and cannot start another";
+
+/// What a template file stores of a guest image: the guest's memory.
+pub(crate) fn image_bytes(image: &GuestImage) -> Result<&[u8]> {
+    wasmtime::image_bytes(image)
+}
+
+/// The image of guest memory `bytes`, as [`image_bytes`] gave them.
+pub(crate) fn image_from_bytes(bytes: &[u8]) -> Result<GuestImage> {
+    wasmtime::image_from_bytes(bytes)
+}
+
+/// The SHA-256 (hex) of the JS guest, which every image depends on.
+pub(crate) const GUEST_SHA256: &str = wasmtime::GUEST_SHA256;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::JSSandbox;
 use super::core::SandboxCore;
-use crate::backend::instantiate;
+use crate::backend::{GuestImage, instantiate};
 use crate::capability::env::EnvCapability;
 use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 use crate::monitor::InterruptState;
 use crate::names::validate_module_name;
 
+/// A host module's name and its functions' names.
+pub(crate) type ModuleShape = (String, Vec<String>);
+
 /// A sandbox before its JavaScript runtime is loaded: the place to register
 /// host functions, which guest code imports as `host:<module>`.
 ///
@@ -29,6 +32,10 @@ use crate::names::validate_module_name;
 /// let sandbox = proto.load_runtime()?;
 /// # let _ = sandbox; Ok(()) }
 /// ```
+///
+/// Cloning it clones the recipe, not a sandbox: host functions are shared
+/// closures, so sandboxes built from clones call the same ones.
+#[derive(Clone)]
 pub struct ProtoJSSandbox {
     config: SandboxConfig,
     functions: HostFunctions,
@@ -106,7 +113,13 @@ impl ProtoJSSandbox {
     /// first time on a machine, then cached on disk); every later one maps
     /// that started runtime copy-on-write, about 0.1 ms.
     pub fn load_runtime(self) -> Result<JSSandbox> {
-        // The tools are a host module too: snapshots must agree on them.
+        self.assemble(None).map(JSSandbox::new)
+    }
+
+    /// The host modules guests are told about, with their function names
+    /// (the tools are a host module too), and the host components' digests:
+    /// what a snapshot must agree on.
+    pub(crate) fn shapes(&self) -> (Vec<ModuleShape>, Vec<(&str, &[u8; 32])>) {
         let mut shapes = self.functions.shapes();
         if !self.config.tools.is_empty() {
             let names = self
@@ -117,13 +130,32 @@ impl ProtoJSSandbox {
                 .collect();
             shapes.push((TOOLS_MODULE.to_owned(), names));
         }
-        let fingerprint = self.config.fingerprint(&shapes, &self.components.digests());
+        (shapes, self.components.digests())
+    }
+
+    /// What snapshots of this recipe's sandboxes carry, and must match to
+    /// restore into one.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        let (shapes, components) = self.shapes();
+        self.config.fingerprint(&shapes, &components)
+    }
+
+    /// The configuration, for a sandbox template to record and check.
+    pub(crate) fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// A guest with every capability installed: started afresh and told its
+    /// host modules, or started from `start`, a capture (a template's)
+    /// taken with the same host modules declared.
+    pub(crate) fn assemble(&self, start: Option<&GuestImage>) -> Result<SandboxCore> {
+        let fingerprint = self.fingerprint();
         let interrupt = Arc::new(InterruptState::default());
         let dispatcher = Arc::new(Dispatcher::new(
             self.config.log_sink.clone(),
             interrupt.clone(),
         ));
-        let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone())?;
+        let mut guest = instantiate(&self.config, dispatcher.clone(), interrupt.clone(), start)?;
         let files = Arc::new(Filesystem::new(
             &self.config.fs,
             self.config.permissions.clone(),
@@ -157,15 +189,17 @@ impl ProtoJSSandbox {
                 components: guest.as_mut(),
             })?;
         }
-        guest.declare_modules()?;
-        Ok(JSSandbox::new(SandboxCore {
-            config: self.config,
+        if start.is_none() {
+            guest.declare_modules()?;
+        }
+        Ok(SandboxCore {
+            config: self.config.clone(),
             guest,
             dispatcher,
             interrupt,
             fingerprint,
             files,
-        }))
+        })
     }
 }
 

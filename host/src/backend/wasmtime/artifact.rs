@@ -7,9 +7,9 @@
 //! and memory-mapped on later runs. Files are written to a temporary name and renamed into place,
 //! so concurrent processes never see a partial file.
 //!
-//! The directory is `$POLYBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/polybox`, else
-//! `~/.cache/polybox`; `POLYBOX_CACHE_DIR=off` disables the cache. Loading
-//! compiled code trusts it, so the directory must be writable only by you.
+//! The directory is Polybox's cache directory (`cache_dir.rs`:
+//! `$POLYBOX_CACHE_DIR`, `off` disables it). Loading compiled code trusts
+//! it, so the directory must be writable only by you.
 //!
 //! Why not wasmtime's own cache (`Config::cache`, cargo feature `cache`)? It
 //! keys entries by hashing the wasm bytes on every compile call (a SHA-256
@@ -23,6 +23,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 
 use wasmtime::Engine;
+
+use crate::cache_dir::cache_dir;
 use wasmtime::component::Component;
 
 /// The JS guest component (built by `build.rs`), its data segments passive.
@@ -31,8 +33,8 @@ const GUEST_WASM: &[u8] = include_bytes!(env!("POLYBOX_JS_GUEST_WASM"));
 // `INITIAL_MEMORY` and `DATA_SEGMENTS`: what the guest's memory holds before
 // any of its code runs (extracted by `build.rs`).
 include!(concat!(env!("OUT_DIR"), "/guest_memory.rs"));
-/// Its SHA-256, hex.
-const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
+/// Its SHA-256, hex: what identifies the guest's memory images.
+pub(crate) const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
 
 /// The guest compiled for `engine`, from the cache when possible.
 pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
@@ -76,14 +78,7 @@ fn store(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn cache_path(engine: &Engine, name: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("POLYBOX_CACHE_DIR") {
-        Some(dir) if dir == "off" => return None,
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?
-            .join("polybox"),
-    };
+    let dir = cache_dir()?;
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_hash = hasher.finish();

@@ -30,7 +30,7 @@ pub(super) struct EngineKey {
 
 /// Which pre-initialised image a guest starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Template {
+pub(super) enum BaseImage {
     /// A started JavaScript runtime: what handlers need.
     Runtime,
     /// The runtime readied for programs too (Node's modules evaluated): a
@@ -44,8 +44,8 @@ pub(super) struct GuestEngine {
     /// Whether stores of this engine count fuel.
     pub fuel: bool,
     /// The images new guests start from, once built: for handlers, and for
-    /// programs (see [`Template`]).
-    templates: [Mutex<Option<Arc<MemoryImage>>>; 2],
+    /// programs (see [`BaseImage`]).
+    base_images: [Mutex<Option<Arc<MemoryImage>>>; 2],
     /// Support for user components, set up on first use.
     authors: OnceLock<Result<Arc<Authors>, String>>,
 }
@@ -67,19 +67,19 @@ impl GuestEngine {
     /// use: starting QuickJS once and mapping the result copy-on-write into
     /// every new guest is what makes cold start cheap, and untouched pages
     /// stay shared between all of them.
-    pub fn template(
+    pub fn base_image(
         &self,
-        which: Template,
+        which: BaseImage,
         build: impl FnOnce() -> Result<MemoryImage>,
     ) -> Result<Arc<MemoryImage>> {
-        let mut template = self.templates[which as usize]
+        let mut base = self.base_images[which as usize]
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(image) = template.as_ref() {
+        if let Some(image) = base.as_ref() {
             return Ok(image.clone());
         }
         let image = Arc::new(build()?);
-        *template = Some(image.clone());
+        *base = Some(image.clone());
         Ok(image)
     }
 }
@@ -125,7 +125,7 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     Ok(GuestEngine {
         pre,
         fuel: key.fuel,
-        templates: Default::default(),
+        base_images: Default::default(),
         authors: OnceLock::new(),
     })
 }

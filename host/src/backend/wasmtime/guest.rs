@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::artifact::initial_image;
 use super::bindings::{ModuleDeclaration, Program, ProgramKind, RuntimeExports};
 use super::component::{AuthorEnv, ComponentHandler, ComponentModule, Grants};
-use super::engine::{EngineKey, GuestEngine, Template, guest_engine};
+use super::engine::{BaseImage, EngineKey, GuestEngine, guest_engine};
 use super::handlers::Handlers;
 use super::image::MemoryImage;
 use super::instance::JsInstance;
@@ -34,10 +34,12 @@ pub(crate) struct WasmtimeGuest {
     dispatcher: Arc<Dispatcher>,
     /// The budgets of the running call, for every store of the sandbox.
     meter: Arc<Meter>,
-    /// The image `reset` returns the guest to.
-    template: Arc<MemoryImage>,
-    heap_size: usize,
-    stack_size: usize,
+    /// What the sandbox was configured with: sizes, and what its base
+    /// image (the one `reset` returns to) is built for.
+    config: SandboxConfig,
+    /// The image the guest started from when it was a sandbox template's
+    /// capture rather than the engine's base image, until a reset.
+    template_start: Option<Arc<MemoryImage>>,
     instance: JsInstance,
     /// Why the instance can no longer be entered, once it trapped.
     poisoned_by: Option<String>,
@@ -47,13 +49,14 @@ pub(crate) struct WasmtimeGuest {
 }
 
 impl WasmtimeGuest {
-    /// Instantiates the guest for `config`, seeded from the engine's runtime
-    /// image (see [`GuestEngine::template`]), serving its imports from
-    /// `dispatcher`.
+    /// Instantiates the guest for `config`, serving its imports from
+    /// `dispatcher`, seeded from `start` (a sandbox template's capture) or
+    /// else from the engine's base image (see [`GuestEngine::base_image`]).
     pub fn new(
         config: &SandboxConfig,
         dispatcher: Arc<Dispatcher>,
         interrupt: Arc<InterruptState>,
+        start: Option<&GuestImage>,
     ) -> Result<Self> {
         let key = EngineKey {
             max_wasm_stack: config.stack_size,
@@ -62,33 +65,37 @@ impl WasmtimeGuest {
         let engine = guest_engine(key)?;
         let wake = engine.pre.engine().clone();
         interrupt.set_wake(move || wake.increment_epoch());
-        let template = Self::template(&engine, config)?;
         let meter = Arc::new(Meter::new(interrupt, engine.fuel));
-        Self::start(engine, dispatcher, meter, config, template)
+        let Some(start) = start else {
+            let base = Self::base_image(&engine, config)?;
+            return Self::start(engine, dispatcher, meter, config, base);
+        };
+        let start = memory_image(start)?;
+        let mut guest = Self::start(engine, dispatcher, meter, config, start.clone())?;
+        guest.template_start = Some(start);
+        Ok(guest)
     }
 
-    /// A guest in a new store, started from `template`, to which `reset`
-    /// returns it.
+    /// A guest in a new store, started from `image`.
     fn start(
         engine: Arc<GuestEngine>,
         dispatcher: Arc<Dispatcher>,
         meter: Arc<Meter>,
         config: &SandboxConfig,
-        template: Arc<MemoryImage>,
+        image: Arc<MemoryImage>,
     ) -> Result<Self> {
         let state = GuestState {
             dispatcher: dispatcher.clone(),
             limiter: HeapLimiter::new(config.heap_size),
             meter: meter.clone(),
         };
-        let instance = JsInstance::start(&engine, state, &template)?;
+        let instance = JsInstance::start(&engine, state, &image)?;
         Ok(Self {
             engine,
             dispatcher,
             meter,
-            template,
-            heap_size: config.heap_size,
-            stack_size: config.stack_size,
+            config: config.clone(),
+            template_start: None,
             instance,
             poisoned_by: None,
             handlers: Handlers::default(),
@@ -97,8 +104,8 @@ impl WasmtimeGuest {
     }
 
     /// The image a guest of `config` starts from, built on first use.
-    fn template(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<Arc<MemoryImage>> {
-        let runtime = engine.template(Template::Runtime, || {
+    fn base_image(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<Arc<MemoryImage>> {
+        let runtime = engine.base_image(BaseImage::Runtime, || {
             let initial = Arc::new(initial_image().map_err(image_failed)?);
             Self::image(engine, config, initial, |guest| {
                 let js_stack = config.js_stack_limit();
@@ -108,7 +115,7 @@ impl WasmtimeGuest {
         if !config.programs {
             return Ok(runtime);
         }
-        engine.template(Template::Programs, || {
+        engine.base_image(BaseImage::Programs, || {
             Self::image(engine, config, runtime, |guest| {
                 guest.enter(|runtime, store| runtime.call_prepare_programs(store))
             })
@@ -138,7 +145,7 @@ impl WasmtimeGuest {
     fn author_env(&self) -> Result<AuthorEnv> {
         Ok(AuthorEnv {
             authors: self.engine.authors()?,
-            memory: self.heap_size,
+            memory: self.config.heap_size,
             dispatcher: Arc::downgrade(&self.dispatcher),
             meter: self.meter.clone(),
             grants: self.grants.clone(),
@@ -152,7 +159,7 @@ impl WasmtimeGuest {
         f: impl FnOnce(&RuntimeExports, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         self.check_poison()?;
-        ensure_room(self.stack_size)?;
+        ensure_room(self.config.stack_size)?;
         self.instance.enter(f)?.map_err(|trap| self.poison(trap))
     }
 
@@ -185,7 +192,7 @@ impl WasmtimeGuest {
         let armed = self.meter.arm(id, budgets);
         let entered = self
             .check_poison()
-            .and_then(|()| ensure_room(self.stack_size))
+            .and_then(|()| ensure_room(self.config.stack_size))
             .and_then(|()| f(self));
         let fuel_consumed = armed.consumed();
         drop(armed);
@@ -201,7 +208,7 @@ impl WasmtimeGuest {
     fn replace_instance(&mut self, image: &Arc<MemoryImage>) -> Result<()> {
         let state = GuestState {
             dispatcher: self.dispatcher.clone(),
-            limiter: HeapLimiter::new(self.heap_size),
+            limiter: HeapLimiter::new(self.config.heap_size),
             meter: self.meter.clone(),
         };
         self.instance = JsInstance::start(&self.engine, state, image)?;
@@ -272,8 +279,9 @@ impl GuestInstance for WasmtimeGuest {
     }
 
     fn reset(&mut self) -> Result<()> {
-        let template = self.template.clone();
-        self.replace_instance(&template)?;
+        let base = Self::base_image(&self.engine, &self.config)?;
+        self.replace_instance(&base)?;
+        self.template_start = None;
         self.handlers.clear();
         self.dispatcher.unload();
         self.declare_modules()
@@ -337,11 +345,15 @@ impl GuestInstance for WasmtimeGuest {
         Ok(image)
     }
 
-    /// The runtime image every guest starts from, when no host modules
-    /// were declared since (nothing else has changed it); else a snapshot.
+    /// The template capture the guest started from; else the base image
+    /// every guest starts from, when no host modules were declared since
+    /// (nothing else has changed it); else a snapshot.
     fn start_image(&mut self) -> Result<GuestImage> {
+        if let Some(start) = &self.template_start {
+            return Ok(start.clone());
+        }
         if self.dispatcher.declarations(|_, _| ()).is_empty() {
-            return Ok(self.template.clone());
+            return Ok(Self::base_image(&self.engine, &self.config)?);
         }
         self.snapshot()
     }
@@ -351,9 +363,7 @@ impl GuestInstance for WasmtimeGuest {
     /// written since (the usual "restore between requests"). Anything else
     /// starts a new instance seeded from the image.
     fn restore(&mut self, image: &GuestImage) -> Result<()> {
-        let image = Arc::clone(image)
-            .downcast::<MemoryImage>()
-            .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))?;
+        let image = memory_image(image)?;
         self.handlers.discard_instances();
         self.dispatcher.discard_guest_state();
         if self.poisoned_by.is_none() && self.instance.restore_in_place(&image) {
@@ -361,6 +371,28 @@ impl GuestInstance for WasmtimeGuest {
         }
         self.replace_instance(&image)
     }
+}
+
+/// The guest memory `image` holds, for writing it to a file.
+pub(crate) fn image_bytes(image: &GuestImage) -> Result<&[u8]> {
+    let image = image
+        .downcast_ref::<MemoryImage>()
+        .ok_or_else(|| Error::invalid_arg("the snapshot was taken on another backend"))?;
+    image.bytes().map_err(image_failed)
+}
+
+/// An image of the guest memory `bytes`, as [`image_bytes`] gave them.
+pub(crate) fn image_from_bytes(bytes: &[u8]) -> Result<GuestImage> {
+    let image = MemoryImage::from_bytes(bytes)
+        .map_err(|e| Error::invalid_arg(format!("cannot read a guest image: {e}")))?;
+    Ok(Arc::new(image))
+}
+
+/// `image` as this backend's own kind of image.
+fn memory_image(image: &GuestImage) -> Result<Arc<MemoryImage>> {
+    Arc::clone(image)
+        .downcast::<MemoryImage>()
+        .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))
 }
 
 fn image_failed(error: std::io::Error) -> Error {

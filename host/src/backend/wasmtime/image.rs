@@ -68,7 +68,22 @@ impl MemoryImage {
     /// and nothing remaps it, during the capture.
     pub unsafe fn capture(region: &Region) -> io::Result<Self> {
         // SAFETY: the caller keeps the guest and remappings away.
-        let bytes = unsafe { region.bytes() };
+        Self::from_bytes(unsafe { region.bytes() })
+    }
+
+    /// An image holding a copy of `bytes` (a whole number of pages, as a
+    /// file written from [`bytes`](Self::bytes) holds them).
+    pub fn from_bytes(bytes: &[u8]) -> io::Result<Self> {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(page_size()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a guest memory image must be a whole number of {}-byte pages, not {} bytes",
+                    page_size(),
+                    bytes.len()
+                ),
+            ));
+        }
         let file = memfd()?;
         file.set_len(bytes.len() as u64)?;
         let page = page_size();
@@ -107,6 +122,21 @@ impl MemoryImage {
         self.len
     }
 
+    /// The image's contents, through a read-only mapping of its file.
+    pub fn bytes(&self) -> io::Result<&[u8]> {
+        let view = self.view()?;
+        // SAFETY: the mapping is `len` bytes of a sealed file, read-only,
+        // and lives as long as `self`.
+        Ok(unsafe { std::slice::from_raw_parts(view.base.as_ptr(), view.len) })
+    }
+
+    fn view(&self) -> io::Result<&View> {
+        self.view
+            .get_or_init(|| View::map(&self.file, self.len))
+            .as_ref()
+            .map_err(clone_error)
+    }
+
     /// Maps the image copy-on-write over `region`'s first `len` bytes,
     /// replacing whatever they held. `region` must be exactly `len` bytes.
     ///
@@ -143,11 +173,7 @@ impl MemoryImage {
     /// region's store and no reference into its bytes is alive.
     pub unsafe fn copy_back_written(&self, region: &Region) -> io::Result<usize> {
         self.check_size(region)?;
-        let view = self
-            .view
-            .get_or_init(|| View::map(&self.file, self.len))
-            .as_ref()
-            .map_err(clone_error)?;
+        let view = self.view()?;
         let page = page_size();
         let written = written_pages(region.base() as usize, self.len / page)?;
         for &index in &written {

@@ -57,4 +57,5 @@ mod ticker;
 mod trap;
 mod written;
 
-pub(crate) use guest::WasmtimeGuest;
+pub(crate) use artifact::GUEST_SHA256;
+pub(crate) use guest::{WasmtimeGuest, image_bytes, image_from_bytes};

@@ -64,7 +64,7 @@ impl Authors {
         let compiled = match compiled.get(&digest) {
             Some(compiled) => compiled.clone(),
             None => {
-                let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                let key = hex::encode(digest);
                 let loaded = artifact::load(
                     &self.engine,
                     component.bytes(),
