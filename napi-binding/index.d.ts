@@ -475,3 +475,98 @@ export declare class Pool implements Disposable {
   dispose(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
+
+// isola's API (isola.js): code written for isola runs by changing the import.
+
+/** A JSON-like value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** A mount of a host directory: isola's form, or secure-exec's. */
+export type MountConfig =
+  | { host: string; guest: string; dirPerms?: 'read' | 'write' | 'read-write'; filePerms?: 'read' | 'write' | 'read-write' }
+  | { hostPath: string; guestPath: string; readOnly?: boolean }
+
+/** An outbound request, as the `http` handler gets it. */
+export interface HttpRequest { method: string; url: string; headers: Record<string, string>; body: Buffer | null }
+/** The `http` handler's answer. */
+export interface HttpResponse { status: number; headers?: Record<string, string>; body?: Buffer | string | null }
+
+/** Options of {@link buildTemplate}. */
+export interface BuildTemplateOptions {
+  /** Where built templates are kept, keyed by their inputs (Polybox's cache directory by default); null disables it. */
+  cacheDir?: string | null
+  /** The guest's memory limit, in bytes. */
+  maxMemory?: number
+  /** Code every sandbox has evaluated before its scripts. */
+  prelude?: string
+  mounts?: MountConfig[]
+  env?: Record<string, string>
+  /** Accepted and unused: the runtime is built in. */
+  runtimePath?: string
+  /** Accepted and unused: the runtime is built in. */
+  version?: string
+  /** Accepted and unused: the runtime is built in. */
+  runtimeLibDir?: string
+}
+
+/** Options of {@link SandboxTemplate.create}. */
+export interface SandboxOptions {
+  maxMemory?: number
+  mounts?: MountConfig[]
+  /** Over the template's. */
+  env?: Record<string, string>
+  /** What `await hostcall(name, payload)` in the guest calls. */
+  hostcalls?: Record<string, (payload: JsonValue) => unknown>
+  /** true: requests go out as the network policy allows; a function answers them instead. */
+  http?: true | ((request: HttpRequest) => Promise<HttpResponse>)
+  /** The older name of `http`. */
+  httpHandler?: true | ((request: HttpRequest) => Promise<HttpResponse>)
+  /** Polybox extension: every run's wall-clock limit. */
+  timeoutMs?: number
+}
+
+/** What runStream yields. */
+export type Event =
+  | { type: 'result'; data: JsonValue }
+  | { type: 'end'; data: JsonValue | null }
+  | { type: 'stdout'; data: string }
+  | { type: 'stderr'; data: string }
+  | { type: 'error'; data: string }
+  | { type: 'log'; data: string }
+
+/** A named argument: `new Arg(value, name)`. */
+export declare class Arg {
+  constructor(value: unknown, name?: string)
+  readonly value: unknown
+  readonly name?: string
+}
+
+/** An argument streamed into the guest, which iterates it with `for await`. */
+export declare class StreamArg {
+  constructor(source: Iterable<unknown> | AsyncIterable<unknown>, name?: string)
+}
+
+/** Builds a template ('js'; 'python' rejects with ERR_NOT_SUPPORTED until Polybox's Python guest exists). */
+export declare function buildTemplate(runtime: 'js' | 'python', options?: BuildTemplateOptions): Promise<SandboxTemplate>
+
+/** Owns template building; `close()` stops it building more. */
+export declare class SandboxContext {
+  buildTemplate(runtime: 'js' | 'python', options?: BuildTemplateOptions): Promise<SandboxTemplate>
+  close(): void
+}
+
+/** Instantiates sandboxes from a template. */
+export declare class SandboxTemplate {
+  create(options?: SandboxOptions): Promise<Sandbox>
+}
+
+/** Runs guest code: call start() first. */
+export declare class Sandbox {
+  /** Starts the sandbox (again, after a stopped run lost its scripts). */
+  start(): Promise<void>
+  loadScript(code: string): Promise<void>
+  run(name: string, args?: unknown[], kwargs?: Record<string, unknown>): Promise<JsonValue | null>
+  runStream(name: string, args?: unknown[], kwargs?: Record<string, unknown>): AsyncGenerator<Event>
+  close(): void
+  [Symbol.asyncDispose](): Promise<void>
+}

@@ -592,6 +592,7 @@ class Pool extends Disposable {
 }
 
 module.exports = {
+  ...require('./isola.js'),
   Pool,
   Template,
   hostCallSignal,

@@ -2,6 +2,7 @@
 //! line, inspect a component, print the WIT package, benchmark.
 
 mod bench;
+mod call;
 mod capability_args;
 mod exec;
 mod failure;
@@ -37,6 +38,9 @@ enum Command {
     /// Build sandbox templates: a handler loaded once, started from a file.
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Call a function of a script by name (isola's model): positional and
+    /// keyword arguments as JSON; a generator's values print as yielded.
+    Call(Box<call::CallArgs>),
     /// Print a component's world (imports and exports) as WIT.
     Inspect(inspect::InspectArgs),
     /// Print the WIT package components are written against (`polybox:sandbox`).
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
             Err(failure) => Err(failure),
         },
         Command::Template(command) => template::template(command),
+        Command::Call(args) => call::call(*args),
         Command::Inspect(args) => inspect::inspect(args).map_err(Failure::from),
         Command::Wit => {
             print!("{SANDBOX_WIT}");

@@ -518,10 +518,10 @@ fn a_template_is_built_once_and_served_by_other_processes() {
 
     // Other settings, a file that is not a template, a damaged one: exit 2
     // with what is wrong.
-    let other = polybox(&["run", "--template", app, "--heap", "64MiB"], "");
+    let other = polybox(&["run", "--template", app, "--stack", "2MiB"], "");
     assert_eq!(other.status.code(), Some(2));
     assert!(
-        text(&other.stderr).contains("heapSize"),
+        text(&other.stderr).contains("stackSize"),
         "{}",
         text(&other.stderr)
     );
@@ -537,4 +537,42 @@ fn a_template_is_built_once_and_served_by_other_processes() {
     // A handler and a template are one or the other.
     let both = polybox(&["run", handler.to_str().unwrap(), "--template", app], "");
     assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn call_runs_a_function_of_a_script_by_name() {
+    let scratch = Scratch::new("call");
+    let script = scratch.file(
+        "lib.js",
+        "function add(a, b = 10) { return a + b; }\nfunction* count(n) { for (let i = 0; i < n; i++) yield i; return 'done'; }\nfunction boom() {\n  throw new Error('no');\n}",
+    );
+    let script = script.to_str().unwrap();
+    let added = polybox(&["call", script, "add", "--args", "[1,2]"], "");
+    assert_eq!(text(&added.stdout), "3\n");
+    let keyword = polybox(
+        &[
+            "call",
+            script,
+            "add",
+            "--args",
+            "[1]",
+            "--kwargs",
+            r#"{"b":5}"#,
+        ],
+        "",
+    );
+    assert_eq!(text(&keyword.stdout), "6\n");
+    let counted = polybox(&["call", script, "count", "--args", "[3]"], "");
+    assert_eq!(text(&counted.stdout), "0\n1\n2\n\"done\"\n");
+    let failed = polybox(&["call", script, "boom"], "");
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        text(&failed.stderr).contains("lib.js:4"),
+        "{}",
+        text(&failed.stderr)
+    );
+    let bad = polybox(&["call", script, "add", "--args", "{"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    let unknown = polybox(&["call", script, "add", "--kwargs", r#"{"c":1}"#], "");
+    assert!(text(&unknown.stderr).contains("unexpected keyword argument 'c'"));
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::capability::LogSink;
 use crate::capability::fs::FsConfig;
+use crate::capability::hostcalls::HostcallHandler;
 use crate::capability::net::NetConfig;
 use crate::capability::tools::Tool;
 use crate::error::{Error, Result};
@@ -84,6 +85,8 @@ pub(crate) struct SandboxConfig {
     pub tools: Arc<Vec<Tool>>,
     /// The environment user components see, before the policy.
     pub env: Arc<Vec<(String, String)>>,
+    /// What answers the guests' hostcalls, if anything does.
+    pub hostcalls: Option<HostcallHandler>,
 }
 
 impl SandboxConfig {
@@ -98,6 +101,8 @@ impl SandboxConfig {
 
     /// Identifies everything a guest image depends on: the engine settings
     /// and the host modules the guest was told about. Snapshots carry it.
+    /// The heap size is not among them: the host enforces it, and an image
+    /// larger than a sandbox's heap is refused when it is mapped.
     pub fn fingerprint(
         &self,
         host_modules: &[(String, Vec<String>)],
@@ -106,7 +111,6 @@ impl SandboxConfig {
         let mut hasher = DefaultHasher::new();
         (
             self.backend,
-            self.heap_size,
             self.stack_size,
             self.scratch_size,
             self.fuel_metering,

@@ -65,3 +65,13 @@ pub fn validate_module_name(module: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether `name` is a JavaScript identifier of ASCII letters, digits, `_`
+/// and `$` (what a tool or a session's function may be called).
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}

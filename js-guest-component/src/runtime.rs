@@ -21,7 +21,7 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
-use crate::builtins::{globals, hyperlight, process, timers, tools, web};
+use crate::builtins::{globals, hyperlight, process, session, timers, tools, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
@@ -108,6 +108,7 @@ impl JsRuntime {
         self.context.with(|ctx| {
             process::install(&ctx, exiting)
                 .and_then(|()| provide_crypto(&ctx))
+                .and_then(|()| session::install(&ctx))
                 .unwrap_or_else(|e| not_evaluated(&ctx, "process.js", e));
         });
         self.runtime.run_gc();

@@ -27,7 +27,7 @@
 
 const { performance } = require('node:perf_hooks');
 const { readFileSync, writeFileSync } = require('node:fs');
-const { SandboxBuilder, NodeRuntime, Pool } = require('..'); // @polybox/node, this package
+const { SandboxBuilder, NodeRuntime, Pool, Template, buildTemplate } = require('..'); // @polybox/node, this package
 const { getQuickJS } = require('quickjs-emscripten');
 const ivm = require('isolated-vm');
 
@@ -187,7 +187,7 @@ const SECURE_EXEC_PUBLISHED = { create: 14300, exec: 3000, rssMiB: 3.1 };
  * idle runtimes (each ran one program).
  */
 // hyperlight-bench's three ways to serve requests, with an HTTP-style JSON
-// handler: per strategy, each call's latency from one client, and requests
+// handler, from a template's sandboxes: per strategy, each call's latency from one client, and requests
 // per second with 8 calls in flight. Its published p50 figures (8 vCPU AMD
 // EPYC, a different machine) are printed beside them.
 const HTTP_HANDLER = `function handler(request) {
@@ -201,7 +201,8 @@ const HYPERLIGHT_BENCH_P50 = { reuse: '0.31–0.61 ms', restore: '2.14–2.79 ms
 async function pools() {
   const rows = [];
   for (const strategy of ['reuse', 'restore', 'new']) {
-    const pool = await Pool.create(new SandboxBuilder(), { handlers: { http: HTTP_HANDLER }, size: 2, strategy });
+    const template = await Template.build(new SandboxBuilder(), { handlers: { http: HTTP_HANDLER } });
+    const pool = await Pool.create(template, { size: 2, strategy });
     const call = () => pool.callHandler('http', REQUEST);
     const count = strategy === 'new' ? COLD : WARM / 4;
     const latency = await sample(count, call);
@@ -218,6 +219,28 @@ async function pools() {
     await pool.dispose();
   }
   return rows;
+}
+
+/**
+ * Templates: a handler template's `create()` to the first result, and
+ * isola's lifecycle from a built template: `create()` + `start()` + the
+ * first `run()` of a function the template's prelude defined.
+ */
+async function templates() {
+  const template = await Template.build(new SandboxBuilder(), { handlers: { echo: 'function handler(e) { return e; }' } });
+  const handler = await sample(COLD, async () => {
+    const sandbox = await template.create();
+    await sandbox.callHandler('echo', EVENT);
+    await sandbox.dispose();
+  });
+  const isola = await buildTemplate('js', { cacheDir: null, prelude: 'function add(a, b) { return a + b; }' });
+  const session = await sample(COLD, async () => {
+    const sandbox = await isola.create();
+    await sandbox.start();
+    if ((await sandbox.run('add', [1, 2])) !== 3) throw new Error('add(1, 2) is not 3');
+    sandbox.close();
+  });
+  return { handler, session };
 }
 
 async function programs() {
@@ -294,6 +317,14 @@ async function main() {
   console.log(row(['secure-exec (published, not run)', `${published.create}`, `${published.exec}`, `${published.rssMiB} MB`], pwidths));
   console.log('goals: exec ≤ 100 µs, create() ≤ 1000 µs, ≤ 1 MiB private memory per idle runtime');
 
+  const made = await templates();
+  const twidths = [58, 20];
+  console.log('\nTemplates; median / p99 in µs');
+  console.log(row(['what', 'time'], twidths));
+  console.log('-'.repeat(twidths.reduce((a, b) => a + b + 2, -2)));
+  console.log(row(['Template: create() + first callHandler', fmt(made.handler)], twidths));
+  console.log(row(["isola API: create() + start() + first run() (goal ≤ 300)", fmt(made.session)], twidths));
+
   const pooled = await pools();
   const qwidths = [10, 24, 20, 34];
   console.log('\nPools (hyperlight-bench\'s strategies, an HTTP-style JSON handler, 2 sandboxes); median / p99 in µs');
@@ -302,7 +333,7 @@ async function main() {
   for (const r of pooled) console.log(row([r.strategy, fmt(r.latency), r.perSecond.toFixed(0), HYPERLIGHT_BENCH_P50[r.strategy]], qwidths));
 
   if (JSON_FILE !== undefined) {
-    const figures = { node: process.version, mode: QUICK ? 'quick' : 'full', handlers: results, lateLimitMs: late, programs: program, secureExecPublished: published, pools: pooled, hyperlightBenchPublishedP50: HYPERLIGHT_BENCH_P50 };
+    const figures = { node: process.version, mode: QUICK ? 'quick' : 'full', handlers: results, lateLimitMs: late, programs: program, secureExecPublished: published, templates: made, pools: pooled, hyperlightBenchPublishedP50: HYPERLIGHT_BENCH_P50 };
     writeFileSync(JSON_FILE, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`wrote ${JSON_FILE}`);
   }

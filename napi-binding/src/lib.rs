@@ -33,6 +33,7 @@ pub mod output;
 pub mod pool;
 pub mod proto;
 pub mod runtime;
+pub mod session;
 pub mod snapshot;
 pub mod template;
 pub mod tools;

@@ -176,6 +176,31 @@ pub fn create_runtime(
     tools: Option<&NativeTools>,
     http: Option<Function<'_, String, Promise<HostReply>>>,
 ) -> Result<AsyncTask<Job<Arc<Pool>, NativeRuntime>>> {
+    let (builder, sandbox) = builders(options, capabilities, tools, http)?;
+    Ok(AsyncTask::new(Job::new(
+        move || {
+            // The first runtime is built here, so that a bad setting fails
+            // `create` rather than the first run.
+            let first = builder.clone().sandbox(sandbox.clone()).build()?;
+            let handles = Mutex::new(vec![first.interrupt_handle()]);
+            Ok(Arc::new(Pool {
+                builder: Mutex::new((builder, sandbox)),
+                idle: Mutex::new(Some(vec![first])),
+                handles,
+            }))
+        },
+        |pool| NativeRuntime { pool },
+    )))
+}
+
+/// What a runtime is built from, from `NodeRuntime.create`'s options (also
+/// the sessions' of `session.rs`).
+pub(crate) fn builders(
+    options: Option<Options<'_>>,
+    capabilities: Option<CapabilitiesSpec>,
+    tools: Option<&NativeTools>,
+    http: Option<Function<'_, String, Promise<HostReply>>>,
+) -> Result<(RuntimeBuilder, SandboxBuilder)> {
     let mut builder = RuntimeBuilder::new().cwd(DEFAULT_CWD);
     // Every runtime of the pool sees one filesystem, as one VM would.
     let mut sandbox = SandboxBuilder::new().shared_files(SharedFiles::new());
@@ -223,21 +248,7 @@ pub fn create_runtime(
             sandbox = sandbox.backend(backend.parse().map_err(crate::error::to_js)?);
         }
     }
-    let builder = builder.limits(limits);
-    Ok(AsyncTask::new(Job::new(
-        move || {
-            // The first runtime is built here, so that a bad setting fails
-            // `create` rather than the first run.
-            let first = builder.clone().sandbox(sandbox.clone()).build()?;
-            let handles = Mutex::new(vec![first.interrupt_handle()]);
-            Ok(Arc::new(Pool {
-                builder: Mutex::new((builder, sandbox)),
-                idle: Mutex::new(Some(vec![first])),
-                handles,
-            }))
-        },
-        |pool| NativeRuntime { pool },
-    )))
+    Ok((builder.limits(limits), sandbox))
 }
 
 #[napi]

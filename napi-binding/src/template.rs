@@ -66,6 +66,12 @@ pub fn load_template(
     Ok(AsyncTask::new(Job::new(load, NativeTemplate::new)))
 }
 
+/// Polybox's cache directory for templates; `null` when it is off.
+#[napi]
+pub fn default_template_cache_dir() -> Option<String> {
+    polybox::template::default_cache_dir().map(|dir| dir.to_string_lossy().into_owned())
+}
+
 /// A sandbox captured once, from which loaded sandboxes are created.
 #[napi]
 pub struct NativeTemplate {
@@ -114,20 +120,30 @@ impl NativeTemplate {
     /// `"disabled"`, `"hit"`, `"stored"` or `"unusable"`.
     #[napi(getter)]
     pub fn cache_status(&self) -> &'static str {
-        match self.template.cache_status() {
-            CacheStatus::Disabled => "disabled",
-            CacheStatus::Hit => "hit",
-            CacheStatus::Stored => "stored",
-            CacheStatus::Unusable(_) => "unusable",
-        }
+        status_name(self.template.cache_status())
     }
 
     /// Why the cache could not be used, when it could not.
     #[napi(getter)]
     pub fn cache_problem(&self) -> Option<String> {
-        match self.template.cache_status() {
-            CacheStatus::Unusable(why) => Some(why.clone()),
-            _ => None,
-        }
+        problem(self.template.cache_status())
+    }
+}
+
+/// A cache status as `lib.js` and `isola.js` name it.
+pub(crate) fn status_name(status: &CacheStatus) -> &'static str {
+    match status {
+        CacheStatus::Disabled => "disabled",
+        CacheStatus::Hit => "hit",
+        CacheStatus::Stored => "stored",
+        CacheStatus::Unusable(_) => "unusable",
+    }
+}
+
+/// Why the cache could not be used, when it could not.
+pub(crate) fn problem(status: &CacheStatus) -> Option<String> {
+    match status {
+        CacheStatus::Unusable(why) => Some(why.clone()),
+        _ => None,
     }
 }

@@ -488,7 +488,7 @@ fn every_call_after_poison_is_refused_until_restore() {
 #[test]
 fn restoring_a_snapshot_from_another_configuration() {
     let mut bystander = Bystander::new();
-    let (_, foreign) = load(runtime(SandboxBuilder::new().heap_size(8 << 20)), &[]);
+    let (_, foreign) = load(runtime(SandboxBuilder::new().fuel_metering(true)), &[]);
     let (mut loaded, snapshot) = load(runtime(SandboxBuilder::new()), &[]);
     expect_code(loaded.restore(&foreign), ErrorCode::InvalidArg);
     bystander.check();
@@ -701,4 +701,73 @@ fn template_files_of_random_damaged_or_foreign_bytes() {
     // The template itself is untouched by all of it.
     let mut sandbox = template.create().unwrap();
     assert_eq!(sandbox.handle_event("echo", "[1]", None).unwrap(), "[1]");
+}
+
+/// A session call: the function's name, its arguments, its keyword
+/// arguments, and the error it must fail with.
+type SessionCase = (
+    &'static str,
+    Vec<polybox::Argument>,
+    Vec<(String, polybox::Argument)>,
+    ErrorCode,
+);
+
+#[test]
+fn session_calls_with_hostile_names_arguments_and_functions() {
+    let mut bystander = Bystander::new();
+    let template = polybox::SessionTemplate::builder(polybox::RuntimeBuilder::new())
+        .build()
+        .unwrap();
+    let mut session = template.create(polybox::RuntimeBuilder::new()).unwrap();
+    session
+        .load_script(
+            "function f(a) { return a; }
+             function deep(n) { return deep(n + 1); }
+             function* endless() { for (;;) yield 1; }
+             function huge() { return 'x'.repeat(1 << 20).repeat(64); }
+             const native = Math.max;",
+        )
+        .unwrap();
+    let json = |text: &str| polybox::Argument::Json(text.to_owned());
+    let limits = polybox::CallLimits {
+        wall_clock: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let cases: Vec<SessionCase> = vec![
+        (
+            "f); globalThis.pwned = (1",
+            vec![],
+            vec![],
+            ErrorCode::InvalidArg,
+        ),
+        ("f", vec![json("1); pwned(")], vec![], ErrorCode::InvalidArg),
+        (
+            "f",
+            vec![],
+            vec![("a\"); pwned(\"".into(), json("1"))],
+            ErrorCode::GuestError,
+        ),
+        (
+            "native",
+            vec![],
+            vec![("a".into(), json("1"))],
+            ErrorCode::GuestError,
+        ),
+        ("deep", vec![json("0")], vec![], ErrorCode::GuestError),
+        ("huge", vec![], vec![], ErrorCode::GuestError),
+        ("class", vec![], vec![], ErrorCode::GuestError),
+        ("endless", vec![], vec![], ErrorCode::Cancelled),
+    ];
+    for (name, args, kwargs, code) in cases {
+        let outcome = session.call(name, &args, &kwargs, &limits);
+        expect_code(outcome, code);
+        if session.poisoned() {
+            session.restart().unwrap();
+            session.load_script("function f(a) { return a; }").unwrap();
+        }
+        bystander.check();
+    }
+    // Nothing a case did leaked into the global scope, and it still answers.
+    let probe = session.call("f", &[json("\"ok\"")], &[], &limits).unwrap();
+    assert_eq!(probe, "\"ok\"");
 }

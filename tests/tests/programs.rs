@@ -865,6 +865,26 @@ fn global_scripts_continuing_a_process_keep_their_declarations_as_a_repl_does() 
     );
     assert_eq!(second.value.as_deref(), Some("15"));
     assert_eq!(text(&second.output.stdout), "yes 12\n");
+    // A continued process runs its timers, and starts with no exit code.
+    let timed = repl_line(
+        &mut runtime,
+        "process.exitCode = 3; await new Promise((resolve) => setTimeout(resolve, 1)); 'waited'",
+    );
+    assert_eq!(
+        timed.value.as_deref(),
+        Some("\"waited\""),
+        "{:?}",
+        timed.output
+    );
+    assert_eq!(timed.output.exit_code, 3);
+    let after = repl_line(
+        &mut runtime,
+        "await new Promise((r) => setTimeout(r, 1)); 1",
+    );
+    assert_eq!(
+        (after.value.as_deref(), after.output.exit_code),
+        (Some("1"), 0)
+    );
     // Redeclaring is an error, as in Node's REPL; the process lives on.
     let again = repl_line(&mut runtime, "let total = 1");
     assert_eq!(again.output.exit_code, 1);

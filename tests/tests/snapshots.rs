@@ -151,13 +151,28 @@ fn restore_brings_back_the_handlers_of_the_snapshot() {
 
 #[test]
 fn a_snapshot_from_another_configuration_is_rejected() {
-    let mut small = runtime(SandboxBuilder::new().heap_size(8 << 20))
+    let mut metered = runtime(SandboxBuilder::new().fuel_metering(true))
         .get_loaded_sandbox()
         .unwrap();
-    let snapshot = small.snapshot().unwrap();
+    let snapshot = metered.snapshot().unwrap();
     let mut default = runtime(SandboxBuilder::new()).get_loaded_sandbox().unwrap();
     let message = expect_code(default.restore(&snapshot), ErrorCode::InvalidArg);
     assert!(message.contains("different configuration"), "{message}");
+
+    // The heap size may differ, as long as it holds the captured memory.
+    let mut grown = runtime(SandboxBuilder::new());
+    grown
+        .add_handler("grow", "function handler() { globalThis.kept = new Uint8Array(12 << 20); return kept.length; }")
+        .unwrap();
+    let mut grown = grown.get_loaded_sandbox().unwrap();
+    grown.handle_event("grow", "{}", None).unwrap();
+    let big = grown.snapshot().unwrap();
+    let mut small = runtime(SandboxBuilder::new().heap_size(8 << 20))
+        .get_loaded_sandbox()
+        .unwrap();
+    let message = expect_code(small.restore(&big), ErrorCode::InvalidArg);
+    assert!(message.contains("heap size"), "{message}");
+    small.restore(&default.snapshot().unwrap()).unwrap();
 
     let mut proto = SandboxBuilder::new().build().unwrap();
     proto.register("m", "f", || 1).unwrap();

@@ -217,13 +217,13 @@ fn damaged_and_foreign_template_files_are_refused_saying_why() {
     let bare = SandboxBuilder::new().build().unwrap();
     let error = load_error("t-modules", &good, bare);
     assert!(error.contains("hostModules"), "{error}");
-    let mut bigger = SandboxBuilder::new().heap_size(64 << 20).build().unwrap();
-    bigger
+    let mut deeper = SandboxBuilder::new().stack_size(2 << 20).build().unwrap();
+    deeper
         .register("math", "add", |a: f64, b: f64| a + b)
         .unwrap();
-    let error = load_error("t-heap", &good, bigger);
+    let error = load_error("t-stack", &good, deeper);
     assert!(
-        error.contains("heapSize: 33554432 in the template, 67108864 here"),
+        error.contains("stackSize: 1048576 in the template, 2097152 here"),
         "{error}"
     );
     let mut renamed = SandboxBuilder::new().build().unwrap();

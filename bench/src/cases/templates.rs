@@ -1,13 +1,14 @@
 //! Templates: a sandbox created from a template to its first result (the
 //! capture mapped copy-on-write, nothing compiled or evaluated), beside the
 //! same from the builder; a template read from disk in this process; and
-//! `polybox run` as a whole new process, with and without a template.
+//! `polybox run` as a whole new process, with and without a template; and a
+//! session (isola's model) created from its template to its first call.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use polybox::{SandboxBuilder, Template};
+use polybox::{Argument, CallLimits, RuntimeBuilder, SandboxBuilder, SessionTemplate, Template};
 
 use super::{ECHO, EVENT};
 use crate::report::{Measurement, Target, Unit};
@@ -46,6 +47,19 @@ pub fn measure(plan: Plan, first: Plan, polybox: Option<&Path>) -> Vec<Measureme
         loaded.handle_event("echo", EVENT, None).unwrap();
         loaded
     });
+    let sessions = SessionTemplate::builder(RuntimeBuilder::new())
+        .prelude("function add(a, b) { return a + b; }")
+        .build()
+        .unwrap();
+    let args = [Argument::Json("1".into()), Argument::Json("2".into())];
+    let session = latency_us(first, || {
+        let mut session = sessions.create(RuntimeBuilder::new()).unwrap();
+        let sum = session
+            .call("add", &args, &[], &CallLimits::default())
+            .unwrap();
+        assert_eq!(sum, "3");
+        session
+    });
     let dir = std::env::temp_dir().join(format!("polybox-bench-templates-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("echo.pbx");
@@ -66,6 +80,12 @@ pub fn measure(plan: Plan, first: Plan, polybox: Option<&Path>) -> Vec<Measureme
             "the same from the builder (runtime, module, handler loaded)",
             Unit::Micros,
             built,
+        ),
+        Measurement::new(
+            "templates",
+            "SessionTemplate::create + first call (isola's model)",
+            Unit::Micros,
+            session,
         ),
         Measurement::new(
             "templates",

@@ -34,6 +34,7 @@ pub(crate) mod env;
 pub(crate) mod fs;
 pub(crate) mod host_components;
 pub mod host_functions;
+pub(crate) mod hostcalls;
 pub(crate) mod log;
 pub(crate) mod net;
 pub(crate) mod process;

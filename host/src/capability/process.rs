@@ -66,6 +66,9 @@ pub(crate) struct Stdio {
     read: usize,
     pub stdout: OutputStream,
     pub stderr: OutputStream,
+    /// A session's records (fd 3), when a session call runs; else writes
+    /// to fd 3 go nowhere.
+    pub events: Option<OutputStream>,
 }
 
 impl Stdio {
@@ -76,9 +79,13 @@ impl Stdio {
             read: 0,
             stdout,
             stderr,
+            events: None,
         }
     }
 }
+
+/// The fd of a session's records (see `session.js` in the guest).
+pub(crate) const EVENTS_FD: u32 = 3;
 
 /// A sandbox's process: the streams of the program running now, if any.
 pub(crate) struct ProcessIo {
@@ -112,12 +119,19 @@ impl ProcessIo {
         self.stdio().take()
     }
 
-    /// Writes `bytes` to standard output (`fd` 1) or error (any other): to
-    /// the running program's streams, or else to the log.
+    /// Writes `bytes` to standard output (`fd` 1), a session's records
+    /// ([`EVENTS_FD`]) or standard error (any other): to the running
+    /// program's streams, or else to the log.
     pub fn write(&self, fd: u32, bytes: &[u8]) {
         let mut stdio = self.stdio();
         match stdio.as_mut() {
             Some(stdio) if fd == 1 => stdio.stdout.write(bytes),
+            Some(stdio) if fd == EVENTS_FD => {
+                if let Some(events) = &mut stdio.events {
+                    events.write(bytes);
+                }
+            }
+            None if fd == EVENTS_FD => {}
             Some(stdio) => stdio.stderr.write(bytes),
             None => {
                 drop(stdio);

@@ -260,6 +260,15 @@ impl Permissions {
         self
     }
 
+    /// What registering something of scope `name` grants: all of it when
+    /// the policy has no such scope, else nothing (the scope decides).
+    pub(crate) fn implied_by_registration(&self, name: ScopeName) -> Vec<Rule> {
+        match self.scope(name) {
+            None => vec![Rule::all(Mode::Allow)],
+            Some(_) => Vec::new(),
+        }
+    }
+
     /// The scope `name`, if the policy sets it.
     pub fn scope(&self, name: ScopeName) -> Option<&Scope> {
         match name {

@@ -94,6 +94,12 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The recipe of the runtime's sandbox: its settings, ready for
+    /// programs.
+    pub(crate) fn proto(&self) -> Result<crate::ProtoJSSandbox> {
+        self.sandbox.clone().for_programs().build()
+    }
+
     /// Creates the runtime. Fails with `ERR_INVALID_ARG` for a bad sandbox
     /// setting, a bad variable name or a working directory that is not an
     /// absolute path.

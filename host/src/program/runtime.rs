@@ -7,7 +7,7 @@ use super::output::{EXIT_CRASHED, EXIT_KILLED, EXIT_TIMEOUT};
 use super::{ExecOptions, ExecOutput, RunOutput};
 use crate::backend::{GuestImage, ProgramCall, ProgramExit};
 use crate::capability::env;
-use crate::capability::process::{OutputStream, Stdio};
+use crate::capability::process::{OutputCallback, OutputStream, Stdio};
 use crate::error::{Error, Result};
 use crate::metrics::ActiveSandbox;
 use crate::monitor::{CallLimits, InterruptHandle, MonitorSet};
@@ -43,10 +43,16 @@ impl Runtime {
     }
 
     pub(super) fn new(builder: RuntimeBuilder) -> Result<Self> {
-        let sandbox = builder.sandbox.for_programs().build()?;
-        let mut core = sandbox.load_runtime()?.into_core();
+        let mut core = builder.proto()?.load_runtime()?.into_core();
         let start = core.guest.start_image()?;
-        Ok(Self {
+        Ok(Self::from_core(core, start, builder))
+    }
+
+    /// A runtime whose guest is `core`'s, at `start`, which every fresh
+    /// process starts from; `builder` gives its environment, arguments,
+    /// working directory and limits (its sandbox settings are `core`'s).
+    pub(crate) fn from_core(core: SandboxCore, start: GuestImage, builder: RuntimeBuilder) -> Self {
+        Self {
             core,
             start,
             dirty: false,
@@ -57,7 +63,7 @@ impl Runtime {
             limits: builder.limits,
             output_limit: builder.output_limit,
             _active: ActiveSandbox::new("program-runtime"),
-        })
+        }
     }
 
     /// Runs `code` as a fresh process and returns what it wrote and how it
@@ -109,6 +115,18 @@ impl Runtime {
         options: ExecOptions,
         monitor: &M,
     ) -> Result<RunOutput> {
+        self.run_with_events(code, options, monitor, None)
+    }
+
+    /// [`run_with_monitor`](Self::run_with_monitor), a session's records
+    /// (fd 3) handed to `events` as they are written.
+    pub(crate) fn run_with_events<M: MonitorSet + ?Sized>(
+        &mut self,
+        code: &str,
+        options: ExecOptions,
+        monitor: &M,
+        events: Option<OutputCallback>,
+    ) -> Result<RunOutput> {
         let mut arming = self.core.armed(&self.limits_for(&options.limits))?;
         monitor.arm(&mut arming)?;
         self.check(code, &options)?;
@@ -140,11 +158,14 @@ impl Runtime {
         let output_limit = options.output_limit.unwrap_or(self.output_limit);
         let dispatcher = Arc::clone(&self.core.dispatcher);
         let process = dispatcher.process();
-        process.begin(Stdio::new(
+        let mut stdio = Stdio::new(
             options.stdin,
             OutputStream::new(output_limit, options.on_stdout),
             OutputStream::new(output_limit, options.on_stderr),
-        ));
+        );
+        // Records are heard, not kept.
+        stdio.events = events.map(|events| OutputStream::new(0, Some(events)));
+        process.begin(stdio);
         let interrupt = Arc::clone(&self.core.interrupt);
         let (result, stats) = measure(|| {
             let run = self.core.bounded(arming, |guest, id, budgets| {
@@ -221,6 +242,11 @@ impl Runtime {
     /// run is a fresh process already).
     pub fn reset_files(&self) -> Result<()> {
         self.core.files.reset()
+    }
+
+    /// The sandbox's configuration, for a template of it.
+    pub(crate) fn core(&mut self) -> &mut SandboxCore {
+        &mut self.core
     }
 
     /// A handle that stops the running program from any thread: it ends

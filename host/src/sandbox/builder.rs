@@ -58,6 +58,7 @@ impl SandboxBuilder {
                 net: NetConfig::default(),
                 tools: Arc::default(),
                 env: Arc::default(),
+                hostcalls: None,
             },
             stack_size: None,
         }
@@ -209,6 +210,27 @@ impl SandboxBuilder {
         + 'static,
     ) -> Self {
         self.config.net.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers the guests' `await hostcall(name, payload)` (isola's guest
+    /// API, which sessions define: see [`Session`](crate::Session)) with
+    /// `handler(name, payload, context)`: its `Ok` value resolves the
+    /// guest's promise, its `Err` rejects it with that message. Without a
+    /// handler every hostcall is refused. Each name is a `tool` of the
+    /// permissions policy.
+    pub fn hostcall_handler(
+        mut self,
+        handler: impl Fn(
+            &str,
+            serde_json::Value,
+            &CallContext<'_>,
+        ) -> std::result::Result<serde_json::Value, String>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.config.hostcalls = Some(Arc::new(handler));
         self
     }
 

@@ -9,6 +9,7 @@ use crate::capability::env::EnvCapability;
 use crate::capability::fs::{Filesystem, FsCapability};
 use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
+use crate::capability::hostcalls::HostcallCapability;
 use crate::capability::net::{NetCapability, Network};
 use crate::capability::tools::{TOOLS_MODULE, ToolsCapability};
 use crate::capability::{Capability, Dispatcher, Installer};
@@ -174,12 +175,17 @@ impl ProtoJSSandbox {
             env: &self.config.env,
             permissions: &self.config.permissions,
         };
+        let hostcalls = HostcallCapability {
+            handler: self.config.hostcalls.as_ref(),
+            permissions: &self.config.permissions,
+        };
         // What user components are granted comes before they start.
-        let capabilities: [&dyn Capability; 6] = [
+        let capabilities: [&dyn Capability; 7] = [
             &FsCapability(files.clone()),
             &env,
             &network,
             &tools,
+            &hostcalls,
             &self.functions,
             &self.components,
         ];

@@ -3,7 +3,7 @@
 //! first build's file instead of evaluating anything.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -132,23 +132,7 @@ impl TemplateBuilder {
             }
         }
         let mut template = self.capture()?;
-        template.cache = match cached {
-            None => CacheStatus::Disabled,
-            Some(path) => {
-                let stored = path
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .map_err(|e| format!("cannot create {}: {e}", path.display()))
-                    .and_then(|()| template.save(&path).map_err(|e| e.to_string()));
-                match stored {
-                    Ok(()) => CacheStatus::Stored,
-                    Err(why) => CacheStatus::Unusable(why),
-                }
-            }
-        };
-        if let CacheStatus::Unusable(why) = &template.cache {
-            tracing::warn!(%why, "the template cache is unusable; the template was built without it");
-        }
+        template.cache = store(cached.as_deref(), |path| template.save(path));
         Ok(template)
     }
 
@@ -178,6 +162,26 @@ impl TemplateBuilder {
         });
         let digest = Sha256::digest(inputs.to_string());
         format!("{}.pbx", &hex::encode(digest)[..32])
+    }
+}
+
+/// Writes a built template to its cache file at `path` (if there is a
+/// cache) with `save`, and says how that went; a failure is a warning.
+pub(crate) fn store(path: Option<&Path>, save: impl FnOnce(&Path) -> Result<()>) -> CacheStatus {
+    let Some(path) = path else {
+        return CacheStatus::Disabled;
+    };
+    let stored = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))
+        .and_then(|()| save(path).map_err(|e| e.to_string()));
+    match stored {
+        Ok(()) => CacheStatus::Stored,
+        Err(why) => {
+            tracing::warn!(%why, "the template cache is unusable; the template was built without it");
+            CacheStatus::Unusable(why)
+        }
     }
 }
 

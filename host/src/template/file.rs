@@ -34,18 +34,19 @@ use crate::sandbox::ProtoJSSandbox;
 
 const SIGNATURE: &[u8; 8] = b"PBXTMPL\n";
 /// The layout this Polybox writes and reads.
-pub(super) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 const PREFIX: usize = 48;
 const ALIGN: usize = 4096;
 
 /// What a capture needs of the sandbox it starts: the same guest, and the
-/// settings and host modules it was captured with.
+/// settings and host modules it was captured with. (Not the heap size: a
+/// sandbox with a heap too small for the captured memory refuses it when
+/// it maps it.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Needs {
+pub(crate) struct Needs {
     guest_sha256: String,
     backend: String,
-    heap_size: usize,
     stack_size: usize,
     fuel_metering: bool,
     programs: bool,
@@ -62,7 +63,6 @@ impl Needs {
         Self {
             guest_sha256: GUEST_SHA256.to_owned(),
             backend: config.backend.name().to_owned(),
-            heap_size: config.heap_size,
             stack_size: config.stack_size,
             fuel_metering: config.fuel_metering,
             programs: config.programs,
@@ -75,7 +75,7 @@ impl Needs {
     }
 
     /// Each way `offered` differs from what this capture needs, in words
-    /// (`heapSize: 33554432 in the template, 67108864 here`); empty when
+    /// (`stackSize: 1048576 in the template, 2097152 here`); empty when
     /// it fits.
     pub fn differences(&self, offered: &Self) -> Vec<String> {
         let (needed, given) = (json(self), json(offered));
@@ -111,7 +111,7 @@ struct Header {
 }
 
 /// A template as read from a file, checked.
-pub(super) struct Loaded {
+pub(crate) struct Loaded {
     pub needs: Needs,
     pub handlers: Vec<String>,
     pub image: GuestImage,
@@ -119,7 +119,7 @@ pub(super) struct Loaded {
 
 /// Writes a template to `path` atomically (a temporary file in the same
 /// directory, renamed over `path`).
-pub(super) fn write(
+pub(crate) fn write(
     path: &Path,
     needs: &Needs,
     handlers: Vec<String>,
@@ -186,7 +186,7 @@ fn write_sparse(out: &mut File, memory: &[u8]) -> std::io::Result<()> {
 }
 
 /// Reads and checks the template at `path`.
-pub(super) fn read(path: &Path) -> Result<Loaded> {
+pub(crate) fn read(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::invalid_arg(format!("cannot read the template {}: {e}", path.display()))
     })?;

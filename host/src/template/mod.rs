@@ -25,11 +25,12 @@
 //! so a Hyperlight sandbox cannot be a template (`ERR_INVALID_ARG`).
 
 mod builder;
-mod file;
+pub(crate) mod file;
 
 use std::path::Path;
 use std::sync::Arc;
 
+pub(crate) use builder::store;
 pub use builder::{CacheStatus, TemplateBuilder, default_cache_dir};
 
 use crate::error::{Error, Result};

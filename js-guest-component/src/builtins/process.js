@@ -578,8 +578,13 @@
       factories.set(name, () => module);
     },
 
-    // Installs the process for one program.
+    // Installs the process for one program (or for the next run of a
+    // continued process, which starts running again with no exit code).
     start(argv, env, cwd) {
+      state.exiting = false;
+      state.exitCode = undefined;
+      state.hasReturn = false;
+      state.returned = undefined;
       state.started = nowMs();
       Error.prepareStackTrace = nodeStack;
       state.argv = argv;

@@ -32,7 +32,7 @@ const POLYFILLS_SOURCE: &CStr = nul_terminated!("../../node/dist/polyfills.js");
 
 /// The largest piece one `process.write` import carries: a big write is
 /// sent in pieces, so that no backend's call buffer has to hold it whole.
-const WRITE_PIECE: usize = 64 * 1024;
+pub(super) const WRITE_PIECE: usize = 64 * 1024;
 
 /// The largest chunk of standard input read at once.
 const READ_CHUNK: u32 = 64 * 1024;

@@ -71,6 +71,7 @@ impl WasmtimeGuest {
             return Self::start(engine, dispatcher, meter, config, base);
         };
         let start = memory_image(start)?;
+        fits_heap(&start, config)?;
         let mut guest = Self::start(engine, dispatcher, meter, config, start.clone())?;
         guest.template_start = Some(start);
         Ok(guest)
@@ -364,6 +365,7 @@ impl GuestInstance for WasmtimeGuest {
     /// starts a new instance seeded from the image.
     fn restore(&mut self, image: &GuestImage) -> Result<()> {
         let image = memory_image(image)?;
+        fits_heap(&image, &self.config)?;
         self.handlers.discard_instances();
         self.dispatcher.discard_guest_state();
         if self.poisoned_by.is_none() && self.instance.restore_in_place(&image) {
@@ -386,6 +388,18 @@ pub(crate) fn image_from_bytes(bytes: &[u8]) -> Result<GuestImage> {
     let image = MemoryImage::from_bytes(bytes)
         .map_err(|e| Error::invalid_arg(format!("cannot read a guest image: {e}")))?;
     Ok(Arc::new(image))
+}
+
+/// Refuses an image whose memory is larger than `config`'s heap.
+fn fits_heap(image: &MemoryImage, config: &SandboxConfig) -> Result<()> {
+    if image.len() > config.heap_size {
+        return Err(Error::invalid_arg(format!(
+            "the snapshot's memory is {} bytes, more than this sandbox's heap size of {} bytes; raise it with SandboxBuilder::heap_size",
+            image.len(),
+            config.heap_size
+        )));
+    }
+    Ok(())
 }
 
 /// `image` as this backend's own kind of image.

@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::host_functions::{CallContext, HOST_NAMESPACE};
 use super::{Capability, HostCallError, Installer, Lifetime, Provider};
 use crate::error::{Error, Result};
-use crate::names::validate_name;
+use crate::names::{is_identifier, validate_name};
 use crate::permissions::{Mode, Permissions, Rule, ScopeName};
 
 /// The module guests import tools from.
@@ -170,14 +170,6 @@ impl std::fmt::Debug for Tool {
     }
 }
 
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-}
-
 /// The tools of one sandbox, served as `host:tools`.
 pub(crate) struct Tools {
     tools: BTreeMap<String, Tool>,
@@ -189,11 +181,7 @@ pub(crate) struct Tools {
 
 impl Tools {
     fn new(tools: &[Tool], permissions: Arc<Permissions>, sandbox: u64) -> Self {
-        let implied = if permissions.scope(ScopeName::Tool).is_none() {
-            vec![Rule::all(Mode::Allow)]
-        } else {
-            Vec::new()
-        };
+        let implied = permissions.implied_by_registration(ScopeName::Tool);
         Self {
             tools: tools.iter().map(|t| (t.name.clone(), t.clone())).collect(),
             permissions,
