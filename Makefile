@@ -176,7 +176,7 @@ NPM_DIR = $(TARGET_DIR)/npm
 package: deps
 	$(CARGO) build --release -p polybox-node
 	@rm -rf $(NPM_DIR)/stage && mkdir -p $(NPM_DIR)/stage
-	cp napi-binding/package.json napi-binding/lib.js napi-binding/common.js napi-binding/node-runtime.js napi-binding/capabilities.js \
+	cp napi-binding/package.json napi-binding/lib.js napi-binding/common.js napi-binding/node-runtime.js napi-binding/capabilities.js napi-binding/isola.js \
 	  napi-binding/native.js napi-binding/index.d.ts \
 	  napi-binding/README.md LICENSE $(NPM_DIR)/stage/
 	strip -o $(NPM_DIR)/stage/polybox.linux-x64-gnu.node $(TARGET_DIR)/release/libpolybox_node.so

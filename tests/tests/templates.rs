@@ -316,3 +316,47 @@ fn templates_refuse_bad_sources_and_the_hyperlight_backend() {
         assert!(error.to_string().contains("wasmtime backend"));
     }
 }
+
+#[test]
+fn a_sandbox_created_after_another_was_dropped_sees_nothing_of_it() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let template = builder(&calls)
+        .handler(
+            "scribble",
+            "function handler(e) { globalThis.junk = new Array(e.n).fill('x'.repeat(64)); globalThis.calls = 99; return junk.length; }",
+        )
+        .build()
+        .unwrap();
+    // Each sandbox goes before the next is made, so the next may be made in
+    // the memory the last one used: it must start as the template did,
+    // whatever the last one did (wrote, grew, trapped).
+    for round in 0..12 {
+        let mut sandbox = template.create().unwrap();
+        assert_eq!(
+            sandbox
+                .handle_event("sum", r#"{"a":1,"b":1}"#, None)
+                .unwrap(),
+            r#"{"sum":2,"offset":42,"calls":1}"#,
+            "round {round}"
+        );
+        match round % 3 {
+            0 => {
+                sandbox
+                    .handle_event("scribble", r#"{"n":100}"#, None)
+                    .unwrap();
+            }
+            1 => {
+                sandbox
+                    .handle_event("scribble", r#"{"n":200000}"#, None)
+                    .unwrap();
+            }
+            _ => {
+                expect_code(
+                    sandbox.handle_event_with_monitor("spin", "{}", &within_20ms(), None),
+                    ErrorCode::Cancelled,
+                );
+            }
+        }
+        drop(sandbox);
+    }
+}

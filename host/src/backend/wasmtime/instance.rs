@@ -7,6 +7,7 @@
 //! makes capturing and remapping it here sound.
 
 use std::io;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use wasmtime::Store;
@@ -20,15 +21,19 @@ use crate::error::{Error, Result};
 
 /// A store, the JS guest instance in it, and the instance's memory.
 pub(super) struct JsInstance {
-    store: Store<GuestState>,
+    /// Dropped before `memory`, which then goes back to `mapped` (see
+    /// `Drop`).
+    store: ManuallyDrop<Store<GuestState>>,
     runtime: JsRuntime,
-    memory: Arc<Region>,
+    memory: ManuallyDrop<Arc<Region>>,
     /// The image `memory` is mapped from, copy-on-write.
     mapped: Arc<MemoryImage>,
 }
 
 impl JsInstance {
-    /// A new store and instance whose memory is seeded from `image`.
+    /// A new store and instance whose memory is seeded from `image`: a
+    /// spare region of the image's, its written pages copied back, or a new
+    /// region the image is mapped onto.
     pub fn start(
         engine: &GuestEngine,
         state: GuestState,
@@ -44,16 +49,25 @@ impl JsInstance {
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|store| store.data().meter.on_epoch());
         store.set_epoch_deadline(1);
-        let (runtime, memory) = capture_created(image.len(), || engine.pre.instantiate(&mut store))
-            .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
+        let spare = image.take_spare();
+        let (runtime, memory, recycled) =
+            capture_created(image.len(), spare, || engine.pre.instantiate(&mut store))
+                .map_err(|e| Error::Internal(format!("cannot instantiate the JS guest: {e:#}")))?;
         // SAFETY: instantiation has returned, so no guest code runs, and
-        // nothing refers to the new memory's bytes.
-        unsafe { image.map_onto(&memory) }
-            .map_err(|e| Error::Internal(format!("cannot map a guest image: {e}")))?;
+        // nothing refers to the memory's bytes. A spare region is mapped
+        // from `image`: copying back what its last guest wrote returns it
+        // to the image, as a restore does; without the page tables to tell
+        // which pages those are, the image is mapped afresh.
+        let seeded = recycled && unsafe { image.copy_back_written(&memory) }.is_ok();
+        if !seeded {
+            // SAFETY: as above.
+            unsafe { image.map_onto(&memory) }
+                .map_err(|e| Error::Internal(format!("cannot map a guest image: {e}")))?;
+        }
         Ok(Self {
-            store,
+            store: ManuallyDrop::new(store),
             runtime,
-            memory,
+            memory: ManuallyDrop::new(memory),
             mapped: image.clone(),
         })
     }
@@ -66,7 +80,7 @@ impl JsInstance {
     ) -> Result<wasmtime::Result<R>> {
         let meter = self.store.data().meter.clone();
         let exports = self.runtime.polybox_sandbox_runtime();
-        meter.enter(&mut self.store, |store| f(exports, store))
+        meter.enter(&mut *self.store, |store| f(exports, store))
     }
 
     /// Captures the memory as an image, then maps the image over it, so the
@@ -105,5 +119,21 @@ impl JsInstance {
     pub fn capture(&mut self) -> io::Result<MemoryImage> {
         // SAFETY: as in `snapshot`.
         unsafe { MemoryImage::capture(&self.memory) }
+    }
+}
+
+impl Drop for JsInstance {
+    /// Drops the store, then gives the memory to the image it is mapped
+    /// from, for the next guest.
+    fn drop(&mut self) {
+        // SAFETY: each field is taken once, here, and not used again; the
+        // store goes first, with wasmtime's handle on the memory.
+        let memory = unsafe {
+            ManuallyDrop::drop(&mut self.store);
+            ManuallyDrop::take(&mut self.memory)
+        };
+        if let Some(region) = Arc::into_inner(memory) {
+            self.mapped.keep_spare(region);
+        }
     }
 }

@@ -117,6 +117,12 @@ impl Region {
         Ok(())
     }
 
+    /// Whether the region was reserved as wasmtime asks for a memory of
+    /// `capacity` bytes plus `guard`, and is accessible up to `size`.
+    fn fits(&self, capacity: usize, guard: usize, size: usize) -> bool {
+        self.capacity == capacity && self.mapped == capacity + guard && self.size() >= size
+    }
+
     /// The accessible bytes.
     ///
     /// # Safety
@@ -165,8 +171,10 @@ unsafe impl LinearMemory for GuestMemory {
 struct Capture {
     /// The size the captured memory starts at.
     seed_size: usize,
-    /// The memory, once created.
-    created: Option<Arc<Region>>,
+    /// A region to make the memory in, when it fits.
+    spare: Option<Region>,
+    /// The memory, once created, and whether it is the spare.
+    created: Option<(Arc<Region>, bool)>,
 }
 
 thread_local! {
@@ -177,8 +185,11 @@ thread_local! {
 /// Creates every linear memory of a guest engine as a [`Region`].
 pub(super) struct GuestMemoryCreator;
 
-// SAFETY: memories honour the requested reservation and guard, start zeroed
-// (fresh anonymous pages), and never move.
+// SAFETY: memories honour the requested reservation and guard, and never
+// move. They start zeroed (fresh anonymous pages), except a captured
+// memory made in a spare region: the JS guest's instantiation runs none of
+// its code (its data segments are passive, it has no start function), and
+// the instance's image is copied over the region right after (`instance.rs`).
 unsafe impl MemoryCreator for GuestMemoryCreator {
     fn new_memory(
         &self,
@@ -190,17 +201,25 @@ unsafe impl MemoryCreator for GuestMemoryCreator {
     ) -> Result<Box<dyn LinearMemory>, String> {
         // Only the first memory made while a capture is armed is the one
         // being captured; any other is left alone (and not pinned).
-        let seed_size = CAPTURE.with(|capture| {
+        let armed = CAPTURE.with(|capture| {
             capture
-                .borrow()
-                .as_ref()
+                .borrow_mut()
+                .as_mut()
                 .filter(|capture| capture.created.is_none())
-                .map(|capture| capture.seed_size)
+                .map(|capture| (capture.seed_size, capture.spare.take()))
         });
+        let seed_size = armed.as_ref().map(|(seed_size, _)| *seed_size);
         let size = seed_size.unwrap_or(0).max(minimum);
         let capacity = reserved.unwrap_or(DEFAULT_RESERVATION).max(size);
-        let region = Region::reserve(capacity, guard)
-            .map_err(|e| format!("cannot reserve guest memory: {e}"))?;
+        let spare = armed
+            .and_then(|(_, spare)| spare)
+            .filter(|spare| spare.fits(capacity, guard, size));
+        let recycled = spare.is_some();
+        let region = match spare {
+            Some(region) => region,
+            None => Region::reserve(capacity, guard)
+                .map_err(|e| format!("cannot reserve guest memory: {e}"))?,
+        };
         region
             .grow_to(size)
             .map_err(|e| format!("cannot map guest memory: {e}"))?;
@@ -208,7 +227,7 @@ unsafe impl MemoryCreator for GuestMemoryCreator {
         if seed_size.is_some() {
             CAPTURE.with(|capture| {
                 if let Some(capture) = capture.borrow_mut().as_mut() {
-                    capture.created = Some(region.clone());
+                    capture.created = Some((region.clone(), recycled));
                 }
             });
         }
@@ -217,22 +236,25 @@ unsafe impl MemoryCreator for GuestMemoryCreator {
 }
 
 /// Runs `instantiate`, which must create exactly one memory on this thread,
-/// starting it at `seed_size` bytes (at least its minimum), and returns that
-/// memory.
+/// starting it at `seed_size` bytes (at least its minimum), in `spare` when
+/// that region fits what wasmtime asks for; returns that memory and whether
+/// it is `spare` (whose bytes are then whatever its last guest left).
 pub(super) fn capture_created<T>(
     seed_size: usize,
+    spare: Option<Region>,
     instantiate: impl FnOnce() -> wasmtime::Result<T>,
-) -> wasmtime::Result<(T, Arc<Region>)> {
+) -> wasmtime::Result<(T, Arc<Region>, bool)> {
     let armed = Capture {
         seed_size,
+        spare,
         created: None,
     };
     CAPTURE.with(|capture| *capture.borrow_mut() = Some(armed));
     let result = instantiate();
     let capture = CAPTURE.with(|capture| capture.borrow_mut().take());
     let value = result?;
-    let region = capture
+    let (region, recycled) = capture
         .and_then(|capture| capture.created)
         .ok_or_else(|| wasmtime::format_err!("the guest created no linear memory"))?;
-    Ok((value, region))
+    Ok((value, region, recycled))
 }
