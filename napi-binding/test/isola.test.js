@@ -106,6 +106,22 @@ test('hostcalls answer the guest; a missing one rejects in the guest', async () 
   bare.close();
 });
 
+test('http: a handler answers the guest\'s fetch', async () => {
+  const template = await buildTemplate('js', { cacheDir: null });
+  const seen = [];
+  const sandbox = await template.create({
+    http: async (request) => {
+      seen.push(`${request.method} ${request.url}`);
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('hello world') };
+    },
+  });
+  await sandbox.start();
+  await sandbox.loadScript("async function main(url) { const response = await fetch(url); return [response.status, await response.text()]; }");
+  assert.deepEqual(await sandbox.run('main', ['https://example.test/hello']), [200, 'hello world']);
+  assert.deepEqual(seen, ['GET https://example.test/hello']);
+  sandbox.close();
+});
+
 test('StreamArg feeds the guest; a producer that throws fails the run', async () => {
   const template = await buildTemplate('js', { cacheDir: null });
   const sandbox = await template.create();

@@ -23,21 +23,25 @@
 //!    once per process, or loaded from the on-disk cache of compiled code
 //!    (keyed by the component's build-time digest and the engine's
 //!    compatibility hash), memory-mapped.
-//! 3. **Engine template** (`engine.rs`, `guest.rs`). The first sandbox of an
+//! 3. **Base image** (`engine.rs`, `guest.rs`). The first sandbox of an
 //!    engine instantiates the guest over the initial image (the data
 //!    segments), starts the JavaScript runtime, sets its stack limit, and
-//!    captures the memory as the engine's template [`MemoryImage`]: a sealed
-//!    memfd (`image.rs`).
+//!    captures the memory as the engine's base [`MemoryImage`]: a sealed
+//!    memfd (`image.rs`). A sandbox template's image (`crate::template`)
+//!    takes its place for the sandboxes created from the template.
 //! 4. **Instance** (`instance.rs`, `region.rs`). Every memory is a region
 //!    the host owns. A new sandbox instantiates the guest and maps the
-//!    template over its memory copy-on-write: pages it never writes stay
-//!    shared with every other sandbox.
+//!    image over its memory copy-on-write: pages it never writes stay
+//!    shared with every other sandbox. When an instance goes, its region
+//!    goes back to the image it is mapped from, and the next instance
+//!    seeded from that image takes it and copies back just the pages
+//!    written since: the pages calls write stay resident, no fault each.
 //! 5. **Snapshot and restore.** A snapshot captures the memory into a new
 //!    image and maps it back over the memory, so the memory is "mapped from"
 //!    the snapshot. Restoring that snapshot copies back only the pages
 //!    written since (found in `/proc/self/pagemap`); restoring anything else,
 //!    or a poisoned instance, instantiates afresh over the image. A reset
-//!    (unload) is a restore of the template.
+//!    (unload) is a restore of the base image.
 //!
 //! [`MemoryImage`]: image::MemoryImage
 
