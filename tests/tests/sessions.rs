@@ -69,7 +69,8 @@ fn functions_are_called_with_positional_and_keyword_arguments() {
          async function slow(x) { await new Promise((r) => setTimeout(r, 1)); return x * 2; }
          const arrow = (a, { b } = {}, c) => [a, c];
          let counter = 0;
-         function count() { return ++counter; }",
+         function count() { return ++counter; }
+         function keys(o) { return Object.keys(o); }",
     );
     assert_eq!(
         call(&mut s, "greet", &[json!("World")], &[]).unwrap(),
@@ -89,6 +90,20 @@ fn functions_are_called_with_positional_and_keyword_arguments() {
     assert_eq!(
         call(&mut s, "arrow", &[json!(1)], &[("c", json!(3))]).unwrap(),
         "[1,3]"
+    );
+    // Arguments are JSON: `__proto__` is a key like any other.
+    assert_eq!(
+        call(&mut s, "keys", &[json!({ "__proto__": { "x": 1 } })], &[]).unwrap(),
+        r#"["__proto__"]"#
+    );
+    let proto = expect_code(
+        call(&mut s, "keys", &[], &[("__proto__", json!(1))]),
+        ErrorCode::GuestError,
+    );
+    assert!(
+        proto
+            .to_string()
+            .contains("unexpected keyword argument '__proto__'")
     );
     // State lasts from call to call.
     assert_eq!(call(&mut s, "count", &[], &[]).unwrap(), "1");

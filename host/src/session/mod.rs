@@ -9,13 +9,13 @@
 //!
 //! A session is a [`Runtime`] whose runs continue one process (a REPL's
 //! lines). A call is a small script the host writes,
-//! `await __polybox_session.call("name", () => name, [args], {kwargs})`;
+//! `await __polybox_session.call("name", () => name, args, kwargs, streams)`;
 //! the guest's side (`session.js` in the guest) binds keyword arguments to
 //! parameters by name, drives generators, and writes what the call
 //! produced as JSON records to the process's events stream (fd 3): one
 //! `{"result": value}` per yielded value, then `{"end": value}` or
-//! `{"error": message}`. Arguments are JSON, written into that script as
-//! literals (JSON is JavaScript), so they are data, never code.
+//! `{"error": message}`. Arguments are JSON text in string literals that
+//! the guest parses, so they are data, never code.
 //!
 //! Sessions start from a [`SessionTemplate`]: the runtime started, the
 //! hostcall global defined and the prelude evaluated once, captured, and
@@ -23,7 +23,6 @@
 
 mod template;
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 pub use template::{SessionTemplate, SessionTemplateBuilder};
@@ -286,39 +285,50 @@ impl Events {
     }
 }
 
-/// The script that calls `name`.
+/// The script that calls `name`. Arguments cross as JSON text that the
+/// guest parses (so `"__proto__"` is a key like any other, as JSON has it),
+/// and streams as `[slot, id]` pairs: a position or a keyword.
 fn call_script(name: &str, args: &[Argument], kwargs: &[(String, Argument)]) -> Result<String> {
     if !is_identifier(name) {
         return Err(Error::invalid_arg(format!(
             "{name:?} is not a function name (an identifier: letters, digits, _ and $)"
         )));
     }
-    let mut code = format!("await __polybox_session.call(\"{name}\", () => {name}, [");
+    let mut streams = Vec::new();
+    let mut positional = Vec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {
-        if i > 0 {
-            code.push(',');
-        }
-        code.push_str(&expression(arg)?);
+        positional.push(value(arg, || serde_json::json!(i), &mut streams)?);
     }
-    code.push_str("], {");
-    for (i, (key, arg)) in kwargs.iter().enumerate() {
-        if i > 0 {
-            code.push(',');
-        }
-        let key = serde_json::to_string(key).expect("a string is JSON");
-        let _ = write!(code, "{key}: {}", expression(arg)?);
+    let mut keywords = serde_json::Map::new();
+    for (key, arg) in kwargs {
+        let value = value(arg, || serde_json::json!(key), &mut streams)?;
+        keywords.insert(key.clone(), value);
     }
-    code.push_str("})");
-    Ok(code)
+    let literal = |value: serde_json::Value| {
+        serde_json::to_string(&value.to_string()).expect("a string is JSON")
+    };
+    Ok(format!(
+        "await __polybox_session.call(\"{name}\", () => {name}, {}, {}, {})",
+        literal(serde_json::Value::Array(positional)),
+        literal(serde_json::Value::Object(keywords)),
+        serde_json::Value::Array(streams)
+    ))
 }
 
-/// An argument as a JavaScript expression.
-fn expression(arg: &Argument) -> Result<String> {
+/// An argument's JSON value (`null` for a stream, whose `[slot, id]` goes to
+/// `streams`).
+fn value(
+    arg: &Argument,
+    slot: impl FnOnce() -> serde_json::Value,
+    streams: &mut Vec<serde_json::Value>,
+) -> Result<serde_json::Value> {
     match arg {
-        Argument::Json(json) => serde_json::from_str::<serde_json::Value>(json)
-            .map(|value| value.to_string())
+        Argument::Json(json) => serde_json::from_str(json)
             .map_err(|e| Error::invalid_arg(format!("an argument is not JSON: {e}"))),
-        Argument::Stream(id) => Ok(format!("__polybox_session.stream({id})")),
+        Argument::Stream(id) => {
+            streams.push(serde_json::json!([slot(), id]));
+            Ok(serde_json::Value::Null)
+        }
     }
 }
 

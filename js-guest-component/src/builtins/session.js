@@ -103,10 +103,18 @@
     }
   }
 
-  // Calls the function `lookup()` returns (`name` says which) and reports
-  // what it produced. Never throws: a failure is an `error` record.
-  async function call(name, lookup, args, kwargs) {
+  // Calls the function `lookup()` returns (`name` says which) with the
+  // arguments `argsJson` and `kwargsJson` hold, each `[slot, id]` of
+  // `streams` replaced by that stream, and reports what it produced. Never
+  // throws: a failure is an `error` record.
+  async function call(name, lookup, argsJson, kwargsJson, streams) {
     try {
+      const args = JSON.parse(argsJson);
+      const kwargs = JSON.parse(kwargsJson);
+      for (const [slot, id] of streams) {
+        if (typeof slot === "number") args[slot] = stream(id);
+        else kwargs[slot] = stream(id);
+      }
       let fn;
       try {
         fn = lookup();
