@@ -37,7 +37,7 @@ pub fn measure(backend: Backend, plan: Plan, first: Plan) -> Vec<Measurement> {
             Unit::Micros,
             default,
         )
-        .target(Target::AtMost(100.0)),
+        .target(Target::AtMost(40.0)),
         Measurement::new(
             "cold start",
             "first sandbox of a new configuration",
