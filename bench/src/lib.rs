@@ -174,7 +174,11 @@ pub fn run(options: Options) -> Result<Report> {
             wasmtime,
             Box::new(move || cases::lifecycle::measure(runs, span)),
         ),
-        ("density", wasmtime, Box::new(cases::density::measure)),
+        (
+            "density",
+            wasmtime,
+            Box::new(move || cases::density::measure(!quick)),
+        ),
         (
             "programs",
             true,

@@ -7,8 +7,9 @@ use crate::report::{Measurement, Target, Unit};
 use crate::stats::Summary;
 
 /// RSS growth after 100 and after 1,000 loaded sandboxes (each with a handler
-/// called once), and the cost per sandbox.
-pub fn measure() -> Vec<Measurement> {
+/// called once), and the cost per sandbox; with `ten_thousand` (the full
+/// run), also after 10,000, every one of which then answers a call.
+pub fn measure(ten_thousand: bool) -> Vec<Measurement> {
     // Warm the engine and runtime image first: they are shared, not per sandbox.
     drop(loaded());
     let base = rss_mib();
@@ -16,29 +17,47 @@ pub fn measure() -> Vec<Measurement> {
     let at_100 = rss_mib() - base;
     sandboxes.extend((100..1000).map(|_| loaded()));
     let at_1000 = rss_mib() - base;
-    drop(sandboxes);
     let once = |value: f64| Summary::of_runs(vec![value]);
-    vec![
-        Measurement::new(
+    let mut rows = Vec::new();
+    if ten_thousand {
+        sandboxes.extend((1000..10_000).map(|_| loaded()));
+        let at_10000 = rss_mib() - base;
+        for sandbox in &mut sandboxes {
+            assert_eq!(sandbox.handle_event("echo", EVENT, None).unwrap(), EVENT);
+        }
+        rows.push(Measurement::new(
             "density",
-            "RSS of 100 loaded sandboxes",
+            "RSS of 10,000 loaded sandboxes in one process (all answering)",
             Unit::Mebibytes,
-            once(at_100),
-        ),
-        Measurement::new(
-            "density",
-            "RSS of 1,000 loaded sandboxes",
-            Unit::Mebibytes,
-            once(at_1000),
-        )
-        .target(Target::AtMost(2048.0)),
-        Measurement::new(
-            "density",
-            "RSS per sandbox",
-            Unit::Mebibytes,
-            once(at_1000 / 1000.0),
-        ),
-    ]
+            once(at_10000),
+        ));
+    }
+    drop(sandboxes);
+    rows.splice(
+        0..0,
+        [
+            Measurement::new(
+                "density",
+                "RSS of 100 loaded sandboxes",
+                Unit::Mebibytes,
+                once(at_100),
+            ),
+            Measurement::new(
+                "density",
+                "RSS of 1,000 loaded sandboxes",
+                Unit::Mebibytes,
+                once(at_1000),
+            )
+            .target(Target::AtMost(2048.0)),
+            Measurement::new(
+                "density",
+                "RSS per sandbox",
+                Unit::Mebibytes,
+                once(at_1000 / 1000.0),
+            ),
+        ],
+    );
+    rows
 }
 
 fn loaded() -> LoadedJSSandbox {
