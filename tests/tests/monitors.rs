@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use polybox::{
-    CpuTimeMonitor, EpochDeadline, ErrorCode, ExecutionMonitor, FuelBudget, LoadedJSSandbox,
-    MonitorSet, SandboxBuilder, WallClockMonitor,
+    CallLimits, CpuTimeMonitor, EpochDeadline, ErrorCode, ExecutionMonitor, FuelBudget,
+    LoadedJSSandbox, MonitorSet, Pool, SandboxBuilder, Strategy, WallClockMonitor,
 };
 use polybox_tests::{expect_code, kill_after};
 
@@ -407,4 +407,40 @@ fn concurrent_sandboxes_are_stopped_independently() {
         thread.join().unwrap();
     }
     assert_eq!(stopped.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn stops_of_sandboxes_on_one_engine_at_the_same_moment_are_never_lost() {
+    // Two sandboxes of one engine (a pool's), each call stopped by its own
+    // wall clock at about the same moment, round after round. A stop whose
+    // epoch advance reached a guest whose callback was already running for
+    // the other sandbox's stop used to be lost: that guest ran on forever.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for strategy in [Strategy::Restore, Strategy::Reuse, Strategy::Restore] {
+            let pool = Pool::builder(|| Ok(sandbox(false)))
+                .size(2)
+                .strategy(strategy)
+                .build()
+                .unwrap();
+            let limits = CallLimits {
+                wall_clock: Some(ms(5)),
+                ..CallLimits::default()
+            };
+            for _ in 0..150 {
+                std::thread::scope(|scope| {
+                    let calls: Vec<_> = (0..2)
+                        .map(|_| scope.spawn(|| pool.call_with_limits("spin", "{}", &limits)))
+                        .collect();
+                    for call in calls {
+                        expect_code(call.join().unwrap(), ErrorCode::Cancelled);
+                    }
+                });
+            }
+        }
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(Duration::from_secs(120))
+        .expect("a spinning call was never stopped: a stop was lost");
 }

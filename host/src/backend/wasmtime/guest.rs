@@ -16,6 +16,7 @@ use super::instance::JsInstance;
 use super::meter::Meter;
 use super::state::{GuestState, HeapLimiter};
 use super::thread_stack::ensure_room;
+use super::ticker;
 use super::trap;
 use crate::backend::{
     CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
@@ -64,7 +65,10 @@ impl WasmtimeGuest {
         };
         let engine = guest_engine(key)?;
         let wake = engine.pre.engine().clone();
-        interrupt.set_wake(move || wake.increment_epoch());
+        interrupt.set_wake(move || {
+            wake.increment_epoch();
+            ticker::after_stop();
+        });
         let meter = Arc::new(Meter::new(interrupt, engine.fuel));
         let Some(start) = start else {
             let base = Self::base_image(&engine, config)?;

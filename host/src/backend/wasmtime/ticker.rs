@@ -5,20 +5,33 @@
 //!
 //! Each advance makes running guests check, in their epoch callback, whether
 //! they were told to stop or have passed their deadline.
+//!
+//! A kill also keeps the ticker running for a few ticks ([`after_stop`]).
+//! The kill's own advance can reach a guest whose callback is already
+//! running for an earlier advance (another sandbox's kill on the same
+//! engine) and has looked for a stop before this one was recorded: that
+//! callback lets the guest go on, with a deadline one past the advance the
+//! kill made, and without a later advance the guest would never look again.
+//! The ticks after a stop are those later advances.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::{self, Thread};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::Engine;
 
 /// How often the epoch advances while deadlines are pending.
 pub(super) const TICK: Duration = Duration::from_millis(1);
 
+/// How long the ticker keeps running after a stop request.
+const AFTER_STOP: Duration = Duration::from_millis(5);
+
 struct Ticker {
     engines: Mutex<Vec<Engine>>,
     pending: AtomicUsize,
+    /// Until when it runs after the last stop request.
+    after_stop: Mutex<Option<Instant>>,
     thread: Thread,
 }
 
@@ -32,6 +45,7 @@ fn ticker() -> &'static Ticker {
         Ticker {
             engines: Mutex::new(Vec::new()),
             pending: AtomicUsize::new(0),
+            after_stop: Mutex::new(None),
             thread: thread.thread().clone(),
         }
     })
@@ -40,7 +54,12 @@ fn ticker() -> &'static Ticker {
 fn run() {
     loop {
         let ticker = ticker();
-        if ticker.pending.load(Ordering::Acquire) == 0 {
+        let stopping = ticker
+            .after_stop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|until| Instant::now() < until);
+        if ticker.pending.load(Ordering::Acquire) == 0 && !stopping {
             thread::park();
             continue;
         }
@@ -63,6 +82,15 @@ pub(super) fn register(engine: &Engine) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(engine.clone());
+}
+
+/// Keeps the ticker running for a few ticks: called on every stop request
+/// (see the module docs).
+pub(super) fn after_stop() {
+    let ticker = ticker();
+    *ticker.after_stop.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(Instant::now() + AFTER_STOP);
+    ticker.thread.unpark();
 }
 
 /// Keeps the ticker running while alive.
