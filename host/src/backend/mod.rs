@@ -162,13 +162,13 @@ pub(crate) fn instantiate(
     interrupt: Arc<InterruptState>,
     start: Option<&GuestImage>,
 ) -> Result<Box<dyn GuestInstance>> {
+    if start.is_some() {
+        templates_supported(config.backend)?;
+    }
     match config.backend {
         Backend::Wasmtime => Ok(Box::new(wasmtime::WasmtimeGuest::new(
             config, dispatcher, interrupt, start,
         )?)),
-        Backend::Hyperlight if start.is_some() => {
-            Err(crate::Error::invalid_arg(TEMPLATES_NEED_WASMTIME))
-        }
         #[cfg(feature = "hyperlight")]
         Backend::Hyperlight => Ok(Box::new(hyperlight::HyperlightGuest::new(
             config, dispatcher, interrupt,
@@ -180,8 +180,21 @@ pub(crate) fn instantiate(
     }
 }
 
-/// Why a Hyperlight sandbox cannot be a template.
-pub(crate) const TEMPLATES_NEED_WASMTIME: &str = "sandbox templates need the wasmtime backend: a Hyperlight snapshot belongs to the micro-VM that took it and cannot start another";
+/// Refuses templates on a backend that cannot start a sandbox from another
+/// sandbox's capture: Hyperlight, whose snapshots belong to their VM.
+pub(crate) fn templates_supported(backend: Backend) -> Result<()> {
+    match backend {
+        Backend::Wasmtime => Ok(()),
+        Backend::Hyperlight => Err(crate::Error::invalid_arg(
+            "sandbox templates need the wasmtime backend: a Hyperlight snapshot belongs to the micro-VM that took it and cannot start another",
+        )),
+    }
+}
+
+/// The error for a capture that another backend made.
+pub(crate) fn foreign_image() -> crate::Error {
+    crate::Error::invalid_arg("the snapshot was taken on another backend")
+}
 
 /// What a template file stores of a guest image: the guest's memory.
 pub(crate) fn image_bytes(image: &GuestImage) -> Result<&[u8]> {

@@ -64,17 +64,15 @@ impl SessionTemplateBuilder {
     /// backend.
     pub fn build(self) -> Result<SessionTemplate> {
         let proto = self.runtime.proto()?;
-        if proto.config().backend != crate::Backend::Wasmtime {
-            return Err(Error::invalid_arg(crate::backend::TEMPLATES_NEED_WASMTIME));
-        }
+        crate::backend::templates_supported(proto.config().backend)?;
         let needs = Needs::of(&proto);
         let cached = self
             .cache
             .as_ref()
             .map(|dir| dir.join(self.file_name(&needs)));
         if let Some(path) = cached.as_ref().filter(|path| path.exists()) {
-            match file::read(path) {
-                Ok(loaded) if loaded.needs == needs => {
+            match file::read_for(path, &needs) {
+                Ok(loaded) => {
                     return Ok(SessionTemplate {
                         inner: Arc::new(Inner {
                             needs,
@@ -83,9 +81,7 @@ impl SessionTemplateBuilder {
                         cache: CacheStatus::Hit,
                     });
                 }
-                Ok(_) => {
-                    tracing::warn!(path = %path.display(), "ignoring a cached session template built for other sandboxes")
-                }
+                // Rebuilt and written again below.
                 Err(error) => {
                     tracing::warn!(%error, "ignoring an unusable cached session template")
                 }

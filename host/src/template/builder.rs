@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::Template;
 use super::file::{FORMAT, Needs};
 use crate::cache_dir::cache_dir;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::monitor::CallLimits;
 use crate::sandbox::{JSSandbox, ProtoJSSandbox, Script};
 
@@ -117,9 +117,7 @@ impl TemplateBuilder {
     /// syntax errors, a missing `handler` function, top-level code over the
     /// load limits), and with `ERR_INVALID_ARG` on the Hyperlight backend.
     pub fn build(self) -> Result<Template> {
-        if self.proto.config().backend != crate::Backend::Wasmtime {
-            return Err(Error::invalid_arg(crate::backend::TEMPLATES_NEED_WASMTIME));
-        }
+        crate::backend::templates_supported(self.proto.config().backend)?;
         let cached = self.cache.as_ref().map(|dir| dir.join(self.file_name()));
         if let Some(path) = cached.as_ref().filter(|path| path.exists()) {
             match Template::load(path, self.proto.clone()) {

@@ -186,12 +186,27 @@ fn write_sparse(out: &mut File, memory: &[u8]) -> std::io::Result<()> {
 }
 
 /// Reads and checks the template at `path`.
-pub(crate) fn read(path: &Path) -> Result<Loaded> {
+fn read(path: &Path) -> Result<Loaded> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::invalid_arg(format!("cannot read the template {}: {e}", path.display()))
     })?;
     parse(&bytes)
         .map_err(|why| Error::invalid_arg(format!("the template {} {why}", path.display())))
+}
+
+/// Reads the template at `path` for sandboxes offering `offered`, refusing
+/// it, saying what differs, when they are not what it needs.
+pub(crate) fn read_for(path: &Path, offered: &Needs) -> Result<Loaded> {
+    let loaded = read(path)?;
+    let differences = loaded.needs.differences(offered);
+    if !differences.is_empty() {
+        return Err(Error::invalid_arg(format!(
+            "the template {} was built for other sandboxes than these: {}",
+            path.display(),
+            differences.join("; ")
+        )));
+    }
+    Ok(loaded)
 }
 
 /// Checks a template file's bytes; the error completes "the template X ...".

@@ -76,9 +76,7 @@ impl Template {
     /// host modules), or on the Hyperlight backend; `ERR_POISONED` for a
     /// poisoned sandbox.
     pub fn capture(proto: ProtoJSSandbox, sandbox: &mut LoadedJSSandbox) -> Result<Self> {
-        if proto.config().backend != crate::Backend::Wasmtime {
-            return Err(Error::invalid_arg(crate::backend::TEMPLATES_NEED_WASMTIME));
-        }
+        crate::backend::templates_supported(proto.config().backend)?;
         let snapshot = sandbox.snapshot()?;
         let template = Self {
             proto: Arc::new(proto),
@@ -140,19 +138,8 @@ impl Template {
     /// for a small template; the guest memory is copied into a sealed
     /// memory file, which every sandbox created maps.
     pub fn load(path: impl AsRef<Path>, proto: ProtoJSSandbox) -> Result<Self> {
-        if proto.config().backend != crate::Backend::Wasmtime {
-            return Err(Error::invalid_arg(crate::backend::TEMPLATES_NEED_WASMTIME));
-        }
-        let path = path.as_ref();
-        let loaded = file::read(path)?;
-        let differences = loaded.needs.differences(&Needs::of(&proto));
-        if !differences.is_empty() {
-            return Err(Error::invalid_arg(format!(
-                "the template {} was built for other sandboxes than these: {}",
-                path.display(),
-                differences.join("; ")
-            )));
-        }
+        crate::backend::templates_supported(proto.config().backend)?;
+        let loaded = file::read_for(path.as_ref(), &Needs::of(&proto))?;
         let fingerprint = proto.fingerprint();
         Ok(Self {
             proto: Arc::new(proto),

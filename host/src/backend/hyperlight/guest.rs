@@ -19,7 +19,7 @@ use crate::backend::report::guest_report;
 use crate::backend::sizing::hyperlight_scratch;
 use crate::backend::{
     CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
-    ProgramOutcome, Source, program_record,
+    ProgramOutcome, Source, foreign_image, program_record,
 };
 use crate::capability::{ComponentGrant, ComponentHost, Dispatcher, Provider};
 use crate::component::WasmComponent;
@@ -245,7 +245,7 @@ impl GuestInstance for HyperlightGuest {
     fn restore(&mut self, image: &GuestImage) -> Result<()> {
         let snapshot = Arc::clone(image)
             .downcast::<Arc<Snapshot>>()
-            .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))?;
+            .map_err(|_| foreign_image())?;
         self.restore_snapshot(Arc::unwrap_or_clone(snapshot))
     }
 }

@@ -20,7 +20,7 @@ use super::ticker;
 use super::trap;
 use crate::backend::{
     CallOutcome, GuestImage, GuestInstance, HandlerCall, LoadPlan, ProgramCall, ProgramExit,
-    ProgramOutcome, Source, program_record,
+    ProgramOutcome, Source, foreign_image, program_record,
 };
 use crate::capability::{ComponentGrant, ComponentHost, Dispatcher, Lifetime, Provider};
 use crate::component::WasmComponent;
@@ -383,7 +383,7 @@ impl GuestInstance for WasmtimeGuest {
 pub(crate) fn image_bytes(image: &GuestImage) -> Result<&[u8]> {
     let image = image
         .downcast_ref::<MemoryImage>()
-        .ok_or_else(|| Error::invalid_arg("the snapshot was taken on another backend"))?;
+        .ok_or_else(foreign_image)?;
     image.bytes().map_err(image_failed)
 }
 
@@ -410,7 +410,7 @@ fn fits_heap(image: &MemoryImage, config: &SandboxConfig) -> Result<()> {
 fn memory_image(image: &GuestImage) -> Result<Arc<MemoryImage>> {
     Arc::clone(image)
         .downcast::<MemoryImage>()
-        .map_err(|_| Error::invalid_arg("the snapshot was taken on another backend"))
+        .map_err(|_| foreign_image())
 }
 
 fn image_failed(error: std::io::Error) -> Error {
