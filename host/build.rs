@@ -21,6 +21,7 @@ fn main() {
         &root,
         &[
             "js-guest-component/src",
+            "js-guest-component/node/dist",
             "js-guest-component/Cargo.toml",
             "js-guest-component/build.rs",
             "wit",

@@ -48,6 +48,7 @@ mod config;
 mod error;
 #[cfg(fuzzing)]
 pub mod fuzzing;
+mod http;
 mod json_depth;
 mod metrics;
 pub mod monitor;
@@ -65,8 +66,7 @@ pub use backend::MAX_STACK_SIZE;
 pub use capability::fs::{DEFAULT_FS_MEMORY_LIMIT, Mount, SharedFiles};
 pub use capability::host_functions as host_fn;
 pub use capability::net::{
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, HttpHandler, HttpRequest, HttpResponse,
-    Secret,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, HttpHandler, Secret,
 };
 pub use capability::tools::{TOOLS_MODULE, Tool, ToolHandler};
 pub use capability::{LogLevel, LogSink};
@@ -77,6 +77,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
 pub use host_fn::{CallContext, HostModule};
+pub use http::{HttpRequest, HttpResponse};
 pub use monitor::{
     CallLimits, CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle,
     MonitorSet, WallClockMonitor,

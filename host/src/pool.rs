@@ -24,6 +24,7 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::monitor::CallLimits;
 use crate::sandbox::LoadedJSSandbox;
 use crate::snapshot::Snapshot;
@@ -214,11 +215,34 @@ impl Pool {
         event: impl AsRef<str>,
         limits: &CallLimits,
     ) -> Result<String> {
+        self.serve(|sandbox| sandbox.handle_event_with_monitor(name, event.as_ref(), limits, None))
+    }
+
+    /// Answers `request` with handler `name` in a free sandbox, under the
+    /// pool's limits, as [`LoadedJSSandbox::fetch`] does; waits as
+    /// [`call`](Self::call) does.
+    pub fn fetch(&self, name: &str, request: &HttpRequest) -> Result<HttpResponse> {
+        self.fetch_with_limits(name, request, &self.inner.limits)
+    }
+
+    /// [`fetch`](Self::fetch) under `limits` instead of the pool's.
+    pub fn fetch_with_limits(
+        &self,
+        name: &str,
+        request: &HttpRequest,
+        limits: &CallLimits,
+    ) -> Result<HttpResponse> {
+        self.serve(|sandbox| sandbox.fetch_with_monitor(name, request, limits))
+    }
+
+    /// Runs `call` in a free sandbox, then readies the sandbox for the next
+    /// call as the strategy says.
+    fn serve<T>(&self, call: impl Fn(&mut LoadedJSSandbox) -> Result<T>) -> Result<T> {
         let inner = &self.inner;
         let mut member = inner.take()?;
         let result = match &mut member.sandbox {
             Some((sandbox, start)) => {
-                let result = sandbox.handle_event_with_monitor(name, event.as_ref(), limits, None);
+                let result = call(sandbox);
                 // A poisoned sandbox goes back to its start whatever the
                 // strategy; a restore failing leaves it to be rebuilt.
                 if (inner.strategy == Strategy::Restore || sandbox.poisoned())
@@ -228,9 +252,7 @@ impl Pool {
                 }
                 result
             }
-            None => (inner.factory)().and_then(|mut sandbox| {
-                sandbox.handle_event_with_monitor(name, event.as_ref(), limits, None)
-            }),
+            None => (inner.factory)().and_then(|mut sandbox| call(&mut sandbox)),
         };
         if member.sandbox.is_none() && inner.strategy != Strategy::New {
             // Rebuilt off the caller's result: a factory failing here is

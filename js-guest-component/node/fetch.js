@@ -23,9 +23,38 @@ module.exports = function fetchClasses() {
     body.bodyUsed = true;
     return null;
   };
+  // A ReadableStream body is read to its end the first time the body is
+  // read (bodies are buffered).
+  const drain = async (stream) => {
+    const chunks = [];
+    let length = 0;
+    for (const reader = stream.getReader(); ; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk =
+        typeof value === 'string' ? new TextEncoder().encode(value)
+        : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        : new Uint8Array(value);
+      chunks.push(chunk);
+      length += chunk.byteLength;
+    }
+    const bytes = new Uint8Array(length);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes.buffer;
+  };
   for (const Body of [Request, Response]) {
     const { _initBody, arrayBuffer, text } = Body.prototype;
     Body.prototype._initBody = function (body) {
+      if (body instanceof ReadableStream) {
+        this.bodyUsed = this.bodyUsed;
+        this._bodyInit = body;
+        this._bodyStream = body;
+        return;
+      }
       if (body instanceof FormData) {
         const encoder = new FormDataEncoder(body);
         body = new Blob([...encoder.values()], { type: encoder.contentType });
@@ -53,6 +82,29 @@ module.exports = function fetchClasses() {
         const bytes = new TextEncoder().encode(text);
         return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
       });
+    };
+    for (const read of ['arrayBuffer', 'text', 'blob']) {
+      const buffered = Body.prototype[read];
+      Body.prototype[read] = function () {
+        const stream = this._bodyStream;
+        if (stream === undefined) return buffered.call(this);
+        if (this.bodyUsed) return Promise.reject(new TypeError('Already read'));
+        this._bodyStream = undefined;
+        return drain(stream).then((bytes) => {
+          this._bodyArrayBuffer = bytes;
+          this._bodyInit = bytes;
+          return Body.prototype[read].call(this);
+        });
+      };
+    }
+  }
+  if (typeof Response.json !== 'function') {
+    Response.json = function json(data, init = {}) {
+      const body = JSON.stringify(data);
+      if (body === undefined) throw new TypeError('Response.json: the data has no JSON form');
+      const headers = new Headers(init.headers);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      return new Response(body, { ...init, headers });
     };
   }
   if (!Object.getOwnPropertyDescriptor(Response.prototype, 'body')) {

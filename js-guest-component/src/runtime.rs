@@ -7,7 +7,8 @@
 //! The module is evaluated when the handler is added, so its imports resolve
 //! and its top-level code runs then; the function is kept for later calls.
 //! The module does not have to export `handler`: an export under a private
-//! name is appended to the source to reach it.
+//! name is appended to the source to reach it. A module that defines no
+//! such function may serve HTTP requests instead (`builtins/serving.js`).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -21,6 +22,7 @@ use rquickjs::{Context, Ctx, Function, Module, Persistent, Runtime, Value};
 use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
+use crate::builtins::serving::Serving;
 use crate::builtins::{globals, hyperlight, process, session, timers, tools, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
@@ -42,6 +44,7 @@ pub struct JsRuntime {
     pages_after_gc: usize,
     registry: SharedRegistry,
     handlers: BTreeMap<String, Persistent<Function<'static>>>,
+    serving: Serving,
     program: Rc<ProgramState>,
     /// Whether `prepare_programs` ran.
     programs_ready: bool,
@@ -73,14 +76,17 @@ impl JsRuntime {
         runtime.set_interrupt_handler(Some(Box::new(move || {
             exiting.get() || allocator::exception_lost(raw)
         })));
-        let stack_limit = context.with(|ctx| {
+        let (stack_limit, serving) = context.with(|ctx| {
             let fail = |what, error| -> ! { not_evaluated(&ctx, what, error) };
             globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
             hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
             timers::install(&ctx).unwrap_or_else(|e| fail("timers.js", e));
             web::install(&ctx).unwrap_or_else(|e| fail("web.js", e));
             tools::install(&ctx).unwrap_or_else(|e| fail("tools.js", e));
-            StackLimit::locate(&ctx).expect("QuickJS's runtime layout has changed: no stack limit")
+            let serving = Serving::install(&ctx).unwrap_or_else(|e| fail("serving.js", e));
+            let stack_limit = StackLimit::locate(&ctx)
+                .expect("QuickJS's runtime layout has changed: no stack limit");
+            (stack_limit, serving)
         });
         // Start collected, so the first calls (and every guest started from an
         // image of this runtime) have a baseline and skip needless collections.
@@ -92,6 +98,7 @@ impl JsRuntime {
             pages_after_gc: memory_pages(),
             registry,
             handlers: BTreeMap::new(),
+            serving,
             program,
             programs_ready: false,
         }
@@ -188,6 +195,7 @@ impl JsRuntime {
             "{source}\nexport const {HANDLER_EXPORT} = typeof handler === \"function\" ? handler : undefined;\n"
         );
         let registry = self.registry.clone();
+        let serving = &self.serving;
         let handler = self.context.with(|ctx| {
             let fail = |ctx: &Ctx<'_>, error, phase| {
                 let mut failure = describe(ctx, error, phase);
@@ -202,6 +210,7 @@ impl JsRuntime {
             };
             let module = Module::declare(ctx.clone(), module_name, source)
                 .map_err(|e| fail(&ctx, e, Phase::Compile))?;
+            serving.begin(&ctx).map_err(|e| fail(&ctx, e, Phase::Run))?;
             // Linking (resolving imports and their exports) happens here; errors
             // thrown while the module's code runs reject `evaluation` instead.
             let (module, evaluation) = module.eval().map_err(|e| fail(&ctx, e, Phase::Compile))?;
@@ -210,20 +219,27 @@ impl JsRuntime {
             settle::cancel(&ctx);
             evaluated.map_err(|e| fail(&ctx, e, Phase::Run))?;
             // A function named `handler` (declared, or exported by name or
-            // as the default export), else an anonymous default export.
+            // as the default export), else an anonymous default export,
+            // else what serves HTTP requests (`serving.js`).
             let handler: Value = module
                 .get(HANDLER_EXPORT)
                 .map_err(|e| fail(&ctx, e, Phase::Run))?;
-            let default = || module.get::<_, Value>("default").ok();
-            match handler
-                .into_function()
-                .or_else(|| default().and_then(Value::into_function))
-            {
+            let default = module.get::<_, Value>("default").ok();
+            let function = match handler.into_function() {
+                Some(function) => Some(function),
+                None => match default.clone().and_then(Value::into_function) {
+                    Some(function) => Some(function),
+                    None => serving
+                        .handler_for(&ctx, default.unwrap_or_else(|| Value::new_undefined(ctx.clone())))
+                        .map_err(|e| fail(&ctx, e, Phase::Run))?,
+                },
+            };
+            match function {
                 Some(function) => Ok(Persistent::save(&ctx, function)),
                 None => Err(guest_error(
                     ErrorKind::MissingHandler,
                     format!(
-                        "handler {name:?} defines no function named `handler` and exports no default function"
+                        "handler {name:?} defines no function named `handler`, exports no default function, and serves no requests (no default export with `fetch`, no `fetch` listener)"
                     ),
                 )),
             }

@@ -76,6 +76,7 @@ const CASES: &[(&str, Case)] = &[
     ("a_limit_or_a_kill_stops_a_waiting_program", program_stopped),
     ("every_program_starts_afresh", program_fresh),
     ("handler_timers_wait_through_the_host", handler_timers),
+    ("fetch_handlers_answer_requests", fetch_handlers),
 ];
 
 fn main() {
@@ -739,5 +740,27 @@ fn handler_timers(backend: Backend) -> Result<(), Failed> {
     let limit = WallClockMonitor::new(ms(100))?;
     let stopped = loaded.handle_event_with_monitor("sleep", r#"{"ms":60000}"#, &limit, None);
     expect_code(stopped, ErrorCode::Cancelled);
+    Ok(())
+}
+
+fn fetch_handlers(backend: Backend) -> Result<(), Failed> {
+    let mut loaded = load(
+        backend,
+        &[
+            (
+                "module",
+                "export default { async fetch(r) { return Response.json({ path: new URL(r.url).pathname, body: await r.text() }); } };",
+            ),
+            (
+                "worker",
+                "addEventListener('fetch', (e) => e.respondWith(new Response('sw', { status: 202 })));",
+            ),
+        ],
+    );
+    let request = polybox::HttpRequest::new("POST", "http://x/p").body("b");
+    let module = loaded.fetch("module", &request)?;
+    assert_eq!(module.body, br#"{"path":"/p","body":"b"}"#);
+    let worker = loaded.fetch("worker", &request)?;
+    assert_eq!((worker.status, &worker.body[..]), (202, &b"sw"[..]));
     Ok(())
 }

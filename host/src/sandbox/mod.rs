@@ -45,6 +45,7 @@
 
 mod builder;
 mod core;
+mod fetch;
 mod js_sandbox;
 mod loaded;
 mod proto;

@@ -2,7 +2,8 @@
 //! `print` (to the host's log), `TextEncoder`/`TextDecoder`, the `crypto`
 //! module, what hyperlight-js guests expect (`hyperlight.js`); and what a program gets besides (`process.js`): its process,
 //! standard streams, timers and console output, and the session calls of
-//! isola's guest API (`session.js`). Nothing here reaches the
+//! isola's guest API (`session.js`); and the `fetch` handlers that
+//! answer HTTP requests (`serving.js`). Nothing here reaches the
 //! host beyond the `platform` and `process` interfaces.
 
 pub mod bytes;
@@ -10,6 +11,7 @@ pub mod crypto;
 pub mod globals;
 pub mod hyperlight;
 pub mod process;
+pub mod serving;
 pub mod session;
 pub mod timers;
 pub mod tools;

@@ -36,6 +36,7 @@ use std::time::Duration;
 use super::host_functions::CallContext;
 use super::{Capability, Installer};
 use crate::error::Result;
+pub use crate::http::{HttpRequest, HttpResponse};
 
 pub(crate) use provider::{Network, Redirects};
 
@@ -47,41 +48,6 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How long one request (each hop of it) may take by default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An outgoing request, as a handler sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// The absolute URL.
-    pub url: String,
-    /// Header names (lower case) and values, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body (empty for none).
-    pub body: Vec<u8>,
-}
-
-/// A response, as a handler gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    /// The status code.
-    pub status: u16,
-    /// Header names and values.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// A response with `status` and `body`, without headers.
-    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-        }
-    }
-}
 
 /// Answers a sandbox's requests instead of the network (isola's `http`
 /// handler): it sees every request the policy allows, and its answer is the
