@@ -1,5 +1,5 @@
 //! `polybox`: run a handler or a program in a sandbox from the command
-//! line, inspect a component, print the WIT package, benchmark.
+//! line, serve HTTP, inspect a component, print the WIT package, benchmark.
 
 mod bench;
 mod call;
@@ -10,6 +10,7 @@ mod inspect;
 mod mcp;
 mod run;
 mod sandbox_args;
+mod serve;
 mod size;
 mod source;
 mod template;
@@ -47,6 +48,9 @@ enum Command {
     Wit,
     /// Measure cold start and call latency; print a table, optionally write JSON.
     Bench(bench::BenchArgs),
+    /// Serve HTTP: each request answered by a sandbox's `fetch` handler,
+    /// from a pool of the app's template.
+    Serve(Box<serve::ServeArgs>),
     /// Serve MCP (stdio, or Streamable HTTP): an `execute_javascript` tool
     /// for AI agents, safe by default.
     Mcp(Box<mcp::McpArgs>),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Bench(args) => bench::bench(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Mcp(args) => mcp::mcp(*args),
     };
     match outcome {

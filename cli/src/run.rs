@@ -128,17 +128,20 @@ fn from_template(
     path: &Path,
 ) -> Result<(LoadedJSSandbox, String), Failure> {
     let template = Template::load(path, proto(builder, &args.host_components)?)?;
-    let handlers: Vec<&str> = template.handlers().collect();
-    let name = match (&args.name, handlers.as_slice()) {
-        (Some(name), _) => name.clone(),
-        (None, [only]) => (*only).to_owned(),
-        (None, _) => {
-            return Err(Failure::Sandbox(polybox::Error::InvalidArg(format!(
-                "the template has the handlers {handlers:?}: choose one with --name"
-            ))));
-        }
-    };
+    let name = template_handler(&template, args.name.as_deref())?;
     Ok((template.create()?, name))
+}
+
+/// The handler of `template` to call: `name` (`--name`), else its only one.
+pub(crate) fn template_handler(template: &Template, name: Option<&str>) -> Result<String, Failure> {
+    let handlers: Vec<&str> = template.handlers().collect();
+    match (name, handlers.as_slice()) {
+        (Some(name), _) => Ok(name.to_owned()),
+        (None, [only]) => Ok((*only).to_owned()),
+        (None, _) => Err(Failure::Sandbox(polybox::Error::InvalidArg(format!(
+            "the template has the handlers {handlers:?}: choose one with --name"
+        )))),
+    }
 }
 
 /// A recipe with the host components of `specs` (`NAME=FILE`).

@@ -31,6 +31,16 @@ pub struct SandboxArgs {
 }
 
 impl SandboxArgs {
+    /// The backend chosen.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The input buffer's size, if given.
+    pub fn input_buffer(&self) -> Option<usize> {
+        self.input_buffer
+    }
+
     /// A builder with these settings; fuel is metered if `limits` has a
     /// fuel budget.
     pub fn builder(&self, limits: &LimitArgs) -> SandboxBuilder {

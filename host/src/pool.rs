@@ -215,7 +215,9 @@ impl Pool {
         event: impl AsRef<str>,
         limits: &CallLimits,
     ) -> Result<String> {
-        self.serve(|sandbox| sandbox.handle_event_with_monitor(name, event.as_ref(), limits, None))
+        self.serve(|sandbox, gc| {
+            sandbox.handle_event_with_monitor(name, event.as_ref(), limits, gc)
+        })
     }
 
     /// Answers `request` with handler `name` in a free sandbox, under the
@@ -232,17 +234,23 @@ impl Pool {
         request: &HttpRequest,
         limits: &CallLimits,
     ) -> Result<HttpResponse> {
-        self.serve(|sandbox| sandbox.fetch_with_monitor(name, request, limits))
+        self.serve(|sandbox, gc| sandbox.fetch_with(name, request, limits, gc))
     }
 
     /// Runs `call` in a free sandbox, then readies the sandbox for the next
-    /// call as the strategy says.
-    fn serve<T>(&self, call: impl Fn(&mut LoadedJSSandbox) -> Result<T>) -> Result<T> {
+    /// call as the strategy says. `call` is told whether to collect garbage
+    /// after it: not when nothing of the call is kept (a collection would
+    /// only mark every page of the heap for the restore to copy back).
+    fn serve<T>(
+        &self,
+        call: impl Fn(&mut LoadedJSSandbox, Option<bool>) -> Result<T>,
+    ) -> Result<T> {
         let inner = &self.inner;
+        let gc = (inner.strategy != Strategy::Reuse).then_some(false);
         let mut member = inner.take()?;
         let result = match &mut member.sandbox {
             Some((sandbox, start)) => {
-                let result = call(sandbox);
+                let result = call(sandbox, gc);
                 // A poisoned sandbox goes back to its start whatever the
                 // strategy; a restore failing leaves it to be rebuilt.
                 if (inner.strategy == Strategy::Restore || sandbox.poisoned())
@@ -252,7 +260,7 @@ impl Pool {
                 }
                 result
             }
-            None => (inner.factory)().and_then(|mut sandbox| call(&mut sandbox)),
+            None => (inner.factory)().and_then(|mut sandbox| call(&mut sandbox, gc)),
         };
         if member.sandbox.is_none() && inner.strategy != Strategy::New {
             // Rebuilt off the caller's result: a factory failing here is

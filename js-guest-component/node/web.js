@@ -1,5 +1,5 @@
 // The web globals every Polybox guest has (handlers and programs) beyond
-// what QuickJS provides, from npm's well-kept implementations, as
+// what QuickJS provides (and beyond `URL`, which the guest parses natively), from npm's well-kept implementations, as
 // factories. scripts/build-node-polyfills.sh bundles this file into
 // dist/web.js; the guest evaluates it the first time a script uses one of
 // them (see builtins/web.js).
@@ -12,6 +12,5 @@ module.exports = {
   Event: () => Event,
   EventTarget: () => EventTarget,
   structuredClone: () => require('@ungap/structured-clone').default,
-  URL: () => require('core-js-pure/actual/url'),
   URLSearchParams: () => require('core-js-pure/actual/url-search-params'),
 };

@@ -23,7 +23,7 @@ use crate::allocator::{self, QuickJsAllocator};
 use crate::bindings::exports::polybox::sandbox::runtime::{Program, ProgramExit};
 use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
 use crate::builtins::serving::Serving;
-use crate::builtins::{globals, hyperlight, process, session, timers, tools, web};
+use crate::builtins::{globals, hyperlight, process, session, timers, tools, url, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
@@ -81,6 +81,7 @@ impl JsRuntime {
             globals::install(&ctx).unwrap_or_else(|e| fail("globals.js", e));
             hyperlight::install(&ctx).unwrap_or_else(|e| fail("hyperlight.js", e));
             timers::install(&ctx).unwrap_or_else(|e| fail("timers.js", e));
+            url::install(&ctx).unwrap_or_else(|e| fail("url.js", e));
             web::install(&ctx).unwrap_or_else(|e| fail("web.js", e));
             tools::install(&ctx).unwrap_or_else(|e| fail("tools.js", e));
             let serving = Serving::install(&ctx).unwrap_or_else(|e| fail("serving.js", e));

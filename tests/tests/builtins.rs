@@ -338,3 +338,62 @@ fn every_guest_has_the_web_globals() {
         })
     );
 }
+
+#[test]
+fn url_follows_the_whatwg_standard() {
+    let mut loaded = load_handler(
+        "h",
+        r#"function handler() {
+             const u = new URL('HTTPS://User:Pw@Example.COM:443/a/./b/../c?x=1&y=2#frag');
+             const parts = [u.href, u.origin, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash];
+             const relative = new URL('../d?q', 'http://h.test/a/b/c').href;
+             const idna = new URL('http://münchen.de/ä').href;
+             let invalid;
+             try { new URL('not a url'); } catch (e) { invalid = [e instanceof TypeError, e.code, e.input, e.message]; }
+             const set = new URL('http://h.test/p');
+             set.pathname = 'x y'; set.search = 'a=1'; set.hash = 'h'; set.port = '8080'; set.hostname = 'other.test';
+             set.protocol = 'https'; set.port = 'bad';
+             const params = new URL('http://h.test/?a=1&b=2');
+             params.searchParams.append('c', '3'); params.searchParams.delete('a');
+             const afterParams = params.href;
+             params.search = '?z=9';
+             const followed = [...params.searchParams].join(';');
+             params.searchParams.delete('z');
+             let href;
+             try { set.href = '::'; } catch (e) { href = e.code; }
+             return {
+               parts, relative, idna, invalid, set: set.href, afterParams, followed, emptied: params.href, href,
+               canParse: [URL.canParse('a:b'), URL.canParse('/x'), URL.canParse('/x', 'http://h')],
+               parse: [URL.parse('nope'), URL.parse('/y', 'http://h.test').href],
+               json: JSON.stringify({ u: new URL('http://h.test') }),
+               string: String(new URL('file:///tmp/a b')),
+               tag: Object.prototype.toString.call(u), instance: u instanceof URL,
+               keys: Object.keys(URL.prototype).length > 10,
+               sp: params.searchParams instanceof URLSearchParams,
+             };
+           }"#,
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({})).unwrap(),
+        json!({
+            "parts": ["https://User:Pw@example.com/a/c?x=1&y=2#frag", "https://example.com", "https:", "User", "Pw",
+                      "example.com", "example.com", "", "/a/c", "?x=1&y=2", "#frag"],
+            "relative": "http://h.test/a/d?q",
+            "idna": "http://xn--mnchen-3ya.de/%C3%A4",
+            "invalid": [true, "ERR_INVALID_URL", "not a url", "Invalid URL"],
+            "set": "https://other.test:8080/x%20y?a=1#h",
+            "afterParams": "http://h.test/?b=2&c=3",
+            "followed": "z,9",
+            "emptied": "http://h.test/",
+            "href": "ERR_INVALID_URL",
+            "canParse": [true, false, true],
+            "parse": [null, "http://h.test/y"],
+            "json": r#"{"u":"http://h.test/"}"#,
+            "string": "file:///tmp/a%20b",
+            "tag": "[object URL]",
+            "instance": true,
+            "keys": true,
+            "sp": true,
+        })
+    );
+}

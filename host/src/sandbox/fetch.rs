@@ -54,8 +54,20 @@ impl LoadedJSSandbox {
         request: &HttpRequest,
         monitor: &M,
     ) -> Result<HttpResponse> {
+        self.fetch_with(name, request, monitor, None)
+    }
+
+    /// [`fetch_with_monitor`](Self::fetch_with_monitor), with `gc` as
+    /// [`handle_event`](Self::handle_event) takes it.
+    pub(crate) fn fetch_with<M: MonitorSet + ?Sized>(
+        &mut self,
+        name: &str,
+        request: &HttpRequest,
+        monitor: &M,
+        gc: Option<bool>,
+    ) -> Result<HttpResponse> {
         let result =
-            self.handle_event_with_monitor(name, http::request_event(request), monitor, None)?;
+            self.handle_event_with_monitor(name, http::request_event(request), monitor, gc)?;
         http::response_from(&result)
     }
 }

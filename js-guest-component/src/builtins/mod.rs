@@ -15,4 +15,5 @@ pub mod serving;
 pub mod session;
 pub mod timers;
 pub mod tools;
+pub mod url;
 pub mod web;

@@ -1,5 +1,5 @@
-// The web globals every guest has beyond what QuickJS provides: URL,
-// URLSearchParams, structuredClone, Event, EventTarget, AbortController and
+// The web globals every guest has beyond what QuickJS provides (besides
+// `URL`, `url.js`): URLSearchParams, structuredClone, Event, EventTarget, AbortController and
 // AbortSignal, and fetch's Headers, Request, Response, ReadableStream, Blob,
 // File and FormData (npm's implementations, node/web.js and node/fetch.js). They cost nothing until a script
 // uses one: each is a getter that, the first time any of the first group
@@ -9,7 +9,7 @@
 (function (natives) {
   "use strict";
 
-  const NAMES = ["AbortController", "AbortSignal", "Event", "EventTarget", "structuredClone", "URL", "URLSearchParams"];
+  const NAMES = ["AbortController", "AbortSignal", "Event", "EventTarget", "structuredClone", "URLSearchParams"];
   const ON_USE = ["Blob", "File", "FormData", "Headers", "ReadableStream", "Request", "Response"];
   const define = (name, value) =>
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
