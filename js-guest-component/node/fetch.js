@@ -10,7 +10,7 @@
 // body is buffered; `body` presents it as a web ReadableStream.
 module.exports = function fetchClasses() {
   const { Blob, File, FormData, FormDataEncoder } = require('./form-data.mjs');
-  const { Headers, Request, Response } = require('whatwg-fetch/dist/fetch.umd.js');
+  const { Headers, Request: EagerRequest, Response } = require('whatwg-fetch/dist/fetch.umd.js');
   const { ReadableStream } = require('web-streams-polyfill');
   // The polyfill reads bytes as Latin-1 text and cannot turn text into
   // bytes without Blob: both go through TextDecoder and TextEncoder.
@@ -46,6 +46,33 @@ module.exports = function fetchClasses() {
     }
     return bytes.buffer;
   };
+  // A Request's `signal` is made when it is first read. The polyfill makes
+  // an AbortController for every Request, which cost QuickJS more than the
+  // rest of the constructor (a server makes one per request it serves).
+  const LATER = Object.freeze({});
+  const Request = function Request(input, options) {
+    if (new.target === undefined) {
+      throw new TypeError('Please use the "new" operator, this DOM object constructor cannot be called as a function.');
+    }
+    const lazy = !(input instanceof EagerRequest) && !options?.signal;
+    const given = options !== null && typeof options === 'object' ? options : null;
+    const init = lazy ? Object.create(given, { signal: { value: LATER } }) : options;
+    const request = Reflect.construct(EagerRequest, [input, init], new.target);
+    if (lazy) {
+      let signal;
+      Object.defineProperty(request, 'signal', {
+        get: () => (signal ??= new AbortController().signal),
+        set: (value) => {
+          signal = value;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return request;
+  };
+  Request.prototype = EagerRequest.prototype;
+  Object.defineProperty(Request.prototype, 'constructor', { value: Request, writable: true, configurable: true });
   for (const Body of [Request, Response]) {
     const { _initBody, arrayBuffer, text } = Body.prototype;
     Body.prototype._initBody = function (body) {
@@ -102,9 +129,10 @@ module.exports = function fetchClasses() {
     Response.json = function json(data, init = {}) {
       const body = JSON.stringify(data);
       if (body === undefined) throw new TypeError('Response.json: the data has no JSON form');
-      const headers = new Headers(init.headers);
-      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      return new Response(body, { ...init, headers });
+      const response = new Response(null, init);
+      if (!response.headers.has('content-type')) response.headers.set('content-type', 'application/json');
+      response._initBody(body);
+      return response;
     };
   }
   if (!Object.getOwnPropertyDescriptor(Response.prototype, 'body')) {

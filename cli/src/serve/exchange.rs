@@ -93,12 +93,10 @@ impl Exchange {
         let handler = self.app.handler.clone();
         // The permit goes with the call: a client that leaves does not
         // free its sandbox before the call ends.
-        let answered = tokio::task::spawn_blocking(move || {
+        let answered = {
             let _permit = permit;
             pool.fetch(&handler, &request)
-        })
-        .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        };
         match answered {
             Ok(response) => Ok(response_from(response)),
             // The pool has restored a stopped sandbox already: the

@@ -155,6 +155,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         app,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.pool)
         .enable_all()
         .build()
         .map_err(|e| Failure::File(format!("cannot start the server's runtime: {e}")))?;

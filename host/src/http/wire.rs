@@ -1,8 +1,10 @@
 //! The JSON form in which a request reaches a guest's `fetch` handler and
 //! its response comes back (see the guest's `builtins/serving.js`): the
-//! request is the handler's event, `{method, url, headers, body}`, the
-//! response its result, `{status, statusText, headers, body}`; headers as
-//! `[name, value]` pairs, bodies in base64 (null for none).
+//! request is the handler's event, `{method, url, headers}`, the response
+//! its result, `{status, statusText, headers}`; headers as `[name, value]`
+//! pairs; a body as `text` when it is UTF-8 (no encoding either way, and
+//! the guest's `Response` keeps a string body as it is), else as `body` in
+//! base64; neither for none.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,6 +18,9 @@ struct Event<'a> {
     method: &'a str,
     url: &'a str,
     headers: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<String>,
 }
 
@@ -25,16 +30,23 @@ struct Answer {
     #[serde(default)]
     headers: Vec<(String, String)>,
     #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
     body: Option<String>,
 }
 
 /// `request` as the event of a `fetch` handler.
 pub(crate) fn request_event(request: &HttpRequest) -> String {
-    let body = (!request.body.is_empty()).then(|| BASE64.encode(&request.body));
+    let (text, body) = match std::str::from_utf8(&request.body) {
+        _ if request.body.is_empty() => (None, None),
+        Ok(text) => (Some(text), None),
+        Err(_) => (None, Some(BASE64.encode(&request.body))),
+    };
     let event = Event {
         method: &request.method,
         url: &request.url,
         headers: &request.headers,
+        text,
         body,
     };
     serde_json::to_string(&event).expect("a request always has a JSON form")
@@ -57,11 +69,12 @@ pub(crate) fn response_from(result: &str) -> Result<HttpResponse> {
             answer.status
         )));
     }
-    let body = match answer.body {
-        Some(text) => BASE64
-            .decode(text)
+    let body = match (answer.text, answer.body) {
+        (Some(text), _) => text.into_bytes(),
+        (None, Some(base64)) => BASE64
+            .decode(base64)
             .map_err(|_| not_a_response("its body is not base64".into()))?,
-        None => Vec::new(),
+        (None, None) => Vec::new(),
     };
     Ok(HttpResponse {
         status: answer.status,

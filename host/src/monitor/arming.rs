@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -34,6 +34,8 @@ pub(crate) struct BudgetSupport {
 /// crate, which is what seals [`MonitorSet`](super::MonitorSet).
 pub struct Arming {
     pub(crate) watchers: Watchers,
+    /// The earliest deadline armed, and the name of its monitor.
+    pub(crate) deadline: Option<(Instant, &'static str)>,
     pub(crate) budgets: Budgets,
     support: BudgetSupport,
 }
@@ -43,6 +45,7 @@ impl Arming {
     pub(crate) fn new(support: BudgetSupport) -> Self {
         Self {
             watchers: Vec::new(),
+            deadline: None,
             budgets: Budgets::default(),
             support,
         }
@@ -57,6 +60,13 @@ impl Arming {
             future.await;
             name
         }));
+    }
+
+    pub(crate) fn deadline(&mut self, name: &'static str, at: Instant) {
+        // Several deadlines: the earliest wins.
+        if self.deadline.is_none_or(|(earliest, _)| at < earliest) {
+            self.deadline = Some((at, name));
+        }
     }
 
     pub(crate) fn fuel(&mut self, fuel: u64) -> Result<()> {

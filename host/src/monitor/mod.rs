@@ -14,8 +14,10 @@
 //! # Two kinds of limit, one report
 //!
 //! - *Watchers* run beside the call on a shared runtime and kill it when their
-//!   future completes: [`WallClockMonitor`], [`CpuTimeMonitor`] and any
-//!   [`ExecutionMonitor`]. Their `get_monitor()` runs on the calling thread
+//!   future completes: [`CpuTimeMonitor`] and any [`ExecutionMonitor`]. A
+//!   monitor that is only a point in time ([`WallClockMonitor`]) says so
+//!   ([`ExecutionMonitor::deadline`]) and is armed on one timer thread
+//!   instead (`deadlines.rs`), which costs a call no thread wake-up. Their `get_monitor()` runs on the calling thread
 //!   first, so it can capture thread-local state (the CPU clock of the thread
 //!   that will run the guest). If any fails, the handler never runs.
 //! - *Budgets* are enforced by the engine, at the exact point they run out:
@@ -29,6 +31,7 @@
 mod arming;
 mod budget;
 mod cpu_time;
+mod deadlines;
 pub(crate) mod host_time;
 mod interrupt;
 mod limits;
@@ -36,11 +39,13 @@ mod runtime;
 mod wall_clock;
 
 use std::future::Future;
+use std::time::Instant;
 
 pub(crate) use arming::{Arming, BudgetSupport, Budgets, Watchers};
 pub use budget::{EpochDeadline, FuelBudget};
 pub use cpu_time::CpuTimeMonitor;
 pub(crate) use cpu_time::thread_cpu_time;
+pub(crate) use deadlines::arm as arm_deadline;
 pub use interrupt::InterruptHandle;
 pub(crate) use interrupt::InterruptState;
 pub use limits::CallLimits;
@@ -85,6 +90,14 @@ pub trait ExecutionMonitor {
 
     /// The name reported in `CallStats::terminated_by` and metrics.
     fn name(&self) -> &'static str;
+
+    /// For a monitor that does nothing but stop the call at a point in
+    /// time: that point, computed as the call is armed. The call is then
+    /// bounded by the process's deadline timer instead of a watcher task
+    /// (no thread is woken per call), and `get_monitor` is not called.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
 }
 
 mod sealed {
@@ -104,7 +117,10 @@ impl<M: ExecutionMonitor> sealed::Sealed for M {}
 
 impl<M: ExecutionMonitor> MonitorSet for M {
     fn arm(&self, arming: &mut Arming) -> Result<()> {
-        arming.watch(self.name(), self.get_monitor()?);
+        match self.deadline() {
+            Some(at) => arming.deadline(self.name(), at),
+            None => arming.watch(self.name(), self.get_monitor()?),
+        }
         Ok(())
     }
 }

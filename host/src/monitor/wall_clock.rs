@@ -40,4 +40,8 @@ impl ExecutionMonitor for WallClockMonitor {
     fn name(&self) -> &'static str {
         "wall-clock"
     }
+
+    fn deadline(&self) -> Option<Instant> {
+        Some(Instant::now() + self.timeout)
+    }
 }

@@ -38,8 +38,8 @@ impl SandboxCore {
     }
 
     /// Runs `f` on the guest as one call: stoppable through the interrupt
-    /// handle, and bounded by `arming`'s watchers, which kill it when they
-    /// fire, and budgets, which `f` hands to the backend with the call's id.
+    /// handle, and bounded by `arming`'s deadline and watchers, which kill
+    /// it when they fire, and budgets, which `f` hands to the backend with the call's id.
     pub fn bounded<R>(
         &mut self,
         arming: Arming,
@@ -47,11 +47,16 @@ impl SandboxCore {
     ) -> Result<R> {
         let call = self.interrupt.begin_call();
         let (interrupt, id) = (self.interrupt.clone(), call.id());
+        let deadline = arming.deadline.map(|(at, reason)| {
+            let interrupt = interrupt.clone();
+            monitor::arm_deadline(at, move || interrupt.kill_call(id, reason))
+        });
         let watching = monitor::watch(arming.watchers, move |reason| {
             interrupt.kill_call(id, reason)
         })?;
         let result = f(self.guest.as_mut(), id, arming.budgets);
         drop(watching);
+        drop(deadline);
         drop(call);
         result
     }

@@ -4,9 +4,9 @@
 // `addEventListener("fetch", event => event.respondWith(...))`.
 //
 // Such a handler is called like any other (`call-handler`): its event is the
-// request as JSON, `{method, url, headers: [[name, value]], body}` with the
-// body in base64 or null, and its result the response, `{status,
-// statusText, headers, body}`. In between the guest deals in the web's own
+// request as JSON, `{method, url, headers: [[name, value]]}` with its body
+// as `text` (UTF-8) or `body` (base64), and its result the response,
+// `{status, statusText, headers}` with its body the same way. In between the guest deals in the web's own
 // `Request` and `Response` (the classes `fetch` uses). The call ends when the
 // response's body is read and every promise given to `waitUntil` settled.
 //
@@ -51,8 +51,9 @@
     }
     const method = String(event.method ?? "GET").toUpperCase();
     const init = { method, headers: event.headers ?? [] };
-    if (event.body != null && method !== "GET" && method !== "HEAD") {
-      init.body = natives.decode(String(event.body), "base64");
+    if (method !== "GET" && method !== "HEAD") {
+      if (typeof event.text === "string") init.body = event.text;
+      else if (event.body != null) init.body = natives.decode(String(event.body), "base64");
     }
     return new Request(event.url, init);
   }
@@ -63,13 +64,12 @@
     }
     const headers = [];
     response.headers.forEach((value, name) => headers.push([name, value]));
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
-      body: natives.encode(bytes, "base64"),
-    };
+    const answer = { status: response.status, statusText: response.statusText, headers };
+    // A body given as text crosses as text; any other as base64.
+    if (typeof response._bodyInit === "string" && !response.bodyUsed) answer.text = response._bodyInit;
+    else if (response._bodyInit == null) answer.text = "";
+    else answer.body = natives.encode(new Uint8Array(await response.arrayBuffer()), "base64");
+    return answer;
   }
 
   // Calls `respond(request, waitUntil)`, then waits for what it was asked
