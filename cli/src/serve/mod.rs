@@ -7,10 +7,10 @@
 //!   once (created in microseconds), and `--strategy` says what a request
 //!   may see of the ones before it (`restore`, the default: nothing).
 //! - **Waiting costs no thread**: a request waits for a sandbox on an
-//!   async semaphore, one permit per sandbox, and only a request holding a
-//!   permit takes a blocking thread for its call. Past `--queue` waiting
-//!   requests, the next gets 503 at once: memory stays bounded however many
-//!   connections arrive.
+//!   async semaphore, one permit per sandbox; a request holding one runs
+//!   its call on its worker thread (`block_in_place`). Past `--queue`
+//!   waiting requests, the next gets 503 at once: memory stays bounded
+//!   however many connections arrive.
 //! - **Every limit is the sandbox's**: a request stopped by `--timeout-ms`
 //!   (or `--cpu-ms`, `--fuel`) gets 504 and its sandbox goes back to the
 //!   template's start; other requests do not notice.
@@ -155,7 +155,6 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         app,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.pool)
         .enable_all()
         .build()
         .map_err(|e| Failure::File(format!("cannot start the server's runtime: {e}")))?;
