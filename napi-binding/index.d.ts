@@ -191,6 +191,12 @@ export declare class LoadedJSSandbox implements Disposable {
    * and http handlers cannot run during it (such a call fails in the guest at once). ERR_BUSY while another call runs.
    */
   callHandlerSync<T = any>(handlerName: string, eventData: unknown, options?: Omit<CallHandlerOptions, 'signal'>): T
+  /**
+   * Answers a web Request (or a URL) with a fetch handler (`export default { fetch }`, or
+   * `addEventListener("fetch")`); resolves to a web Response. ERR_GUEST_ERROR when the handler throws or gives
+   * something that is not a Response.
+   */
+  fetch(handlerName: string, request: Request | string | URL, options?: CallHandlerOptions): Promise<Response>
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
   unload(): Promise<JSSandbox>
   /** Captures the guest state. */
@@ -380,20 +386,85 @@ export interface NodeRuntimeRunResult<T = unknown> extends NodeRuntimeExecResult
  * Runs Node.js programs, each as a fresh process in a sandbox, with the API
  * of secure-exec's NodeRuntime. Runs may overlap.
  */
+/** A request NodeRuntime.fetch sends to a process's server. */
+export interface NodeRuntimeFetchInput {
+  /** Default GET. */
+  method?: string
+  /** The path and query, e.g. `/api/users?limit=10`. */
+  path: string
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+  /** A Polybox extension: how long to wait for the answer (default 30000 ms). */
+  timeoutMs?: number
+}
+
+/** A process's server's answer. */
+export interface NodeRuntimeFetchResponse {
+  status: number
+  statusText: string
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>
+  /** The body as UTF-8 text. */
+  body: string
+}
+
+export interface NodeRuntimeListenerQuery {
+  port: number
+  /** Matches any host: every virtual port is the sandbox's own. */
+  host?: string
+  /** Unix sockets are not supported (ERR_NOT_SUPPORTED). */
+  path?: string
+}
+
+export interface NodeRuntimeListener {
+  /** The pid of the process that listens. */
+  processId: string
+  port?: number
+  host?: string
+  path?: string
+}
+
+export interface NodeRuntimeWaitForListenerOptions {
+  /** Default 10000. */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Default 50. */
+  pollIntervalMs?: number
+}
+
+/** A process NodeRuntime.spawn started. */
+export interface NodeRuntimeProcess {
+  readonly pid: number
+  /** The exit code once it exited, else null. */
+  readonly exitCode: number | null
+  writeStdin(data: string | Uint8Array): void
+  closeStdin(): void
+  /** Stops it whatever the signal (exit code 137). */
+  kill(signal?: string | number): void
+  /** Resolves to its exit code. */
+  wait(): Promise<number>
+}
+
 export declare class NodeRuntime implements Disposable {
   private constructor()
   static create(options?: NodeRuntimeCreateOptions): Promise<NodeRuntime>
   /** Runs `code` (an ES module or a CommonJS script, decided by its syntax). */
   exec(code: string, options?: NodeRuntimeExecOptions): Promise<NodeRuntimeExecResult>
   run<T = unknown>(code: string, options?: NodeRuntimeExecOptions): Promise<NodeRuntimeRunResult<T>>
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  spawn(code: string, options?: NodeRuntimeExecOptions): Promise<never>
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  fetch(port: number, input: unknown): Promise<never>
-  /** Not supported (ERR_NOT_SUPPORTED): throws. */
-  findListener(query: unknown): never
-  /** Not supported (ERR_NOT_SUPPORTED). */
-  waitForListener(query: unknown, options?: unknown): Promise<never>
+  /**
+   * Starts `code` as a long-running process and resolves to its handle at once. Its `node:http` servers listen on
+   * the sandbox's own virtual ports (no host port is taken); reach them with fetch().
+   */
+  spawn(code: string, options?: NodeRuntimeExecOptions): Promise<NodeRuntimeProcess>
+  /**
+   * Sends a request to the server listening on `port` in one of this runtime's processes. ERR_CONNECTION_REFUSED
+   * when nothing listens there, ERR_CONNECTION_RESET when the process ends first, ERR_TIMEOUT after timeoutMs.
+   */
+  fetch(port: number, input: NodeRuntimeFetchInput): Promise<NodeRuntimeFetchResponse>
+  /** The listener on `query.port`, or null. `path` (unix sockets) is ERR_NOT_SUPPORTED. */
+  findListener(query: NodeRuntimeListenerQuery): NodeRuntimeListener | null
+  /** Resolves once a process listens on `query.port`; ERR_TIMEOUT after timeoutMs (default 10000). */
+  waitForListener(query: NodeRuntimeListenerQuery, options?: NodeRuntimeWaitForListenerOptions): Promise<NodeRuntimeListener>
   /** Adds tools for the runs that start from now on. */
   registerTools(tools: Record<string, HostToolDefinition>): Promise<void>
   /** Writes a file into the runtime's filesystem, making its directories; programs may read and write it from their next run. ERR_INVALID_ARG (naming EROFS, ENOSPC, ...) when it cannot. */

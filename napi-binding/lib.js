@@ -383,6 +383,25 @@ class LoadedJSSandbox extends Disposable {
   }
 
   /**
+   * Answers `request` (a web Request, or a URL string) with handler
+   * `handlerName`, a fetch handler (`export default { fetch }`, or
+   * `addEventListener("fetch")`); resolves to a web Response. Options as
+   * callHandler's. A handler that throws or gives something that is not a
+   * Response rejects with ERR_GUEST_ERROR.
+   */
+  async fetch(handlerName, request, options) {
+    refuseWhileWaitingForHost(this.#family, 'fetch()');
+    if (!(request instanceof Request)) request = new Request(request);
+    const headers = [...request.headers];
+    const body = request.body === null ? Buffer.alloc(0) : Buffer.from(await request.arrayBuffer());
+    const call = withSignal(options?.signal, (token) =>
+      this.#native.fetch(handlerName, request.method, request.url, headers, body, options, token));
+    const answer = await settling(this.#family, call);
+    const nullBody = answer.status === 101 || answer.status === 204 || answer.status === 205 || answer.status === 304;
+    return new Response(nullBody ? null : answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  /**
    * callHandler, synchronously: blocks this thread (and so the event loop)
    * until the call ends, for callers who want that (isolated-vm's
    * applySync). The same limits (wallClockTimeoutMs, cpuTimeoutMs, fuel),

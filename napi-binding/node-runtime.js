@@ -10,14 +10,62 @@ const { capabilities, http, tools } = require('./capabilities.js');
 const { codedError, Disposable, withSignal } = require('./common.js');
 
 // secure-exec's options that need what Polybox does not grant yet (a
-// shell's commands, listening servers): refused, never silently ignored.
+// shell's commands, host ports opened to guests): refused, never silently
+// ignored.
 const NOT_YET = ['commandsDir', 'loopbackExemptPorts'];
 // The options capabilities.js takes.
 const CAPABILITIES = ['files', 'mounts', 'nodeModules', 'permissions', 'tools', 'http', 'httpHandler'];
 
 /** The error for what @polybox/node does not do (yet); the README lists it all. */
 function notSupported(what) {
-  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node: programs run to completion, start no processes and cannot listen (see the README)`);
+  return codedError('ERR_NOT_SUPPORTED', `${what} is not supported by @polybox/node (see the README)`);
+}
+
+const { STATUS_CODES: STATUS_TEXT } = require('node:http');
+
+/** A process NodeRuntime.spawn started (secure-exec's NodeRuntimeProcess). */
+class RuntimeProcess {
+  #native;
+
+  constructor(nativeProcess) {
+    this.#native = nativeProcess;
+  }
+
+  /** The process's id. */
+  get pid() {
+    return this.#native.pid;
+  }
+
+  /** Its exit code once it exited, else null. */
+  get exitCode() {
+    return this.#native.exitCode ?? null;
+  }
+
+  /** Adds `data` (a string or a Uint8Array) to its standard input. */
+  writeStdin(data) {
+    if (typeof data === 'string') data = Buffer.from(data, 'utf8');
+    else if (data instanceof Uint8Array) data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    else throw codedError('ERR_INVALID_ARG', 'writeStdin takes a string or a Uint8Array');
+    this.#native.writeStdin(data);
+  }
+
+  /** Ends its standard input. */
+  closeStdin() {
+    this.#native.closeStdin();
+  }
+
+  /**
+   * Stops it, whatever the signal: a sandboxed process has no handlers
+   * for signals, so every one ends it as SIGKILL would (exit code 137).
+   */
+  kill(_signal) {
+    this.#native.kill();
+  }
+
+  /** Resolves to its exit code once it exits. */
+  wait() {
+    return this.#native.wait();
+  }
 }
 
 // Only create() makes a NodeRuntime.
@@ -137,24 +185,93 @@ class NodeRuntime extends Disposable {
     };
   }
 
-  /** Not supported: programs run to completion (exec, run). */
-  async spawn() {
-    throw notSupported('NodeRuntime.spawn()');
+  /**
+   * Starts `code` as a long-running process (a server, say) and resolves
+   * to its handle at once: { pid, exitCode (null while it runs),
+   * writeStdin(data), closeStdin(), kill(), wait() → exit code }. Options
+   * as exec's; onStdout/onStderr hear its output while it runs. Its
+   * `node:http` servers listen on the sandbox's own virtual ports (no host
+   * port is taken): reach them with fetch(port, ...). Its runtime comes
+   * back to this NodeRuntime once it exits and is waited for.
+   */
+  async spawn(code, options) {
+    const { onStdout, onStderr } = options ?? {};
+    let output;
+    if (onStdout !== undefined || onStderr !== undefined) {
+      output = new native.NativeOutput(() => {
+        for (const { fd, chunk } of output.take()) {
+          try {
+            (fd === 1 ? onStdout : onStderr)?.(chunk);
+          } catch (error) {
+            process.emitWarning(`a NodeRuntime output callback threw: ${error instanceof Error ? error.message : error}`);
+          }
+        }
+      });
+    }
+    const nativeProcess = await this.#native.spawn(code, options, output);
+    return new RuntimeProcess(nativeProcess);
   }
 
-  /** Not supported: programs cannot listen on the network. */
-  async fetch() {
-    throw notSupported('NodeRuntime.fetch()');
+  /**
+   * Sends { method, path, headers, body } to the server listening on
+   * `port` in one of this runtime's processes, and resolves to { status,
+   * statusText, headers, body } (body as UTF-8 text). Rejects with
+   * ERR_CONNECTION_REFUSED when nothing listens there,
+   * ERR_CONNECTION_RESET when the process ends first, ERR_TIMEOUT after
+   * `timeoutMs` (a Polybox extension, default 30000).
+   */
+  async fetch(port, input) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw codedError('ERR_INVALID_ARG', 'port must be an integer from 0 to 65535');
+    if (input === null || typeof input !== 'object' || typeof input.path !== 'string') {
+      throw codedError('ERR_INVALID_ARG', 'fetch needs { path } and optionally method, headers and body');
+    }
+    const headers = Object.entries(input.headers ?? {}).map(([name, value]) => [name, String(value)]);
+    let body = Buffer.alloc(0);
+    if (typeof input.body === 'string') body = Buffer.from(input.body, 'utf8');
+    else if (input.body instanceof Uint8Array) body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+    else if (input.body !== undefined && input.body !== null) throw codedError('ERR_INVALID_ARG', 'body must be a string or a Uint8Array');
+    const response = await this.#native.fetch(port, String(input.method ?? 'GET').toUpperCase(), input.path, headers, body, input.timeoutMs ?? 30000);
+    const responseHeaders = {};
+    for (const [name, value] of response.headers) {
+      const key = name.toLowerCase();
+      responseHeaders[key] = key in responseHeaders ? `${responseHeaders[key]}, ${value}` : value;
+    }
+    return {
+      status: response.status,
+      statusText: STATUS_TEXT[response.status] ?? '',
+      headers: responseHeaders,
+      body: response.body.toString('utf8'),
+    };
   }
 
-  /** Not supported: programs cannot listen on the network. */
-  findListener() {
-    throw notSupported('NodeRuntime.findListener()');
+  /**
+   * The listener on `query.port`, { processId, port }, or null when none
+   * listens. `host` and `path` narrow nothing: every virtual port is the
+   * sandbox's own, and unix sockets are not supported.
+   */
+  findListener(query) {
+    const port = query?.port;
+    if (!Number.isInteger(port)) throw codedError('ERR_INVALID_ARG', 'findListener needs { port }');
+    if (query.path !== undefined) throw notSupported('a unix socket path');
+    const pid = this.#native.findListener(port);
+    return pid === null || pid === undefined ? null : { processId: String(pid), port };
   }
 
-  /** Not supported: programs cannot listen on the network. */
-  async waitForListener() {
-    throw notSupported('NodeRuntime.waitForListener()');
+  /**
+   * Resolves to findListener(query) once a process listens there; rejects
+   * with ERR_TIMEOUT after timeoutMs (default 10000), or with the signal's
+   * reason when it aborts. Polls every pollIntervalMs (default 50).
+   */
+  async waitForListener(query, options) {
+    const { timeoutMs = 10000, signal, pollIntervalMs = 50 } = options ?? {};
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      const found = this.findListener(query);
+      if (found !== null) return found;
+      if (Date.now() >= deadline) throw codedError('ERR_TIMEOUT', `nothing listened on port ${query.port} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(pollIntervalMs, deadline - Date.now()))));
+    }
   }
 
   /**

@@ -169,7 +169,10 @@ fn requests_are_answered_by_the_app_with_nothing_kept_between_them() {
     let server = Server::start("answers", APP, &["--metrics-port", "0"]);
     let first = server.get("/items?q=7");
     assert_eq!(first.status, 200, "{first:?}");
-    assert!(first.head.contains("content-type: application/json"), "{first:?}");
+    assert!(
+        first.head.contains("content-type: application/json"),
+        "{first:?}"
+    );
     let json: serde_json::Value = serde_json::from_str(&first.body).unwrap();
     assert_eq!(
         json,
@@ -191,7 +194,9 @@ fn requests_are_answered_by_the_app_with_nothing_kept_between_them() {
         b"GET /metrics HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n",
     );
     assert!(
-        metrics.body.contains("polybox_http_requests_total{status=\"200\"} 3"),
+        metrics
+            .body
+            .contains("polybox_http_requests_total{status=\"200\"} 3"),
         "{}",
         metrics.body
     );
@@ -214,19 +219,29 @@ fn failures_become_statuses_and_the_server_serves_on() {
     let server = Server::start(
         "failures",
         APP,
-        &["--timeout-ms", "300", "--max-body", "16", "--max-header-bytes", "8KiB"],
+        &[
+            "--timeout-ms",
+            "300",
+            "--max-body",
+            "16",
+            "--max-header-bytes",
+            "8KiB",
+        ],
     );
     let runaway = thread::spawn({
         let port = server.port;
-        move || send(port, b"GET /spin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        move || {
+            send(
+                port,
+                b"GET /spin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            )
+        }
     });
     // The other sandbox answers while one spins.
     assert_eq!(server.get("/").status, 200);
     assert_eq!(runaway.join().unwrap().status, 504);
     assert!(
-        server
-            .logged("GET /spin")
-            .contains("504 20 "),
+        server.logged("GET /spin").contains("504 20 "),
         "the access log names the status"
     );
     assert_eq!(server.get("/throw").status, 500);
@@ -247,7 +262,9 @@ fn failures_become_statuses_and_the_server_serves_on() {
     assert_eq!(server.request(&huge_header).status, 431);
     assert_eq!(server.request("NOT HTTP AT ALL\r\n\r\n").status, 400);
     assert_eq!(
-        server.request("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n").status,
+        server
+            .request("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n")
+            .status,
         400
     );
     // Every sandbox is fine after all that.
@@ -261,11 +278,24 @@ fn a_full_queue_is_refused_with_503_and_slow_heads_time_out() {
     let server = Server::start(
         "queue",
         APP,
-        &["--pool", "1", "--queue", "0", "--timeout-ms", "1500", "--header-timeout-ms", "300"],
+        &[
+            "--pool",
+            "1",
+            "--queue",
+            "0",
+            "--timeout-ms",
+            "1500",
+            "--header-timeout-ms",
+            "300",
+        ],
     );
     let port = server.port;
-    let runaway =
-        thread::spawn(move || send(port, b"GET /spin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+    let runaway = thread::spawn(move || {
+        send(
+            port,
+            b"GET /spin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+    });
     // While the runaway holds the only sandbox, the next request is refused.
     server.logged("spinning");
     let refused = server.get("/");
@@ -275,11 +305,15 @@ fn a_full_queue_is_refused_with_503_and_slow_heads_time_out() {
     // A client that never finishes its head is cut off.
     let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
     slow.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     let text = String::from_utf8_lossy(&rest);
-    assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
     assert_eq!(server.get("/").status, 200);
 }
 
@@ -287,11 +321,21 @@ fn a_full_queue_is_refused_with_503_and_slow_heads_time_out() {
 fn a_stop_signal_lets_requests_in_flight_finish() {
     let mut server = Server::start("graceful", APP, &[]);
     let port = server.port;
-    let slow =
-        thread::spawn(move || send(port, b"GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+    let slow = thread::spawn(move || {
+        send(
+            port,
+            b"GET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+    });
     server.logged("slow request started");
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let answered = slow.join().unwrap();
     assert_eq!((answered.status, answered.body.as_str()), (200, "slow"));
     let status = server.child.wait().unwrap();
@@ -311,10 +355,20 @@ fn a_template_file_and_a_service_worker_are_served_too() {
     .unwrap();
     let template = dir.join("worker.pbx");
     let built = Command::new(env!("CARGO_BIN_EXE_polybox"))
-        .args(["template", "build", app.to_str().unwrap(), "-o", template.to_str().unwrap()])
+        .args([
+            "template",
+            "build",
+            app.to_str().unwrap(),
+            "-o",
+            template.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let template = template.to_str().unwrap().to_owned();
     let server = Server::spawn(Scratch(dir), &["--template", &template], &[]);
     let answer = server.get("/x");

@@ -33,6 +33,14 @@ pub enum ErrorCode {
     Busy,
     /// `ERR_INTERNAL`: a bug in Polybox or its engine.
     Internal,
+    /// `ERR_CONNECTION_REFUSED`: a request to a port the program does not
+    /// listen on.
+    ConnectionRefused,
+    /// `ERR_CONNECTION_RESET`: the program's server closed, or its process
+    /// ended, before it answered a request.
+    ConnectionReset,
+    /// `ERR_TIMEOUT`: a wait (for a listener, for an answer) ran out of time.
+    Timeout,
 }
 
 impl ErrorCode {
@@ -49,6 +57,9 @@ impl ErrorCode {
             Self::HypervisorUnavailable => "ERR_HYPERVISOR_UNAVAILABLE",
             Self::Busy => "ERR_BUSY",
             Self::Internal => "ERR_INTERNAL",
+            Self::ConnectionRefused => "ERR_CONNECTION_REFUSED",
+            Self::ConnectionReset => "ERR_CONNECTION_RESET",
+            Self::Timeout => "ERR_TIMEOUT",
         }
     }
 }
@@ -157,6 +168,15 @@ pub enum Error {
     /// A bug in Polybox or its engine.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Nothing listens on the port a request was sent to.
+    #[error("{0}")]
+    ConnectionRefused(String),
+    /// The server went away before it answered.
+    #[error("{0}")]
+    ConnectionReset(String),
+    /// A wait ran out of time.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl Error {
@@ -173,6 +193,9 @@ impl Error {
             Self::HypervisorUnavailable(_) => ErrorCode::HypervisorUnavailable,
             Self::Busy(_) => ErrorCode::Busy,
             Self::Internal(_) => ErrorCode::Internal,
+            Self::ConnectionRefused(_) => ErrorCode::ConnectionRefused,
+            Self::ConnectionReset(_) => ErrorCode::ConnectionReset,
+            Self::Timeout(_) => ErrorCode::Timeout,
         }
     }
 

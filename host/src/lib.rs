@@ -68,6 +68,7 @@ pub use capability::host_functions as host_fn;
 pub use capability::net::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT, HttpHandler, Secret,
 };
+pub use capability::sockets::Listeners;
 pub use capability::tools::{TOOLS_MODULE, Tool, ToolHandler};
 pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;
@@ -84,7 +85,10 @@ pub use monitor::{
 };
 pub use names::MAX_NAME_LEN;
 pub use pool::{Pool, PoolBuilder, SandboxFactory, Strategy};
-pub use program::{ExecOptions, ExecOutput, ProgramKind, RunOutput, Runtime, RuntimeBuilder};
+pub use program::{
+    ExecOptions, ExecOutput, Process, ProcessHandle, ProgramKind, RunOutput, Runtime,
+    RuntimeBuilder,
+};
 pub use sandbox::{JSSandbox, LoadError, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder, Script};
 pub use session::{Argument, Session, SessionEvent, SessionTemplate, SessionTemplateBuilder};
 pub use snapshot::Snapshot;

@@ -320,8 +320,12 @@ impl<'js> Runner<'_, 'js> {
             if wake < 0.0 {
                 return self.unsettled(top_level);
             }
-            if wake > 0.0 && !process::wait_until(wake as u64) {
-                return Some(Stop::Stopped);
+            if wake > 0.0 {
+                match control::<_, bool>(self.ctx, "idle", (wake,)) {
+                    Ok(true) => {}
+                    Ok(false) => return Some(Stop::Stopped),
+                    Err(error) => return self.stop_unless_handled(error),
+                }
             }
         }
     }

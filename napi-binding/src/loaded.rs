@@ -9,13 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Undefined};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Undefined};
 use napi_derive::napi;
 use polybox::CallStats;
 
 use crate::abort::NativeAbortToken;
 use crate::args::{Options, Text, boolean, limits, options as options_of, property, string};
 use crate::error::Result;
+use crate::exchange::FetchResponse;
 use crate::interrupt::NativeInterruptHandle;
 use crate::job::Job;
 use crate::live::Registration;
@@ -187,6 +188,34 @@ impl NativeLoadedSandbox {
         let call =
             move || shared.with(|s| s.handle_event_with_monitor(&name, &event, &monitors, gc));
         Ok(AsyncTask::new(Job::new(call, |json| json)))
+    }
+
+    /// Answers a request with handler `name` (a `fetch` handler); resolves
+    /// to the response. `options` and `abort` as `call_handler`'s.
+    #[napi(
+        ts_args_type = "name: string, method: string, url: string, headers: string[][], body: Buffer, options?: object | null, abort?: NativeAbortToken | null",
+        ts_return_type = "Promise<FetchResponse>"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    pub fn fetch(
+        &self,
+        name: Text<'_>,
+        method: String,
+        url: String,
+        headers: Vec<Vec<String>>,
+        body: Buffer,
+        options: Option<Options<'_>>,
+        abort: Option<&NativeAbortToken>,
+    ) -> Result<AsyncTask<Job<polybox::HttpResponse, FetchResponse>>> {
+        let (name, limits, _) = call_parts(name, options, CALL_OPTIONS)?;
+        let request = crate::exchange::request(method, url, headers, &body)?;
+        let monitors = (
+            limits.unwrap_or_default(),
+            abort.map(NativeAbortToken::monitor),
+        );
+        let shared = self.shared.clone();
+        let call = move || shared.with(|s| s.fetch_with_monitor(&name, &request, &monitors));
+        Ok(AsyncTask::new(Job::new(call, FetchResponse::from)))
     }
 
     /// `call_handler` on this thread, blocking it until the call ends (the

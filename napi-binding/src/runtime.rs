@@ -24,11 +24,13 @@ use crate::args::{
 };
 use crate::capabilities::{self, CapabilitiesSpec};
 use crate::error::{Result, invalid_arg};
+use crate::exchange::FetchResponse;
 use crate::host_functions::HostReply;
 use crate::job::Job;
 use crate::live::Registration;
 use crate::loaded::CallStatsJs;
 use crate::output::NativeOutput;
+use crate::process::{NativeProcess, Processes};
 use crate::tools::NativeTools;
 
 /// The options `NodeRuntime.create` takes natively.
@@ -162,7 +164,16 @@ impl Pool {
 #[napi]
 pub struct NativeRuntime {
     pool: Arc<Pool>,
+    processes: Arc<Processes>,
 }
+
+/// A process just spawned, with where its runtime goes back and the list
+/// it joins.
+pub struct Spawned(
+    polybox::Process,
+    Arc<dyn Fn(polybox::Runtime) + Send + Sync>,
+    Arc<Processes>,
+);
 
 /// Creates a runtime, checking `options`; the first `polybox::Runtime` is
 /// built on a pool thread.
@@ -189,7 +200,10 @@ pub fn create_runtime(
                 handles,
             }))
         },
-        |pool| NativeRuntime { pool },
+        |pool| NativeRuntime {
+            pool,
+            processes: Arc::default(),
+        },
     )))
 }
 
@@ -268,32 +282,7 @@ impl NativeRuntime {
         output: Option<&NativeOutput>,
     ) -> Result<AsyncTask<Job<polybox::RunOutput, ProgramResult>>> {
         let code = string("code", code)?;
-        let mut exec = ExecOptions::default();
-        if let Some(options) = options_of(options, EXEC_OPTIONS)? {
-            exec.env = env(&options)?;
-            if let Some(cwd) = property(&options, "cwd")? {
-                exec.cwd = Some(string_property("cwd", cwd)?);
-            }
-            if let Some(stdin) = property(&options, "stdin")? {
-                exec.stdin = stdin_bytes(stdin)?;
-            }
-            if let Some(ms) = property(&options, "timeout")? {
-                exec.limits.wall_clock = Some(timeout_ms("timeout", ms)?);
-            }
-            if let Some(ms) = property(&options, "cpuTimeLimitMs")? {
-                exec.limits.cpu_time = Some(timeout_ms("cpuTimeLimitMs", ms)?);
-            }
-            if let Some(args) = property(&options, "args")? {
-                exec.args = strings("args", args)?;
-            }
-            if let Some(filename) = property(&options, "filename")? {
-                exec.filename = Some(string_property("filename", filename)?);
-            }
-        }
-        if let Some(output) = output {
-            exec.on_stdout = Some(output.callback(1));
-            exec.on_stderr = Some(output.callback(2));
-        }
+        let exec = exec_options(options, output)?;
         let abort = abort.map(NativeAbortToken::monitor);
         let pool = self.pool.clone();
         let run = move || {
@@ -306,6 +295,65 @@ impl NativeRuntime {
             result
         };
         Ok(AsyncTask::new(Job::new(run, ProgramResult::from)))
+    }
+
+    /// Starts `code` as a process that runs until it exits or is killed
+    /// (`NodeRuntime.spawn`), with one of the runtimes.
+    #[napi(
+        ts_args_type = "code: string, options?: object | null, output?: NativeOutput | null",
+        ts_return_type = "Promise<NativeProcess>"
+    )]
+    pub fn spawn(
+        &self,
+        code: Text<'_>,
+        options: Option<Options<'_>>,
+        output: Option<&NativeOutput>,
+    ) -> Result<AsyncTask<Job<Spawned, NativeProcess>>> {
+        let code = string("code", code)?;
+        let exec = exec_options(options, output)?;
+        let (pool, processes) = (self.pool.clone(), self.processes.clone());
+        Ok(AsyncTask::new(Job::new(
+            move || {
+                let (runtime, _registration) = pool.take()?;
+                let process = runtime.spawn(&code, exec)?;
+                let give_back: Arc<dyn Fn(polybox::Runtime) + Send + Sync> =
+                    Arc::new(move |runtime| pool.give_back(runtime));
+                Ok(Spawned(process, give_back, processes))
+            },
+            |Spawned(process, give_back, processes)| {
+                NativeProcess::new(process, give_back, processes)
+            },
+        )))
+    }
+
+    /// The pid of the process listening on `port`, if one does.
+    #[napi]
+    pub fn find_listener(&self, port: u32) -> Option<u32> {
+        let port = u16::try_from(port).ok()?;
+        self.processes.listening(port).map(|process| process.pid())
+    }
+
+    /// Sends a request to the server of the process listening on `port`;
+    /// `timeout_ms` bounds the wait for its answer.
+    #[napi(ts_return_type = "Promise<FetchResponse>")]
+    pub fn fetch(
+        &self,
+        port: u32,
+        method: String,
+        path: String,
+        headers: Vec<Vec<String>>,
+        body: Buffer,
+        timeout_ms: u32,
+    ) -> Result<AsyncTask<Job<polybox::HttpResponse, FetchResponse>>> {
+        crate::process::fetch(
+            self.processes.clone(),
+            port,
+            method,
+            path,
+            headers,
+            body,
+            std::time::Duration::from_millis(u64::from(timeout_ms)),
+        )
     }
 
     /// Adds `tools` to every runtime built from now on, and lets the idle
@@ -350,6 +398,7 @@ impl NativeRuntime {
     #[napi]
     pub fn dispose(&self) -> Undefined {
         drop(self.pool.idle().take());
+        self.processes.kill_all();
         for handle in self
             .pool
             .handles
@@ -360,6 +409,41 @@ impl NativeRuntime {
             handle.kill();
         }
     }
+}
+
+/// What `exec`, `run` and `spawn` take: `options` and the `output` that
+/// hears the program's streams.
+fn exec_options(
+    options: Option<Options<'_>>,
+    output: Option<&NativeOutput>,
+) -> Result<ExecOptions> {
+    let mut exec = ExecOptions::default();
+    if let Some(options) = options_of(options, EXEC_OPTIONS)? {
+        exec.env = env(&options)?;
+        if let Some(cwd) = property(&options, "cwd")? {
+            exec.cwd = Some(string_property("cwd", cwd)?);
+        }
+        if let Some(stdin) = property(&options, "stdin")? {
+            exec.stdin = stdin_bytes(stdin)?;
+        }
+        if let Some(ms) = property(&options, "timeout")? {
+            exec.limits.wall_clock = Some(timeout_ms("timeout", ms)?);
+        }
+        if let Some(ms) = property(&options, "cpuTimeLimitMs")? {
+            exec.limits.cpu_time = Some(timeout_ms("cpuTimeLimitMs", ms)?);
+        }
+        if let Some(args) = property(&options, "args")? {
+            exec.args = strings("args", args)?;
+        }
+        if let Some(filename) = property(&options, "filename")? {
+            exec.filename = Some(string_property("filename", filename)?);
+        }
+    }
+    if let Some(output) = output {
+        exec.on_stdout = Some(output.callback(1));
+        exec.on_stderr = Some(output.callback(2));
+    }
+    Ok(exec)
 }
 
 /// The `env` option: an object of strings.

@@ -383,7 +383,7 @@ fn a_programs_process_reaches_no_host_process_file_or_environment() {
            if (typeof process[name] !== 'undefined') reached.push(name);
          }
          try { process.kill(1, 'SIGKILL'); reached.push('kill'); } catch (e) { if (e.code !== 'ENOSYS') reached.push('kill:' + e.code); }
-         for (const specifier of ['child_process', 'node:child_process', 'net', 'http', 'worker_threads', 'vm', 'module', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
+         for (const specifier of ['child_process', 'node:child_process', 'net', 'https', 'worker_threads', 'vm', 'module', 'v8', '#node', '#host-bridge', '/etc/passwd', 'file:///etc/passwd']) {
            try { require(specifier); reached.push('require ' + specifier); } catch {}
          }
          const os = require('os');
@@ -394,6 +394,46 @@ fn a_programs_process_reaches_no_host_process_file_or_environment() {
         found,
         "{\"reached\":[],\"machine\":[\"localhost\",\"/home/user\",\"/tmp\",0,0,\"{}\",\"user\"],\"env\":[],\"argv\":[\"polybox\",\"/[eval]\"],\"cwd\":\"/\",\"pid\":1,\"execPath\":\"/usr/local/bin/polybox\"}\n"
     );
+}
+
+#[test]
+fn a_listening_program_takes_no_host_port_and_makes_no_request() {
+    // A port free on the host now: the program listens on it.
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = polybox::Runtime::builder()
+        .build()
+        .unwrap()
+        .spawn(
+            &format!(
+                "const http = require('http');
+                 http.createServer((req, res) => res.end('inside')).listen({port}, '0.0.0.0');
+                 let refused = [];
+                 for (const call of [() => http.request('http://127.0.0.1:1/'), () => http.get('http://127.0.0.1:1/')]) {{
+                   try {{ call(); }} catch (e) {{ refused.push(e.code); }}
+                 }}
+                 console.log(refused.join());"
+            ),
+            polybox::ExecOptions::default(),
+        )
+        .unwrap();
+    server
+        .wait_for_listener(port, std::time::Duration::from_secs(30))
+        .unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the sandbox's port is open on the host"
+    );
+    let inside = server
+        .fetch(port, polybox::HttpRequest::new("GET", "http://localhost/"))
+        .unwrap();
+    assert_eq!(inside.body, b"inside");
+    server.kill();
+    let (output, _) = server.wait().unwrap();
+    assert_eq!(output.stdout, b"ERR_NOT_SUPPORTED,ERR_NOT_SUPPORTED\n");
 }
 
 #[test]

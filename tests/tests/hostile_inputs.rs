@@ -771,3 +771,88 @@ fn session_calls_with_hostile_names_arguments_and_functions() {
     let probe = session.call("f", &[json("\"ok\"")], &[], &limits).unwrap();
     assert_eq!(probe, "\"ok\"");
 }
+
+// ---- HTTP: requests to fetch handlers, and what they answer ------------------
+
+#[test]
+fn hostile_requests_and_answers_of_fetch_handlers() {
+    let mut bystander = Bystander::new();
+    let mut sandbox = runtime(SandboxBuilder::new());
+    for (name, source) in [
+        (
+            "app",
+            "export default { async fetch(r) { return new Response(`${r.method} ${new URL(r.url).pathname} ${(await r.arrayBuffer()).byteLength}`); } };",
+        ),
+        // Plain handlers whose results only look like responses.
+        ("status", "function handler() { return { status: 70000 }; }"),
+        (
+            "base64",
+            "function handler() { return { status: 200, body: '!!' }; }",
+        ),
+        (
+            "headers",
+            "function handler() { return { status: 200, headers: [[1, 2]] }; }",
+        ),
+        ("nothing", "function handler() { return null; }"),
+        ("spin", "export default { fetch() { for (;;) {} } };"),
+        (
+            "never",
+            "export default { fetch() { return new Promise(() => {}); } };",
+        ),
+        (
+            "bad-status",
+            "export default { fetch() { return new Response('x', { status: 99 }); } };",
+        ),
+    ] {
+        sandbox.add_handler(name, source).unwrap();
+    }
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let start = loaded.snapshot().unwrap();
+    let limit = WallClockMonitor::new(Duration::from_millis(100)).unwrap();
+    let binary: Vec<u8> = (0..=255).cycle().take(4096).collect();
+    let answered = |loaded: &mut LoadedJSSandbox, request: polybox::HttpRequest| {
+        loaded.fetch_with_monitor("app", &request, &limit)
+    };
+    // Odd but valid requests are answered.
+    for (request, body) in [
+        (
+            polybox::HttpRequest::new("PATCH", "http://x/%00%ff/..%2f?q=\u{0}")
+                .body(binary.clone()),
+            "PATCH /%00%ff/..%2f 4096",
+        ),
+        (
+            polybox::HttpRequest::new("get", "http://[::1]:65535/").header("x-evil", "\u{1b}[31m"),
+            "GET / 0",
+        ),
+    ] {
+        assert_eq!(
+            answered(&mut loaded, request).unwrap().body,
+            body.as_bytes()
+        );
+    }
+    // A URL the guest cannot parse, a method it must refuse.
+    for request in [
+        polybox::HttpRequest::new("GET", "not a url"),
+        polybox::HttpRequest::new("GET", "http://x/").header("bad name", "v"),
+    ] {
+        expect_code(answered(&mut loaded, request), ErrorCode::GuestError);
+        bystander.check();
+    }
+    let request = polybox::HttpRequest::new("GET", "http://x/");
+    for (name, code) in [
+        ("status", ErrorCode::GuestError),
+        ("base64", ErrorCode::GuestError),
+        ("headers", ErrorCode::GuestError),
+        ("nothing", ErrorCode::GuestError),
+        ("bad-status", ErrorCode::GuestError),
+        ("spin", ErrorCode::Cancelled),
+        ("never", ErrorCode::GuestError),
+    ] {
+        expect_code(loaded.fetch_with_monitor(name, &request, &limit), code);
+        if loaded.poisoned() {
+            loaded.restore(&start).unwrap();
+        }
+        bystander.check();
+    }
+    assert_eq!(answered(&mut loaded, request).unwrap().body, b"GET / 0");
+}

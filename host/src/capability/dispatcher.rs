@@ -15,6 +15,7 @@ use super::host_functions::CallContext;
 use super::log::{LogLevel, LogSink};
 use super::process::ProcessIo;
 use super::provider::{HostCallError, Provider};
+use super::sockets::Sockets;
 use super::{clock, random};
 use crate::error::{Error, Result};
 use crate::monitor::InterruptState;
@@ -51,6 +52,7 @@ pub(crate) struct Dispatcher {
     interrupt: Arc<InterruptState>,
     routes: RwLock<BTreeMap<String, Route>>,
     process: ProcessIo,
+    sockets: Arc<Sockets>,
 }
 
 impl Dispatcher {
@@ -63,6 +65,7 @@ impl Dispatcher {
             log,
             interrupt,
             routes: RwLock::default(),
+            sockets: Arc::default(),
         }
     }
 
@@ -176,6 +179,11 @@ impl Dispatcher {
     /// The sandbox's process: the streams of the program running now.
     pub fn process(&self) -> &ProcessIo {
         &self.process
+    }
+
+    /// The sandbox's virtual sockets: the ports its program listens on.
+    pub fn sockets(&self) -> &Arc<Sockets> {
+        &self.sockets
     }
 
     /// Wall-clock time in milliseconds since the Unix epoch.

@@ -41,6 +41,7 @@ pub(crate) mod process;
 mod provider;
 pub(crate) mod random;
 mod refusal;
+pub(crate) mod sockets;
 pub(crate) mod tools;
 
 pub(crate) use dispatcher::{

@@ -8,9 +8,10 @@
 //! kept is capped. A timer's wait sleeps on the host, where a stop request
 //! (a kill, a monitor, a budget) ends it at once.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::clock;
@@ -59,11 +60,70 @@ impl OutputStream {
     }
 }
 
+/// A standard input the host writes to while the program runs (a spawned
+/// process's): reads wait for bytes, or for its end.
+#[derive(Default)]
+pub(crate) struct Pipe {
+    state: Arc<Mutex<PipeState>>,
+    ready: Arc<Condvar>,
+}
+
+#[derive(Default)]
+struct PipeState {
+    bytes: VecDeque<u8>,
+    closed: bool,
+}
+
+impl Pipe {
+    fn lock(&self) -> MutexGuard<'_, PipeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds `bytes` for the program to read; false once closed.
+    pub fn write(&self, bytes: &[u8]) -> bool {
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.bytes.extend(bytes);
+        self.ready.notify_all();
+        true
+    }
+
+    /// Ends the input: reads get what is left, then its end.
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// At most `max` bytes, waiting for some unless the input ended or
+    /// the call stopped (then empty).
+    fn read(&self, max: usize, call: &CallContext<'_>) -> Vec<u8> {
+        let (state, ready) = (self.state.clone(), self.ready.clone());
+        let _stop = call.on_stop(move || {
+            let _state = state.lock().unwrap_or_else(|p| p.into_inner());
+            ready.notify_all();
+        });
+        let mut state = self.lock();
+        while state.bytes.is_empty() && !state.closed && call.stop_reason().is_none() {
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        let n = max.min(state.bytes.len());
+        state.bytes.drain(..n).collect()
+    }
+}
+
+/// Where a program's standard input comes from.
+enum Input {
+    /// Bytes given before it ran, and how many it has read.
+    Given(Vec<u8>, usize),
+    /// A pipe the host writes to as it runs.
+    Pipe(Arc<Pipe>),
+}
+
 /// A program's standard streams, for the call that runs it.
 pub(crate) struct Stdio {
-    stdin: Vec<u8>,
-    /// How much of `stdin` has been read.
-    read: usize,
+    stdin: Input,
     pub stdout: OutputStream,
     pub stderr: OutputStream,
     /// A session's records (fd 3), when a session call runs; else writes
@@ -75,12 +135,19 @@ impl Stdio {
     /// Streams with `stdin` to read.
     pub fn new(stdin: Vec<u8>, stdout: OutputStream, stderr: OutputStream) -> Self {
         Self {
-            stdin,
-            read: 0,
+            stdin: Input::Given(stdin, 0),
             stdout,
             stderr,
             events: None,
         }
+    }
+}
+
+impl Stdio {
+    /// Takes standard input from `pipe` instead.
+    pub fn piped(mut self, pipe: Arc<Pipe>) -> Self {
+        self.stdin = Input::Pipe(pipe);
+        self
     }
 }
 
@@ -147,15 +214,26 @@ impl ProcessIo {
 
     /// The next at most `max` bytes of standard input; empty at its end.
     pub fn read_stdin(&self, max: u32) -> Vec<u8> {
-        let mut stdio = self.stdio();
-        let Some(stdio) = stdio.as_mut() else {
+        let mut guard = self.stdio();
+        let Some(stdio) = guard.as_mut() else {
             return Vec::new();
         };
         let max = usize::try_from(max).unwrap_or(usize::MAX);
-        let end = stdio.read.saturating_add(max).min(stdio.stdin.len());
-        let chunk = stdio.stdin[stdio.read..end].to_vec();
-        stdio.read = end;
-        chunk
+        match &mut stdio.stdin {
+            Input::Given(bytes, read) => {
+                let end = read.saturating_add(max).min(bytes.len());
+                let chunk = bytes[*read..end].to_vec();
+                *read = end;
+                chunk
+            }
+            Input::Pipe(pipe) => {
+                // Waits without holding the streams: the program's output
+                // may be written meanwhile (from a host function).
+                let pipe = pipe.clone();
+                drop(guard);
+                pipe.read(max, &CallContext::new(&self.interrupt))
+            }
+        }
     }
 
     /// Sleeps until the monotonic clock reads `deadline_ns`, or until

@@ -37,6 +37,11 @@ struct Answer {
 
 /// `request` as the event of a `fetch` handler.
 pub(crate) fn request_event(request: &HttpRequest) -> String {
+    request_json(request).to_string()
+}
+
+/// `request` in its JSON form, as a value to add to.
+pub(crate) fn request_json(request: &HttpRequest) -> serde_json::Value {
     let (text, body) = match std::str::from_utf8(&request.body) {
         _ if request.body.is_empty() => (None, None),
         Ok(text) => (Some(text), None),
@@ -49,7 +54,7 @@ pub(crate) fn request_event(request: &HttpRequest) -> String {
         text,
         body,
     };
-    serde_json::to_string(&event).expect("a request always has a JSON form")
+    serde_json::to_value(&event).expect("a request always has a JSON form")
 }
 
 /// The response in a `fetch` handler's result; a result that is not one is

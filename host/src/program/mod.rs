@@ -28,6 +28,7 @@ mod builder;
 mod kind;
 mod options;
 mod output;
+mod process;
 mod runtime;
 
 pub use crate::capability::process::OutputCallback;
@@ -35,4 +36,5 @@ pub use builder::RuntimeBuilder;
 pub use kind::ProgramKind;
 pub use options::ExecOptions;
 pub use output::{EXIT_CRASHED, EXIT_KILLED, EXIT_TIMEOUT, ExecOutput, RunOutput};
+pub use process::{DEFAULT_FETCH_TIMEOUT, Process, ProcessHandle};
 pub use runtime::Runtime;

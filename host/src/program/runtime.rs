@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use super::builder::{RuntimeBuilder, check_cwd, check_env_name};
 use super::output::{EXIT_CRASHED, EXIT_KILLED, EXIT_TIMEOUT};
-use super::{ExecOptions, ExecOutput, RunOutput};
+use super::{ExecOptions, ExecOutput, Process, RunOutput};
 use crate::backend::{GuestImage, ProgramCall, ProgramExit};
 use crate::capability::env;
-use crate::capability::process::{OutputCallback, OutputStream, Stdio};
+use crate::capability::process::{OutputCallback, OutputStream, Pipe, Stdio};
+use crate::capability::sockets::Listeners;
 use crate::error::{Error, Result};
 use crate::metrics::ActiveSandbox;
 use crate::monitor::{CallLimits, InterruptHandle, MonitorSet};
@@ -115,17 +116,64 @@ impl Runtime {
         options: ExecOptions,
         monitor: &M,
     ) -> Result<RunOutput> {
-        self.run_with_events(code, options, monitor, None)
+        self.run_with_events(code, options, monitor, None, None)
+    }
+
+    /// Runs `code` as a process on a thread of its own, which the runtime
+    /// goes with: see [`Process`]. Its standard input starts with
+    /// `options.stdin` and stays open until [`ProcessHandle::close_stdin`](super::ProcessHandle::close_stdin); its
+    /// output reaches `options.on_stdout` and `on_stderr` as it is written.
+    ///
+    /// ```
+    /// # fn main() -> polybox::Result<()> {
+    /// use std::time::Duration;
+    /// use polybox::{ExecOptions, HttpRequest, Runtime};
+    ///
+    /// let runtime = Runtime::builder().build()?;
+    /// let server = runtime.spawn(
+    ///     "require('http').createServer((req, res) => res.end(`hello ${req.url}`)).listen(3000)",
+    ///     ExecOptions::default(),
+    /// )?;
+    /// server.wait_for_listener(3000, Duration::from_secs(10))?;
+    /// let response = server.fetch(3000, HttpRequest::new("GET", "http://localhost:3000/there"))?;
+    /// assert_eq!(response.body, b"hello /there");
+    /// server.kill();
+    /// let (output, _runtime) = server.wait()?;
+    /// assert_eq!(output.exit_code, polybox::program::EXIT_KILLED);
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn(self, code: &str, options: ExecOptions) -> Result<Process> {
+        self.check(code, &options)?;
+        Process::spawn(self, code, options)
+    }
+
+    /// The ports programs of this runtime listen on, and requests to them.
+    pub fn listeners(&self) -> Listeners {
+        Listeners(self.core.dispatcher.sockets().clone())
+    }
+
+    /// [`run_with_monitor`](Self::run_with_monitor) with standard input from
+    /// `pipe`, for [`Process`].
+    pub(super) fn run_piped<M: MonitorSet + ?Sized>(
+        &mut self,
+        code: &str,
+        options: ExecOptions,
+        monitor: &M,
+        pipe: Arc<Pipe>,
+    ) -> Result<RunOutput> {
+        self.run_with_events(code, options, monitor, None, Some(pipe))
     }
 
     /// [`run_with_monitor`](Self::run_with_monitor), a session's records
-    /// (fd 3) handed to `events` as they are written.
+    /// (fd 3) handed to `events` as they are written, standard input from
+    /// `pipe` if there is one.
     pub(crate) fn run_with_events<M: MonitorSet + ?Sized>(
         &mut self,
         code: &str,
         options: ExecOptions,
         monitor: &M,
         events: Option<OutputCallback>,
+        pipe: Option<Arc<Pipe>>,
     ) -> Result<RunOutput> {
         let mut arming = self.core.armed(&self.limits_for(&options.limits))?;
         monitor.arm(&mut arming)?;
@@ -165,6 +213,12 @@ impl Runtime {
         );
         // Records are heard, not kept.
         stdio.events = events.map(|events| OutputStream::new(0, Some(events)));
+        if let Some(pipe) = pipe {
+            stdio = stdio.piped(pipe);
+        }
+        // Ports belong to the process: a fresh table for each.
+        let sockets = dispatcher.sockets().clone();
+        sockets.reset();
         process.begin(stdio);
         let interrupt = Arc::clone(&self.core.interrupt);
         let (result, stats) = measure(|| {
@@ -192,6 +246,7 @@ impl Runtime {
                 Err(error) => (Err(error), None),
             }
         });
+        sockets.reset();
         let stdio = process
             .end()
             .ok_or_else(|| Error::Internal("the program's streams were lost".into()))?;

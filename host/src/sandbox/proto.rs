@@ -11,6 +11,7 @@ use crate::capability::host_components::HostComponents;
 use crate::capability::host_functions::{HostFunction, HostFunctions, HostModule};
 use crate::capability::hostcalls::HostcallCapability;
 use crate::capability::net::{NetCapability, Network};
+use crate::capability::sockets::SocketsCapability;
 use crate::capability::tools::{TOOLS_MODULE, ToolsCapability};
 use crate::capability::{Capability, Dispatcher, Installer};
 use crate::component::WasmComponent;
@@ -180,8 +181,9 @@ impl ProtoJSSandbox {
             permissions: &self.config.permissions,
         };
         // What user components are granted comes before they start.
-        let capabilities: [&dyn Capability; 7] = [
+        let capabilities: [&dyn Capability; 8] = [
             &FsCapability(files.clone()),
+            &SocketsCapability,
             &env,
             &network,
             &tools,

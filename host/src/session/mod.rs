@@ -190,7 +190,7 @@ impl Session {
             callback = Some(events.records());
         }
         self.runtime
-            .run_with_events(code, options, &None::<CallLimits>, callback)
+            .run_with_events(code, options, &None::<CallLimits>, callback, None)
     }
 }
 

@@ -5,8 +5,9 @@
 // starts from; a handler never sees any of it.
 //
 // Evaluated as a function of the native helpers (`natives`: write(fd,
-// chunk), readStdin(), nowNs(), exiting(), the timers' controls,
-// `timers`, from timers.js, and makeFs, from fs.js) and of the factories of the modules npm's ports
+// chunk), readStdin(), nowNs(), waitUntil(ns), exiting(), the timers'
+// controls, `timers`, from timers.js, makeFs, from fs.js, and makeHttp,
+// from http.js) and of the factories of the modules npm's ports
 // of Node.js provide (`polyfills`, node/entry.js).
 (function (natives, polyfills) {
   "use strict";
@@ -421,6 +422,7 @@
     ["events", () => EventEmitter],
     ["fs", () => natives.makeFs({ Buffer, path: load("path"), cwd: () => state.cwd, EventEmitter, later: setImmediate })],
     ["fs/promises", () => load("fs").promises],
+    ["http", () => httpServers().module],
     ["os", () => os],
     ["path", () => polyfills.path()],
     ["path/posix", () => polyfills.path()],
@@ -433,6 +435,10 @@
     ["util", util],
     ["util/types", () => load("util").types],
   ]);
+  // node:http's servers and the loop's hooks (http.js), once loaded.
+  let http;
+  const httpServers = () => (http ??= natives.makeHttp({ EventEmitter, Buffer, setImmediate, nextTick: timers.nextTick }));
+
   const loaded = new Map();
   function load(name) {
     if (!loaded.has(name)) loaded.set(name, factories.get(name)());
@@ -444,7 +450,7 @@
   // with an error that names it, rather than handing out a stub.
   const withheld = new Set([
     "async_hooks", "child_process", "cluster", "constants", "dgram",
-    "diagnostics_channel", "dns", "dns/promises", "domain", "http", "http2",
+    "diagnostics_channel", "dns", "dns/promises", "domain", "http2",
     "https", "inspector", "module", "net", "path/win32", "perf_hooks", "punycode", "readline",
     "readline/promises", "repl", "stream", "stream/consumers", "stream/promises", "stream/web",
     "sys", "test", "tls", "trace_events", "tty", "v8", "vm", "wasi", "worker_threads", "zlib",
@@ -600,7 +606,18 @@
       return !state.exiting;
     },
 
-    nextWake: timers.nextWake,
+    // When the loop must run next (see timers.js); a listening server
+    // keeps it waiting for requests when nothing else is pending.
+    nextWake() {
+      const wake = timers.nextWake();
+      return wake === -1 && http?.listening() ? Number.MAX_SAFE_INTEGER : wake;
+    },
+
+    // Waits until the monotonic clock reads `wakeNs`, taking the requests
+    // that arrive meanwhile while a server listens; false when stopped.
+    idle(wakeNs) {
+      return http?.listening() ? http.accept(wakeNs) : natives.waitUntil(wakeNs);
+    },
 
     // The exit code of a program that ran to its end.
     finish() {

@@ -21,9 +21,13 @@ use crate::script::{c_script_function, commonjs_function, nul_terminated, script
 const PROCESS_SOURCE: &str = include_str!("process.js");
 const FS_SOURCE: &str = include_str!("fs.js");
 const MODULES_SOURCE: &str = include_str!("modules.js");
+const HTTP_SOURCE: &str = include_str!("http.js");
 
 /// The host module the filesystem is served as (see `fs.js`).
 const FS_MODULE: &str = "polybox:fs";
+
+/// The internal module of the sandbox's virtual sockets (`http.js`).
+const SOCKETS_MODULE: &str = "polybox:sockets";
 
 /// npm's ports of Node.js modules, bundled by `scripts/build-node-polyfills.sh`
 /// (see `node/entry.js`): a function that returns the module factories,
@@ -54,6 +58,7 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
     natives.set("write", Function::new(ctx.clone(), write)?)?;
     natives.set("readStdin", Function::new(ctx.clone(), read_stdin)?)?;
     natives.set("nowNs", Function::new(ctx.clone(), timers::now_ns)?)?;
+    natives.set("waitUntil", Function::new(ctx.clone(), wait_until)?)?;
     natives.set("timers", timers::controls(ctx)?)?;
     natives.set(
         "exiting",
@@ -76,6 +81,13 @@ pub fn install(ctx: &Ctx<'_>, exiting: Rc<Cell<bool>>) -> Result<()> {
             Function::new(ctx.clone(), compile_commonjs)?,
         ))?,
     )?;
+    let http = Object::new(ctx.clone())?;
+    http.set("call", Function::new(ctx.clone(), sockets_call)?)?;
+    http.set("encode", Function::new(ctx.clone(), crypto::encode)?)?;
+    http.set("decode", Function::new(ctx.clone(), crypto::decode)?)?;
+    let make_http: Function =
+        script_function(ctx, "node:internal/http", HTTP_SOURCE)?.call((http,))?;
+    natives.set("makeHttp", make_http)?;
     let setup = script_function(ctx, "node:internal/process", PROCESS_SOURCE)?;
     let controls: Object = setup.call((natives, polyfills(ctx)?))?;
     ctx.store_userdata(Controls(controls))
@@ -133,6 +145,16 @@ fn compile_commonjs<'js>(ctx: Ctx<'js>, source: String, filename: String) -> Res
 
 /// One call to the host's filesystem: `operation` with its arguments as a
 /// JSON array; returns the host's JSON answer.
+/// A call to the sandbox's virtual sockets; returns its JSON answer.
+fn sockets_call(ctx: Ctx<'_>, function: String, args: String) -> Result<String> {
+    internal_call(&ctx, SOCKETS_MODULE, &function, &args)
+}
+
+/// Sleeps until the monotonic clock reads `ns`; false when stopped.
+fn wait_until(ns: f64) -> bool {
+    process::wait_until(ns as u64)
+}
+
 fn fs_call(ctx: Ctx<'_>, operation: String, args: String) -> Result<String> {
     internal_call(&ctx, FS_MODULE, &operation, &args)
 }
