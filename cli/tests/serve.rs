@@ -374,3 +374,72 @@ fn a_template_file_and_a_service_worker_are_served_too() {
     let answer = server.get("/x");
     assert_eq!((answer.status, answer.body.as_str()), (200, "worker /x"));
 }
+
+const PROGRAM: &str = r#"
+const http = require('node:http');
+let hits = 0;
+http.createServer((req, res) => {
+  hits++;
+  if (req.url === '/spin') for (;;) {}
+  if (req.url === '/crash') throw new Error('crash');
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ path: req.url, hits }));
+}).listen(3000);
+"#;
+
+#[test]
+fn a_program_that_starts_a_server_is_served_by_its_processes() {
+    let server = Server::start("program", PROGRAM, &["--pool", "1", "--timeout-ms", "300"]);
+    let hits = |server: &Server| {
+        let answer = server.get("/x");
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let json: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        json["hits"].as_u64().unwrap()
+    };
+    // A server keeps its state between requests.
+    assert_eq!((hits(&server), hits(&server)), (1, 2));
+    // One that does not answer in time, or that ends, is replaced.
+    assert_eq!(server.get("/spin").status, 504);
+    assert_eq!(hits(&server), 1);
+    assert_eq!(server.get("/crash").status, 502);
+    assert_eq!(hits(&server), 1);
+    let refused = Command::new(env!("CARGO_BIN_EXE_polybox"))
+        .args(["serve", "--port", "0", "--strategy", "restore"])
+        .arg(server._dir.0.join("app.js"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only --strategy reuse"));
+}
+
+#[test]
+fn a_hono_app_from_npm_answers_a_scripted_set_of_requests() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let source = std::fs::read_to_string(root.join("tests/fixtures/hono-server.js")).unwrap();
+    let modules = root.join("tests/fixtures/npm/node_modules");
+    let server = Server::start(
+        "hono",
+        &source,
+        &["--node-modules", modules.to_str().unwrap()],
+    );
+    let home = server.get("/");
+    assert_eq!((home.status, home.body.as_str()), (200, "Hello Hono!"));
+    assert!(home.head.contains("content-type: text/plain"), "{home:?}");
+    let user = server.get("/users/42?q=x");
+    assert_eq!(
+        (user.status, user.body.as_str()),
+        (200, r#"{"id":"42","q":"x"}"#)
+    );
+    let echo = server.request(
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{\"a\":1}",
+    );
+    assert_eq!(
+        (echo.status, echo.body.as_str()),
+        (201, r#"{"got":{"a":1}}"#)
+    );
+    let missing = server.get("/zzz");
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (404, "no route /zzz")
+    );
+}

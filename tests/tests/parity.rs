@@ -77,6 +77,7 @@ const CASES: &[(&str, Case)] = &[
     ("every_program_starts_afresh", program_fresh),
     ("handler_timers_wait_through_the_host", handler_timers),
     ("fetch_handlers_answer_requests", fetch_handlers),
+    ("spawned_servers_answer_requests", spawned_servers),
 ];
 
 fn main() {
@@ -762,5 +763,22 @@ fn fetch_handlers(backend: Backend) -> Result<(), Failed> {
     assert_eq!(module.body, br#"{"path":"/p","body":"b"}"#);
     let worker = loaded.fetch("worker", &request)?;
     assert_eq!((worker.status, &worker.body[..]), (202, &b"sw"[..]));
+    Ok(())
+}
+
+fn spawned_servers(backend: Backend) -> Result<(), Failed> {
+    let server = program_runtime(backend)?.spawn(
+        "require('http').createServer((req, res) => res.end(req.method + ' ' + req.url)).listen(3000)",
+        ExecOptions::default(),
+    )?;
+    server.wait_for_listener(3000, Duration::from_secs(30))?;
+    let answer = server.fetch(
+        3000,
+        polybox::HttpRequest::new("PUT", "http://localhost/x?y"),
+    )?;
+    assert_eq!(answer.body, b"PUT /x?y");
+    server.kill();
+    let (output, _) = server.wait()?;
+    assert_eq!(output.exit_code, polybox::program::EXIT_KILLED);
     Ok(())
 }

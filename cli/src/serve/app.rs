@@ -2,20 +2,33 @@
 //! template, every sandbox created from it) or a template file, as a pool of
 //! sandboxes.
 
-use polybox::{Backend, Pool, PoolBuilder, Template};
+use std::path::Path;
 
-use super::ServeArgs;
+use polybox::{Backend, HttpRequest, HttpResponse, Pool, PoolBuilder, Template};
+
+use super::programs::Programs;
+use super::{ServeArgs, StrategyArg};
 use crate::failure::Failure;
 use crate::run::{handler_name, modules, proto, template_handler};
 use crate::source::{Code, read};
 
-/// The pool serving requests, and the handler's name in it.
-pub struct App {
-    pub pool: Pool,
-    pub handler: String,
+/// What answers requests.
+pub enum App {
+    /// A pool of sandboxes, and the name of their fetch handler.
+    Handler { pool: Pool, handler: String },
+    /// Processes of a program whose server listens.
+    Program(Box<Programs>),
 }
 
 impl App {
+    /// Answers `request`, blocking until it is answered.
+    pub fn answer(&self, request: &HttpRequest) -> polybox::Result<HttpResponse> {
+        match self {
+            Self::Handler { pool, handler } => pool.fetch(handler, request),
+            Self::Program(programs) => programs.answer(request),
+        }
+    }
+
     /// Loads the app `args` name.
     pub fn load(args: &ServeArgs) -> Result<Self, Failure> {
         let builder = args
@@ -28,6 +41,14 @@ impl App {
             None => builder.input_buffer_size(args.max_body_bytes / 3 * 4 + 4 + (64 << 10)),
         };
         let backend = args.sandbox.backend();
+        if let Some(path) = args.app.as_deref().filter(|_| args.template.is_none()) {
+            let Code::JavaScript(source) = read(path)? else {
+                return Err(component_app(path));
+            };
+            if is_program(&source) {
+                return programs(args, path, source);
+            }
+        }
         let proto = proto(builder, &args.host_components)?;
         let (pool, handler) = match (&args.template, &args.app) {
             (Some(path), _) => {
@@ -38,10 +59,7 @@ impl App {
             (None, Some(path)) => {
                 let handler = handler_name(path);
                 let Code::JavaScript(source) = read(path)? else {
-                    return Err(Failure::Sandbox(polybox::Error::InvalidArg(format!(
-                        "{} is a component: polybox serve serves JavaScript fetch handlers",
-                        path.display()
-                    ))));
+                    return Err(component_app(path));
                 };
                 (
                     from_source(args, proto, backend, &handler, source)?,
@@ -50,13 +68,64 @@ impl App {
             }
             (None, None) => unreachable!("clap requires an app or --template"),
         };
+        let strategy = args.strategy.unwrap_or(StrategyArg::Restore);
         let pool = pool
             .size(args.pool)
-            .strategy(args.strategy.into())
+            .strategy(strategy.into())
             .limits(args.limits.limits())
             .build()?;
-        Ok(Self { pool, handler })
+        Ok(Self::Handler { pool, handler })
     }
+}
+
+/// Whether `source` is a program that starts a server rather than a fetch
+/// handler: it calls `createServer`, and exports no `fetch`.
+fn is_program(source: &str) -> bool {
+    source.contains("createServer") && !source.contains("export default")
+}
+
+/// The processes of a program app; their server keeps its state, so only
+/// `--strategy reuse` fits, and a request's limit is its wall-clock time.
+fn programs(args: &ServeArgs, path: &Path, source: String) -> Result<App, Failure> {
+    let invalid = |message: String| Failure::Sandbox(polybox::Error::InvalidArg(message));
+    if matches!(args.strategy, Some(StrategyArg::Restore | StrategyArg::New)) {
+        return Err(invalid(format!(
+            "{} is a program whose server keeps its state between requests: only --strategy reuse fits it",
+            path.display()
+        )));
+    }
+    let limits = args.limits.limits();
+    if limits.cpu_time.is_some() || limits.fuel.is_some() {
+        return Err(invalid(
+            "a program's requests are bounded by --timeout-ms only (its process runs between them)"
+                .into(),
+        ));
+    }
+    if !args.modules.is_empty() || !args.host_components.is_empty() {
+        return Err(invalid(
+            "a program imports its modules itself: --module and --host-component are for fetch handlers".into(),
+        ));
+    }
+    let timeout = limits
+        .wall_clock
+        .unwrap_or(std::time::Duration::from_secs(30));
+    // The program's directory is mounted for its own imports.
+    let path = &path
+        .canonicalize()
+        .map_err(|e| Failure::File(format!("cannot read {}: {e}", path.display())))?;
+    let builder = args
+        .capabilities
+        .apply(args.sandbox.builder(&args.limits), Some(path))?
+        .log_sink(|level, line| eprintln!("[{level}] {line}"));
+    let programs = Programs::start(path, source, builder, args.pool, timeout)?;
+    Ok(App::Program(Box::new(programs)))
+}
+
+fn component_app(path: &Path) -> Failure {
+    Failure::Sandbox(polybox::Error::InvalidArg(format!(
+        "{} is a component: polybox serve serves JavaScript fetch handlers and programs",
+        path.display()
+    )))
 }
 
 /// A pool of `source`'s handler: from a template on wasmtime (each sandbox

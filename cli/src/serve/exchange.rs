@@ -89,14 +89,13 @@ impl Exchange {
     ) -> Result<Response<Full<Bytes>>, (StatusCode, String)> {
         let request = self.read(local, request).await?;
         let permit = self.sandbox().await?;
-        let (pool, handler) = (&self.app.pool, &self.app.handler);
         // The call runs on this worker thread, which hands its other tasks
         // to another thread meanwhile: no thread hop per request (a hop to
         // a blocking thread and back cost a quarter of the throughput),
         // and no connection waits behind a long call.
         let answered = tokio::task::block_in_place(|| {
             let _permit = permit;
-            pool.fetch(handler, &request)
+            self.app.answer(&request)
         });
         match answered {
             Ok(response) => Ok(response_from(response)),
@@ -217,11 +216,13 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// The status a failed request gets: 504 when a limit stopped it, 503 when
-/// no sandbox was free, else 500.
+/// The status a failed request gets: 504 when a limit stopped it or a
+/// program did not answer in time, 502 when a program's server went away,
+/// 503 when no sandbox was free, else 500.
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::Cancelled => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::Cancelled | ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::ConnectionReset | ErrorCode::ConnectionRefused => StatusCode::BAD_GATEWAY,
         ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -13,7 +13,8 @@
 //!   however many connections arrive.
 //! - **Every limit is the sandbox's**: a request stopped by `--timeout-ms`
 //!   (or `--cpu-ms`, `--fuel`) gets 504 and its sandbox goes back to the
-//!   template's start; other requests do not notice.
+//!   template's start; other requests do not notice. A program app's
+//!   process that does not answer in time (504) or ends (502) is replaced.
 //! - **Slow or large input is refused before a sandbox sees it**: headers
 //!   must arrive within `--header-timeout-ms` and fit `--max-header-bytes`
 //!   (hyper answers 408/431), bodies within `--body-timeout-ms` and
@@ -24,6 +25,7 @@
 mod app;
 mod exchange;
 mod metrics;
+mod programs;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -54,8 +56,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 #[command(after_help = EXIT_CODES)]
 pub struct ServeArgs {
     /// The app: an ES module whose default export has `fetch(request, env,
-    /// ctx)`, or a script that calls `addEventListener("fetch", ...)`.
-    /// Not with --template.
+    /// ctx)`, a script that calls `addEventListener("fetch", ...)`, or a
+    /// program that starts a server (`http.createServer(...).listen(port)`:
+    /// a file that calls `createServer` and has no default export), run as
+    /// --pool processes. Not with --template.
     #[arg(required_unless_present = "template", conflicts_with = "template")]
     pub app: Option<PathBuf>,
     /// Serve a template file (`polybox template build`) instead.
@@ -81,9 +85,10 @@ pub struct ServeArgs {
     /// How many sandboxes answer requests at once.
     #[arg(long, default_value_t = 2)]
     pub pool: usize,
-    /// What a request sees of the requests before it.
-    #[arg(long, value_enum, default_value_t = StrategyArg::Restore)]
-    pub strategy: StrategyArg,
+    /// What a request sees of the requests before it (default `restore`;
+    /// a program's server keeps its state: `reuse`).
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
     /// How many requests may wait for a sandbox; more get 503.
     #[arg(long, default_value_t = 1024)]
     pub queue: usize,
@@ -177,11 +182,17 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             eprintln!("metrics on http://{local}/metrics");
             tokio::spawn(metrics::serve(metrics_listener, handle));
         }
+        let (what, strategy) = match &exchange.app {
+            App::Handler { handler, .. } => (
+                handler.clone(),
+                args.strategy.unwrap_or(StrategyArg::Restore),
+            ),
+            App::Program(_) => ("a program".to_owned(), StrategyArg::Reuse),
+        };
         eprintln!(
-            "serving {} on http://{local} ({} sandboxes, strategy {})",
-            exchange.app.handler,
+            "serving {what} on http://{local} ({} sandboxes, strategy {})",
             args.pool,
-            args.strategy
+            strategy
                 .to_possible_value()
                 .map(|v| v.get_name().to_owned())
                 .unwrap_or_default(),

@@ -222,17 +222,47 @@ impl Listeners {
         self.0.table().listening.contains(&port)
     }
 
+    /// The ports the running program listens on.
+    pub fn ports(&self) -> Vec<u16> {
+        self.0.table().listening.iter().copied().collect()
+    }
+
     /// Waits until the running program listens on `port`; `ERR_TIMEOUT`
     /// after `timeout`.
     pub fn wait_for_listener(&self, port: u16, timeout: Duration) -> Result<()> {
+        self.wait_for(timeout, |listening| {
+            listening.contains(&port).then_some(port)
+        })
+        .map(drop)
+        .map_err(|_| {
+            Error::Timeout(format!(
+                "nothing listened on port {port} within {timeout:?}"
+            ))
+        })
+    }
+
+    /// Waits until the running program listens on any port; returns the
+    /// lowest. `ERR_TIMEOUT` after `timeout`.
+    pub fn wait_for_any_listener(&self, timeout: Duration) -> Result<u16> {
+        self.wait_for(timeout, |listening| listening.first().copied())
+            .map_err(|_| Error::Timeout(format!("nothing listened within {timeout:?}")))
+    }
+
+    /// Waits until `found` finds something among the ports listening.
+    fn wait_for(
+        &self,
+        timeout: Duration,
+        found: impl Fn(&BTreeSet<u16>) -> Option<u16>,
+    ) -> std::result::Result<u16, ()> {
         let deadline = Instant::now() + timeout;
         let mut table = self.0.table();
-        while !table.listening.contains(&port) {
+        loop {
+            if let Some(port) = found(&table.listening) {
+                return Ok(port);
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Error::Timeout(format!(
-                    "nothing listened on port {port} within {timeout:?}"
-                )));
+                return Err(());
             }
             table = self
                 .0
@@ -241,7 +271,6 @@ impl Listeners {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        Ok(())
     }
 
     /// Sends `request` to the program listening on `port` and waits for its
