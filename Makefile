@@ -194,6 +194,7 @@ test-node: node components npm-fixtures
 	done
 
 bench: deps
+	@dpkg -s wrk >/dev/null 2>&1 || (echo "installing: wrk"; $(APT_INSTALL) wrk)
 	$(CARGO) run -q --bin polybox -- bench --json bench/results/latest.json
 
 ## The addon against quickjs-emscripten and isolated-vm (isolated-vm compiles

@@ -128,7 +128,7 @@ pub fn run(options: Options) -> Result<Report> {
         runs: 3,
         per_run: if quick { 100 } else { 500 },
     };
-    let steps: [(&str, bool, Step); 15] = [
+    let steps: [(&str, bool, Step); 16] = [
         (
             "cold start",
             true,
@@ -204,6 +204,18 @@ pub fn run(options: Options) -> Result<Report> {
             "program density",
             wasmtime,
             Box::new(cases::programs::density),
+        ),
+        (
+            "serving",
+            wasmtime && polybox.is_some(),
+            Box::new({
+                let polybox = polybox.clone();
+                move || {
+                    polybox
+                        .map(|polybox| cases::serving::measure(&polybox, quick))
+                        .unwrap_or_default()
+                }
+            }),
         ),
         (
             "mcp",

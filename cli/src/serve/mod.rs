@@ -164,21 +164,9 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::File(format!("cannot start the server's runtime: {e}")))?;
     runtime.block_on(async move {
-        let address = SocketAddr::new(args.host, args.port);
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|e| Failure::File(format!("cannot listen on {address}: {e}")))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| Failure::File(e.to_string()))?;
+        let (listener, local) = bind(SocketAddr::new(args.host, args.port)).await?;
         if let (Some(handle), Some(port)) = (prometheus, args.metrics_port) {
-            let address = SocketAddr::new(args.host, port);
-            let metrics_listener = TcpListener::bind(address)
-                .await
-                .map_err(|e| Failure::File(format!("cannot listen on {address}: {e}")))?;
-            let local = metrics_listener
-                .local_addr()
-                .map_err(|e| Failure::File(e.to_string()))?;
+            let (metrics_listener, local) = bind(SocketAddr::new(args.host, port)).await?;
             eprintln!("metrics on http://{local}/metrics");
             tokio::spawn(metrics::serve(metrics_listener, handle));
         }
@@ -200,6 +188,14 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
         accept(listener, local, exchange, &args).await;
         Ok(())
     })
+}
+
+/// A listener on `address`, and the address it took (its port, for 0).
+async fn bind(address: SocketAddr) -> Result<(TcpListener, SocketAddr), Failure> {
+    let failed = |e: std::io::Error| Failure::File(format!("cannot listen on {address}: {e}"));
+    let listener = TcpListener::bind(address).await.map_err(failed)?;
+    let local = listener.local_addr().map_err(failed)?;
+    Ok((listener, local))
 }
 
 /// Accepts connections until a stop signal, then waits for those in flight.
