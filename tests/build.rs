@@ -17,6 +17,7 @@ fn main() {
             "runaway-handler",
             "unlinkable",
             "escape-probe",
+            "http-hello",
         ],
         "Components need `rustup target add wasm32-wasip2` (`make deps` adds it).",
     );

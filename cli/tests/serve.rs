@@ -443,3 +443,85 @@ fn a_hono_app_from_npm_answers_a_scripted_set_of_requests() {
         (404, "no route /zzz")
     );
 }
+
+#[test]
+fn a_wasi_http_component_is_served_as_spin_serves_it() {
+    let component = polybox_tests::component_path("http_hello");
+    let dir = std::env::temp_dir().join(format!("polybox-serve-{}-component", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = Server::spawn(
+        Scratch(dir),
+        &[component.to_str().unwrap()],
+        &["--timeout-ms", "300"],
+    );
+    let answer = server.request(
+        "PUT /things?id=3 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+    );
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "PUT /things?id=3 4")
+    );
+    assert!(
+        answer.head.contains("x-component: http-hello"),
+        "{answer:?}"
+    );
+    assert_eq!(server.get("/missing").status, 404);
+    assert_eq!(server.get("/spin").status, 504);
+    assert_eq!(server.get("/").body, "GET / 0");
+}
+
+#[test]
+fn ten_thousand_connections_against_a_pool_of_two_are_queued_or_refused() {
+    let server = Server::start(
+        "crowd",
+        r#"export default { async fetch() { await new Promise((r) => setTimeout(r, 20)); return new Response("done"); } };"#,
+        &[
+            "--pool",
+            "2",
+            "--queue",
+            "64",
+            "--quiet",
+            "--body-timeout-ms",
+            "300",
+        ],
+    );
+    // A body that never arrives whole is cut off.
+    let slow = server.request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+    assert_eq!(slow.status, 408, "{slow:?}");
+    let mut streams = Vec::new();
+    for _ in 0..10_000 {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        streams.push(stream);
+    }
+    let (mut answered, mut refused) = (0, 0);
+    for mut stream in streams {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        match String::from_utf8_lossy(&bytes).split(' ').nth(1) {
+            Some("200") => answered += 1,
+            Some("503") => refused += 1,
+            other => panic!("a connection got {other:?}"),
+        }
+    }
+    assert_eq!(answered + refused, 10_000);
+    assert!(answered >= 66, "only {answered} were answered");
+    assert!(refused > 0, "nothing was refused");
+    // Memory stayed bounded, and the server serves on.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        peak_kib < 1024 * 1024,
+        "the server peaked at {peak_kib} KiB"
+    );
+    assert_eq!(server.get("/").body, "done");
+}

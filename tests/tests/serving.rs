@@ -8,7 +8,7 @@ use std::time::Duration;
 use polybox::{
     CallLimits, ErrorCode, HttpRequest, Pool, SandboxBuilder, Strategy, Template, WallClockMonitor,
 };
-use polybox_tests::{expect_code, load_handler};
+use polybox_tests::{component, expect_code, load_handler};
 
 const ECHO: &str = r#"
 export default {
@@ -261,4 +261,50 @@ fn a_pool_of_a_template_serves_requests_with_nothing_kept_between_them() {
         .map(|_| reuse.fetch("app", &request).unwrap().body)
         .collect();
     assert_eq!(counts, [b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+}
+
+#[test]
+fn a_wasi_http_component_answers_requests_as_a_fetch_handler_does() {
+    let mut sandbox = SandboxBuilder::new()
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_component_handler("hello", component("http_hello"))
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let start = loaded.snapshot().unwrap();
+    let response = loaded
+        .fetch(
+            "hello",
+            &HttpRequest::new("POST", "http://x/path?q=1").body("abc"),
+        )
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("x-component"), Some("http-hello"));
+    assert_eq!(response.body, b"POST /path?q=1 3");
+    let missing = loaded
+        .fetch("hello", &HttpRequest::new("GET", "http://x/missing"))
+        .unwrap();
+    assert_eq!(
+        (missing.status, &missing.body[..]),
+        (404, &b"GET /missing 0"[..])
+    );
+    // A runaway request is stopped like any call, and the sandbox recovers.
+    let limit = WallClockMonitor::new(Duration::from_millis(50)).unwrap();
+    expect_code(
+        loaded.fetch_with_monitor("hello", &HttpRequest::new("GET", "http://x/spin"), &limit),
+        ErrorCode::Cancelled,
+    );
+    loaded.restore(&start).unwrap();
+    let again = loaded
+        .fetch("hello", &HttpRequest::new("GET", "http://x/"))
+        .unwrap();
+    assert_eq!(again.body, b"GET / 0");
+    // An event that is not a request is refused before the component runs.
+    expect_code(
+        loaded.handle_event("hello", r#"{"not":"a request"}"#, None),
+        ErrorCode::InvalidArg,
+    );
 }

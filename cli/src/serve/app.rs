@@ -41,14 +41,15 @@ impl App {
             None => builder.input_buffer_size(args.max_body_bytes / 3 * 4 + 4 + (64 << 10)),
         };
         let backend = args.sandbox.backend();
-        if let Some(path) = args.app.as_deref().filter(|_| args.template.is_none()) {
-            let Code::JavaScript(source) = read(path)? else {
-                return Err(component_app(path));
-            };
-            if is_program(&source) {
-                return programs(args, path, source);
-            }
-        }
+        let code = match args.app.as_deref().filter(|_| args.template.is_none()) {
+            Some(path) => match read(path)? {
+                Code::JavaScript(source) if is_program(&source) => {
+                    return programs(args, path, source);
+                }
+                code => Some(code),
+            },
+            None => None,
+        };
         let proto = proto(builder, &args.host_components)?;
         let (pool, handler) = match (&args.template, &args.app) {
             (Some(path), _) => {
@@ -58,13 +59,8 @@ impl App {
             }
             (None, Some(path)) => {
                 let handler = handler_name(path);
-                let Code::JavaScript(source) = read(path)? else {
-                    return Err(component_app(path));
-                };
-                (
-                    from_source(args, proto, backend, &handler, source)?,
-                    handler,
-                )
+                let code = code.expect("read above");
+                (from_code(args, proto, backend, &handler, code)?, handler)
             }
             (None, None) => unreachable!("clap requires an app or --template"),
         };
@@ -121,22 +117,27 @@ fn programs(args: &ServeArgs, path: &Path, source: String) -> Result<App, Failur
     Ok(App::Program(Box::new(programs)))
 }
 
-fn component_app(path: &Path) -> Failure {
-    Failure::Sandbox(polybox::Error::InvalidArg(format!(
-        "{} is a component: polybox serve serves JavaScript fetch handlers and programs",
-        path.display()
-    )))
-}
-
-/// A pool of `source`'s handler: from a template on wasmtime (each sandbox
-/// created in microseconds), else each sandbox loading it.
-fn from_source(
+/// A pool of the handler `code`: JavaScript from a template on wasmtime
+/// (each sandbox created in microseconds), else each sandbox loading it; a
+/// component (a `wasi:http/proxy` one) in every sandbox of the pool.
+fn from_code(
     args: &ServeArgs,
     proto: polybox::ProtoJSSandbox,
     backend: Backend,
     handler: &str,
-    source: String,
+    code: Code,
 ) -> Result<PoolBuilder, Failure> {
+    let source = match code {
+        Code::JavaScript(source) => source,
+        Code::Component(component) => {
+            let (handler, limits) = (handler.to_owned(), args.limits.limits());
+            return Ok(Pool::builder(move || {
+                let mut sandbox = proto.clone().load_runtime()?;
+                sandbox.add_component_handler(&handler, component.clone())?;
+                Ok(sandbox.get_loaded_sandbox_with_monitor(&limits)?)
+            }));
+        }
+    };
     let mut sources = Vec::new();
     for module in modules(&args.modules)? {
         let Code::JavaScript(code) = module.code else {

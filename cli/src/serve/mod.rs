@@ -59,7 +59,8 @@ pub struct ServeArgs {
     /// ctx)`, a script that calls `addEventListener("fetch", ...)`, or a
     /// program that starts a server (`http.createServer(...).listen(port)`:
     /// a file that calls `createServer` and has no default export), run as
-    /// --pool processes. Not with --template.
+    /// --pool processes, or a component in the `wasi:http/proxy` world (as
+    /// Spin runs them). Not with --template.
     #[arg(required_unless_present = "template", conflicts_with = "template")]
     pub app: Option<PathBuf>,
     /// Serve a template file (`polybox template build`) instead.

@@ -6,7 +6,7 @@
 
 mod wire;
 
-pub(crate) use wire::{request_event, request_json, response_from};
+pub(crate) use wire::{request_event, request_from, request_json, response_from, response_json};
 
 /// A request: one a guest sends, or one a guest's handler answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,30 @@ struct Event<'a> {
     body: Option<String>,
 }
 
+/// A request event as a component host reads it.
+#[derive(Deserialize)]
+struct Incoming {
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// A response as a component host writes it.
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    status: u16,
+    headers: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Answer {
     status: u16,
@@ -86,4 +110,40 @@ pub(crate) fn response_from(result: &str) -> Result<HttpResponse> {
         headers: answer.headers,
         body,
     })
+}
+
+/// The request in a `fetch` handler's event, for handlers the host itself
+/// runs (components in the `wasi:http/proxy` world); the reason when it is
+/// not one.
+pub(crate) fn request_from(event: &str) -> std::result::Result<HttpRequest, String> {
+    let incoming: Incoming =
+        serde_json::from_str(event).map_err(|e| format!("the event is not a request: {e}"))?;
+    let body = match (incoming.text, incoming.body) {
+        (Some(text), _) => text.into_bytes(),
+        (None, Some(base64)) => BASE64
+            .decode(base64)
+            .map_err(|_| "the request's body is not base64".to_owned())?,
+        (None, None) => Vec::new(),
+    };
+    Ok(HttpRequest {
+        method: incoming.method,
+        url: incoming.url,
+        headers: incoming.headers,
+        body,
+    })
+}
+
+/// `response` as a `fetch` handler's result.
+pub(crate) fn response_json(response: &HttpResponse) -> String {
+    let (text, body) = match std::str::from_utf8(&response.body) {
+        Ok(text) => (Some(text), None),
+        Err(_) => (None, Some(BASE64.encode(&response.body))),
+    };
+    let outgoing = Outgoing {
+        status: response.status,
+        headers: &response.headers,
+        text,
+        body,
+    };
+    serde_json::to_string(&outgoing).expect("a response always has a JSON form")
 }

@@ -244,7 +244,11 @@ impl WasmtimeGuest {
                     .enter(|runtime, store| runtime.call_add_handler(store, name, source))?
                     .map_err(trap::reported)?,
                 Source::Component(component) => {
-                    let handler = ComponentHandler::load(component, self.author_env()?)?;
+                    let handler = ComponentHandler::load(
+                        component,
+                        self.author_env()?,
+                        self.config.output_buffer_size,
+                    )?;
                     self.handlers.insert(name, handler);
                 }
             }

@@ -1,5 +1,5 @@
 //! Components written by users, in any language, against `wit/`: handlers
-//! (the `handler` world), modules that JavaScript imports, and host-import
+//! (the `handler` world, or `wasi:http/proxy` for HTTP: `incoming.rs`), modules that JavaScript imports, and host-import
 //! providers whose exports become host functions.
 //!
 //! They run on the sandbox's engine, so kills, epoch deadlines and fuel reach
@@ -19,6 +19,7 @@ mod files;
 mod functions;
 mod handler;
 mod http;
+mod incoming;
 mod linker;
 mod module;
 mod state;
