@@ -100,7 +100,7 @@ lint: deps
 	$(CARGO) clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -q
 	$(CARGO) clippy -p polybox-js-guest --target wasm32-wasip2 --profile guest -- -D warnings
-	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable escape-probe) --target wasm32-wasip2 --profile guest -- -D warnings
+	$(CARGO) clippy $(addprefix -p ,$(COMPONENTS) runaway-handler unlinkable escape-probe http-hello) --target wasm32-wasip2 --profile guest -- -D warnings
 
 test-rust: deps npm-fixtures
 	$(CARGO) test
