@@ -444,3 +444,15 @@ fn stops_of_sandboxes_on_one_engine_at_the_same_moment_are_never_lost() {
         .recv_timeout(Duration::from_secs(120))
         .expect("a spinning call was never stopped: a stop was lost");
 }
+
+#[test]
+fn a_timeout_longer_than_the_clock_can_express_does_not_end_the_call() {
+    let mut loaded = polybox_tests::load_handler("ok", "function handler() { return 'ok'; }");
+    let forever = WallClockMonitor::new(Duration::MAX).unwrap();
+    assert_eq!(
+        loaded
+            .handle_event_with_monitor("ok", "{}", &forever, None)
+            .unwrap(),
+        r#""ok""#
+    );
+}

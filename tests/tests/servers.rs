@@ -79,6 +79,11 @@ fn the_dev_server_flow_spawn_wait_fetch_kill_wait() {
     let missing = server
         .fetch(3000, HttpRequest::new("GET", "http://localhost:3000/nope"))
         .unwrap();
+    // A URL that does not parse is answered 400, and the server serves on.
+    let unreadable = server
+        .fetch(3000, HttpRequest::new("GET", "no url at all"))
+        .unwrap();
+    assert_eq!(unreadable.status, 400);
     assert_eq!(
         (missing.status, &missing.body[..]),
         (404, &b"not found: /nope"[..])

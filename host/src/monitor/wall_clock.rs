@@ -29,11 +29,19 @@ impl WallClockMonitor {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+
+    /// When a call armed now must stop: a timeout too long for the clock
+    /// to express (`Duration::MAX`) is a century.
+    fn deadline_from_now(&self) -> Instant {
+        let now = Instant::now();
+        now.checked_add(self.timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    }
 }
 
 impl ExecutionMonitor for WallClockMonitor {
     fn get_monitor(&self) -> Result<impl Future<Output = ()> + Send + 'static> {
-        let deadline = Instant::now() + self.timeout;
+        let deadline = self.deadline_from_now();
         Ok(async move { tokio::time::sleep_until(deadline.into()).await })
     }
 
@@ -42,6 +50,6 @@ impl ExecutionMonitor for WallClockMonitor {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        Some(Instant::now() + self.timeout)
+        Some(self.deadline_from_now())
     }
 }

@@ -317,7 +317,15 @@
     // Hands each request that arrived to its server, in the next turn.
     function deliver(raw) {
       const server = servers.get(raw.port);
-      const request = new IncomingMessage(raw);
+      let request;
+      try {
+        request = new IncomingMessage(raw);
+      } catch {
+        // The host sent what no server could read (a URL that does not
+        // parse): answered here, never thrown into the program.
+        call("respond", raw.id, { status: 400, headers: [], text: "" });
+        return;
+      }
       const response = new ServerResponse(raw.id, request);
       if (server === undefined) {
         response.writeHead(503).end();
