@@ -3,6 +3,7 @@
 // `url` crate): each gives the URL's parts as an array (see `url.rs`), or
 // undefined for an invalid URL. `searchParams` is a URLSearchParams whose
 // changes are written back to the URL, and which follows the URL's.
+// Evaluated the first time a script reads `URL`; returns the class.
 (function (natives) {
   "use strict";
 
@@ -121,5 +122,5 @@
     Object.defineProperty(URL.prototype, name, { enumerable: true });
   }
 
-  Object.defineProperty(globalThis, "URL", { value: URL, writable: true, configurable: true });
+  return URL;
 })

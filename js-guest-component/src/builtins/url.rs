@@ -1,24 +1,46 @@
 //! The global `URL` (`url.js`), parsed by Rust's `url` crate (the WHATWG
 //! URL Standard, as servo's engine parses it) instead of a JavaScript port:
 //! core-js's parser took about 95 µs per URL in QuickJS, a request
-//! handler's largest cost; this one takes a few.
+//! handler's largest cost; this one takes a few. The class is made the
+//! first time a script reads `URL`, like the other web globals: a sandbox
+//! that never uses it carries none of it in its heap.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use rquickjs::{Ctx, Function, Object, Result};
+use rquickjs::{Ctx, Function, Object, Result, Value};
 use url::{Url, quirks};
 
 use crate::script::script_function;
 
 const URL_SOURCE: &str = include_str!("url.js");
 
-/// Defines the global `URL`.
+/// Replaces the global `URL` with what `make` returns, the first time it is read.
+const ON_USE: &str = r#"(function (make) {
+  "use strict";
+  const define = (value) =>
+    Object.defineProperty(globalThis, "URL", { value, writable: true, configurable: true });
+  Object.defineProperty(globalThis, "URL", {
+    get() {
+      define(make());
+      return globalThis.URL;
+    },
+    set: define,
+    configurable: true,
+  });
+})"#;
+
+/// Defines the global `URL`, made the first time it is read.
 pub fn install(ctx: &Ctx<'_>) -> Result<()> {
+    script_function(ctx, "polybox:url-on-use", ON_USE)?.call((Function::new(ctx.clone(), make)?,))
+}
+
+/// Evaluates `url.js`; returns the class.
+fn make<'js>(ctx: Ctx<'js>) -> Result<Value<'js>> {
     let natives = Object::new(ctx.clone())?;
     natives.set("parse", Function::new(ctx.clone(), parse)?)?;
     natives.set("update", Function::new(ctx.clone(), update)?)?;
-    script_function(ctx, "polybox:url", URL_SOURCE)?.call((natives,))
+    script_function(&ctx, "polybox:url", URL_SOURCE)?.call((natives,))
 }
 
 /// `input` parsed against `base`: its parts (see `parts`), or nothing when
