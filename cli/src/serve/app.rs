@@ -1,6 +1,7 @@
-//! What `polybox serve` serves: a handler file (loaded once into a
-//! template, every sandbox created from it) or a template file, as a pool of
-//! sandboxes.
+//! What `polybox serve` serves: a fetch handler file (loaded once into a
+//! template, every sandbox created from it), a template file or a
+//! `wasi:http` component, as a pool of sandboxes; or a program that starts
+//! a server, as processes (`programs.rs`).
 
 use std::path::Path;
 
