@@ -68,6 +68,35 @@ class RuntimeProcess {
   }
 }
 
+/**
+ * What hears a program's output when `options` has onStdout or onStderr:
+ * the native side (`native`), and `drain()`, which hands every chunk
+ * written so far to its callback (the native side calls it as chunks
+ * come). Undefined when neither is given.
+ */
+function outputFor(options) {
+  const { onStdout, onStderr } = options ?? {};
+  for (const [name, callback] of [['onStdout', onStdout], ['onStderr', onStderr]]) {
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw codedError('ERR_INVALID_ARG', `${name} must be a function, not ${callback === null ? 'null' : typeof callback}`);
+    }
+  }
+  if (onStdout === undefined && onStderr === undefined) return undefined;
+  const output = {
+    drain() {
+      for (const { fd, chunk } of output.native.take()) {
+        try {
+          (fd === 1 ? onStdout : onStderr)?.(chunk);
+        } catch (error) {
+          process.emitWarning(`a NodeRuntime output callback threw: ${error instanceof Error ? error.message : error}`);
+        }
+      }
+    },
+  };
+  output.native = new native.NativeOutput(() => output.drain());
+  return output;
+}
+
 // Only create() makes a NodeRuntime.
 const CREATING = Symbol('NodeRuntime.create');
 
@@ -142,31 +171,15 @@ class NodeRuntime extends Disposable {
   }
 
   async #run(code, options) {
-    const { signal, onStdout, onStderr } = options ?? {};
-    for (const [name, callback] of [['onStdout', onStdout], ['onStderr', onStderr]]) {
-      if (callback !== undefined && typeof callback !== 'function') {
-        throw codedError('ERR_INVALID_ARG', `${name} must be a function, not ${callback === null ? 'null' : typeof callback}`);
-      }
-    }
+    const { signal } = options ?? {};
+    const output = outputFor(options);
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw codedError('ERR_INVALID_ARG', 'signal must be an AbortSignal');
     if (signal?.aborted) throw signal.reason;
-    let output;
-    const drain = () => {
-      for (const { fd, chunk } of output.take()) {
-        const callback = fd === 1 ? onStdout : onStderr;
-        try {
-          callback?.(chunk);
-        } catch (error) {
-          process.emitWarning(`a NodeRuntime output callback threw: ${error instanceof Error ? error.message : error}`);
-        }
-      }
-    };
-    if (onStdout !== undefined || onStderr !== undefined) output = new native.NativeOutput(drain);
     let result;
     try {
-      result = await withSignal(signal, (token) => this.#native.exec(code, options, token, output));
+      result = await withSignal(signal, (token) => this.#native.exec(code, options, token, output?.native));
     } finally {
-      if (output !== undefined) drain();
+      output?.drain();
     }
     if (result.stats.terminatedBy === 'signal') throw signal.reason;
     return {
@@ -195,20 +208,8 @@ class NodeRuntime extends Disposable {
    * back to this NodeRuntime once it exits and is waited for.
    */
   async spawn(code, options) {
-    const { onStdout, onStderr } = options ?? {};
-    let output;
-    if (onStdout !== undefined || onStderr !== undefined) {
-      output = new native.NativeOutput(() => {
-        for (const { fd, chunk } of output.take()) {
-          try {
-            (fd === 1 ? onStdout : onStderr)?.(chunk);
-          } catch (error) {
-            process.emitWarning(`a NodeRuntime output callback threw: ${error instanceof Error ? error.message : error}`);
-          }
-        }
-      });
-    }
-    const nativeProcess = await this.#native.spawn(code, options, output);
+    const output = outputFor(options);
+    const nativeProcess = await this.#native.spawn(code, options, output?.native);
     return new RuntimeProcess(nativeProcess);
   }
 

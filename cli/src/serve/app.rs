@@ -32,16 +32,6 @@ impl App {
 
     /// Loads the app `args` name.
     pub fn load(args: &ServeArgs) -> Result<Self, Failure> {
-        let builder = args
-            .capabilities
-            .apply(args.sandbox.builder(&args.limits), None)?
-            .log_sink(|level, line| eprintln!("[{level}] {line}"));
-        let builder = match args.sandbox.input_buffer() {
-            Some(_) => builder,
-            // Room for the largest request body in base64, and its headers.
-            None => builder.input_buffer_size(args.max_body_bytes / 3 * 4 + 4 + (64 << 10)),
-        };
-        let backend = args.sandbox.backend();
         let code = match args.app.as_deref().filter(|_| args.template.is_none()) {
             Some(path) => match read(path)? {
                 Code::JavaScript(source) if is_program(&source) => {
@@ -51,6 +41,13 @@ impl App {
             },
             None => None,
         };
+        let builder = sandbox(args, None)?;
+        let builder = match args.sandbox.input_buffer() {
+            Some(_) => builder,
+            // Room for the largest request body in base64, and its headers.
+            None => builder.input_buffer_size(args.max_body_bytes / 3 * 4 + 4 + (64 << 10)),
+        };
+        let backend = args.sandbox.backend();
         let proto = proto(builder, &args.host_components)?;
         let (pool, handler) = match (&args.template, &args.app) {
             (Some(path), _) => {
@@ -73,6 +70,15 @@ impl App {
             .build()?;
         Ok(Self::Handler { pool, handler })
     }
+}
+
+/// The sandboxes' settings and grants, their output on stderr; `program`'s
+/// directory is mounted for its imports.
+fn sandbox(args: &ServeArgs, program: Option<&Path>) -> Result<polybox::SandboxBuilder, Failure> {
+    Ok(args
+        .capabilities
+        .apply(args.sandbox.builder(&args.limits), program)?
+        .log_sink(|level, line| eprintln!("[{level}] {line}")))
 }
 
 /// Whether `source` is a program that starts a server rather than a fetch
@@ -110,10 +116,7 @@ fn programs(args: &ServeArgs, path: &Path, source: String) -> Result<App, Failur
     let path = &path
         .canonicalize()
         .map_err(|e| Failure::File(format!("cannot read {}: {e}", path.display())))?;
-    let builder = args
-        .capabilities
-        .apply(args.sandbox.builder(&args.limits), Some(path))?
-        .log_sink(|level, line| eprintln!("[{level}] {line}"));
+    let builder = sandbox(args, Some(path))?;
     let programs = Programs::start(path, source, builder, args.pool, timeout)?;
     Ok(App::Program(Box::new(programs)))
 }

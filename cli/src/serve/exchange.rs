@@ -13,7 +13,7 @@ use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use polybox::{ErrorCode, HttpRequest, HttpResponse};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::app::App;
 
@@ -33,7 +33,7 @@ const HOP_BY_HOP: &[&str] = &[
 pub struct Exchange {
     pub app: App,
     /// One permit per sandbox: a request holding one gets a sandbox at once.
-    pub sandboxes: Arc<Semaphore>,
+    pub sandboxes: Semaphore,
     /// Requests waiting for a permit now, and how many may.
     pub waiting: AtomicUsize,
     pub queue_limit: usize,
@@ -115,8 +115,8 @@ impl Exchange {
 
     /// A free sandbox's permit, waited for without holding a thread; past
     /// the queue's bound, refused at once.
-    async fn sandbox(&self) -> Result<OwnedSemaphorePermit, (StatusCode, String)> {
-        if let Ok(permit) = self.sandboxes.clone().try_acquire_owned() {
+    async fn sandbox(&self) -> Result<SemaphorePermit<'_>, (StatusCode, String)> {
+        if let Ok(permit) = self.sandboxes.try_acquire() {
             return Ok(permit);
         }
         let _waiting = Waiting::enter(&self.waiting, self.queue_limit).ok_or_else(|| {
@@ -126,8 +126,7 @@ impl Exchange {
             )
         })?;
         self.sandboxes
-            .clone()
-            .acquire_owned()
+            .acquire()
             .await
             .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into()))
     }

@@ -152,7 +152,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let prometheus = args.metrics_port.map(|_| metrics::install()).transpose()?;
     let app = App::load(&args)?;
     let exchange = Arc::new(Exchange {
-        sandboxes: Arc::new(Semaphore::new(args.pool)),
+        sandboxes: Semaphore::new(args.pool),
         waiting: AtomicUsize::new(0),
         queue_limit: args.queue,
         max_body_bytes: args.max_body_bytes,

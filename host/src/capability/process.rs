@@ -99,15 +99,9 @@ impl Pipe {
     /// At most `max` bytes, waiting for some unless the input ended or
     /// the call stopped (then empty).
     fn read(&self, max: usize, call: &CallContext<'_>) -> Vec<u8> {
-        let (state, ready) = (self.state.clone(), self.ready.clone());
-        let _stop = call.on_stop(move || {
-            let _state = state.lock().unwrap_or_else(|p| p.into_inner());
-            ready.notify_all();
+        let mut state = call.wait_while(&self.state, &self.ready, None, |state| {
+            state.bytes.is_empty() && !state.closed
         });
-        let mut state = self.lock();
-        while state.bytes.is_empty() && !state.closed && call.stop_reason().is_none() {
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
-        }
         let n = max.min(state.bytes.len());
         state.bytes.drain(..n).collect()
     }

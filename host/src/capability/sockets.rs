@@ -123,25 +123,9 @@ impl Sockets {
     /// through `respond`.
     fn accept(&self, deadline_ns: u64, context: &CallContext<'_>) -> Value {
         let deadline = clock::monotonic_instant(deadline_ns);
-        // A stop wakes the wait (under the lock, so it cannot slip in
-        // between the check and the wait).
-        let (table, changed) = (self.table.clone(), self.changed.clone());
-        let _stop = context.on_stop(move || {
-            let _table = table.lock().unwrap_or_else(|p| p.into_inner());
-            changed.notify_all();
+        let mut table = context.wait_while(&self.table, &self.changed, Some(deadline), |table| {
+            table.inbox.is_empty()
         });
-        let mut table = self.table();
-        while table.inbox.is_empty() && context.stop_reason().is_none() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            table = self
-                .changed
-                .wait_timeout(table, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
         if table.inbox.is_empty() && context.stop_reason().is_some() {
             return Value::Null;
         }

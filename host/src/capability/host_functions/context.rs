@@ -1,6 +1,7 @@
 //! [`CallContext`]: what a host function knows of the call it serves.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::monitor::InterruptState;
 
@@ -56,6 +57,45 @@ impl<'a> CallContext<'a> {
             token: self.interrupt.on_stop(self.call, Box::new(listener)),
             interrupt: self.interrupt.clone(),
         }
+    }
+}
+
+impl CallContext<'_> {
+    /// Waits on `changed` while `waiting` holds for the state `state`
+    /// guards, until `deadline` if there is one, or until the call is
+    /// stopped (a stop wakes the wait at once); returns the state, locked.
+    /// Whoever changes the state notifies `changed`.
+    pub(crate) fn wait_while<'m, T: Send + 'static>(
+        &self,
+        state: &'m Arc<Mutex<T>>,
+        changed: &Arc<Condvar>,
+        deadline: Option<Instant>,
+        waiting: impl Fn(&T) -> bool,
+    ) -> MutexGuard<'m, T> {
+        // Notified under the lock, so a stop cannot slip in between the
+        // check below and the wait.
+        let (locked, woken) = (state.clone(), changed.clone());
+        let _stop = self.on_stop(move || {
+            let _state = locked.lock().unwrap_or_else(|p| p.into_inner());
+            woken.notify_all();
+        });
+        let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+        while waiting(&guard) && self.stop_reason().is_none() {
+            guard = match deadline {
+                None => changed.wait(guard).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    changed
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+        guard
     }
 }
 
