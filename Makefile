@@ -23,7 +23,12 @@ TOOLS_DIR ?= $(HOME)/.cache/polybox-tools
 HYPERLIGHT_WASM_AOT_VERSION := 0.15.0
 HYPERLIGHT_WASM_AOT ?= $(TOOLS_DIR)/hyperlight-wasm-aot-$(HYPERLIGHT_WASM_AOT_VERSION)/bin/hyperlight-wasm-aot
 VM_CACHE ?= $(TOOLS_DIR)/vm
-export HYPERLIGHT_WASM_AOT VM_CACHE
+## componentize-py builds the Python guest (host/build.rs runs it); it lives
+## in a virtualenv of its own, pinned.
+COMPONENTIZE_PY_VERSION := 0.25.1
+PYTHON_VENV ?= $(TOOLS_DIR)/componentize-py-$(COMPONENTIZE_PY_VERSION)
+COMPONENTIZE_PY ?= $(PYTHON_VENV)/bin/componentize-py
+export HYPERLIGHT_WASM_AOT VM_CACHE COMPONENTIZE_PY
 RUST_EXAMPLES := $(basename $(notdir $(wildcard examples/rust/*.rs)))
 
 NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
@@ -31,14 +36,15 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps deps-vm npm-fixtures mcp-clients test-mcp hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
+.PHONY: all deps python-tools deps-vm npm-fixtures mcp-clients test-mcp hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
 
 all: build
 
 ## Prerequisites, installed only when missing: Debian's clang/lld/llvm 19 and
-## wasi-libc headers (the QuickJS guest), Rust's wasm32-wasip2 target, and
-## hyperlight-wasm-aot (the Hyperlight backend is built into the workspace).
-deps: hyperlight-tools
+## wasi-libc headers (the QuickJS guest), Rust's wasm32-wasip2 target,
+## componentize-py (the Python guest) and hyperlight-wasm-aot (the
+## Hyperlight backend is built into the workspace).
+deps: hyperlight-tools python-tools
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; $(APT_INSTALL) $$missing; \
@@ -51,6 +57,14 @@ hyperlight-tools:
 	@[ -x $(HYPERLIGHT_WASM_AOT) ] || $(CARGO) install hyperlight-wasm-aot \
 	  --version $(HYPERLIGHT_WASM_AOT_VERSION) --locked --quiet \
 	  --root $(TOOLS_DIR)/hyperlight-wasm-aot-$(HYPERLIGHT_WASM_AOT_VERSION)
+
+## componentize-py, from PyPI into its own virtualenv (python3-venv from
+## Debian when the interpreter lacks venv).
+python-tools:
+	@[ -x $(COMPONENTIZE_PY) ] || { \
+	  python3 -c 'import venv, ensurepip' 2>/dev/null || $(APT_INSTALL) python3-venv; \
+	  python3 -m venv $(PYTHON_VENV) && \
+	  $(PYTHON_VENV)/bin/pip install --quiet --disable-pip-version-check componentize-py==$(COMPONENTIZE_PY_VERSION); }
 
 ## What scripts/run-in-vm.sh needs: QEMU, a static busybox, cpio, and the
 ## decompressors for the kernel modules.

@@ -1,19 +1,29 @@
-//! Builds the JS guest component (`js-guest-component/`, target
-//! `wasm32-wasip2`) so the host can embed it, and records its SHA-256 so
-//! compiled code can be cached on disk under a key that changes with it.
+//! Builds the guest components so the host can embed them, and records
+//! each one's SHA-256 so compiled code can be cached on disk under a key
+//! that changes with it:
 //!
-//! The embedded component has its data segments made passive: instantiating
-//! it copies nothing into memory. Their bytes (and the memory's initial
-//! size) go into `guest_memory.rs`, from which the host builds a guest's
-//! first memory image (`backend/wasmtime/memory.rs`). Every instance starts
-//! from an image, so wasmtime's copy would be wasted work.
+//! - the JS guest (`js-guest-component/`, target `wasm32-wasip2`), by a
+//!   nested `cargo` (`polybox-build`);
+//! - the Python guest (`python-guest-component/`), by `componentize-py`
+//!   (`$COMPONENTIZE_PY`, else from `PATH`; `make deps` installs the pinned
+//!   version), which wraps CPython and the guest's Python sources in a
+//!   component of the `python-runtime` world, with WASI stubbed out.
 //!
-//! The guest is built by a nested `cargo` (`polybox-build`).
+//! Each embedded component has its data segments made passive and emptied:
+//! instantiating it copies nothing into memory. Their bytes (and the
+//! memory's initial size) go into `<guest>_memory.rs`, from which the host
+//! builds a guest's first memory image (`backend/wasmtime/image.rs`). Every
+//! instance starts from an image, so wasmtime's copy would be wasted work.
 
 use std::env;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+/// The componentize-py release the Python guest is built with (the
+/// Makefile installs it).
+const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 
 fn main() {
     let root = polybox_build::workspace_root();
@@ -24,10 +34,12 @@ fn main() {
             "js-guest-component/node/dist",
             "js-guest-component/Cargo.toml",
             "js-guest-component/build.rs",
+            "python-guest-component/src",
             "wit",
             "Cargo.lock",
         ],
     );
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let out = polybox_build::build_components(
         &root,
         &["polybox-js-guest"],
@@ -37,36 +49,109 @@ fn main() {
 
     let wasm = out.join("polybox_js_guest.wasm");
     let bytes = std::fs::read(&wasm).expect("the guest build produced no component");
-    check_imports(&bytes);
+    check_imports("the JS guest", &bytes);
     if env::var_os("CARGO_FEATURE_HYPERLIGHT").is_some() {
         let aot = compile_for_hyperlight(&wasm, &bytes);
         println!("cargo:rustc-env=POLYBOX_JS_GUEST_AOT={}", aot.display());
     }
-    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    embed(&out_dir, "js_guest", &bytes);
+
+    let python = build_python_guest(&root, &out_dir);
+    check_imports("the Python guest", &python);
+    embed(&out_dir, "python_guest", &python);
+}
+
+/// Embeds guest `name`: writes `<name>.wasm` (its data segments passive and
+/// empty) and `<name>_memory.rs` (what they held) to `out_dir`, and sets
+/// `POLYBOX_<NAME>_WASM` and `POLYBOX_<NAME>_SHA256`.
+fn embed(out_dir: &Path, name: &str, bytes: &[u8]) {
     let mut passive = Passive::default();
     let mut component = wasm_encoder::Component::new();
     wasm_encoder::reencode::component_utils::parse_component(
         &mut passive,
         &mut component,
         wasmparser::Parser::new(0),
-        &bytes,
-        &bytes,
+        bytes,
+        bytes,
     )
     .expect("the guest component re-encodes");
     let component = component.finish();
-    let embedded = out_dir.join("polybox_js_guest.wasm");
+    let embedded = out_dir.join(format!("{name}.wasm"));
     std::fs::write(&embedded, &component).expect("OUT_DIR is writable");
-    write_memory_source(&out_dir, &passive);
+    write_memory_source(out_dir, name, &passive);
 
     let digest: String = Sha256::digest(&component)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let upper = name.to_uppercase();
     println!(
-        "cargo:rustc-env=POLYBOX_JS_GUEST_WASM={}",
+        "cargo:rustc-env=POLYBOX_{upper}_WASM={}",
         embedded.display()
     );
-    println!("cargo:rustc-env=POLYBOX_JS_GUEST_SHA256={digest}");
+    println!("cargo:rustc-env=POLYBOX_{upper}_SHA256={digest}");
+}
+
+/// The Python guest, built by componentize-py into `out_dir`.
+fn build_python_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
+    println!("cargo:rerun-if-env-changed=COMPONENTIZE_PY");
+    let tool = env::var_os("COMPONENTIZE_PY").unwrap_or_else(|| "componentize-py".into());
+    let hint = format!(
+        "the Python guest needs componentize-py {COMPONENTIZE_PY_VERSION} (`make deps` installs it \
+         and sets COMPONENTIZE_PY; or `pip install componentize-py=={COMPONENTIZE_PY_VERSION}`)"
+    );
+    let version = Command::new(&tool)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let expected = format!("componentize-py {COMPONENTIZE_PY_VERSION}");
+    if version.as_deref() != Some(expected.as_str()) {
+        panic!("{hint} (found {version:?} at {tool:?})");
+    }
+    // componentize-py writes `__pycache__` next to the sources it imports:
+    // it imports a copy, so the sources (whose changes rerun this script)
+    // stay untouched.
+    let sources = out_dir.join("python-guest-src");
+    let _ = std::fs::remove_dir_all(&sources);
+    copy_dir(&root.join("python-guest-component/src"), &sources);
+    let wasm = out_dir.join("python_guest_raw.wasm");
+    let status = Command::new(&tool)
+        .arg("--quiet")
+        .arg("--wit-path")
+        .arg(root.join("wit"))
+        .args(["--world", "python-runtime", "componentize", "--stub-wasi"])
+        .arg("--python-path")
+        .arg(&sources)
+        .arg("--output")
+        .arg(&wasm)
+        .arg("polybox_app")
+        .env_remove("VIRTUAL_ENV")
+        .current_dir(out_dir)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {tool:?}: {e}; {hint}"));
+    assert!(
+        status.success(),
+        "componentize-py failed to build the Python guest"
+    );
+    std::fs::read(&wasm).expect("componentize-py wrote the Python guest")
+}
+
+/// Copies the `.py` files under `from` to `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("OUT_DIR is writable");
+    for entry in std::fs::read_dir(from).expect("the Python guest's sources are readable") {
+        let entry = entry.expect("the Python guest's sources are readable");
+        let path = entry.path();
+        if path.is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&path, &to.join(entry.file_name()));
+            }
+        } else if path.extension().is_some_and(|ext| ext == "py") {
+            std::fs::copy(&path, to.join(entry.file_name())).expect("OUT_DIR is writable");
+        }
+    }
 }
 
 /// The hyperlight-wasm version the backend is built against (host/Cargo.toml
@@ -126,7 +211,7 @@ fn compile_for_hyperlight(wasm: &Path, bytes: &[u8]) -> PathBuf {
 /// Fails the build unless the guest imports only `polybox:sandbox`
 /// interfaces: the same artifact must run where no WASI exists, and a
 /// toolchain whose libc pulls WASI in would silently break that.
-fn check_imports(component: &[u8]) {
+fn check_imports(guest: &str, component: &[u8]) {
     let mut depth = 0;
     for payload in wasmparser::Parser::new(0).parse_all(component) {
         match payload.expect("the guest component parses") {
@@ -138,9 +223,10 @@ fn check_imports(component: &[u8]) {
                     let name = import.expect("the guest's imports parse").name.name;
                     assert!(
                         name.starts_with("polybox:sandbox/"),
-                        "the JS guest imports {name}, but it may import only polybox:sandbox \
-                         interfaces; a libc function it links probably uses WASI (build it with \
-                         the stable toolchain, or shim the function in libc_shims.c)"
+                        "{guest} imports {name}, but it may import only polybox:sandbox \
+                         interfaces; a libc function it links probably uses WASI (build the JS \
+                         guest with the stable toolchain, or shim the function in libc_shims.c; \
+                         build the Python guest with `--stub-wasi`)"
                     );
                 }
             }
@@ -149,8 +235,10 @@ fn check_imports(component: &[u8]) {
     }
 }
 
-/// Re-encodes a component with every active data segment made passive,
-/// collecting what those segments held.
+/// Re-encodes a component with every active data segment made passive and
+/// empty, collecting what those segments held. (An active segment is
+/// dropped once instantiation has copied it, so no code can `memory.init`
+/// from it: the empty passive segment behaves the same.)
 #[derive(Default)]
 struct Passive {
     /// `(offset, bytes)` of each former active segment.
@@ -193,28 +281,47 @@ impl wasm_encoder::reencode::Reencode for Passive {
                     other => panic!("unsupported data segment offset {other:?}"),
                 };
                 self.segments.push((offset, datum.data.to_vec()));
+                // Same index: `data.drop` stays valid.
+                data.passive(std::iter::empty());
             }
-            wasmparser::DataKind::Passive => {}
+            wasmparser::DataKind::Passive => {
+                data.passive(datum.data.iter().copied());
+            }
             other => panic!("unsupported data segment {other:?}"),
         }
-        // Same index, same bytes: `memory.init` and `data.drop` stay valid.
-        data.passive(datum.data.iter().copied());
         Ok(())
     }
 }
 
 impl wasm_encoder::reencode::ReencodeComponent for Passive {}
 
-/// Writes `guest_memory.rs`: the guest memory's initial size and the bytes
-/// its data segments put there.
-fn write_memory_source(out_dir: &Path, passive: &Passive) {
+/// Segments closer than this are written as one, the gap zero-filled.
+const COALESCE_GAP: u32 = 4096;
+
+/// Writes `<name>_memory.rs`: the guest memory's initial size and the bytes
+/// its data segments put there (adjacent segments joined).
+fn write_memory_source(out_dir: &Path, name: &str, passive: &Passive) {
     let initial = passive.initial_memory.expect("the guest defines a memory");
+    let mut segments = passive.segments.clone();
+    segments.sort_by_key(|(offset, _)| *offset);
+    let mut joined: Vec<(u32, Vec<u8>)> = Vec::new();
+    for (offset, bytes) in segments {
+        if let Some((start, last)) = joined.last_mut() {
+            let end = *start + last.len() as u32;
+            if offset >= end && offset - end <= COALESCE_GAP {
+                last.resize((offset - *start) as usize, 0);
+                last.extend_from_slice(&bytes);
+                continue;
+            }
+        }
+        joined.push((offset, bytes));
+    }
     let mut source = format!(
         "/// Initial size of the guest's memory, in bytes.\npub const INITIAL_MEMORY: usize = {initial};\n\
          /// Where the guest's data segments go, and what they hold.\npub const DATA_SEGMENTS: &[(usize, &[u8])] = &[\n"
     );
-    for (index, (offset, bytes)) in passive.segments.iter().enumerate() {
-        let file = out_dir.join(format!("guest_data_{index}.bin"));
+    for (index, (offset, bytes)) in joined.iter().enumerate() {
+        let file = out_dir.join(format!("{name}_data_{index}.bin"));
         std::fs::write(&file, bytes).expect("OUT_DIR is writable");
         source.push_str(&format!(
             "    ({offset}, include_bytes!({:?})),\n",
@@ -222,5 +329,5 @@ fn write_memory_source(out_dir: &Path, passive: &Passive) {
         ));
     }
     source.push_str("];\n");
-    std::fs::write(out_dir.join("guest_memory.rs"), source).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join(format!("{name}_memory.rs")), source).expect("OUT_DIR is writable");
 }

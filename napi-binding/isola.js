@@ -54,8 +54,8 @@ function envOf(what, value) {
 }
 
 /** NodeRuntime's options and capabilities for a template or a sandbox. */
-function runtimeOptions({ maxMemory, env, mounts, timeoutMs }) {
-  const options = { env };
+function runtimeOptions({ language, maxMemory, env, mounts, timeoutMs }) {
+  const options = { env, language };
   const limit = memoryLimit(maxMemory);
   if (limit !== undefined) options.memoryLimit = limit;
   if (timeoutMs !== undefined) options.timeout = timeoutMs;
@@ -81,8 +81,7 @@ class SandboxContext {
   #closed = false;
 
   /**
-   * Builds a template: `runtime` is 'js' ('python' comes with Polybox's
-   * Python guest). Options: cacheDir (where built templates are kept,
+   * Builds a template: `runtime` is 'js' or 'python'. Options: cacheDir (where built templates are kept,
    * keyed by their inputs; the default is Polybox's cache directory, null
    * disables it), maxMemory (bytes), prelude (code every sandbox has
    * evaluated before its scripts), mounts, env. runtimePath, version and
@@ -90,14 +89,11 @@ class SandboxContext {
    */
   async buildTemplate(runtime, options) {
     if (this.#closed) throw codedError('ERR_CONSUMED', 'the SandboxContext was closed');
-    if (runtime === 'python') {
-      throw codedError('ERR_NOT_SUPPORTED', "the 'python' runtime is not supported by @polybox/node yet: Polybox's Python guest is not built (see the README)");
-    }
-    if (runtime !== 'js') throw invalid(`unknown runtime ${JSON.stringify(runtime)}; use 'js'`);
+    if (runtime !== 'js' && runtime !== 'python') throw invalid(`unknown runtime ${JSON.stringify(runtime)}; use 'js' or 'python'`);
     const { cacheDir, maxMemory, prelude, mounts, env } = checkOptions('buildTemplate', options, TEMPLATE_OPTIONS);
     if (prelude !== undefined && prelude !== null && typeof prelude !== 'string') throw invalid('prelude must be a string');
     if (cacheDir !== undefined && cacheDir !== null && typeof cacheDir !== 'string') throw invalid('cacheDir must be a path or null');
-    const settings = { maxMemory, env: envOf('env', env), mounts };
+    const settings = { language: runtime === 'python' ? 'python' : 'javascript', maxMemory, env: envOf('env', env), mounts };
     const [nativeOptions, granted] = runtimeOptions(settings);
     const dir = cacheDir === undefined ? native.defaultTemplateCacheDir() : cacheDir;
     const template = await native.buildSessionTemplate(nativeOptions, granted, prelude ?? null, dir ?? null);
@@ -145,6 +141,7 @@ class SandboxTemplate {
       throw invalid('hostcalls must be an object of functions');
     }
     const settings = {
+      language: this.#settings.language,
       maxMemory: maxMemory ?? this.#settings.maxMemory,
       env: { ...this.#settings.env, ...envOf('env', env) },
       mounts: [...(this.#settings.mounts ?? []), ...(mounts ?? [])],

@@ -99,6 +99,15 @@ class SandboxBuilder {
   }
 
   /**
+   * The language of handlers, modules and programs: 'javascript' (default)
+   * or 'python' (Polybox extension; Python needs the wasmtime backend).
+   */
+  setLanguage(language) {
+    this.#native.setLanguage(language);
+    return this;
+  }
+
+  /**
    * Where guest output (console.*, print) goes: `sink(level, message)`, with
    * level 'debug', 'info', 'warn' or 'error', called on the main thread with
    * every line a load or call wrote, in order, before that load or call

@@ -122,8 +122,9 @@ class NodeRuntime extends Disposable {
    * out as the `network` policy allows, or an async (request) => response
    * that answers them instead; httpHandler is its older name), and the
    * Polybox extensions timeout (ms, every run's wall-clock limit),
-   * outputLimit (bytes kept of each stream, default 1 MiB) and backend
-   * ('wasmtime' or 'hyperlight').
+   * outputLimit (bytes kept of each stream, default 1 MiB), backend
+   * ('wasmtime' or 'hyperlight') and language ('javascript' or 'python':
+   * what exec and run take).
    */
   static async create(options) {
     let granted = null;

@@ -59,7 +59,10 @@ pub struct ExecArgs {
 
 /// Runs the program; returns its exit code (the low 8 bits, as a shell
 /// sees them).
-pub fn exec(args: ExecArgs) -> Result<u8, Failure> {
+pub fn exec(mut args: ExecArgs) -> Result<u8, Failure> {
+    if let (None, Some(file)) = (&args.eval, args.args.first()) {
+        args.sandbox.language_of(Path::new(file));
+    }
     let (source, filename, kind, program_args) = program(&args)?;
     let mut env = args.grants.env();
     for spec in &args.env {
@@ -135,7 +138,7 @@ fn program(args: &ExecArgs) -> Result<(String, String, ProgramKind, Vec<String>)
     };
     let path = Path::new(file);
     let source = String::from_utf8(read_bytes(path)?)
-        .map_err(|_| Failure::File(format!("{file} is not UTF-8 JavaScript")))?;
+        .map_err(|_| Failure::File(format!("{file} is not UTF-8 text")))?;
     // `polybox exec FILE -- ARGS`: the `--` only separates.
     let rest = rest
         .strip_prefix(&["--".to_owned()][..])

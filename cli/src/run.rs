@@ -63,7 +63,10 @@ pub struct RunArgs {
 
 /// Runs the handler and prints each result on stdout. Guest output goes to
 /// stderr, prefixed with its level.
-pub fn run(args: RunArgs) -> Result<(), Failure> {
+pub fn run(mut args: RunArgs) -> Result<(), Failure> {
+    if let Some(handler) = &args.handler {
+        args.sandbox.language_of(handler);
+    }
     let builder = args
         .sandbox
         .builder(&args.limits)

@@ -1,10 +1,11 @@
 //! The flags `run` and `exec` share: the sandbox's sizes and backend, and
 //! the limits of a call.
 
+use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
-use polybox::{Backend, CallLimits, SandboxBuilder};
+use polybox::{Backend, CallLimits, Language, SandboxBuilder};
 
 use crate::size::parse_size;
 
@@ -28,12 +29,23 @@ pub struct SandboxArgs {
     /// (inside a micro-VM; needs a usable hypervisor).
     #[arg(long, default_value = "wasmtime")]
     backend: Backend,
+    /// The guest's language: `javascript` or `python` (default: a `.py`
+    /// file is Python, anything else JavaScript).
+    #[arg(long, value_name = "LANGUAGE")]
+    language: Option<Language>,
 }
 
 impl SandboxArgs {
     /// The backend chosen.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Takes the language from `path`'s extension unless --language chose.
+    pub fn language_of(&mut self, path: &Path) {
+        if self.language.is_none() {
+            self.language = Language::of_path(path);
+        }
     }
 
     /// The input buffer's size, if given.
@@ -46,6 +58,7 @@ impl SandboxArgs {
     pub fn builder(&self, limits: &LimitArgs) -> SandboxBuilder {
         let mut builder = SandboxBuilder::new()
             .backend(self.backend)
+            .language(self.language.unwrap_or_default())
             .fuel_metering(limits.fuel.is_some());
         for (size, set) in [
             (self.heap, SandboxBuilder::heap_size as fn(_, _) -> _),

@@ -60,10 +60,58 @@ impl std::str::FromStr for Backend {
     }
 }
 
+/// The language of a sandbox's guest: what its handlers, modules and
+/// programs are written in. Each language is its own guest component, with
+/// the same contract (`wit/`: the `js-runtime` and `python-runtime` worlds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    /// JavaScript, run by QuickJS (`js-guest-component/`).
+    #[default]
+    JavaScript,
+    /// Python, run by CPython 3.14 (`python-guest-component/`, built with
+    /// componentize-py). Needs the wasmtime backend.
+    Python,
+}
+
+impl Language {
+    /// The language's name as the CLI and the Node addon spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::JavaScript => "javascript",
+            Self::Python => "python",
+        }
+    }
+
+    /// The language of a source file, by its extension (`.py` is Python;
+    /// `.js`, `.mjs`, `.cjs` and `.ts`-less JavaScript files are JavaScript).
+    pub fn of_path(path: &std::path::Path) -> Option<Self> {
+        match path.extension()?.to_str()? {
+            "py" => Some(Self::Python),
+            "js" | "mjs" | "cjs" => Some(Self::JavaScript),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "javascript" | "js" => Ok(Self::JavaScript),
+            "python" | "py" => Ok(Self::Python),
+            other => Err(Error::invalid_arg(format!(
+                "unknown language {other:?}; use \"javascript\" or \"python\""
+            ))),
+        }
+    }
+}
+
 /// The validated settings of one sandbox.
 #[derive(Clone)]
 pub(crate) struct SandboxConfig {
     pub backend: Backend,
+    pub language: Language,
     pub heap_size: usize,
     pub stack_size: usize,
     /// Hyperlight's scratch region, when set.
@@ -111,6 +159,7 @@ impl SandboxConfig {
         let mut hasher = DefaultHasher::new();
         (
             self.backend,
+            self.language,
             self.stack_size,
             self.scratch_size,
             self.fuel_metering,

@@ -123,6 +123,13 @@ impl NativeSandboxBuilder {
         self.set(|s| s.backend = backend)
     }
 
+    /// The language of the sandbox's handlers, modules and programs.
+    #[napi(ts_args_type = "language: 'javascript' | 'python'")]
+    pub fn set_language(&mut self, language: Text<'_>) -> Result<()> {
+        let language: polybox::Language = string("language", language)?.parse().map_err(to_js)?;
+        self.set(|s| s.builder = std::mem::take(&mut s.builder).language(language))
+    }
+
     /// Builds a proto sandbox off the main thread; consumes this builder.
     #[napi(ts_return_type = "Promise<NativeProtoSandbox>")]
     pub fn build(&mut self) -> Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {

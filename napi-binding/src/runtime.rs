@@ -42,6 +42,7 @@ const CREATE_OPTIONS: &[&str] = &[
     "timeout",
     "outputLimit",
     "backend",
+    "language",
 ];
 
 /// The options `exec` and `run` take natively (`signal`, `onStdout` and
@@ -260,6 +261,10 @@ pub(crate) fn builders(
         if let Some(backend) = property(&options, "backend")? {
             let backend = string_property("backend", backend)?;
             sandbox = sandbox.backend(backend.parse().map_err(crate::error::to_js)?);
+        }
+        if let Some(language) = property(&options, "language")? {
+            let language = string_property("language", language)?;
+            sandbox = sandbox.language(language.parse().map_err(crate::error::to_js)?);
         }
     }
     Ok((builder.limits(limits), sandbox))

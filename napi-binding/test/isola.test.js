@@ -168,7 +168,6 @@ test('async dispose, prelude, env, and the template cache', async () => {
 });
 
 test('errors: what fails rejects, runStream reports it as an error event', async () => {
-  await rejectsWith(buildTemplate('python'), 'ERR_NOT_SUPPORTED');
   await rejectsWith(buildTemplate('ruby'), 'ERR_INVALID_ARG');
   await rejectsWith(buildTemplate('js', { prelude: 'throw new Error("prelude")', cacheDir: null }), 'ERR_GUEST_ERROR');
   const template = await buildTemplate('js', { cacheDir: null, runtimePath: '/unused', version: 'unused' });

@@ -650,3 +650,107 @@ fn a_global_script_continuing_its_process_reaches_no_more_than_a_program() {
     // and it reaches nothing a program could not.
     assert_eq!(found.value.as_deref(), Some("\"[]\""), "{:?}", found.output);
 }
+
+/// What a Python handler `source` (defining `probe()`) returns, in a fresh
+/// Python sandbox.
+fn python_probe(source: &str) -> Value {
+    let mut sandbox = runtime(SandboxBuilder::new().language(polybox::Language::Python));
+    sandbox
+        .add_handler(
+            "h",
+            format!("{source}\ndef handler(e):\n    return probe()\n"),
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let value = call(&mut loaded, "h", json!({})).unwrap();
+    assert!(!loaded.poisoned(), "a probe trapped");
+    value
+}
+
+/// Each attempt is a callable; what it raised (or "REACHED").
+const PY_ATTEMPTS: &str = "def attempt(f):
+    try:
+        f()
+        return 'REACHED'
+    except BaseException as e:
+        return type(e).__name__
+";
+
+#[test]
+fn python_reaches_no_host_file_through_any_door() {
+    let found = python_probe(&format!(
+        "{PY_ATTEMPTS}
+import os, posix, io, _io, pathlib, importlib, sys
+def probe():
+    return [attempt(f) for f in [
+        lambda: open('/etc/passwd'),
+        lambda: io.open('/etc/passwd'),
+        lambda: _io.open('/etc/passwd'),
+        lambda: _io.FileIO('/etc/passwd'),
+        lambda: posix.open('/etc/passwd', posix.O_RDONLY),
+        lambda: os.listdir('/'),
+        lambda: posix.listdir('/'),
+        lambda: posix.scandir('/'),
+        lambda: posix.stat('/etc/passwd'),
+        lambda: pathlib.Path('/etc/passwd').read_text(),
+        lambda: os.chdir('/etc'),
+        lambda: os.mkdir('/tmp/x'),
+        lambda: os.remove('/etc/passwd'),
+        lambda: importlib.import_module('ctypes'),
+        lambda: importlib.import_module('_ctypes'),
+    ]]"
+    ));
+    let attempts = found.as_array().unwrap();
+    for (index, outcome) in attempts.iter().enumerate() {
+        assert!(
+            outcome == "PermissionError" || outcome == "ModuleNotFoundError",
+            "attempt {index}: {outcome}"
+        );
+    }
+}
+
+#[test]
+fn python_reaches_no_process_network_or_environment() {
+    let found = python_probe(&format!(
+        "{PY_ATTEMPTS}
+import os, sys, subprocess, socket
+def probe():
+    return {{
+        'attempts': [attempt(f) for f in [
+            lambda: os.system('id'),
+            lambda: subprocess.run(['id']),
+            lambda: socket.socket().connect(('127.0.0.1', 22)),
+            lambda: socket.create_connection(('example.com', 80)),
+            lambda: os.kill(1, 9),
+            lambda: os.execv('/bin/sh', ['sh']),
+        ]],
+        'environ': dict(os.environ),
+        'argv': sys.argv,
+        'meta_path': [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path],
+    }}"
+    ));
+    for (index, outcome) in found["attempts"].as_array().unwrap().iter().enumerate() {
+        assert_ne!(outcome, "REACHED", "attempt {index}");
+    }
+    assert_eq!(found["environ"], json!({}));
+    // Imports come from what the guest carries: host modules, user modules,
+    // built-in and frozen modules. Nothing looks for files.
+    assert_eq!(
+        found["meta_path"],
+        json!(["_Finder", "BuiltinImporter", "FrozenImporter"])
+    );
+}
+
+#[test]
+fn python_sandboxes_cannot_see_each_other() {
+    let mut first = runtime(SandboxBuilder::new().language(polybox::Language::Python));
+    first
+        .add_handler("h", "import builtins\nsecret = []\ndef handler(e):\n    secret.append(e)\n    builtins.leak = e\n    return len(secret)\n")
+        .unwrap();
+    let mut first = first.get_loaded_sandbox().unwrap();
+    call(&mut first, "h", json!("first's secret")).unwrap();
+    let seen = python_probe(
+        "import builtins, gc\ndef probe():\n    return [getattr(builtins, 'leak', None), any(o == \"first's secret\" for o in gc.get_objects() if isinstance(o, str))]",
+    );
+    assert_eq!(seen, json!([null, false]));
+}

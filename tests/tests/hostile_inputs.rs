@@ -8,8 +8,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use polybox::{
-    ErrorCode, GuestErrorKind, JSSandbox, LoadedJSSandbox, ProtoJSSandbox, SandboxBuilder,
-    Snapshot, WallClockMonitor,
+    ErrorCode, GuestErrorKind, JSSandbox, Language, LoadedJSSandbox, ProtoJSSandbox,
+    SandboxBuilder, Snapshot, WallClockMonitor,
 };
 use polybox_tests::{expect_code, kill_after, runtime};
 
@@ -67,11 +67,20 @@ const OK: &str = "function handler() { return 'ok'; }";
 
 /// Loads `handlers` plus a control handler `ok` into `sandbox` and takes a
 /// snapshot to recover with.
-fn load(mut sandbox: JSSandbox, handlers: &[(&str, &str)]) -> (LoadedJSSandbox, Snapshot) {
+fn load(sandbox: JSSandbox, handlers: &[(&str, &str)]) -> (LoadedJSSandbox, Snapshot) {
+    load_with_ok(sandbox, handlers, OK)
+}
+
+/// [`load`] with `ok` as the control handler's source (it returns "ok").
+fn load_with_ok(
+    mut sandbox: JSSandbox,
+    handlers: &[(&str, &str)],
+    ok: &str,
+) -> (LoadedJSSandbox, Snapshot) {
     for (name, source) in handlers {
         sandbox.add_handler(name, *source).unwrap();
     }
-    sandbox.add_handler("ok", OK).unwrap();
+    sandbox.add_handler("ok", ok).unwrap();
     let mut loaded = sandbox.get_loaded_sandbox().unwrap();
     let snapshot = loaded.snapshot().unwrap();
     (loaded, snapshot)
@@ -110,8 +119,21 @@ fn check_result(result: polybox::Result<String>, expect: Expect) {
 /// `sandbox`, next to a bystander.
 #[track_caller]
 fn attack(sandbox: JSSandbox, source: &str, event: &str, expect: Expect, after: After) {
+    attack_with_ok(sandbox, source, OK, event, expect, after);
+}
+
+/// [`attack`] with `ok` as the control handler's source.
+#[track_caller]
+fn attack_with_ok(
+    sandbox: JSSandbox,
+    source: &str,
+    ok: &str,
+    event: &str,
+    expect: Expect,
+    after: After,
+) {
     let mut bystander = Bystander::new();
-    let (mut loaded, snapshot) = load(sandbox, &[("h", source)]);
+    let (mut loaded, snapshot) = load_with_ok(sandbox, &[("h", source)], ok);
     let limit = WallClockMonitor::new(Duration::from_secs(2)).unwrap();
     let result = loaded.handle_event_with_monitor("h", event, &limit, None);
     bystander.check();
@@ -184,6 +206,84 @@ hostile! {
     a_throwing_then_getter_on_object_prototype: "function handler() { Object.defineProperty(Object.prototype, 'then', { get() { throw new Error('trap'); } }); return { a: 1 }; }",
         "{}" => Ok(r#"{"a":1}"#), Usable;
     a_thenable_result_is_data_not_a_promise: "function handler() { return { then() {} }; }", "{}" => Ok("{}"), Usable;
+}
+
+/// The Python guest's cases: each handler is Python source, next to a
+/// JavaScript bystander.
+macro_rules! hostile_python {
+    ($($name:ident: $source:expr, $event:expr => $expect:expr, $after:ident;)*) => {$(
+        #[test]
+        fn $name() {
+            attack_with_ok(
+                runtime(SandboxBuilder::new().language(Language::Python)),
+                $source,
+                PY_OK,
+                &$event,
+                $expect,
+                After::$after,
+            );
+        }
+    )*};
+}
+
+const PY_OK: &str = "def handler(e):\n    return 'ok'\n";
+const PY_ECHO: &str = "def handler(e):\n    return e\n";
+
+hostile_python! {
+    python_event_that_is_not_json: PY_ECHO, "{\"a\":" => Code(ErrorCode::InvalidArg), Usable;
+    python_event_nested_10000_levels: PY_ECHO, nested(10_000) => Code(ErrorCode::InvalidArg), Usable;
+    python_event_with_a_lone_surrogate: PY_ECHO, r#""\ud800""# => Ok(r#""\ud800""#), Usable;
+    python_os_system: "import os\ndef handler(e):\n    return os.system('id')\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_open_etc_passwd: "def handler(e):\n    return open('/etc/passwd').read()\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_posix_open_bypassing_os: "import posix\ndef handler(e):\n    return posix.open('/etc/passwd', 0)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_ctypes: "def handler(e):\n    import ctypes\n    return 1\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_sys_exit: "import sys\ndef handler(e):\n    sys.exit(3)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_keyboard_interrupt: "def handler(e):\n    raise KeyboardInterrupt\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_an_infinite_loop: "def handler(e):\n    while True:\n        pass\n", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    python_a_huge_list: "def handler(e):\n    return len([0] * 10**10)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_allocating_past_the_heap: "def handler(e):\n    x = []\n    while True:\n        x.append(bytearray(10**6))\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_infinite_recursion: "def handler(e):\n    return handler(e)\n", "{}" => Code(ErrorCode::StackOverflow), Usable;
+    python_recursion_through_c: "class R:\n    def __repr__(self):\n        return repr(self)\ndef handler(e):\n    return repr(R())\n", "{}" => Code(ErrorCode::StackOverflow), Usable;
+    python_result_nested_too_deep_for_the_stack: "def handler(e):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n",
+        "{}" => Code(ErrorCode::StackOverflow), Poisoned;
+    python_result_a_set: "def handler(e):\n    return {1, 2}\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_result_bytes: "def handler(e):\n    return b'x'\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_result_nan: "def handler(e):\n    return float('nan')\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_result_a_cycle: "def handler(e):\n    a = []\n    a.append(a)\n    return a\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_a_coroutine_that_never_finishes: "import asyncio\nasync def handler(e):\n    await asyncio.get_event_loop().create_future()\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_sleeping_past_its_limit: "import time\ndef handler(e):\n    time.sleep(60)\n", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    python_catastrophic_regex_backtracking: "import re\ndef handler(e):\n    return bool(re.match(r'(a+)+$', 'a' * 40 + 'b'))\n", "{}" => Code(ErrorCode::Cancelled), Poisoned;
+    python_deleting_json: "import sys\ndef handler(e):\n    del sys.modules['json']\n    return {'a': 1}\n", "{}" => Ok(r#"{"a":1}"#), Usable;
+    python_replacing_builtins: "import builtins\ndef handler(e):\n    builtins.len = None\n    builtins.isinstance = None\n    return [1]\n", "{}" => Ok("[1]"), Usable;
+    python_a_huge_exception_message: "def handler(e):\n    raise ValueError('x' * 4_000_000)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+}
+
+/// Loading Python that cannot be a handler: each is refused with its code,
+/// and the runtime stays usable.
+#[test]
+fn python_sources_that_cannot_be_handlers() {
+    for (source, code) in [
+        ("def handler(e)\n    return 1\n", ErrorCode::GuestError),
+        (
+            "def handler(e):\n  x = 1\n    return x\n",
+            ErrorCode::GuestError,
+        ),
+        ("handler = 3\n", ErrorCode::InvalidArg),
+        ("x = 1\n", ErrorCode::InvalidArg),
+        ("raise SystemExit(3)\n", ErrorCode::GuestError),
+        (
+            "from host import nothing\ndef handler(e):\n    return 1\n",
+            ErrorCode::GuestError,
+        ),
+    ] {
+        let mut sandbox = runtime(SandboxBuilder::new().language(Language::Python));
+        sandbox.add_handler("h", source).unwrap();
+        let failure = sandbox
+            .get_loaded_sandbox()
+            .err()
+            .unwrap_or_else(|| panic!("{source:?} loaded"));
+        assert_eq!(failure.code(), code, "{source:?}: {}", failure.error);
+    }
 }
 
 #[test]

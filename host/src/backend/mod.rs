@@ -28,9 +28,10 @@ use crate::program::ProgramKind;
 /// A backend's capture of guest state, opaque to the API layer.
 pub(crate) type GuestImage = Arc<dyn Any + Send + Sync>;
 
-/// JavaScript source or a component: what a handler or module is made of.
+/// Source code in the sandbox's language, or a component: what a handler
+/// or module is made of.
 pub(crate) enum Source {
-    JavaScript(String),
+    Script(String),
     Component(WasmComponent),
 }
 
@@ -206,5 +207,8 @@ pub(crate) fn image_from_bytes(bytes: &[u8]) -> Result<GuestImage> {
     wasmtime::image_from_bytes(bytes)
 }
 
-/// The SHA-256 (hex) of the JS guest, which every image depends on.
-pub(crate) const GUEST_SHA256: &str = wasmtime::GUEST_SHA256;
+/// The SHA-256 (hex) of `language`'s guest, which every image of it
+/// depends on.
+pub(crate) fn guest_sha256(language: crate::config::Language) -> &'static str {
+    wasmtime::guest(language).sha256
+}

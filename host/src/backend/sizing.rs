@@ -9,7 +9,7 @@
 //! stack and the guest's own start-up memory. Values Hyperlight would
 //! silently ignore or could not honour are refused.
 
-use crate::config::{Backend, DEFAULT_STACK_SIZE, SandboxConfig};
+use crate::config::{Backend, DEFAULT_STACK_SIZE, Language, SandboxConfig};
 use crate::error::{Error, Result};
 
 /// The largest guest stack accepted on wasmtime.
@@ -51,6 +51,11 @@ impl Backend {
                 }
             }
             Self::Hyperlight => {
+                if config.language == Language::Python {
+                    return Err(Error::invalid_arg(
+                        "Python guests need the wasmtime backend: the Hyperlight backend carries the JS guest's ahead-of-time build only",
+                    ));
+                }
                 if config.stack_size > HYPERLIGHT_STACK_SIZE {
                     return Err(Error::invalid_arg(format!(
                         "the stack size is {} bytes, but Hyperlight's guest engine has a fixed {HYPERLIGHT_STACK_SIZE}-byte wasm stack",

@@ -10,7 +10,7 @@ use crate::capability::net::{HttpHandler, HttpRequest, HttpResponse, NetConfig, 
 use crate::capability::tools::Tool;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
-    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
+    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, Language,
     SandboxConfig,
 };
 use crate::error::{Error, Result};
@@ -45,6 +45,7 @@ impl SandboxBuilder {
         Self {
             config: SandboxConfig {
                 backend: Backend::default(),
+                language: Language::default(),
                 heap_size: DEFAULT_HEAP_SIZE,
                 stack_size: 0,
                 scratch_size: None,
@@ -116,6 +117,14 @@ impl SandboxBuilder {
     /// The engine that runs the guest (default [`Backend::Wasmtime`]).
     pub fn backend(mut self, backend: Backend) -> Self {
         self.config.backend = backend;
+        self
+    }
+
+    /// The language of the sandbox's handlers, modules and programs
+    /// (default [`Language::JavaScript`]). Python needs the wasmtime
+    /// backend: `build` refuses it on Hyperlight with `ERR_INVALID_ARG`.
+    pub fn language(mut self, language: Language) -> Self {
+        self.config.language = language;
         self
     }
 

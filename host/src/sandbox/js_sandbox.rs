@@ -57,10 +57,8 @@ impl JSSandbox {
     /// function named `handler`. It is compiled by `get_loaded_sandbox`.
     pub fn add_handler(&mut self, name: &str, script: impl Into<Script>) -> Result<()> {
         validate_name("handler name", name)?;
-        self.handlers.insert(
-            name.to_owned(),
-            Source::JavaScript(script.into().into_source()),
-        );
+        self.handlers
+            .insert(name.to_owned(), Source::Script(script.into().into_source()));
         Ok(())
     }
 
@@ -109,7 +107,7 @@ impl JSSandbox {
         namespace: Option<&str>,
     ) -> Result<()> {
         let key = module_key(name, namespace)?;
-        self.modules.insert(key, Source::JavaScript(source.into()));
+        self.modules.insert(key, Source::Script(source.into()));
         Ok(())
     }
 

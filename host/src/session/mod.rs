@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 
 pub use template::{SessionTemplate, SessionTemplateBuilder};
 
+use crate::config::Language;
 use crate::error::{Error, GuestError, GuestErrorKind, Result};
 use crate::monitor::{CallLimits, InterruptHandle};
 use crate::names::is_identifier;
@@ -134,7 +135,8 @@ impl Session {
                 "{why}; its scripts are gone: restart the session"
             )));
         }
-        let code = call_script(name, args, kwargs)?;
+        let language = self.runtime.core().config.language;
+        let code = call_script(language, name, args, kwargs)?;
         let outcome = Arc::new(Mutex::new(Outcome::default()));
         let events = Events::new(on_event, outcome.clone());
         let run = self.run(&code, script_options(limits), Some(events))?;
@@ -285,13 +287,21 @@ impl Events {
     }
 }
 
-/// The script that calls `name`. Arguments cross as JSON text that the
-/// guest parses (so `"__proto__"` is a key like any other, as JSON has it),
-/// and streams as `[slot, id]` pairs: a position or a keyword.
-fn call_script(name: &str, args: &[Argument], kwargs: &[(String, Argument)]) -> Result<String> {
-    if !is_identifier(name) {
+/// The script, in the session's `language`, that calls `name`. Arguments
+/// cross as JSON text that the guest parses (so `"__proto__"` is a key like
+/// any other, as JSON has it), and streams as `[slot, id]` pairs: a
+/// position or a keyword.
+fn call_script(
+    language: Language,
+    name: &str,
+    args: &[Argument],
+    kwargs: &[(String, Argument)],
+) -> Result<String> {
+    let python = language == Language::Python;
+    if !is_identifier(name) || (python && name.contains('$')) {
         return Err(Error::invalid_arg(format!(
-            "{name:?} is not a function name (an identifier: letters, digits, _ and $)"
+            "{name:?} is not a function name (an identifier: letters, digits, _{})",
+            if python { "" } else { " and $" }
         )));
     }
     let mut streams = Vec::new();
@@ -307,8 +317,13 @@ fn call_script(name: &str, args: &[Argument], kwargs: &[(String, Argument)]) -> 
     let literal = |value: serde_json::Value| {
         serde_json::to_string(&value.to_string()).expect("a string is JSON")
     };
+    let lookup = if python {
+        format!("lambda: {name}")
+    } else {
+        format!("() => {name}")
+    };
     Ok(format!(
-        "await __polybox_session.call(\"{name}\", () => {name}, {}, {}, {})",
+        "await __polybox_session.call(\"{name}\", {lookup}, {}, {}, {})",
         literal(serde_json::Value::Array(positional)),
         literal(serde_json::Value::Object(keywords)),
         serde_json::Value::Array(streams)

@@ -28,7 +28,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::backend::{GUEST_SHA256, GuestImage, image_bytes, image_from_bytes};
+use crate::backend::{GuestImage, guest_sha256, image_bytes, image_from_bytes};
 use crate::error::{Error, Result};
 use crate::sandbox::ProtoJSSandbox;
 
@@ -45,6 +45,10 @@ const ALIGN: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Needs {
+    /// The guest's language (files written before Python guests existed
+    /// have none: they are JavaScript).
+    #[serde(default = "javascript")]
+    language: String,
     guest_sha256: String,
     backend: String,
     stack_size: usize,
@@ -61,7 +65,8 @@ impl Needs {
         let config = proto.config();
         let (host_modules, components) = proto.shapes();
         Self {
-            guest_sha256: GUEST_SHA256.to_owned(),
+            language: config.language.name().to_owned(),
+            guest_sha256: guest_sha256(config.language).to_owned(),
             backend: config.backend.name().to_owned(),
             stack_size: config.stack_size,
             fuel_metering: config.fuel_metering,
@@ -88,6 +93,10 @@ impl Needs {
             })
             .collect()
     }
+}
+
+fn javascript() -> String {
+    crate::config::Language::JavaScript.name().to_owned()
 }
 
 /// `needs` as a JSON object.

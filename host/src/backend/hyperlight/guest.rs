@@ -163,7 +163,7 @@ impl GuestInstance for HyperlightGuest {
 
     fn load(&mut self, plan: LoadPlan<'_>) -> Result<()> {
         for &(namespace, name, source) in &plan.modules {
-            let Source::JavaScript(source) = source else {
+            let Source::Script(source) = source else {
                 return Err(components_unsupported());
             };
             self.enter(plan.id, |vm| {
@@ -172,7 +172,7 @@ impl GuestInstance for HyperlightGuest {
             .map_err(reported)?;
         }
         for &(name, source) in &plan.handlers {
-            let Source::JavaScript(source) = source else {
+            let Source::Script(source) = source else {
                 return Err(components_unsupported());
             };
             self.enter(plan.id, |vm| vm.add_handler(name.into(), source.clone()))?

@@ -1,5 +1,6 @@
-//! The JS guest component, compiled for an engine and cached on disk, and
-//! the contents of its memory before any of its code runs.
+//! The guest components (one per [`Language`]), compiled for an engine and
+//! cached on disk, and the contents of their memory before any of their
+//! code runs.
 //!
 //! Compiling a component takes up to seconds, so compiled code is written to
 //! a cache directory under a name made from the component's SHA-256 (the JS
@@ -17,7 +18,9 @@
 //! zstd-compressed and reads them back into memory, and runs a background
 //! worker to trim the directory. Here the key is the digest `build.rs`
 //! computed, and the artifact is memory-mapped as it was written
-//! (`Component::deserialize_file`), so pages load on demand.
+//! (`Component::deserialize_file`), so pages load on demand. (The Python
+//! guest is 20 MB of wasm and takes seconds to compile: the cache is what
+//! makes a process's first Python sandbox cheap.)
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
@@ -25,24 +28,69 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 
 use crate::cache_dir::cache_dir;
+use crate::config::Language;
 use wasmtime::component::Component;
 
-/// The JS guest component (built by `build.rs`), its data segments passive.
-const GUEST_WASM: &[u8] = include_bytes!(env!("POLYBOX_JS_GUEST_WASM"));
+/// One embedded guest: its component (data segments passive, see
+/// `build.rs`), its digest, and its memory's initial contents.
+pub(crate) struct Guest {
+    /// The guest's name in cache files.
+    name: &'static str,
+    wasm: &'static [u8],
+    /// The component's SHA-256, hex: what identifies the guest's images.
+    pub sha256: &'static str,
+    initial_memory: usize,
+    data_segments: &'static [(usize, &'static [u8])],
+}
 
-// `INITIAL_MEMORY` and `DATA_SEGMENTS`: what the guest's memory holds before
-// any of its code runs (extracted by `build.rs`).
-include!(concat!(env!("OUT_DIR"), "/guest_memory.rs"));
-/// Its SHA-256, hex: what identifies the guest's memory images.
-pub(crate) const GUEST_SHA256: &str = env!("POLYBOX_JS_GUEST_SHA256");
+mod js {
+    // `INITIAL_MEMORY` and `DATA_SEGMENTS`, extracted by `build.rs`.
+    include!(concat!(env!("OUT_DIR"), "/js_guest_memory.rs"));
+}
 
-/// The guest compiled for `engine`, from the cache when possible.
-pub(super) fn load_guest(engine: &Engine) -> wasmtime::Result<Component> {
-    load(
-        engine,
-        GUEST_WASM,
-        &format!("js-guest-{}", &GUEST_SHA256[..16]),
-    )
+mod python {
+    // As for the JS guest.
+    include!(concat!(env!("OUT_DIR"), "/python_guest_memory.rs"));
+}
+
+static JS_GUEST: Guest = Guest {
+    name: "js-guest",
+    wasm: include_bytes!(env!("POLYBOX_JS_GUEST_WASM")),
+    sha256: env!("POLYBOX_JS_GUEST_SHA256"),
+    initial_memory: js::INITIAL_MEMORY,
+    data_segments: js::DATA_SEGMENTS,
+};
+
+static PYTHON_GUEST: Guest = Guest {
+    name: "python-guest",
+    wasm: include_bytes!(env!("POLYBOX_PYTHON_GUEST_WASM")),
+    sha256: env!("POLYBOX_PYTHON_GUEST_SHA256"),
+    initial_memory: python::INITIAL_MEMORY,
+    data_segments: python::DATA_SEGMENTS,
+};
+
+/// The guest that runs `language`.
+pub(crate) fn guest(language: Language) -> &'static Guest {
+    match language {
+        Language::JavaScript => &JS_GUEST,
+        Language::Python => &PYTHON_GUEST,
+    }
+}
+
+impl Guest {
+    /// The guest compiled for `engine`, from the cache when possible.
+    pub(super) fn load(&self, engine: &Engine) -> wasmtime::Result<Component> {
+        load(
+            engine,
+            self.wasm,
+            &format!("{}-{}", self.name, &self.sha256[..16]),
+        )
+    }
+
+    /// The guest's memory before any of its code runs: its data segments.
+    pub(super) fn initial_image(&self) -> std::io::Result<super::image::MemoryImage> {
+        super::image::MemoryImage::from_segments(self.initial_memory, self.data_segments)
+    }
 }
 
 /// `wasm` compiled for `engine`, cached on disk as `name` (which must
@@ -83,9 +131,4 @@ fn cache_path(engine: &Engine, name: &str) -> Option<PathBuf> {
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_hash = hasher.finish();
     Some(dir.join(format!("{name}-{engine_hash:016x}.cwasm")))
-}
-
-/// The guest's memory before any of its code runs: its data segments.
-pub(super) fn initial_image() -> std::io::Result<super::image::MemoryImage> {
-    super::image::MemoryImage::from_segments(INITIAL_MEMORY, DATA_SEGMENTS)
 }

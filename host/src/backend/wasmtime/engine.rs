@@ -1,8 +1,10 @@
 //! Engines shared process-wide, one per engine configuration.
 //!
 //! Everything that changes compiled code or engine-wide behaviour is part of
-//! [`EngineKey`]; sandboxes with equal keys share an engine, the compiled
-//! guest and one pre-linked `InstancePre`.
+//! [`EngineKey`], and so is the guest's language; sandboxes with equal keys
+//! share an engine, the compiled guest and one pre-linked `InstancePre`.
+//! Both guests implement the same world, so one set of bindings links
+//! either.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,13 +12,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-use super::artifact::load_guest;
+use super::artifact::{Guest, guest};
 use super::bindings::{JsRuntime, JsRuntimePre};
 use super::component::Authors;
 use super::image::MemoryImage;
 use super::region::GuestMemoryCreator;
 use super::state::GuestState;
 use super::ticker;
+use crate::config::Language;
 use crate::error::{Error, Result};
 
 /// The engine-wide settings a sandbox needs.
@@ -26,21 +29,25 @@ pub(super) struct EngineKey {
     pub max_wasm_stack: usize,
     /// Whether compiled code counts fuel.
     pub fuel: bool,
+    /// Which guest the engine runs.
+    pub language: Language,
 }
 
 /// Which pre-initialised image a guest starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum BaseImage {
-    /// A started JavaScript runtime: what handlers need.
+    /// A started runtime: what handlers need.
     Runtime,
-    /// The runtime readied for programs too (Node's modules evaluated): a
-    /// larger image, which handlers should not pay for.
+    /// The runtime readied for programs too (for JavaScript, Node's modules
+    /// evaluated): a larger image, which handlers should not pay for.
     Programs,
 }
 
 /// An engine with the guest compiled and linked for it.
 pub(super) struct GuestEngine {
     pub pre: JsRuntimePre<GuestState>,
+    /// The guest compiled into `pre`.
+    pub guest: &'static Guest,
     /// Whether stores of this engine count fuel.
     pub fuel: bool,
     /// The images new guests start from, once built: for handlers, and for
@@ -95,9 +102,12 @@ pub(super) fn guest_engine(key: EngineKey) -> Result<Arc<GuestEngine>> {
     if let Some(engine) = engines.get(&key) {
         return Ok(engine.clone());
     }
-    let engine = Arc::new(
-        build(key).map_err(|e| Error::Internal(format!("cannot prepare the JS guest: {e:#}")))?,
-    );
+    let engine = Arc::new(build(key).map_err(|e| {
+        Error::Internal(format!(
+            "cannot prepare the {} guest: {e:#}",
+            key.language.name()
+        ))
+    })?);
     engines.insert(key, engine.clone());
     Ok(engine)
 }
@@ -118,12 +128,14 @@ fn build(key: EngineKey) -> wasmtime::Result<GuestEngine> {
     config.memory_init_cow(false);
     let engine = Engine::new(&config)?;
     ticker::register(&engine);
-    let component = load_guest(&engine)?;
+    let guest = guest(key.language);
+    let component = guest.load(&engine)?;
     let mut linker = Linker::new(&engine);
     JsRuntime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     let pre = JsRuntimePre::new(linker.instantiate_pre(&component)?)?;
     Ok(GuestEngine {
         pre,
+        guest,
         fuel: key.fuel,
         base_images: Default::default(),
         authors: OnceLock::new(),

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use super::artifact::initial_image;
 use super::bindings::{ModuleDeclaration, Program, ProgramKind, RuntimeExports};
 use super::component::{AuthorEnv, ComponentHandler, ComponentModule, Grants};
 use super::engine::{BaseImage, EngineKey, GuestEngine, guest_engine};
@@ -62,6 +61,7 @@ impl WasmtimeGuest {
         let key = EngineKey {
             max_wasm_stack: config.stack_size,
             fuel: config.fuel_metering,
+            language: config.language,
         };
         let engine = guest_engine(key)?;
         let wake = engine.pre.engine().clone();
@@ -111,7 +111,7 @@ impl WasmtimeGuest {
     /// The image a guest of `config` starts from, built on first use.
     fn base_image(engine: &Arc<GuestEngine>, config: &SandboxConfig) -> Result<Arc<MemoryImage>> {
         let runtime = engine.base_image(BaseImage::Runtime, || {
-            let initial = Arc::new(initial_image().map_err(image_failed)?);
+            let initial = Arc::new(engine.guest.initial_image().map_err(image_failed)?);
             Self::image(engine, config, initial, |guest| {
                 let js_stack = config.js_stack_limit();
                 guest.enter(|runtime, store| runtime.call_set_stack_limit(store, js_stack))
@@ -225,7 +225,7 @@ impl WasmtimeGuest {
     fn load_all(&mut self, plan: &LoadPlan<'_>) -> Result<()> {
         for &(namespace, name, source) in &plan.modules {
             match source {
-                Source::JavaScript(source) => self
+                Source::Script(source) => self
                     .enter(|runtime, store| {
                         runtime.call_add_module(store, namespace, name, source)
                     })?
@@ -240,7 +240,7 @@ impl WasmtimeGuest {
         }
         for &(name, source) in &plan.handlers {
             match source {
-                Source::JavaScript(source) => self
+                Source::Script(source) => self
                     .enter(|runtime, store| runtime.call_add_handler(store, name, source))?
                     .map_err(trap::reported)?,
                 Source::Component(component) => {

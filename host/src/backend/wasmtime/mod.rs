@@ -1,4 +1,5 @@
-//! The wasmtime backend: the JS guest component in process.
+//! The wasmtime backend: the guest components (JavaScript and Python) in
+//! process.
 //!
 //! One [`Engine`](::wasmtime::Engine) per distinct engine configuration is
 //! shared process-wide (`engine.rs`), with the guest compiled once for it
@@ -61,5 +62,5 @@ mod ticker;
 mod trap;
 mod written;
 
-pub(crate) use artifact::GUEST_SHA256;
+pub(crate) use artifact::guest;
 pub(crate) use guest::{WasmtimeGuest, image_bytes, image_from_bytes};

@@ -1,0 +1,213 @@
+"""Routes the standard library's clocks, randomness and filesystem to the
+host.
+
+The guest is built with WASI stubbed out, so any C function that would reach
+WASI traps. Everything ordinary code calls is replaced here by the host's
+`platform` and `process` interfaces: `time.time`, `time.monotonic`,
+`time.sleep`, `os.urandom`, `random`'s seed. The filesystem functions of `os`
+and `open()` raise `PermissionError` (no filesystem is granted to a Python
+guest yet), so a guest sees the error Python code expects instead of a trap.
+"""
+
+import builtins
+import errno
+import io
+import linecache
+import os
+import posix
+import random
+import sys
+import time
+import types
+
+from wit_world.imports import platform, process
+
+_seeded = False
+
+
+def _time():
+    return platform.now_ms() / 1000.0
+
+
+def _time_ns():
+    return int(platform.now_ms() * 1_000_000)
+
+
+def _monotonic():
+    return platform.monotonic_ns() / 1e9
+
+
+def _monotonic_ns():
+    return platform.monotonic_ns()
+
+
+def _now_or(seconds):
+    return _time() if seconds is None else seconds
+
+
+def _clocked(function):
+    """`time.gmtime`/`localtime`/`ctime` with the host's clock as the default
+    (the C default reads the clock through WASI)."""
+
+    def clocked(seconds=None):
+        return function(_now_or(seconds))
+
+    clocked.__name__ = function.__name__
+    clocked.__doc__ = function.__doc__
+    return clocked
+
+
+def _with_local_time(function, at):
+    """`time.strftime`/`asctime` with the host's local time as the default
+    tuple (argument `at`)."""
+
+    def formatted(*args):
+        if len(args) == at:
+            args = (*args, time.localtime())
+        return function(*args)
+
+    formatted.__name__ = function.__name__
+    formatted.__doc__ = function.__doc__
+    return formatted
+
+
+def _clock_info(name):
+    """`time.get_clock_info`: every clock is the host's, in microseconds."""
+    if name not in ("time", "monotonic", "perf_counter", "process_time", "thread_time"):
+        raise ValueError("unknown clock")
+    return types.SimpleNamespace(
+        implementation="polybox:sandbox/platform",
+        monotonic=name != "time",
+        adjustable=name == "time",
+        resolution=1e-06,
+    )
+
+
+def _sleep(seconds):
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    wait(platform.monotonic_ns() + int(seconds * 1e9))
+
+
+class Stopped(BaseException):
+    """The host stopped the call (a limit, a kill): unwind at once."""
+
+
+def wait(deadline_ns):
+    """Waits on the host's monotonic clock until `deadline_ns`."""
+    if not process.wait_until(deadline_ns):
+        raise Stopped("the call was stopped")
+
+
+def urandom(size):
+    """`size` bytes from the host's secure random source."""
+    size = int(size)
+    if size < 0:
+        raise ValueError("negative argument not allowed")
+    chunks = []
+    while size > 0:
+        take = min(size, 65536)
+        chunks.append(platform.random_bytes(take))
+        size -= take
+    return b"".join(chunks)
+
+
+def seed_random():
+    """Seeds `random` from the host the first time an instance needs it: a
+    seed in the shared image would give every sandbox the same sequence."""
+    global _seeded
+    if not _seeded:
+        _seeded = True
+        random.seed(int.from_bytes(urandom(32), "big"))
+
+
+def _denied(*args, **kwargs):
+    raise PermissionError(
+        errno.EACCES, "no filesystem is granted to this sandbox"
+    )
+
+
+_FILESYSTEM = (
+    "open", "stat", "lstat", "listdir", "scandir", "mkdir", "makedirs",
+    "remove", "unlink", "rename", "replace", "rmdir", "chdir", "access",
+    "chmod", "utime", "readlink", "symlink", "link", "truncate", "statvfs",
+)
+
+
+def _cached_lines(filename, module_globals=None):
+    """`linecache.getlines` without files: only sources the runtime
+    registered (handlers, modules, programs)."""
+    entry = linecache.cache.get(filename)
+    return entry[2] if entry is not None and len(entry) == 4 else []
+
+
+def remember_source(filename, source):
+    """Lets tracebacks show the lines of `source`."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _getcwd():
+    return "/"
+
+
+def install():
+    """Applies the routing; run once, at build time."""
+    time.time = _time
+    time.time_ns = _time_ns
+    time.monotonic = _monotonic
+    time.monotonic_ns = _monotonic_ns
+    time.perf_counter = _monotonic
+    time.perf_counter_ns = _monotonic_ns
+    time.process_time = _monotonic
+    time.process_time_ns = _monotonic_ns
+    time.thread_time = _monotonic
+    time.thread_time_ns = _monotonic_ns
+    time.sleep = _sleep
+    time.get_clock_info = _clock_info
+    for name in ("gmtime", "localtime", "ctime"):
+        setattr(time, name, _clocked(getattr(time, name)))
+    time.strftime = _with_local_time(time.strftime, 1)
+    time.asctime = _with_local_time(time.asctime, 0)
+    os.urandom = urandom
+    random._urandom = urandom
+    os.getcwd = _getcwd
+    os.getcwdb = lambda: b"/"
+    os.system = _no_processes
+    # Tracebacks read source lines through `linecache`, which would open
+    # files; it serves what the runtime registered instead.
+    linecache.getlines = _cached_lines
+    linecache.checkcache = lambda filename=None: None
+    linecache.updatecache = lambda filename, module_globals=None: _cached_lines(filename)
+
+
+# Audit events of what no sandbox reaches: files, processes, sockets,
+# native code. CPython raises an event before each such operation, in C
+# code too (the parser opens a file to quote the line of a syntax error), so
+# refusing it here turns what would reach a stubbed WASI function (a trap)
+# into an exception Python code expects. Hooks cannot be removed.
+_DENIED_EVENTS = ("open", "os.", "shutil.", "socket.", "subprocess.", "ctypes.", "pty.", "fcntl.")
+_ALLOWED_EVENTS = ("os.putenv", "os.unsetenv")
+
+
+def _audit(event, args):
+    if event.startswith(_DENIED_EVENTS) and event not in _ALLOWED_EVENTS:
+        if event == "open" or event.startswith(("os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.chdir")):
+            raise PermissionError(errno.EACCES, "no filesystem is granted to this sandbox")
+        raise PermissionError(errno.EPERM, f"{event} is not available in a sandbox")
+
+
+def deny_host_access():
+    """Refuses the filesystem (`open`, `os` and `posix` functions) and
+    installs the audit hook; run last, at build time (the build itself
+    imports from files)."""
+    for module in (os, posix):
+        for name in _FILESYSTEM:
+            if hasattr(module, name):
+                setattr(module, name, _denied)
+    builtins.open = _denied
+    io.open = _denied
+    sys.addaudithook(_audit)
+
+
+def _no_processes(*args, **kwargs):
+    raise PermissionError(errno.EPERM, "a sandbox cannot start processes")

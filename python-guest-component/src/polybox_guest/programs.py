@@ -1,0 +1,81 @@
+"""Programs: a Python script run as a process, with `sys.argv`,
+`os.environ`, its standard streams, top-level `await`, and its event loop
+run until nothing is pending. A script run of kind `script` continues the
+namespace of the script before it (a REPL's lines; isola's sessions)."""
+
+import ast
+import builtins
+import inspect
+import os
+import sys
+import traceback
+
+from wit_world.exports.runtime import ProgramExit, ProgramKind
+
+from . import errors, loop, platform, streams
+from .loop import Unsettled
+
+# The namespace `script` runs share.
+_main = None
+
+
+def _namespace(program):
+    global _main
+    if program.kind == ProgramKind.SCRIPT and _main is not None:
+        return _main
+    namespace = {
+        "__name__": "__main__",
+        "__file__": program.filename,
+        "__builtins__": builtins,
+    }
+    if program.kind == ProgramKind.SCRIPT:
+        _main = namespace
+    return namespace
+
+
+def _exit_code(exit):
+    code = exit.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF if code >= 0 else code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _report(error):
+    print(errors.stack(error), file=sys.stderr)
+
+
+def run(program):
+    """Runs `program`; returns how it ended."""
+    streams.to_process(True)
+    sys.argv = [program.filename, *program.args]
+    os.environ.clear()
+    os.environ.update(dict(program.env))
+    platform.seed_random()
+    namespace = _namespace(program)
+    platform.remember_source(program.filename, program.source)
+    code = 0
+    try:
+        compiled = compile(
+            program.source, program.filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        )
+        result = eval(compiled, namespace)
+        if inspect.iscoroutine(result):
+            loop.loop.run_until_complete(result)
+        loop.drain()
+    except SystemExit as exit:
+        code = _exit_code(exit)
+    except Unsettled as error:
+        print(f"Warning: {error}", file=sys.stderr)
+        code = 13
+    except platform.Stopped:
+        raise
+    except BaseException as error:
+        _report(error)
+        code = 1
+    finally:
+        loop.cancel_pending()
+        streams.to_process(False)
+    return ProgramExit(code=code, value=None)

@@ -1,0 +1,2 @@
+"""isola's guest API for Python, served by Polybox: `sandbox.asyncio`
+(`hostcall`, `run`), `sandbox.logging` and `sandbox.serde`."""
