@@ -144,6 +144,10 @@ examples: deps components mcp-clients
 	done
 	@echo "== polybox run examples/handlers/greet.js"
 	@$(CARGO) run -q --bin polybox -- run examples/handlers/greet.js --event '{"name":"World"}'
+	@echo "== polybox run examples/handlers/stats.py"
+	@$(CARGO) run -q --bin polybox -- run examples/handlers/stats.py --event '{"values":[3,1,2]}'
+	@echo "== polybox exec examples/programs/word_count.py"
+	@echo "the cat and the hat" | $(CARGO) run -q --bin polybox -- exec examples/programs/word_count.py
 	@echo "== polybox run components/dist/echo_handler.wasm"
 	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm --event '{"x":1}'
 	@$(CARGO) run -q --bin polybox -- run components/dist/echo_handler.wasm \

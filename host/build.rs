@@ -94,22 +94,16 @@ fn embed(out_dir: &Path, name: &str, bytes: &[u8]) {
 
 /// The Python guest, built by componentize-py into `out_dir`.
 fn build_python_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
-    println!("cargo:rerun-if-env-changed=COMPONENTIZE_PY");
-    let tool = env::var_os("COMPONENTIZE_PY").unwrap_or_else(|| "componentize-py".into());
     let hint = format!(
         "the Python guest needs componentize-py {COMPONENTIZE_PY_VERSION} (`make deps` installs it \
          and sets COMPONENTIZE_PY; or `pip install componentize-py=={COMPONENTIZE_PY_VERSION}`)"
     );
-    let version = Command::new(&tool)
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
-    let expected = format!("componentize-py {COMPONENTIZE_PY_VERSION}");
-    if version.as_deref() != Some(expected.as_str()) {
-        panic!("{hint} (found {version:?} at {tool:?})");
-    }
+    let tool = pinned_tool(
+        "COMPONENTIZE_PY",
+        "componentize-py",
+        COMPONENTIZE_PY_VERSION,
+        &hint,
+    );
     // componentize-py writes `__pycache__` next to the sources it imports:
     // it imports a copy, so the sources (whose changes rerun this script)
     // stay untouched.
@@ -138,6 +132,24 @@ fn build_python_guest(root: &Path, out_dir: &Path) -> Vec<u8> {
     std::fs::read(&wasm).expect("componentize-py wrote the Python guest")
 }
 
+/// The tool `name` (`$<variable>`, else from `PATH`), checked to be
+/// `version` by its `--version`; panics with `hint` otherwise.
+fn pinned_tool(variable: &str, name: &str, version: &str, hint: &str) -> std::ffi::OsString {
+    println!("cargo:rerun-if-env-changed={variable}");
+    let tool = env::var_os(variable).unwrap_or_else(|| name.into());
+    let found = Command::new(&tool)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
+    let expected = format!("{name} {version}");
+    if found.as_deref() != Some(expected.as_str()) {
+        panic!("{expected} is needed (found {found:?} at {tool:?}): {hint}");
+    }
+    tool
+}
+
 /// Copies the `.py` files under `from` to `to`.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("OUT_DIR is writable");
@@ -162,21 +174,13 @@ const HYPERLIGHT_WASM_VERSION: &str = "0.15.0";
 /// `hyperlight-wasm-aot` (`$HYPERLIGHT_WASM_AOT`, else from `PATH`), cached
 /// next to the guest under its digest and the compiler's version.
 fn compile_for_hyperlight(wasm: &Path, bytes: &[u8]) -> PathBuf {
-    println!("cargo:rerun-if-env-changed=HYPERLIGHT_WASM_AOT");
-    let tool = env::var_os("HYPERLIGHT_WASM_AOT").unwrap_or_else(|| "hyperlight-wasm-aot".into());
-    let version = std::process::Command::new(&tool)
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned());
-    let expected = format!("hyperlight-wasm-aot {HYPERLIGHT_WASM_VERSION}");
-    if version.as_deref() != Some(expected.as_str()) {
-        panic!(
-            "the hyperlight feature needs {expected} (found {version:?} at {tool:?}); \
-             `make hyperlight-tools` installs it, or set HYPERLIGHT_WASM_AOT to its path"
-        );
-    }
+    let tool = pinned_tool(
+        "HYPERLIGHT_WASM_AOT",
+        "hyperlight-wasm-aot",
+        HYPERLIGHT_WASM_VERSION,
+        "the hyperlight feature needs it: `make hyperlight-tools` installs it, or set \
+         HYPERLIGHT_WASM_AOT to its path",
+    );
     let digest: String = Sha256::digest(bytes)[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

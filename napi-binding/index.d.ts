@@ -68,6 +68,8 @@ export declare class SandboxBuilder {
   setFuelMetering(enabled?: boolean): this
   /** Polybox extension: the engine, 'wasmtime' (default) or 'hyperlight'. */
   setBackend(backend: 'wasmtime' | 'hyperlight'): this
+  /** The language of handlers and modules: 'javascript' (default) or 'python' (wasmtime backend only). */
+  setLanguage(language: 'javascript' | 'python'): this
   /**
    * Polybox extension: where guest output (console.*, print) goes, line by
    * line, in order, before the load or call that wrote it settles. Without a
@@ -310,6 +312,8 @@ export interface NodeRuntimeCreateOptions {
   outputLimit?: number
   /** Polybox extension: 'wasmtime' (default) or 'hyperlight'. */
   backend?: 'wasmtime' | 'hyperlight'
+  /** What exec and run take: 'javascript' (default) or 'python' (Polybox extension). */
+  language?: 'javascript' | 'python'
   /** Files seeded into the runtime's in-memory filesystem (guest path → content); programs may read and write them. */
   files?: Record<string, string | Uint8Array>
   /** Host directories in the runtime's filesystem. */
@@ -617,7 +621,7 @@ export declare class StreamArg {
   constructor(source: Iterable<unknown> | AsyncIterable<unknown>, name?: string)
 }
 
-/** Builds a template ('js'; 'python' rejects with ERR_NOT_SUPPORTED until Polybox's Python guest exists). */
+/** Builds a template of the 'js' or 'python' runtime. */
 export declare function buildTemplate(runtime: 'js' | 'python', options?: BuildTemplateOptions): Promise<SandboxTemplate>
 
 /** Owns template building; `close()` stops it building more. */

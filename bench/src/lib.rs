@@ -128,7 +128,7 @@ pub fn run(options: Options) -> Result<Report> {
         runs: 3,
         per_run: if quick { 100 } else { 500 },
     };
-    let steps: [(&str, bool, Step); 16] = [
+    let steps: [(&str, bool, Step); 17] = [
         (
             "cold start",
             true,
@@ -204,6 +204,11 @@ pub fn run(options: Options) -> Result<Report> {
             "program density",
             wasmtime,
             Box::new(cases::programs::density),
+        ),
+        (
+            "python",
+            wasmtime,
+            Box::new(move || cases::python::measure(calls, cold, heavy)),
         ),
         (
             "serving",

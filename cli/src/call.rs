@@ -48,7 +48,7 @@ pub fn call(args: CallArgs) -> Result<(), Failure> {
         serde_json::from_str(&args.args).map_err(|e| invalid("args (an array)", e))?;
     let keywords: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&args.kwargs).map_err(|e| invalid("kwargs (an object)", e))?;
-    let Code::JavaScript(source) = read(&args.script)? else {
+    let Code::Script(source) = read(&args.script)? else {
         return Err(Failure::File(format!(
             "{} is a component; polybox call runs JavaScript scripts",
             args.script.display()

@@ -11,7 +11,7 @@ Exit codes:
   0    success
   1    the guest failed: it threw, overflowed its stack or trapped
   2    invalid arguments (a bad flag, event, name or size)
-  3    a file cannot be read, or is neither JavaScript nor a component
+  3    a file cannot be read, or is neither source code nor a component
   4    the sandbox is poisoned
   69   the backend cannot run here (no usable hypervisor)
   70   an internal error

@@ -111,12 +111,12 @@ fn load(
             Code::Component(component) => {
                 sandbox.add_component_module(&module.name, component, namespace)?
             }
-            Code::JavaScript(source) => sandbox.add_module(&module.name, source, namespace)?,
+            Code::Script(source) => sandbox.add_module(&module.name, source, namespace)?,
         }
     }
     match read(handler)? {
         Code::Component(component) => sandbox.add_component_handler(name, component)?,
-        Code::JavaScript(source) => sandbox.add_handler(name, source)?,
+        Code::Script(source) => sandbox.add_handler(name, source)?,
     }
     Ok(sandbox
         .get_loaded_sandbox_with_monitor(limits)
@@ -154,7 +154,7 @@ pub(crate) fn proto(builder: SandboxBuilder, specs: &[String]) -> Result<ProtoJS
         let (module, path) = split_spec(spec, "--host-component", "NAME=FILE")?;
         match read(Path::new(path))? {
             Code::Component(component) => proto.host_component(module, component)?,
-            Code::JavaScript(_) => {
+            Code::Script(_) => {
                 return Err(Failure::File(format!(
                     "--host-component {path} is not a WebAssembly component"
                 )));

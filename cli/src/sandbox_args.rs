@@ -41,6 +41,13 @@ impl SandboxArgs {
         self.backend
     }
 
+    /// The language chosen by --language, else by `path`'s extension.
+    pub fn language(&self, path: Option<&Path>) -> Language {
+        self.language
+            .or_else(|| path.and_then(Language::of_path))
+            .unwrap_or_default()
+    }
+
     /// Takes the language from `path`'s extension unless --language chose.
     pub fn language_of(&mut self, path: &Path) {
         if self.language.is_none() {

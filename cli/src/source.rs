@@ -1,6 +1,6 @@
-//! What a file on the command line holds: JavaScript or a WebAssembly
-//! component, told apart by its first bytes (the wasm header), not by its
-//! name.
+//! What a file on the command line holds: source code (JavaScript or
+//! Python, as the sandbox's language says) or a WebAssembly component, told
+//! apart by its first bytes (the wasm header), not by its name.
 
 use std::path::Path;
 
@@ -10,7 +10,8 @@ use crate::failure::Failure;
 
 /// A handler's or module's code.
 pub enum Code {
-    JavaScript(String),
+    /// Source in the sandbox's language.
+    Script(String),
     Component(WasmComponent),
 }
 
@@ -19,7 +20,7 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 /// A core module's version and layer, which Polybox cannot run directly.
 const CORE_MODULE: &[u8] = &[1, 0, 0, 0];
 
-/// Reads `path` (`-` is standard input) as JavaScript or a component.
+/// Reads `path` (`-` is standard input) as source code or a component.
 pub fn read(path: &Path) -> Result<Code, Failure> {
     let shown = path.display();
     let bytes = read_bytes(path)?;
@@ -32,9 +33,9 @@ pub fn read(path: &Path) -> Result<Code, Failure> {
         let component = WasmComponent::from_bytes(bytes).with_name(shown.to_string());
         return Ok(Code::Component(component));
     }
-    String::from_utf8(bytes).map(Code::JavaScript).map_err(|_| {
+    String::from_utf8(bytes).map(Code::Script).map_err(|_| {
         Failure::File(format!(
-            "{shown} is neither a WebAssembly component nor UTF-8 JavaScript"
+            "{shown} is neither a WebAssembly component nor UTF-8 source code"
         ))
     })
 }

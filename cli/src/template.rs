@@ -59,13 +59,13 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
     let mut template =
         Template::builder(proto(builder, &args.host_components)?).load_limits(args.limits.limits());
     for module in modules(&args.modules)? {
-        let Code::JavaScript(source) = module.code else {
+        let Code::Script(source) = module.code else {
             return Err(javascript_only("module", &module.name));
         };
         template = template.module(&module.name, source, module.namespace.as_deref());
     }
     let name = handler_name(&args.handler);
-    let Code::JavaScript(source) = read(&args.handler)? else {
+    let Code::Script(source) = read(&args.handler)? else {
         return Err(javascript_only("handler", &name));
     };
     template

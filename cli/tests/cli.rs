@@ -150,7 +150,7 @@ fn files_are_told_apart_by_their_bytes_not_their_names() {
     assert_eq!(output.status.code(), Some(3));
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("neither a WebAssembly component nor UTF-8 JavaScript"));
+    assert!(stderr.contains("neither a WebAssembly component nor UTF-8 source code"));
 }
 
 #[test]
@@ -575,4 +575,45 @@ fn call_runs_a_function_of_a_script_by_name() {
     assert_eq!(bad.status.code(), Some(2));
     let unknown = polybox(&["call", script, "add", "--kwargs", r#"{"c":1}"#], "");
     assert!(text(&unknown.stderr).contains("unexpected keyword argument 'c'"));
+}
+
+#[test]
+fn python_files_run_as_python_and_language_chooses_for_code() {
+    let scratch = Scratch::new("python");
+    let handler = scratch.file(
+        "stats.py",
+        "import statistics\ndef handler(event):\n    print('seen', len(event['values']))\n    return {'mean': statistics.mean(event['values'])}\n",
+    );
+    let out = run(&handler, &["--event", r#"{"values":[1,2,3]}"#]);
+    assert_eq!(text(&out.stdout), "{\"mean\":2}\n", "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("[info] seen 3"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = polybox(
+        &[
+            "exec",
+            "--language",
+            "python",
+            "-e",
+            "import sys; print(sys.argv[1:]); sys.exit(3)",
+            "a",
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout), "['a']\n");
+    assert_eq!(out.status.code(), Some(3));
+    let out = polybox(
+        &["exec", "--language", "python", "-"],
+        "print(sum(range(10)))\n",
+    );
+    assert_eq!(text(&out.stdout), "45\n", "{}", text(&out.stderr));
+    let out = polybox(&["serve", handler.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not supported"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -17,6 +17,8 @@ use crate::permissions::Permissions;
 
 /// Default guest heap: how far the guest's memory may grow.
 pub const DEFAULT_HEAP_SIZE: usize = 32 * 1024 * 1024;
+/// Default heap of a Python guest, whose started interpreter takes 19 MiB.
+pub const DEFAULT_PYTHON_HEAP_SIZE: usize = 64 * 1024 * 1024;
 /// Default guest stack on wasmtime: the deepest native stack a call may use
 /// (the Hyperlight backend's is fixed at 512 KiB).
 pub const DEFAULT_STACK_SIZE: usize = 1024 * 1024;

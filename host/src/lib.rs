@@ -74,7 +74,7 @@ pub use capability::{LogLevel, LogSink};
 pub use component::WasmComponent;
 pub use config::{
     Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
-    DEFAULT_STACK_SIZE, Language,
+    DEFAULT_PYTHON_HEAP_SIZE, DEFAULT_STACK_SIZE, Language,
 };
 pub use error::{Error, ErrorCode, GuestError, GuestErrorKind, Result};
 pub use host_fn::{CallContext, HostModule};

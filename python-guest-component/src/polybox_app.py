@@ -55,6 +55,8 @@ _imports.install()
 
 import sandbox  # noqa: E402, F401
 import sandbox.asyncio  # noqa: E402, F401
+import sandbox.http  # noqa: E402, F401
+import sandbox.importlib  # noqa: E402, F401
 import sandbox.logging  # noqa: E402, F401
 import sandbox.serde  # noqa: E402, F401
 from polybox_guest.runtime import Runtime as _Runtime  # noqa: E402
@@ -65,6 +67,7 @@ class Runtime(_Runtime, exports.Runtime):
     """The export componentize-py binds `polybox:sandbox/runtime` to."""
 
 
-# Last: no more imports from files, and no files at all.
+# Last: no more imports from files; files come from the sandbox's filesystem.
 _imports.seal()
-_platform.deny_host_access()
+_platform.serve_files()
+

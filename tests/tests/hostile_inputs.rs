@@ -255,6 +255,9 @@ hostile_python! {
     python_catastrophic_regex_backtracking: "import re\ndef handler(e):\n    return bool(re.match(r'(a+)+$', 'a' * 40 + 'b'))\n", "{}" => Code(ErrorCode::Cancelled), Poisoned;
     python_deleting_json: "import sys\ndef handler(e):\n    del sys.modules['json']\n    return {'a': 1}\n", "{}" => Ok(r#"{"a":1}"#), Usable;
     python_replacing_builtins: "import builtins\ndef handler(e):\n    builtins.len = None\n    builtins.isinstance = None\n    return [1]\n", "{}" => Ok("[1]"), Usable;
+    python_printing_a_lone_surrogate: "def handler(e):\n    print('\\ud800')\n    return 'printed'\n", "{}" => Ok(r#""printed""#), Usable;
+    python_raising_a_lone_surrogate: "def handler(e):\n    raise ValueError('\\udfff')\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_a_hostcall_named_by_a_lone_surrogate: "from sandbox.asyncio import hostcall\nasync def handler(e):\n    return await hostcall('\\ud800', 1)\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_a_huge_exception_message: "def handler(e):\n    raise ValueError('x' * 4_000_000)\n", "{}" => Code(ErrorCode::GuestError), Usable;
 }
 

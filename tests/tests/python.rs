@@ -208,11 +208,11 @@ fn the_standard_library_the_readme_lists_is_importable() {
 }
 
 #[test]
-fn files_processes_and_native_code_are_refused_with_python_errors() {
+fn host_files_processes_and_native_code_are_refused_with_python_errors() {
     let mut sandbox = handler(
         "import os, sys\n\
          def attempt(f):\n    try:\n        f()\n        return 'reached'\n    except Exception as e:\n        return type(e).__name__\n\
-         def handler(e):\n    return [attempt(lambda: open('/etc/passwd').read()), attempt(lambda: os.listdir('/')),\n\
+         def handler(e):\n    return [attempt(lambda: open('/etc/passwd').read()), attempt(lambda: os.listdir('/etc')),\n\
          \x20           attempt(lambda: os.system('id')), attempt(lambda: __import__('ctypes')),\n\
          \x20           attempt(lambda: __import__('socket').socket()), attempt(lambda: os.stat('/etc')),\n\
          \x20           os.path.exists('/etc/passwd'), os.environ.get('HOME')]\n",
@@ -221,11 +221,11 @@ fn files_processes_and_native_code_are_refused_with_python_errors() {
         call(&mut sandbox, "h", json!({})).unwrap(),
         json!([
             "PermissionError",
-            "PermissionError",
+            "FileNotFoundError",
             "PermissionError",
             "ModuleNotFoundError",
             "PermissionError",
-            "PermissionError",
+            "FileNotFoundError",
             false,
             null
         ])
@@ -555,4 +555,80 @@ fn python_needs_the_wasmtime_backend() {
         ErrorCode::InvalidArg,
     );
     assert!(message.contains("wasmtime backend"), "{message}");
+}
+
+#[test]
+fn files_are_the_sandboxs_filesystem() {
+    let mut sandbox = load(
+        python().file("/data/input.txt", b"line one\nline two\n".to_vec()),
+        &[(
+            "h",
+            "import os, json, pathlib\n\
+             def handler(e):\n\
+             \x20   with open('/data/input.txt') as f:\n        lines = f.read().splitlines()\n\
+             \x20   os.makedirs('/tmp/out/deep', exist_ok=True)\n\
+             \x20   with open('/tmp/out/deep/result.json', 'w') as f:\n        json.dump({'lines': len(lines)}, f)\n\
+             \x20   with open('/tmp/out/deep/result.json', 'a') as f:\n        f.write('\\n')\n\
+             \x20   with open('/tmp/out/deep/result.json', 'rb') as f:\n        raw = f.read()\n\
+             \x20   p = pathlib.Path('/tmp/out/note.txt')\n    p.write_text('hi')\n\
+             \x20   try:\n        open('/etc/passwd')\n        etc = 'REACHED'\n    except OSError as error:\n        etc = type(error).__name__\n\
+             \x20   return {'lines': lines, 'raw': raw.decode(), 'listing': sorted(os.listdir('/tmp/out')),\n\
+             \x20           'note': p.read_text(), 'exists': os.path.exists('/tmp/out/note.txt'),\n\
+             \x20           'size': os.path.getsize('/data/input.txt'), 'etc': etc,\n\
+             \x20           'missing': os.path.exists('/nope')}\n",
+        )],
+    );
+    assert_eq!(
+        call(&mut sandbox, "h", json!({})).unwrap(),
+        json!({
+            "lines": ["line one", "line two"],
+            "raw": "{\"lines\": 2}\n",
+            "listing": ["deep", "note.txt"],
+            "note": "hi",
+            "exists": true,
+            "size": 18,
+            "etc": "PermissionError",
+            "missing": false
+        })
+    );
+}
+
+#[test]
+fn sandbox_http_fetch_goes_through_the_network_capability() {
+    let answering = python().http_handler(|request: &polybox::HttpRequest| {
+        let content_type = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "content-type")
+            .map_or("", |(_, value)| value.as_str());
+        Ok(polybox::HttpResponse::new(
+            200,
+            format!(
+                "{} {} {} {}",
+                request.method,
+                request.url,
+                content_type,
+                String::from_utf8_lossy(&request.body)
+            ),
+        ))
+    });
+    let source = "from sandbox.http import fetch\n\
+         async def handler(e):\n\
+         \x20   with fetch('GET', 'https://api.example.com/v1', params={'q': 'hello'}) as resp:\n        first = [resp.status, resp.text()]\n\
+         \x20   async with fetch('POST', 'https://api.example.com/v1', body={'a': 1}) as resp:\n        second = await resp.atext()\n\
+         \x20   return [first, second]\n";
+    let mut sandbox = load(answering, &[("h", source)]);
+    assert_eq!(
+        call(&mut sandbox, "h", json!({})).unwrap(),
+        json!([
+            [200, "GET https://api.example.com/v1?q=hello  "],
+            "POST https://api.example.com/v1 application/json {\"a\": 1}"
+        ])
+    );
+    // Without a grant or a handler, nothing is sent.
+    let mut denied = handler(
+        "from sandbox.http import fetch\n\
+         def handler(e):\n    try:\n        fetch('GET', 'https://example.com/').__enter__()\n    except PermissionError as error:\n        return 'refused'\n",
+    );
+    assert_eq!(call(&mut denied, "h", json!({})).unwrap(), json!("refused"));
 }

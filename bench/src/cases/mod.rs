@@ -13,6 +13,7 @@ pub mod limits;
 pub mod mcp;
 pub mod pools;
 pub mod programs;
+pub mod python;
 pub mod serving;
 pub mod snapshots;
 pub mod templates;

@@ -32,9 +32,16 @@ impl App {
 
     /// Loads the app `args` name.
     pub fn load(args: &ServeArgs) -> Result<Self, Failure> {
+        if args.sandbox.language(args.app.as_deref()) == polybox::Language::Python {
+            return Err(Failure::Sandbox(polybox::Error::InvalidArg(
+                "polybox serve runs JavaScript (fetch handlers and createServer programs) and \
+                 wasi:http components; serving HTTP from Python is not supported yet"
+                    .into(),
+            )));
+        }
         let code = match args.app.as_deref().filter(|_| args.template.is_none()) {
             Some(path) => match read(path)? {
-                Code::JavaScript(source) if is_program(&source) => {
+                Code::Script(source) if is_program(&source) => {
                     return programs(args, path, source);
                 }
                 code => Some(code),
@@ -132,7 +139,7 @@ fn from_code(
     code: Code,
 ) -> Result<PoolBuilder, Failure> {
     let source = match code {
-        Code::JavaScript(source) => source,
+        Code::Script(source) => source,
         Code::Component(component) => {
             let (handler, limits) = (handler.to_owned(), args.limits.limits());
             return Ok(Pool::builder(move || {
@@ -144,7 +151,7 @@ fn from_code(
     };
     let mut sources = Vec::new();
     for module in modules(&args.modules)? {
-        let Code::JavaScript(code) = module.code else {
+        let Code::Script(code) = module.code else {
             return Err(Failure::Sandbox(polybox::Error::InvalidArg(format!(
                 "the module {:?} is a component: polybox serve takes JavaScript modules",
                 module.name

@@ -10,8 +10,8 @@ use crate::capability::net::{HttpHandler, HttpRequest, HttpResponse, NetConfig, 
 use crate::capability::tools::Tool;
 use crate::capability::{LogLevel, LogSink};
 use crate::config::{
-    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE, Language,
-    SandboxConfig,
+    Backend, DEFAULT_HEAP_SIZE, DEFAULT_INPUT_BUFFER_SIZE, DEFAULT_OUTPUT_BUFFER_SIZE,
+    DEFAULT_PYTHON_HEAP_SIZE, Language, SandboxConfig,
 };
 use crate::error::{Error, Result};
 use crate::permissions::Permissions;
@@ -31,6 +31,8 @@ pub struct SandboxBuilder {
     config: SandboxConfig,
     /// The stack size, when set (the default depends on the backend).
     stack_size: Option<usize>,
+    /// The heap size, when set (the default depends on the language).
+    heap_size: Option<usize>,
 }
 
 impl Default for SandboxBuilder {
@@ -62,13 +64,16 @@ impl SandboxBuilder {
                 hostcalls: None,
             },
             stack_size: None,
+            heap_size: None,
         }
     }
 
-    /// How far guest memory may grow, in bytes (default 32 MiB). Allocating
-    /// beyond it is a catchable `out of memory` error in JavaScript.
+    /// How far guest memory may grow, in bytes (default 32 MiB for
+    /// JavaScript; 64 MiB for Python, whose started interpreter takes 19 MiB
+    /// of it). Allocating beyond it is a catchable `out of memory` error in
+    /// JavaScript, a `MemoryError` in Python.
     pub fn heap_size(mut self, bytes: usize) -> Self {
-        self.config.heap_size = bytes;
+        self.heap_size = Some(bytes);
         self
     }
 
@@ -282,6 +287,10 @@ impl SandboxBuilder {
     /// 512 KiB of stack on Hyperlight, a scratch size on wasmtime).
     pub fn build(self) -> Result<ProtoJSSandbox> {
         let mut config = self.config;
+        config.heap_size = self.heap_size.unwrap_or(match config.language {
+            Language::JavaScript => DEFAULT_HEAP_SIZE,
+            Language::Python => DEFAULT_PYTHON_HEAP_SIZE,
+        });
         config.stack_size = self
             .stack_size
             .unwrap_or(config.backend.default_stack_size());

@@ -13,9 +13,21 @@ from .loop import Unsettled
 _OWN = __file__.rsplit("/", 1)[0]
 
 
+def for_host(text):
+    """`text` as a string the host can take (valid UTF-8): a lone surrogate,
+    which a Python string may hold and UTF-8 cannot, is written as its
+    escape."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def fail(kind, message, stack=None):
     """The `Err` a runtime function raises to return a guest error."""
-    return Err(GuestError(kind=kind, message=message, stack=stack))
+    stack = None if stack is None else for_host(stack)
+    return Err(GuestError(kind=kind, message=for_host(message), stack=stack))
 
 
 def message(error):

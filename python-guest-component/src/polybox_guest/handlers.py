@@ -1,15 +1,30 @@
 """Handlers: Python source that defines `def handler(event)` (or `async
 def`), compiled into a module of its own, and called with a JSON event."""
 
-import inspect
+import builtins
+import collections.abc
 import json
 import types
+
+# Bound here, so that guest code replacing a builtin breaks only itself, not
+# the runtime's handling of the call.
+from builtins import callable, isinstance, type  # noqa: A004
 
 from wit_world.imports.types import ErrorKind
 
 from . import errors, loop, platform, streams
 
 _handlers = {}
+# Bound now, so that guest code replacing `json.dumps` breaks only itself.
+_dumps = json.dumps
+_loads = json.loads
+# The builtins as the guest was built with them.
+_BUILTINS = dict(builtins.__dict__)
+
+
+def restore_builtins():
+    """Puts back the builtins guest code replaced (what it added stays)."""
+    builtins.__dict__.update(_BUILTINS)
 
 
 def add(name, source):
@@ -44,14 +59,26 @@ def remove(name):
 
 def to_json(value, what="the handler's result"):
     """JSON text of `value`: dicts, lists, tuples, strings, numbers, booleans
-    and None; anything else (a set, bytes, NaN) is an error."""
+    and None; anything else (a set, bytes, NaN) is an error. A string with a
+    lone surrogate is written as its `\\u` escape, as JSON allows."""
     try:
-        return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text = _dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            # Guest code may have broken what the encoder uses (a builtin):
+            # once more with the builtins as they were built.
+            restore_builtins()
+            text = _dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as error:
         raise errors.fail(
             ErrorKind.UNSERIALIZABLE_RESULT,
             f"{what} cannot be turned into JSON: {errors.message(error)}",
         ) from None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _dumps(value, allow_nan=False, separators=(",", ":"))
 
 
 def call(name, event):
@@ -60,19 +87,19 @@ def call(name, event):
     if handler is None:
         raise errors.fail(ErrorKind.UNKNOWN_HANDLER, f"no handler is registered as {name!r}")
     try:
-        value = json.loads(event)
+        value = _loads(event)
     except ValueError as error:
         raise errors.fail(ErrorKind.INVALID_EVENT, f"the event is not valid JSON: {error}") from None
     platform.seed_random()
     try:
         result = handler(value)
-        if inspect.isawaitable(result):
+        if isinstance(result, collections.abc.Awaitable):
             result = loop.run(result)
     except Exception as error:
         raise errors.report(error) from None
     finally:
         streams.flush()
-    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+    if isinstance(result, (types.GeneratorType, types.AsyncGeneratorType)):
         raise errors.fail(
             ErrorKind.UNSERIALIZABLE_RESULT,
             "the handler returned a generator; return a JSON value (a list of its items, say)",

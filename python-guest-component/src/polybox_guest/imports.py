@@ -34,6 +34,10 @@ def call(specifier, function, args):
     except (TypeError, ValueError) as error:
         raise TypeError(f"the arguments of {function}() cannot be sent to the host as JSON: {error}") from None
     try:
+        function.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{function!r} cannot name a host function (it is not UTF-8)") from None
+    try:
         result = host_call.call(specifier, function, payload)
     except Err as error:
         failure = error.value
@@ -96,6 +100,8 @@ class _Loader(importlib.abc.Loader):
         name = module.__name__
         if "." not in name:
             module.__path__ = []
+            if name == HOST_NAMESPACE:
+                module.HostError = HostError
             return
         if name in _declared:
             specifier, functions = _declared[name]

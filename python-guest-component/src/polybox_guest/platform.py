@@ -4,9 +4,11 @@ host.
 The guest is built with WASI stubbed out, so any C function that would reach
 WASI traps. Everything ordinary code calls is replaced here by the host's
 `platform` and `process` interfaces: `time.time`, `time.monotonic`,
-`time.sleep`, `os.urandom`, `random`'s seed. The filesystem functions of `os`
-and `open()` raise `PermissionError` (no filesystem is granted to a Python
-guest yet), so a guest sees the error Python code expects instead of a trap.
+`time.sleep`, `os.urandom`, `random`'s seed; `open()` and the filesystem
+functions of `os` go to the sandbox's filesystem capability (`files`). An
+audit hook refuses what no sandbox reaches (processes, sockets, files
+opened by C code), so a guest sees the error Python code expects instead of
+a trap.
 """
 
 import builtins
@@ -21,6 +23,8 @@ import time
 import types
 
 from wit_world.imports import platform, process
+
+from . import files
 
 _seeded = False
 
@@ -121,19 +125,6 @@ def seed_random():
         random.seed(int.from_bytes(urandom(32), "big"))
 
 
-def _denied(*args, **kwargs):
-    raise PermissionError(
-        errno.EACCES, "no filesystem is granted to this sandbox"
-    )
-
-
-_FILESYSTEM = (
-    "open", "stat", "lstat", "listdir", "scandir", "mkdir", "makedirs",
-    "remove", "unlink", "rename", "replace", "rmdir", "chdir", "access",
-    "chmod", "utime", "readlink", "symlink", "link", "truncate", "statvfs",
-)
-
-
 def _cached_lines(filename, module_globals=None):
     """`linecache.getlines` without files: only sources the runtime
     registered (handlers, modules, programs)."""
@@ -146,22 +137,27 @@ def remember_source(filename, source):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
+_cwd = "/"
+
+
+def set_cwd(path):
+    """What `os.getcwd()` answers (a program's working directory)."""
+    global _cwd
+    _cwd = path or "/"
+
+
 def _getcwd():
-    return "/"
+    return _cwd
 
 
 def install():
     """Applies the routing; run once, at build time."""
-    time.time = _time
-    time.time_ns = _time_ns
-    time.monotonic = _monotonic
-    time.monotonic_ns = _monotonic_ns
-    time.perf_counter = _monotonic
-    time.perf_counter_ns = _monotonic_ns
-    time.process_time = _monotonic
-    time.process_time_ns = _monotonic_ns
-    time.thread_time = _monotonic
-    time.thread_time_ns = _monotonic_ns
+    time.time, time.time_ns = _time, _time_ns
+    # Every other clock is the host's monotonic one (a guest has no CPU
+    # clock of its own).
+    for clock in ("monotonic", "perf_counter", "process_time", "thread_time"):
+        setattr(time, clock, _monotonic)
+        setattr(time, f"{clock}_ns", _monotonic_ns)
     time.sleep = _sleep
     time.get_clock_info = _clock_info
     for name in ("gmtime", "localtime", "ctime"):
@@ -171,7 +167,7 @@ def install():
     os.urandom = urandom
     random._urandom = urandom
     os.getcwd = _getcwd
-    os.getcwdb = lambda: b"/"
+    os.getcwdb = lambda: _cwd.encode("utf-8", "surrogateescape")
     os.system = _no_processes
     # Tracebacks read source lines through `linecache`, which would open
     # files; it serves what the runtime registered instead.
@@ -192,20 +188,22 @@ _ALLOWED_EVENTS = ("os.putenv", "os.unsetenv")
 def _audit(event, args):
     if event.startswith(_DENIED_EVENTS) and event not in _ALLOWED_EVENTS:
         if event == "open" or event.startswith(("os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.chdir")):
-            raise PermissionError(errno.EACCES, "no filesystem is granted to this sandbox")
+            raise PermissionError(
+                errno.EACCES, "files are reached through open() and os, which the sandbox's filesystem serves"
+            )
         raise PermissionError(errno.EPERM, f"{event} is not available in a sandbox")
 
 
-def deny_host_access():
-    """Refuses the filesystem (`open`, `os` and `posix` functions) and
-    installs the audit hook; run last, at build time (the build itself
-    imports from files)."""
+def serve_files():
+    """Serves `open()` and the filesystem functions of `os` and `posix` from
+    the sandbox's filesystem (`files`), and installs the audit hook; run
+    last, at build time (the build itself imports from files)."""
     for module in (os, posix):
-        for name in _FILESYSTEM:
+        for name, function in files.SERVED.items():
             if hasattr(module, name):
-                setattr(module, name, _denied)
-    builtins.open = _denied
-    io.open = _denied
+                setattr(module, name, function)
+    builtins.open = files.open_file
+    io.open = files.open_file
     sys.addaudithook(_audit)
 
 

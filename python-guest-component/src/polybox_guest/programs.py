@@ -54,6 +54,7 @@ def run(program):
     os.environ.clear()
     os.environ.update(dict(program.env))
     platform.seed_random()
+    platform.set_cwd(program.cwd)
     namespace = _namespace(program)
     platform.remember_source(program.filename, program.source)
     code = 0

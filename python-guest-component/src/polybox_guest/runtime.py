@@ -27,9 +27,12 @@ def _guarded(function):
         except errors.Err:
             raise
         except platform.Stopped as stop:
+            handlers.restore_builtins()
             streams.flush()
             raise errors.fail(ErrorKind.EXCEPTION, str(stop)) from None
         except BaseException as error:  # SystemExit, KeyboardInterrupt, bugs
+            # Reporting needs the builtins, which guest code may have broken.
+            handlers.restore_builtins()
             streams.flush()
             raise errors.report(error) from None
 

@@ -17,7 +17,7 @@ def _emit(fd, text):
         return
     level = platform.LogLevel.INFO if fd == 1 else platform.LogLevel.ERROR
     for line in text.splitlines():
-        platform.log(level, line)
+        platform.log(level, line.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 class _Bytes(io.RawIOBase):

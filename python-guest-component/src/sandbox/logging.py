@@ -6,7 +6,7 @@ from wit_world.imports import platform
 
 def _log(level, message, args):
     text = str(message) % args if args else str(message)
-    platform.log(level, text)
+    platform.log(level, text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def debug(message, *args):
