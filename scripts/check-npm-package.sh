@@ -2,8 +2,9 @@
 # Installs the npm tarball of @polybox/node into a fresh project, as a user
 # would, and runs the example of its README there. Fails if it does not
 # install, if the example prints other than the README says, or if the
-# addon is over 40 MiB (it is about 31 MiB; a build that is not the optimised,
-# stripped one is over 100 MiB).
+# addon is over 80 MiB (it is about 61 MiB, 24 of them the Python guest's
+# component and first memory; a build that is not the optimised, stripped one
+# is over 100 MiB).
 #
 # Usage: scripts/check-npm-package.sh TARBALL
 set -euo pipefail
@@ -18,7 +19,7 @@ npm install --no-audit --no-fund --loglevel=error "$tarball"
 addon=$(ls node_modules/@polybox/node/*.node)
 size=$(stat -c %s "$addon")
 echo "installed @polybox/node from $(basename "$tarball"); its addon is $((size / 1024 / 1024)) MiB"
-[ "$size" -lt $((40 * 1024 * 1024)) ] || { echo "the addon is over 40 MiB"; exit 1; }
+[ "$size" -lt $((80 * 1024 * 1024)) ] || { echo "the addon is over 80 MiB"; exit 1; }
 for file in README.md LICENSE index.d.ts; do
     [ -f "node_modules/@polybox/node/$file" ] || { echo "the package has no $file"; exit 1; }
 done

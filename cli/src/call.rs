@@ -19,7 +19,7 @@ use crate::source::{Code, read};
 #[command(after_help = EXIT_CODES)]
 pub struct CallArgs {
     /// The script whose global functions can be called (top-level `await`
-    /// allowed).
+    /// allowed): JavaScript, or Python (a `.py` file, or --language).
     script: PathBuf,
     /// The function to call.
     name: String,
@@ -38,7 +38,8 @@ pub struct CallArgs {
 
 /// Runs the call: each yielded value on a line of stdout, then the return
 /// value; what the call writes to its stdout and stderr goes to stderr.
-pub fn call(args: CallArgs) -> Result<(), Failure> {
+pub fn call(mut args: CallArgs) -> Result<(), Failure> {
+    args.sandbox.language_of(&args.script);
     let invalid = |what: &str, e: serde_json::Error| {
         Failure::Sandbox(polybox::Error::InvalidArg(format!(
             "--{what} is not JSON: {e}"
@@ -50,7 +51,7 @@ pub fn call(args: CallArgs) -> Result<(), Failure> {
         serde_json::from_str(&args.kwargs).map_err(|e| invalid("kwargs (an object)", e))?;
     let Code::Script(source) = read(&args.script)? else {
         return Err(Failure::File(format!(
-            "{} is a component; polybox call runs JavaScript scripts",
+            "{} is a component; polybox call runs JavaScript and Python scripts",
             args.script.display()
         )));
     };

@@ -51,7 +51,8 @@ pub fn template(command: TemplateCommand) -> Result<(), Failure> {
     }
 }
 
-fn build(args: BuildArgs) -> Result<(), Failure> {
+fn build(mut args: BuildArgs) -> Result<(), Failure> {
+    args.sandbox.language_of(&args.handler);
     let builder = args
         .sandbox
         .builder(&args.limits)
@@ -60,13 +61,13 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
         Template::builder(proto(builder, &args.host_components)?).load_limits(args.limits.limits());
     for module in modules(&args.modules)? {
         let Code::Script(source) = module.code else {
-            return Err(javascript_only("module", &module.name));
+            return Err(source_only("module", &module.name));
         };
         template = template.module(&module.name, source, module.namespace.as_deref());
     }
     let name = handler_name(&args.handler);
     let Code::Script(source) = read(&args.handler)? else {
-        return Err(javascript_only("handler", &name));
+        return Err(source_only("handler", &name));
     };
     template
         .handler(&name, source)
@@ -76,8 +77,8 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn javascript_only(what: &str, name: &str) -> Failure {
+fn source_only(what: &str, name: &str) -> Failure {
     Failure::Sandbox(polybox::Error::InvalidArg(format!(
-        "the {what} {name:?} is a component: templates hold JavaScript only (a component's state is outside the guest memory a template captures)"
+        "the {what} {name:?} is a component: templates hold source code only (a component's state is outside the guest memory a template captures)"
     )))
 }

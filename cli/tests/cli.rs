@@ -609,6 +609,23 @@ fn python_files_run_as_python_and_language_chooses_for_code() {
         "print(sum(range(10)))\n",
     );
     assert_eq!(text(&out.stdout), "45\n", "{}", text(&out.stderr));
+    let script = scratch.file(
+        "session.py",
+        "def count(n, step=1):\n    for i in range(0, n, step):\n        yield i\n    return 'unused'\n",
+    );
+    let out = polybox(
+        &[
+            "call",
+            script.to_str().unwrap(),
+            "count",
+            "--args",
+            "[4]",
+            "--kwargs",
+            r#"{"step":2}"#,
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout), "0\n2\nnull\n", "{}", text(&out.stderr));
     let out = polybox(&["serve", handler.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(

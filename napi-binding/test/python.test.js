@@ -66,6 +66,39 @@ test('hostcalls: await hostcall(name, payload) from sandbox.asyncio', async () =
   sandbox.close();
 });
 
+test('sandbox.http: isola\'s fetch, synchronous and asynchronous, answered by the http handler', async () => {
+  const seen = [];
+  const sandbox = await started({
+    http: async (request) => {
+      seen.push(`${request.method} ${request.url}`);
+      return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: Buffer.from('event: greet\ndata: hello\n\ndata: world\n\n') };
+    },
+  });
+  await sandbox.loadScript([
+    'from sandbox.http import fetch',
+    'def main(url):',
+    '    with fetch("GET", url, params={"q": "hello"}) as resp:',
+    '        return {"status": resp.status, "type": resp.headers["content-type"], "body": resp.text()}',
+    'async def events(url):',
+    '    async with fetch("POST", url, body={"a": 1}) as resp:',
+    '        return [[e.event, e.data] async for e in resp.aiter_sse()]',
+  ].join('\n'));
+  assert.deepEqual(await sandbox.run('main', ['https://example.test/hello']), {
+    status: 200,
+    type: 'text/event-stream',
+    body: 'event: greet\ndata: hello\n\ndata: world\n\n',
+  });
+  assert.deepEqual(await sandbox.run('events', ['https://example.test/sse']), [['greet', 'hello'], [null, 'world']]);
+  assert.deepEqual(seen, ['GET https://example.test/hello?q=hello', 'POST https://example.test/sse']);
+  // Without `http`, nothing is sent.
+  const bare = await started();
+  await bare.loadScript('from sandbox.http import fetch\ndef main():\n    with fetch("GET", "https://example.test/") as resp:\n        return resp.status\n');
+  const error = await rejectsWith(bare.run('main'), 'ERR_GUEST_ERROR');
+  assert.match(error.message, /PermissionError/);
+  sandbox.close();
+  bare.close();
+});
+
 test('runStream: stdout, stderr, a result per yielded value, then end', async () => {
   const sandbox = await started();
   await sandbox.loadScript([
