@@ -84,8 +84,8 @@ impl Language {
         }
     }
 
-    /// The language of a source file, by its extension (`.py` is Python;
-    /// `.js`, `.mjs`, `.cjs` and `.ts`-less JavaScript files are JavaScript).
+    /// The language of a source file, by its extension: `.py` is Python;
+    /// `.js`, `.mjs` and `.cjs` are JavaScript.
     pub fn of_path(path: &std::path::Path) -> Option<Self> {
         match path.extension()?.to_str()? {
             "py" => Some(Self::Python),

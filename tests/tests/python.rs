@@ -163,7 +163,8 @@ fn clocks_and_randomness_come_from_the_host() {
          def handler(e):\n    t = time.monotonic()\n    time.sleep(0.005)\n\
          \x20   return {'time': time.time(), 'year': datetime.datetime.now().year, 'slept': time.monotonic() - t,\n\
          \x20           'random': random.random(), 'urandom': len(os.urandom(16)), 'uuid': str(uuid.uuid4()),\n\
-         \x20           'token': secrets.token_hex(8), 'utc': datetime.datetime.now(datetime.timezone.utc).isoformat()}\n";
+         \x20           'token': secrets.token_hex(8), 'utc': datetime.datetime.now(datetime.timezone.utc).isoformat(),\n\
+         \x20           'own': random.Random().random(), 'system': random.SystemRandom().random()}\n";
     let first = call(&mut handler(source), "h", json!({})).unwrap();
     let second = call(&mut handler(source), "h", json!({})).unwrap();
     let now = std::time::SystemTime::now()
@@ -183,6 +184,25 @@ fn clocks_and_randomness_come_from_the_host() {
     assert_ne!(first["random"], second["random"]);
     assert_ne!(first["uuid"], second["uuid"]);
     assert_ne!(first["token"], second["token"]);
+    assert_ne!(first["own"], second["own"]);
+}
+
+#[test]
+fn sessions_from_one_template_do_not_share_a_random_sequence() {
+    let template = SessionTemplate::builder(RuntimeBuilder::new().sandbox(python()))
+        .prelude("import random\n")
+        .build()
+        .unwrap();
+    let draw = || {
+        let mut session = template
+            .create(RuntimeBuilder::new().sandbox(python()))
+            .unwrap();
+        session
+            .load_script("def draw():\n    return random.random()\n")
+            .unwrap();
+        session.call("draw", &[], &[], &Default::default()).unwrap()
+    };
+    assert_ne!(draw(), draw());
 }
 
 #[test]

@@ -160,3 +160,36 @@ fn bad_tools_are_refused() {
         ErrorCode::InvalidArg
     );
 }
+
+#[test]
+fn python_calls_tools_from_the_host_tools_module() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut sandbox = SandboxBuilder::new()
+        .language(polybox::Language::Python)
+        .tool(add(calls.clone()))
+        .tool(failing())
+        .build()
+        .unwrap()
+        .load_runtime()
+        .unwrap();
+    sandbox
+        .add_handler(
+            "sum",
+            "from host import tools\n\
+             def handler(e):\n\
+             \x20   out = [tools.add(e)['sum']]\n\
+             \x20   for bad in [{'a': 1}, 'text']:\n\
+             \x20       try:\n            tools.add(bad)\n        except TypeError as error:\n            out.append('schema' in str(error))\n\
+             \x20   try:\n        tools.broken({})\n    except Exception as error:\n        out.append(str(error))\n\
+             \x20   return out\n",
+        )
+        .unwrap();
+    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    assert_eq!(
+        loaded
+            .handle_event("sum", r#"{"a":2,"b":3}"#, None)
+            .unwrap(),
+        r#"[5.0,true,true,"the backend is down"]"#
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}

@@ -90,7 +90,6 @@ def call(name, event):
         value = _loads(event)
     except ValueError as error:
         raise errors.fail(ErrorKind.INVALID_EVENT, f"the event is not valid JSON: {error}") from None
-    platform.seed_random()
     try:
         result = handler(value)
         if isinstance(result, collections.abc.Awaitable):

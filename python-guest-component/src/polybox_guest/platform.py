@@ -26,9 +26,6 @@ from wit_world.imports import platform, process
 
 from . import files
 
-_seeded = False
-
-
 def _time():
     return platform.now_ms() / 1000.0
 
@@ -116,13 +113,61 @@ def urandom(size):
     return b"".join(chunks)
 
 
-def seed_random():
-    """Seeds `random` from the host the first time an instance needs it: a
-    seed in the shared image would give every sandbox the same sequence."""
-    global _seeded
-    if not _seeded:
-        _seeded = True
-        random.seed(int.from_bytes(urandom(32), "big"))
+class _HostSeededRandom(random.Random):
+    """`random`'s shared generator, seeded from the host's random source at
+    its first use in an instance: a seed in the shared image would give every
+    sandbox started from it the same sequence. (A snapshot or template
+    captured after that use carries the seeded state, as it carries
+    everything else.)"""
+
+    def __init__(self):
+        super().__init__(0)
+        self._host_seeded = False
+
+    def _from_host(self):
+        self._host_seeded = True
+        super().seed()
+
+    def seed(self, a=None, version=2):
+        self._host_seeded = True
+        super().seed(a, version)
+
+    def random(self):
+        if not self._host_seeded:
+            self._from_host()
+        return super().random()
+
+    def getrandbits(self, k):
+        if not self._host_seeded:
+            self._from_host()
+        return super().getrandbits(k)
+
+    def getstate(self):
+        if not self._host_seeded:
+            self._from_host()
+        return super().getstate()
+
+
+_random_seed = random.Random.seed
+
+
+def _seed(self, a=None, version=2):
+    """`Random.seed`: with no seed, one from the host (CPython's own comes
+    from WASI, which the guest does not have), as for `Random()`."""
+    _random_seed(self, int.from_bytes(urandom(32), "big") if a is None else a, version)
+
+
+def _seed_random_from_host():
+    """Seeds every `Random` from the host, and replaces `random`'s shared
+    generator (every module-level function is a method of it) with one the
+    host seeds at its first use."""
+    random.Random.seed = _seed
+    old, new = random._inst, _HostSeededRandom()
+    for name in dir(random):
+        method = getattr(random, name)
+        if getattr(method, "__self__", None) is old:
+            setattr(random, name, getattr(new, name))
+    random._inst = new
 
 
 def _cached_lines(filename, module_globals=None):
@@ -166,6 +211,7 @@ def install():
     time.asctime = _with_local_time(time.asctime, 0)
     os.urandom = urandom
     random._urandom = urandom
+    _seed_random_from_host()
     os.getcwd = _getcwd
     os.getcwdb = lambda: _cwd.encode("utf-8", "surrogateescape")
     os.system = _no_processes

@@ -53,7 +53,6 @@ def run(program):
     sys.argv = [program.filename, *program.args]
     os.environ.clear()
     os.environ.update(dict(program.env))
-    platform.seed_random()
     platform.set_cwd(program.cwd)
     namespace = _namespace(program)
     platform.remember_source(program.filename, program.source)

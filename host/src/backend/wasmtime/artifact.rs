@@ -19,7 +19,7 @@
 //! worker to trim the directory. Here the key is the digest `build.rs`
 //! computed, and the artifact is memory-mapped as it was written
 //! (`Component::deserialize_file`), so pages load on demand. (The Python
-//! guest is 20 MB of wasm and takes seconds to compile: the cache is what
+//! guest is 25 MB of wasm and takes seconds to compile: the cache is what
 //! makes a process's first Python sandbox cheap.)
 
 use std::hash::{DefaultHasher, Hash, Hasher};
