@@ -736,6 +736,7 @@ def probe():
         ]],
         'environ': dict(os.environ),
         'argv': sys.argv,
+        'path': sys.path,
         'meta_path': [type(f).__name__ if not isinstance(f, type) else f.__name__ for f in sys.meta_path],
     }}"
     ));
@@ -743,11 +744,14 @@ def probe():
         assert_ne!(outcome, "REACHED", "attempt {index}");
     }
     assert_eq!(found["environ"], json!({}));
-    // Imports come from what the guest carries: host modules, user modules,
-    // built-in and frozen modules. Nothing looks for files.
+    assert_eq!(found["path"], json!([]));
+    // Imports come from what the guest carries (host modules, user modules,
+    // built-in and frozen modules) and from `.py` files on the sandbox's
+    // own filesystem (a program's directory; nothing for a handler). No
+    // finder reaches host files.
     assert_eq!(
         found["meta_path"],
-        json!(["_Finder", "BuiltinImporter", "FrozenImporter"])
+        json!(["_Finder", "BuiltinImporter", "FrozenImporter", "_SourceFinder"])
     );
 }
 

@@ -507,6 +507,37 @@ fn answer(name: &str, payload: Value, _: &polybox::CallContext<'_>) -> Result<Va
 }
 
 #[test]
+fn a_program_imports_its_own_modules_through_the_filesystem() {
+    let sandbox = python()
+        .file(
+            "/app/helper.py",
+            b"def twice(x):\n    return 2 * x\n".to_vec(),
+        )
+        .file(
+            "/app/pkg/__init__.py",
+            b"from .inner import NAME\n".to_vec(),
+        )
+        .file("/app/pkg/inner.py", b"NAME = 'inner'\n".to_vec());
+    let mut runtime = RuntimeBuilder::new().sandbox(sandbox).build().unwrap();
+    let output = runtime
+        .exec(
+            "import helper, pkg\nfrom pkg import inner\nprint(helper.twice(21), pkg.NAME, inner.__file__)\n\
+             try:\n    import nothing_here\nexcept ModuleNotFoundError as e:\n    print(type(e).__name__)\n",
+            ExecOptions {
+                filename: Some("/app/main.py".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "42 inner /app/pkg/inner.py\nModuleNotFoundError\n",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn sessions_call_python_functions_with_kwargs_generators_and_hostcalls() {
     let template =
         SessionTemplate::builder(RuntimeBuilder::new().sandbox(python().hostcall_handler(answer)))

@@ -56,6 +56,12 @@ def read_bytes(path):
             return b"".join(chunks)
 
 
+def load_source(path):
+    """A module's source at `path`, read as imports read it: a program's
+    directory may be readable by imports only (`polybox:fs`'s `load`)."""
+    return _call("load", _path(path))
+
+
 def write_bytes(path, data, append=False, exclusive=False):
     """Writes `data` to `path` (replacing it, or at its end)."""
     _call("write", _path(path), base64.b64encode(data).decode("ascii"), append, exclusive)

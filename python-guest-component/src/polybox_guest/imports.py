@@ -6,6 +6,7 @@ registered with `add-module` (`from user import util`). One finder on
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import json
 import linecache
 import sys
@@ -135,6 +136,51 @@ class _Finder(importlib.abc.MetaPathFinder):
         return None
 
 
+class _SourceLoader(importlib.abc.Loader):
+    """A module's source read from the sandbox's filesystem."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        from . import files
+
+        source = files.load_source(self.path)
+        module.__file__ = self.path
+        linecache.cache[self.path] = (len(source), None, source.splitlines(True), self.path)
+        exec(compile(source, self.path, "exec"), module.__dict__)
+
+
+class _SourceFinder(importlib.abc.MetaPathFinder):
+    """Modules of a program's own: `.py` files and packages in the
+    directories of `sys.path` (a program's directory), read through the
+    sandbox's filesystem, so the permissions decide what is importable."""
+
+    def find_spec(self, fullname, path, target=None):
+        from . import files
+
+        name = fullname.rpartition(".")[2]
+        for directory in path if path is not None else sys.path:
+            if not isinstance(directory, str) or not directory.startswith("/"):
+                continue
+            package = f"{directory.rstrip('/')}/{name}"
+            for candidate, is_package in ((f"{package}/__init__.py", True), (f"{package}.py", False)):
+                try:
+                    files.stat(candidate)
+                except OSError:
+                    continue
+                return importlib.util.spec_from_file_location(
+                    fullname,
+                    candidate,
+                    loader=_SourceLoader(candidate),
+                    submodule_search_locations=[package] if is_package else None,
+                )
+        return None
+
+
 def install():
     """Puts the finder first on `sys.meta_path`."""
     sys.meta_path.insert(0, _Finder())
@@ -144,11 +190,15 @@ def seal():
     """Leaves the standard library as it was imported at build time: the
     path finder would look for files through WASI, which a running guest
     does not have, so an import of anything else is a `ModuleNotFoundError`
-    rather than a trap. Run last, at build time."""
+    rather than a trap. Source files on the sandbox's filesystem are found
+    in `sys.path`, which is empty but for a program's directory. Run last,
+    at build time."""
     sys.meta_path[:] = [
         finder for finder in sys.meta_path if finder is not importlib.machinery.PathFinder
     ]
+    sys.meta_path.append(_SourceFinder())
     sys.path_importer_cache.clear()
+    sys.path[:] = []
 
 
 def is_unregistered(error):

@@ -51,6 +51,10 @@ def run(program):
     """Runs `program`; returns how it ended."""
     streams.to_process(True)
     sys.argv = [program.filename, *program.args]
+    # The program's own modules are found next to it (through the
+    # sandbox's filesystem, which decides what is readable).
+    directory = program.filename.rpartition("/")[0]
+    sys.path[:] = [directory or "/"] if program.filename.startswith("/") else []
     os.environ.clear()
     os.environ.update(dict(program.env))
     platform.set_cwd(program.cwd)
