@@ -751,7 +751,12 @@ def probe():
     // finder reaches host files.
     assert_eq!(
         found["meta_path"],
-        json!(["_Finder", "BuiltinImporter", "FrozenImporter", "_SourceFinder"])
+        json!([
+            "_Finder",
+            "BuiltinImporter",
+            "FrozenImporter",
+            "_SourceFinder"
+        ])
     );
 }
 

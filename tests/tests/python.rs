@@ -456,6 +456,30 @@ fn a_template_starts_python_sandboxes_loaded_and_separate() {
 }
 
 #[test]
+fn pools_of_a_python_template_keep_state_as_their_strategy_says() {
+    let template = Template::builder(python().build().unwrap())
+        .handler(
+            "count",
+            "n = 0\ndef handler(e):\n    global n\n    n += 1\n    return n\n",
+        )
+        .build()
+        .unwrap();
+    for (strategy, expected) in [
+        (polybox::Strategy::Reuse, ["1", "2", "3"]),
+        (polybox::Strategy::Restore, ["1", "1", "1"]),
+        (polybox::Strategy::New, ["1", "1", "1"]),
+    ] {
+        let pool = polybox::Pool::of(template.clone())
+            .size(1)
+            .strategy(strategy)
+            .build()
+            .unwrap();
+        let counts: Vec<String> = (0..3).map(|_| pool.call("count", "{}").unwrap()).collect();
+        assert_eq!(counts, expected, "{strategy:?}");
+    }
+}
+
+#[test]
 fn a_javascript_template_or_snapshot_does_not_fit_a_python_sandbox() {
     let mut js = polybox_tests::load_handler("h", "function handler(e) { return e; }");
     let snapshot = js.snapshot().unwrap();

@@ -8,7 +8,6 @@ import builtins
 import inspect
 import os
 import sys
-import traceback
 
 from wit_world.exports.runtime import ProgramExit, ProgramKind
 

@@ -8,7 +8,8 @@ import sys
 
 from wit_world.imports.types import ErrorKind
 
-from . import errors, handlers, imports, platform, programs, session, streams  # noqa: F401
+from . import errors, handlers, imports, platform, programs, streams
+from . import session  # noqa: F401  (defines `__polybox_session` for sessions' calls)
 
 # Bytes of the host's stack limit (a quarter of the sandbox's stack) per
 # level of Python recursion. A call of pure Python takes no native stack,

@@ -17,10 +17,10 @@ from .handlers import to_json
 
 def _emit(key, value, what):
     try:
-        text = json.dumps({key: json.loads(to_json(value, what))}, separators=(",", ":"))
-    except Exception as error:
-        raise TypeError(getattr(getattr(error, "value", None), "message", str(error))) from None
-    process.write(3, (text + "\n").encode())
+        text = to_json(value, what)
+    except errors.Err as failure:
+        raise TypeError(failure.value.message) from None
+    process.write(3, f'{{"{key}":{text}}}\n'.encode())
 
 
 class _Stream:
