@@ -1,4 +1,5 @@
-//! [`Executor`]: runs the code of `execute_javascript` calls. By default
+//! [`Executor`]: runs the code of `execute_javascript` (or
+//! `execute_python`) calls. By default
 //! every call is a fresh process over fresh files, as a new `node` would
 //! be: runtimes are reused, but each run restores the runtime's started
 //! image and each call's end resets its in-memory files
@@ -85,6 +86,16 @@ impl Executor {
             idle: Mutex::new(vec![first]),
             wall,
         })
+    }
+
+    /// As [`new`](Self::new), but builds its first runtime when a call
+    /// needs it: for a language a server offers but may never be asked for.
+    pub fn unbuilt(builder: RuntimeBuilder, wall: Duration) -> Self {
+        Self {
+            builder,
+            idle: Mutex::new(Vec::new()),
+            wall,
+        }
     }
 
     /// The longest a run may take.

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use clap::Args;
 use polybox::permissions::Permissions;
-use polybox::{Backend, CallLimits, Mount, RuntimeBuilder, SandboxBuilder, Secret, Tool};
+use polybox::{Backend, CallLimits, Language, Mount, RuntimeBuilder, SandboxBuilder, Secret, Tool};
 use rmcp::ServiceExt;
 
 use self::config::McpConfig;
@@ -147,6 +147,7 @@ fn shared(config: Option<&std::path::Path>, args: &McpArgs) -> Result<Shared, Fa
         None => Permissions::default(),
     };
     let sandbox = args.grants.apply_over(sandbox, None, base)?;
+    let sandbox_for_python = sandbox.clone().language(Language::Python);
 
     let mut builder = RuntimeBuilder::new()
         .sandbox(sandbox)
@@ -163,7 +164,9 @@ fn shared(config: Option<&std::path::Path>, args: &McpArgs) -> Result<Shared, Fa
     {
         builder = builder.env(name, value);
     }
-    let executor = Executor::new(builder, config.wall())?;
+    let executor = Executor::new(builder.clone(), config.wall())?;
+    // The same sandbox in Python, built when a call first asks for it.
+    let python = Executor::unbuilt(builder.sandbox(sandbox_for_python), config.wall());
     let limits = format!(
         "Each run may take {} ms of wall-clock time{}, a {} MiB heap, and keeps {} bytes of each output stream; \
          it reaches only the files, hosts and variables it was granted (by default: its own /tmp, nothing else){}.",
@@ -183,6 +186,7 @@ fn shared(config: Option<&std::path::Path>, args: &McpArgs) -> Result<Shared, Fa
     );
     Ok(Shared {
         executor,
+        python,
         declarations: if tools.is_empty() {
             String::new()
         } else {

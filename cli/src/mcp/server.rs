@@ -1,7 +1,8 @@
 //! [`CodeServer`]: the MCP server's handler, built on `rmcp`. It offers
-//! one tool, `execute_javascript`, and, when host tools are configured,
-//! their TypeScript declarations as a resource and in the tool's
-//! description ("code mode": the model writes code against typed tools).
+//! two tools, `execute_javascript` and `execute_python`, the same sandbox
+//! in each language, and, when host tools are configured, their TypeScript
+//! declarations as a resource and in the JavaScript tool's description
+//! ("code mode": the model writes code against typed tools).
 //!
 //! Errors follow MCP: whatever the guest does (throws, loops until its
 //! limit, is refused a file) is a tool result, with `isError` set when it
@@ -11,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use polybox::Language;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, InitializeResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
@@ -23,14 +25,19 @@ use serde_json::{Value, json};
 use super::executor::{Execution, Executor};
 use super::session::Session;
 
-/// The tool that runs code.
+/// The tool that runs JavaScript.
 pub const EXECUTE_JAVASCRIPT: &str = "execute_javascript";
+/// The tool that runs Python.
+pub const EXECUTE_PYTHON: &str = "execute_python";
 /// The resource holding the host tools' declarations.
 pub const TOOLS_URI: &str = "polybox://tools.d.ts";
 
 /// What every session of one server shares.
 pub struct Shared {
+    /// Runs JavaScript.
     pub executor: Executor,
+    /// Runs Python.
+    pub python: Executor,
     /// The host tools' TypeScript declarations; empty without tools.
     pub declarations: String,
     /// A description of the sandbox's limits and grants, for the model.
@@ -60,37 +67,60 @@ impl CodeServer {
         Self { shared, session }
     }
 
-    /// The tool's definition, its input schema documenting the limits.
-    fn tool(&self) -> Tool {
-        let how = if self.shared.stateful {
-            "Each call is the next line of this session's REPL: a global script (top-level await, `require`, \
-             `await import()`; the value of its last expression is returned). Top-level declarations (var, let, \
-             const, function, class) and files persist between the calls of this session."
-        } else {
-            "Runs a Node.js-style program: an ES module or a CommonJS script, decided by the syntax (top-level \
-             await, `require`, `import`); `__return(value)` or `export default` gives a value. Every call \
-             starts afresh: no variables or files persist between calls."
+    /// The tool of `language`'s definition, its input schema documenting the
+    /// limits.
+    fn tool(&self, language: Language) -> Tool {
+        let (name, how) = match (language, self.shared.stateful) {
+            (Language::JavaScript, true) => (
+                EXECUTE_JAVASCRIPT,
+                "Runs JavaScript in a Polybox sandbox (QuickJS, with console, process and Node's core modules). \
+                 Each call is the next line of this session's REPL: a global script (top-level await, `require`, \
+                 `await import()`; the value of its last expression is returned). Top-level declarations (var, \
+                 let, const, function, class) and files persist between the calls of this session.",
+            ),
+            (Language::JavaScript, false) => (
+                EXECUTE_JAVASCRIPT,
+                "Runs JavaScript in a Polybox sandbox (QuickJS, with console, process and Node's core modules). \
+                 Runs a Node.js-style program: an ES module or a CommonJS script, decided by the syntax \
+                 (top-level await, `require`, `import`); `__return(value)` or `export default` gives a value. \
+                 Every call starts afresh: no variables or files persist between calls.",
+            ),
+            (Language::Python, true) => (
+                EXECUTE_PYTHON,
+                "Runs Python 3.14 in a Polybox sandbox (CPython with much of the standard library; no pip \
+                 packages). Each call is the next cell of this session: top-level await works, the value of a \
+                 last expression is returned, and variables, imports and files persist between the calls of \
+                 this session.",
+            ),
+            (Language::Python, false) => (
+                EXECUTE_PYTHON,
+                "Runs Python 3.14 in a Polybox sandbox (CPython with much of the standard library; no pip \
+                 packages) as a fresh script: print() to report, top-level await works. Every call starts \
+                 afresh: no variables or files persist between calls.",
+            ),
         };
-        let mut description = format!(
-            "Runs JavaScript in a Polybox sandbox (QuickJS, with console, process and Node's core modules). {how} {}",
-            self.shared.limits
-        );
+        let mut description = format!("{how} {}", self.shared.limits);
         if !self.shared.declarations.is_empty() {
-            description.push_str(&format!(
-                "\n\nThe code may call these host tools with `await tools.<name>(input)` (also at {TOOLS_URI}):\n```ts\n{}```",
-                self.shared.declarations
-            ));
+            description.push_str(&match language {
+                Language::JavaScript => format!(
+                    "\n\nThe code may call these host tools with `await tools.<name>(input)` (also at {TOOLS_URI}):\n```ts\n{}```",
+                    self.shared.declarations
+                ),
+                Language::Python => format!(
+                    "\n\nThe code may call the host tools with `from host import tools; tools.<name>(input)` (their TypeScript declarations are at {TOOLS_URI})."
+                ),
+            });
         }
         let wall = self.shared.executor.wall().as_millis() as u64;
         serde_json::from_value(json!({
-            "name": EXECUTE_JAVASCRIPT,
+            "name": name,
             "description": description,
             "inputSchema": {
                 "type": "object",
                 "properties": {
                     "code": {
                         "type": "string",
-                        "description": "The JavaScript to run.",
+                        "description": format!("The {} to run.", if language == Language::Python { "Python" } else { "JavaScript" }),
                     },
                     "timeoutMs": {
                         "type": "integer",
@@ -107,15 +137,26 @@ impl CodeServer {
     }
 
     /// Runs one call's code, in the session's sandbox or a fresh one.
-    async fn execute(&self, code: String, timeout: Option<Duration>) -> CallToolResult {
+    async fn execute(
+        &self,
+        language: Language,
+        code: String,
+        timeout: Option<Duration>,
+    ) -> CallToolResult {
         let (shared, session) = (self.shared.clone(), self.session.clone());
-        let ran = tokio::task::spawn_blocking(move || match session {
-            Some(session) => session.run(&shared.executor, &code, timeout),
-            None => {
-                let mut runtime = shared.executor.take().map_err(|e| e.to_string())?;
-                let ran = shared.executor.run(&mut runtime, &code, timeout);
-                shared.executor.give_back(runtime);
-                ran.map_err(|e| e.to_string())
+        let ran = tokio::task::spawn_blocking(move || {
+            let executor = match language {
+                Language::JavaScript => &shared.executor,
+                Language::Python => &shared.python,
+            };
+            match session {
+                Some(session) => session.run(executor, language, &code, timeout),
+                None => {
+                    let mut runtime = executor.take().map_err(|e| e.to_string())?;
+                    let ran = executor.run(&mut runtime, &code, timeout);
+                    executor.give_back(runtime);
+                    ran.map_err(|e| e.to_string())
+                }
             }
         })
         .await;
@@ -126,6 +167,15 @@ impl CodeServer {
                 "the run failed: {panicked}"
             ))]),
         }
+    }
+}
+
+/// The language the tool `name` runs.
+fn language_of(name: &str) -> Option<Language> {
+    match name {
+        EXECUTE_JAVASCRIPT => Some(Language::JavaScript),
+        EXECUTE_PYTHON => Some(Language::Python),
+        _ => None,
     }
 }
 
@@ -155,12 +205,12 @@ impl ServerHandler for CodeServer {
                 env!("CARGO_PKG_VERSION"),
             ))
             .with_instructions(format!(
-                "Call {EXECUTE_JAVASCRIPT} to run JavaScript in a sandbox that reaches nothing it was not granted."
+                "Call {EXECUTE_JAVASCRIPT} to run JavaScript, or {EXECUTE_PYTHON} to run Python, in a sandbox that reaches nothing it was not granted."
             ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        (name == EXECUTE_JAVASCRIPT).then(|| self.tool())
+        language_of(name).map(|language| self.tool(language))
     }
 
     async fn list_tools(
@@ -168,7 +218,10 @@ impl ServerHandler for CodeServer {
         _: Option<PaginatedRequestParams>,
         _: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(vec![self.tool()]))
+        Ok(ListToolsResult::with_all_items(vec![
+            self.tool(Language::JavaScript),
+            self.tool(Language::Python),
+        ]))
     }
 
     async fn call_tool(
@@ -176,15 +229,15 @@ impl ServerHandler for CodeServer {
         request: CallToolRequestParams,
         _: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        if request.name != EXECUTE_JAVASCRIPT {
+        let Some(language) = language_of(&request.name) else {
             return Err(ErrorData::invalid_params(
                 format!(
-                    "no tool {:?}; this server has {EXECUTE_JAVASCRIPT}",
+                    "no tool {:?}; this server has {EXECUTE_JAVASCRIPT} and {EXECUTE_PYTHON}",
                     request.name
                 ),
                 None,
             ));
-        }
+        };
         let arguments = request.arguments.unwrap_or_default();
         let Some(code) = arguments.get("code").and_then(Value::as_str) else {
             return Err(ErrorData::invalid_params("`code` must be a string", None));
@@ -201,7 +254,10 @@ impl ServerHandler for CodeServer {
                 }
             },
         };
-        Ok(self.execute(code.to_owned(), timeout).await.into())
+        Ok(self
+            .execute(language, code.to_owned(), timeout)
+            .await
+            .into())
     }
 
     async fn list_resources(

@@ -1,13 +1,13 @@
-//! [`Session`]: the sandbox of one stateful MCP session (`--stateful`):
-//! one runtime for all the session's calls, so that what a call declares
-//! and writes the next one sees. It is bounded: the sandbox's heap, a
+//! [`Session`]: the sandboxes of one stateful MCP session (`--stateful`):
+//! one runtime per language for all the session's calls, so that what a
+//! call declares and writes the next one in that language sees. It is bounded: the sandbox's heap, a
 //! budget of run time for the whole session, and an idle timeout after
 //! which the sandbox is dropped (the next call starts a fresh one).
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use polybox::Runtime;
+use polybox::{Language, Runtime};
 
 use super::executor::{Execution, Executor};
 
@@ -19,7 +19,8 @@ pub struct Session {
 }
 
 struct State {
-    runtime: Option<Runtime>,
+    /// The JavaScript and the Python runtime, once used.
+    runtimes: Vec<(Language, Runtime)>,
     last_call: Instant,
     spent: Duration,
 }
@@ -30,7 +31,7 @@ impl Session {
     pub fn start(idle_timeout: Duration, budget: Duration) -> Arc<Self> {
         let session = Arc::new(Self {
             state: Mutex::new(State {
-                runtime: None,
+                runtimes: Vec::new(),
                 last_call: Instant::now(),
                 spent: Duration::ZERO,
             }),
@@ -46,11 +47,12 @@ impl Session {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `code` in the session's sandbox (a fresh one if it has none),
-    /// within what is left of its budget.
+    /// Runs `code` in the session's sandbox for `language` (a fresh one if
+    /// it has none), within what is left of its budget.
     pub fn run(
         &self,
         executor: &Executor,
+        language: Language,
         code: &str,
         timeout: Option<Duration>,
     ) -> Result<Execution, String> {
@@ -63,15 +65,21 @@ impl Session {
             ));
         }
         if state.last_call.elapsed() > self.idle_timeout {
-            state.runtime = None;
+            state.runtimes.clear();
         }
         // A new sandbox's first line starts a fresh process.
-        let continues = state.runtime.is_some();
-        if !continues {
-            state.runtime = Some(executor.take().map_err(|e| e.to_string())?);
-        }
+        let index = state.runtimes.iter().position(|(l, _)| *l == language);
+        let continues = index.is_some();
+        let index = match index {
+            Some(index) => index,
+            None => {
+                let runtime = executor.take().map_err(|e| e.to_string())?;
+                state.runtimes.push((language, runtime));
+                state.runtimes.len() - 1
+            }
+        };
         let timeout = Some(timeout.map_or(left, |t| t.min(left)));
-        let runtime = state.runtime.as_mut().expect("made above");
+        let runtime = &mut state.runtimes[index].1;
         let execution = executor
             .run_line(runtime, code, timeout, continues)
             .map_err(|e| e.to_string())?;
@@ -92,8 +100,8 @@ fn reap(session: &Weak<Session>) {
             (live.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(30));
         {
             let mut state = live.state();
-            if state.runtime.is_some() && state.last_call.elapsed() > live.idle_timeout {
-                state.runtime = None;
+            if !state.runtimes.is_empty() && state.last_call.elapsed() > live.idle_timeout {
+                state.runtimes.clear();
             }
         }
         drop(live);

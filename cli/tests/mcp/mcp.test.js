@@ -37,7 +37,7 @@ const run = (client, code, extra = {}) => client.callTool({ name: 'execute_javas
 test('initialize, list the tool, and run code', () => withServer([], async (client) => {
   assert.equal(client.getServerVersion().name, 'polybox');
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((t) => t.name), ['execute_javascript']);
+  assert.deepEqual(tools.map((t) => t.name), ['execute_javascript', 'execute_python']);
   const [tool] = tools;
   assert.deepEqual(tool.inputSchema.required, ['code']);
   assert.equal(tool.inputSchema.properties.timeoutMs.maximum, 5000);
@@ -53,6 +53,40 @@ test('initialize, list the tool, and run code', () => withServer([], async (clie
   await run(client, "globalThis.leak = 1; require('fs').writeFileSync('/tmp/leak', 'x')");
   const next = await run(client, "console.log(typeof leak, require('fs').existsSync('/tmp/leak'))");
   assert.equal(next.structuredContent.stdout, 'undefined false\n');
+}));
+
+const python = (client, code, extra = {}) => client.callTool({ name: 'execute_python', arguments: { code, ...extra } });
+
+test('execute_python runs Python in the same sandbox, afresh each call', () => withServer([], async (client) => {
+  const { tools } = await client.listTools();
+  const tool = tools.find((t) => t.name === 'execute_python');
+  assert.match(tool.description, /Python 3\.14/);
+  assert.match(tool.description, /5000 ms of wall-clock time, a 64 MiB heap/);
+  const result = await python(client, "import statistics, sys\nprint('mean', statistics.mean([1, 2, 3]))\nprint('warn', file=sys.stderr)");
+  assert.equal(result.isError, false);
+  assert.equal(result.structuredContent.stdout, 'mean 2\n');
+  assert.equal(result.structuredContent.stderr, 'warn\n');
+  await python(client, "leak = 1\nopen('/tmp/leak', 'w').write('x')");
+  const next = await python(client, "import os\nprint('leak' in globals(), os.path.exists('/tmp/leak'))");
+  assert.equal(next.structuredContent.stdout, 'False False\n');
+  const failed = await python(client, "open('/etc/passwd').read()");
+  assert.equal(failed.isError, true);
+  assert.match(failed.structuredContent.stderr, /PermissionError/);
+  const spun = await python(client, 'while True:\n    pass', { timeoutMs: 50 });
+  assert.equal(spun.structuredContent.stoppedBy, 'wall-clock');
+  const after = await python(client, 'print("alive")');
+  assert.equal(after.structuredContent.stdout, 'alive\n');
+}));
+
+test('a stateful session keeps Python state apart from JavaScript state, and returns a last expression', () => withServer(['--stateful'], async (client) => {
+  await python(client, 'import math\ncount = 40');
+  await run(client, 'var count = 1;');
+  const value = await python(client, 'count += 2\n{"count": count, "root": math.sqrt(16)}');
+  assert.deepEqual(value.structuredContent.value, { count: 42, root: 4.0 });
+  const js = await run(client, 'count');
+  assert.equal(js.structuredContent.value, 1);
+  const repr = await python(client, '{1, 2}');
+  assert.equal(repr.structuredContent.value, '{1, 2}');
 }));
 
 test('a runaway loop is stopped by the default limit, and the server goes on', () => withServer([], async (client) => {
@@ -78,7 +112,7 @@ test('guest failures are tool errors; malformed requests are protocol errors', (
   assert.equal(fetched.isError, true);
   assert.match(fetched.structuredContent.stderr, /EACCES/);
   await assert.rejects(client.callTool({ name: 'execute_javascript', arguments: {} }), (e) => e.code === -32602);
-  await assert.rejects(client.callTool({ name: 'execute_python', arguments: { code: '1' } }), (e) => e.code === -32602);
+  await assert.rejects(client.callTool({ name: 'execute_ruby', arguments: { code: '1' } }), (e) => e.code === -32602);
   await assert.rejects(run(client, '1', { timeoutMs: -5 }), (e) => e.code === -32602);
   assert.equal((await run(client, '__return(1)')).structuredContent.value, 1);
 }));

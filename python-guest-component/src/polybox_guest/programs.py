@@ -12,6 +12,7 @@ import sys
 from wit_world.exports.runtime import ProgramExit, ProgramKind
 
 from . import errors, loop, platform, streams
+from .handlers import to_json
 from .loop import Unsettled
 
 # The namespace `script` runs share.
@@ -60,13 +61,23 @@ def run(program):
     namespace = _namespace(program)
     platform.remember_source(program.filename, program.source)
     code = 0
+    value = None
     try:
-        compiled = compile(
-            program.source, program.filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        tree = compile(
+            program.source,
+            program.filename,
+            "exec",
+            flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
         )
-        result = eval(compiled, namespace)
-        if inspect.iscoroutine(result):
-            loop.loop.run_until_complete(result)
+        # A script's last expression is its value, as a REPL's line's is.
+        last = None
+        if program.kind == ProgramKind.SCRIPT and tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        _evaluate(compile(tree, program.filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), namespace)
+        if last is not None:
+            value = _json_of(
+                _evaluate(compile(last, program.filename, "eval", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT), namespace)
+            )
         loop.drain()
     except SystemExit as exit:
         code = _exit_code(exit)
@@ -81,4 +92,23 @@ def run(program):
     finally:
         loop.cancel_pending()
         streams.to_process(False)
-    return ProgramExit(code=code, value=None)
+    return ProgramExit(code=code, value=value)
+
+
+def _evaluate(code, namespace):
+    """Runs compiled `code` in `namespace`, awaiting it if it awaits."""
+    result = eval(code, namespace)
+    if inspect.iscoroutine(result):
+        result = loop.loop.run_until_complete(result)
+    return result
+
+
+def _json_of(value):
+    """A script's value as JSON: `None` is no value; what has no JSON form
+    is its `repr`."""
+    if value is None:
+        return None
+    try:
+        return to_json(value, "the script's value")
+    except errors.Err:
+        return to_json(repr(value))
