@@ -59,6 +59,7 @@ import sandbox.http  # noqa: E402, F401
 import sandbox.importlib  # noqa: E402, F401
 import sandbox.logging  # noqa: E402, F401
 import sandbox.serde  # noqa: E402, F401
+from polybox_guest import handlers as _handlers  # noqa: E402
 from polybox_guest.runtime import Runtime as _Runtime  # noqa: E402
 from wit_world import exports  # noqa: E402
 
@@ -70,4 +71,5 @@ class Runtime(_Runtime, exports.Runtime):
 # Last: no more imports from files; files come from the sandbox's filesystem.
 _imports.seal()
 _platform.serve_files()
+_handlers.remember_builtins()
 

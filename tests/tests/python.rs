@@ -310,6 +310,28 @@ fn results_without_a_json_form_are_refused_clearly() {
 }
 
 #[test]
+fn files_still_work_after_the_runtime_restored_the_builtins() {
+    // A result that cannot be serialised makes the runtime put back the
+    // builtins (guest code may have broken them); `open` must stay the
+    // filesystem's.
+    let mut sandbox = load(
+        python(),
+        &[
+            ("bad", "def handler(e):\n    return {1}\n"),
+            (
+                "write",
+                "def handler(e):\n    open('/tmp/f', 'w').write('kept')\n    return open('/tmp/f').read()\n",
+            ),
+        ],
+    );
+    guest_error(sandbox.handle_event("bad", "{}", None));
+    assert_eq!(
+        call(&mut sandbox, "write", json!({})).unwrap(),
+        json!("kept")
+    );
+}
+
+#[test]
 fn sys_exit_in_a_handler_is_an_error_not_an_exit() {
     let mut sandbox = handler("import sys\ndef handler(e):\n    sys.exit(3)\n");
     let error = guest_error(sandbox.handle_event("h", "{}", None));

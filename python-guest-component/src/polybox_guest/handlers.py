@@ -18,8 +18,15 @@ _handlers = {}
 # Bound now, so that guest code replacing `json.dumps` breaks only itself.
 _dumps = json.dumps
 _loads = json.loads
-# The builtins as the guest was built with them.
-_BUILTINS = dict(builtins.__dict__)
+# The builtins as the guest was built with them (`remember_builtins`).
+_BUILTINS = {}
+
+
+def remember_builtins():
+    """Records the builtins as they are once the guest is built (`open`
+    served by the filesystem capability included); run last, at build
+    time."""
+    _BUILTINS.update(builtins.__dict__)
 
 
 def restore_builtins():
