@@ -258,6 +258,10 @@ hostile_python! {
     python_printing_a_lone_surrogate: "def handler(e):\n    print('\\ud800')\n    return 'printed'\n", "{}" => Ok(r#""printed""#), Usable;
     python_raising_a_lone_surrogate: "def handler(e):\n    raise ValueError('\\udfff')\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_a_hostcall_named_by_a_lone_surrogate: "from sandbox.asyncio import hostcall\nasync def handler(e):\n    return await hostcall('\\ud800', 1)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_select_on_nothing: "import select\ndef handler(e):\n    return select.select([], [], [], 60)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_writing_to_a_made_up_descriptor: "import os\ndef handler(e):\n    return os.write(7, b'x')\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_process_times: "import os\ndef handler(e):\n    return os.times()\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_a_thread: "import threading\ndef handler(e):\n    threading.Thread(target=print).start()\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_a_huge_exception_message: "def handler(e):\n    raise ValueError('x' * 4_000_000)\n", "{}" => Code(ErrorCode::GuestError), Usable;
 }
 

@@ -255,6 +255,35 @@ fn host_files_processes_and_native_code_are_refused_with_python_errors() {
 }
 
 #[test]
+fn asyncio_run_works_and_what_waits_on_descriptors_is_refused() {
+    let capture = LogCapture::default();
+    let mut sandbox = load(
+        capture.builder().language(Language::Python),
+        &[(
+            "h",
+            "import asyncio, os, select, time\n\
+             async def main():\n    await asyncio.sleep(0.001)\n    return 7\n\
+             def attempt(f):\n    try:\n        return repr(f())\n    except OSError as e:\n        return type(e).__name__\n\
+             def handler(e):\n\
+             \x20   os.write(1, b'written\\n')\n\
+             \x20   return [asyncio.run(main()), asyncio.run(main()), attempt(lambda: select.select([], [], [], 0.01)),\n\
+             \x20           attempt(os.times), attempt(lambda: os.fstat(1)), attempt(lambda: os.write(5, b'x')),\n\
+             \x20           os.isatty(1), time.clock_gettime(time.CLOCK_REALTIME) > 1e9]\n",
+        )],
+    );
+    assert_eq!(
+        call(&mut sandbox, "h", json!({})).unwrap(),
+        json!([
+            7, 7, "OSError", "OSError", "OSError", "OSError", false, true
+        ])
+    );
+    assert_eq!(
+        capture.lines(),
+        vec![(LogLevel::Info, "written".to_owned())]
+    );
+}
+
+#[test]
 fn syntax_errors_name_their_line_and_handlers_must_be_callable() {
     let error = guest_error(Err::<(), _>(load_error(
         "def handler(event)\n    return 1\n",

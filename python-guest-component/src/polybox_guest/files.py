@@ -295,6 +295,34 @@ def _no_links(*args, **kwargs):
     raise PermissionError(errno.EPERM, "links cannot be created in a sandbox")
 
 
+def _no_descriptors(*args, **kwargs):
+    raise OSError(errno.EBADF, "file descriptors are not available in a sandbox: use open()")
+
+
+def _write(fd, data):
+    """`os.write`: the standard streams only (1 and 2)."""
+    import sys
+
+    if fd not in (1, 2):
+        _no_descriptors()
+    stream = sys.stdout if fd == 1 else sys.stderr
+    stream.flush()
+    return stream.buffer.write(data)
+
+
+def _read(fd, size):
+    """`os.read`: standard input only (0)."""
+    import sys
+
+    if fd != 0:
+        _no_descriptors()
+    return sys.stdin.read(size).encode("utf-8")
+
+
+def _isatty(fd):
+    return False
+
+
 def _unsupported(*args, **kwargs):
     raise PermissionError(errno.EPERM, "this file operation is not available in a sandbox")
 
@@ -318,6 +346,19 @@ SERVED = {
     "symlink": _no_links,
     "link": _no_links,
     "open": _unsupported,
+    "write": _write,
+    "read": _read,
+    "isatty": _isatty,
+    **{
+        name: _no_descriptors
+        for name in (
+            "close", "closerange", "dup", "dup2", "fstat", "fsync", "fdatasync", "ftruncate",
+            "lseek", "pipe", "readv", "writev", "pread", "pwrite", "device_encoding",
+            "get_blocking", "set_blocking", "get_inheritable", "set_inheritable", "fchmod",
+            "fchown", "fstatvfs", "posix_fallocate", "posix_fadvise", "sendfile", "ttyname",
+            "fpathconf", "fchdir", "fdopendir",
+        )
+    },
     "chdir": _unsupported,
     "chmod": _unsupported,
     "utime": _unsupported,

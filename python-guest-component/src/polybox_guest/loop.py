@@ -56,6 +56,17 @@ loop = HostLoop()
 asyncio.set_event_loop(loop)
 
 
+def _new_event_loop():
+    """`asyncio.new_event_loop` (and so `asyncio.run`): a loop on the
+    host's clock; asyncio's own selector loop needs sockets and `select`,
+    which a guest does not have."""
+    return HostLoop()
+
+
+asyncio.events.new_event_loop = _new_event_loop
+asyncio.new_event_loop = _new_event_loop
+
+
 def run(awaitable):
     """Runs `awaitable` to completion on the guest's loop, then cancels what
     it left scheduled (nothing of a call runs later)."""

@@ -18,6 +18,7 @@ import linecache
 import os
 import posix
 import random
+import select
 import sys
 import time
 import types
@@ -82,6 +83,32 @@ def _clock_info(name):
         adjustable=name == "time",
         resolution=1e-06,
     )
+
+
+def _clock_gettime(clock):
+    """`time.clock_gettime`: the realtime and monotonic clocks, the host's."""
+    if clock == time.CLOCK_REALTIME:
+        return _time()
+    if clock in (time.CLOCK_MONOTONIC, getattr(time, "CLOCK_MONOTONIC_RAW", None)):
+        return _monotonic()
+    raise OSError(errno.EINVAL, "only CLOCK_REALTIME and CLOCK_MONOTONIC are available in a sandbox")
+
+
+def _clock_gettime_ns(clock):
+    return int(_clock_gettime(clock) * 1e9)
+
+
+def _clock_getres(clock):
+    _clock_gettime(clock)
+    return 1e-06
+
+
+def _unavailable(what):
+    def refused(*args, **kwargs):
+        raise OSError(errno.ENOSYS, f"{what} is not available in a sandbox")
+
+    refused.__name__ = what.rpartition(".")[2]
+    return refused
 
 
 def _sleep(seconds):
@@ -205,6 +232,16 @@ def install():
         setattr(time, f"{clock}_ns", _monotonic_ns)
     time.sleep = _sleep
     time.get_clock_info = _clock_info
+    if hasattr(time, "clock_gettime"):
+        time.clock_gettime = _clock_gettime
+        time.clock_gettime_ns = _clock_gettime_ns
+        time.clock_getres = _clock_getres
+    os.times = _unavailable("os.times")
+    # Waiting on descriptors: a guest has none (timers wait through the host).
+    select.select = _unavailable("select.select")
+    for name in ("poll", "epoll", "devpoll", "kqueue"):
+        if hasattr(select, name):
+            setattr(select, name, _unavailable(f"select.{name}"))
     for name in ("gmtime", "localtime", "ctime"):
         setattr(time, name, _clocked(getattr(time, name)))
     time.strftime = _with_local_time(time.strftime, 1)
