@@ -244,6 +244,10 @@ hostile_python! {
     python_allocating_past_the_heap: "def handler(e):\n    x = []\n    while True:\n        x.append(bytearray(10**6))\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_infinite_recursion: "def handler(e):\n    return handler(e)\n", "{}" => Code(ErrorCode::StackOverflow), Usable;
     python_recursion_through_c: "class R:\n    def __repr__(self):\n        return repr(self)\ndef handler(e):\n    return repr(R())\n", "{}" => Code(ErrorCode::StackOverflow), Usable;
+    python_raising_the_recursion_limit_then_recursing_through_c: "import sys\nclass R:\n    def __repr__(self):\n        return repr(self)\ndef handler(e):\n    sys.setrecursionlimit(100000)\n    return repr(R())\n",
+        "{}" => Code(ErrorCode::StackOverflow), Poisoned;
+    python_deep_pure_python_recursion_under_a_raised_limit: "import sys\ndef f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\ndef handler(e):\n    sys.setrecursionlimit(100000)\n    return f(50000)\n",
+        "{}" => Ok("50000"), Usable;
     python_result_nested_too_deep_for_the_stack: "def handler(e):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n",
         "{}" => Code(ErrorCode::StackOverflow), Poisoned;
     python_result_a_set: "def handler(e):\n    return {1, 2}\n", "{}" => Code(ErrorCode::GuestError), Usable;
@@ -258,6 +262,8 @@ hostile_python! {
     python_printing_a_lone_surrogate: "def handler(e):\n    print('\\ud800')\n    return 'printed'\n", "{}" => Ok(r#""printed""#), Usable;
     python_raising_a_lone_surrogate: "def handler(e):\n    raise ValueError('\\udfff')\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_a_hostcall_named_by_a_lone_surrogate: "from sandbox.asyncio import hostcall\nasync def handler(e):\n    return await hostcall('\\ud800', 1)\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_sqlite_on_a_file: "import sqlite3\ndef handler(e):\n    return sqlite3.connect('/tmp/db').execute('select 1').fetchone()\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_sqlite_attaching_a_file: "import sqlite3\ndef handler(e):\n    db = sqlite3.connect(':memory:')\n    db.execute(\"attach database '/tmp/other' as other\")\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_select_on_nothing: "import select\ndef handler(e):\n    return select.select([], [], [], 60)\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_writing_to_a_made_up_descriptor: "import os\ndef handler(e):\n    return os.write(7, b'x')\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_process_times: "import os\ndef handler(e):\n    return os.times()\n", "{}" => Code(ErrorCode::GuestError), Usable;

@@ -698,7 +698,8 @@ fn files_are_the_sandboxs_filesystem() {
              \x20   with open('/tmp/out/deep/result.json', 'rb') as f:\n        raw = f.read()\n\
              \x20   p = pathlib.Path('/tmp/out/note.txt')\n    p.write_text('hi')\n\
              \x20   try:\n        open('/etc/passwd')\n        etc = 'REACHED'\n    except OSError as error:\n        etc = type(error).__name__\n\
-             \x20   return {'lines': lines, 'raw': raw.decode(), 'listing': sorted(os.listdir('/tmp/out')),\n\
+             \x20   walked = [(d, sorted(f)) for d, _, f in os.walk('/tmp/out')]\n\
+             \x20   return {'lines': lines, 'raw': raw.decode(), 'listing': sorted(os.listdir('/tmp/out')), 'walked': walked,\n\
              \x20           'note': p.read_text(), 'exists': os.path.exists('/tmp/out/note.txt'),\n\
              \x20           'size': os.path.getsize('/data/input.txt'), 'etc': etc,\n\
              \x20           'missing': os.path.exists('/nope')}\n",
@@ -710,6 +711,7 @@ fn files_are_the_sandboxs_filesystem() {
             "lines": ["line one", "line two"],
             "raw": "{\"lines\": 2}\n",
             "listing": ["deep", "note.txt"],
+            "walked": [["/tmp/out", ["note.txt"]], ["/tmp/out/deep", ["result.json"]]],
             "note": "hi",
             "exists": true,
             "size": 18,

@@ -19,6 +19,7 @@ import os
 import posix
 import random
 import select
+import sqlite3
 import sys
 import time
 import types
@@ -237,6 +238,7 @@ def install():
         time.clock_gettime_ns = _clock_gettime_ns
         time.clock_getres = _clock_getres
     os.times = _unavailable("os.times")
+    sqlite3.connect = sqlite3.dbapi2.connect = _connect
     # Waiting on descriptors: a guest has none (timers wait through the host).
     select.select = _unavailable("select.select")
     for name in ("poll", "epoll", "devpoll", "kqueue"):
@@ -265,10 +267,39 @@ def install():
 # refusing it here turns what would reach a stubbed WASI function (a trap)
 # into an exception Python code expects. Hooks cannot be removed.
 _DENIED_EVENTS = ("open", "os.", "shutil.", "socket.", "subprocess.", "ctypes.", "pty.", "fcntl.")
-_ALLOWED_EVENTS = ("os.putenv", "os.unsetenv")
+# Raised by Python code that the sandbox serves: the environment (kept in the
+# guest), and `os.walk`, whose `scandir` is the filesystem capability's.
+_ALLOWED_EVENTS = ("os.putenv", "os.unsetenv", "os.walk")
+
+
+def _in_memory(database):
+    """Whether a SQLite database name keeps it in memory."""
+    name = database.decode("utf-8", "replace") if isinstance(database, bytes) else str(database)
+    return name == ":memory:" or (name.startswith("file:") and ("mode=memory" in name or name.startswith("file::memory:")))
+
+
+def _refuse_attach(action, name, *rest):
+    """A SQLite authorizer: `ATTACH` of a file (which SQLite would open
+    through WASI) is refused; everything else is allowed."""
+    if action == sqlite3.SQLITE_ATTACH and not _in_memory(name or ""):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def _connect(database, *args, **kwargs):
+    """`sqlite3.connect`, its connections refusing to attach files."""
+    connection = _sqlite_connect(database, *args, **kwargs)
+    connection.set_authorizer(_refuse_attach)
+    return connection
+
+
+_sqlite_connect = sqlite3.connect
 
 
 def _audit(event, args):
+    if event == "sqlite3.connect" and not _in_memory(args[0]):
+        # SQLite's own file access goes through WASI.
+        raise PermissionError(errno.EACCES, "SQLite databases live in memory in a sandbox: connect to ':memory:'")
     if event.startswith(_DENIED_EVENTS) and event not in _ALLOWED_EVENTS:
         if event == "open" or event.startswith(("os.listdir", "os.scandir", "os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.chdir")):
             raise PermissionError(
