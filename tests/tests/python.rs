@@ -284,6 +284,24 @@ fn asyncio_run_works_and_what_waits_on_descriptors_is_refused() {
 }
 
 #[test]
+fn timing_and_waiting_in_the_standard_library_use_the_hosts_clock() {
+    // `timeit` and `queue` bound the C clocks when they were imported; a
+    // `threading` wait has no other thread to wake it.
+    let mut sandbox = handler(
+        "import queue, threading, timeit\n\
+         def attempt(f):\n    try:\n        return repr(f())\n    except Exception as e:\n        return type(e).__name__\n\
+         def handler(e):\n\
+         \x20   return [timeit.timeit('1 + 1', number=100) >= 0, attempt(lambda: queue.Queue().get(timeout=0.01)),\n\
+         \x20           threading.Event().wait(0.01), attempt(lambda: threading.Event().wait())]\n",
+    );
+    assert_eq!(
+        call(&mut sandbox, "h", json!({})).unwrap(),
+        json!([true, "Empty", false, "RuntimeError"])
+    );
+    assert!(!sandbox.poisoned());
+}
+
+#[test]
 fn syntax_errors_name_their_line_and_handlers_must_be_callable() {
     let error = guest_error(Err::<(), _>(load_error(
         "def handler(event)\n    return 1\n",

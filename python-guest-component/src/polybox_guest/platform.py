@@ -21,6 +21,7 @@ import random
 import select
 import sqlite3
 import sys
+import threading
 import time
 import types
 
@@ -223,8 +224,70 @@ def _getcwd():
     return _cwd
 
 
+def _patched_modules():
+    """The modules whose functions `install` replaces."""
+    return (time, os, posix, select, random, sqlite3)
+
+
+def _wait_alone(self, timeout=None):
+    """`threading.Condition.wait` in a guest, which has one thread: nothing
+    can notify it, so a wait with a timeout sleeps it out (on the host's
+    clock) and one without would never end."""
+    if not self._is_owned():
+        raise RuntimeError("cannot wait on un-acquired lock")
+    if timeout is None:
+        raise RuntimeError("waiting without a timeout would never end: a sandbox runs one thread")
+    if timeout > 0:
+        _sleep(timeout)
+    return False
+
+
+def _swap_captured(before):
+    """Points every module-level name that still holds a function `install`
+    replaced (`from time import monotonic as _time`, as `queue`, `threading`
+    and `timeit` have it) at its replacement."""
+    replaced = {}
+    for module, functions in before.items():
+        for name, old in functions.items():
+            new = getattr(module, name, old)
+            if new is not old:
+                replaced[id(old)] = (old, new)
+
+    def swapped(value):
+        swap = replaced.get(id(value))
+        return swap[1] if swap is not None and swap[0] is value else value
+
+    def swap_defaults(function):
+        defaults = getattr(function, "__defaults__", None)
+        if defaults:
+            function.__defaults__ = tuple(swapped(value) for value in defaults)
+
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        own = getattr(module, "__name__", "").startswith(("polybox_guest", "sandbox"))
+        if not isinstance(namespace, dict) or module in before or own:
+            # The runtime's own modules keep the originals they wrap.
+            continue
+        for name, value in list(namespace.items()):
+            namespace[name] = swapped(value)
+            # Defaults bound at definition (`timer=default_timer`).
+            if isinstance(value, types.FunctionType):
+                swap_defaults(value)
+            elif isinstance(value, type) and value.__module__ == module.__name__:
+                for member in vars(value).values():
+                    if isinstance(member, types.FunctionType):
+                        swap_defaults(member)
+
+
 def install():
     """Applies the routing; run once, at build time."""
+    before = {module: dict(vars(module)) for module in _patched_modules()}
+    _route()
+    _swap_captured(before)
+
+
+def _route():
+    threading.Condition.wait = _wait_alone
     time.time, time.time_ns = _time, _time_ns
     # Every other clock is the host's monotonic one (a guest has no CPU
     # clock of its own).

@@ -49,6 +49,9 @@ pub(crate) struct MemoryImage {
     spares: Mutex<Vec<Region>>,
 }
 
+/// How many times a write seal is tried (see [`MemoryImage::sealed`]).
+const SEAL_ATTEMPTS: u32 = 5;
+
 /// How many spare regions an image keeps: as many guests as are created
 /// and dropped around the same time (a pool's "new" strategy, a burst).
 const MAX_SPARES: usize = 8;
@@ -121,9 +124,23 @@ impl MemoryImage {
     }
 
     /// Seals `file` against every change, so mapping it privately is safe.
+    ///
+    /// The kernel refuses a write seal (`EBUSY`) while any page of the file
+    /// holds an extra reference, and waits only ~70 ms for such references
+    /// to go; on a busy machine a page can be held longer (compaction or
+    /// migration of a page just written): the seal is then tried again a
+    /// few times before the error is returned. (Seen once, building the
+    /// Python guest's 19 MiB base image.)
     fn sealed(file: File, len: usize) -> io::Result<Self> {
         let seals = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
-        rustix::fs::fcntl_add_seals(&file, seals)?;
+        let mut attempts = 0;
+        while let Err(error) = rustix::fs::fcntl_add_seals(&file, seals) {
+            attempts += 1;
+            if error != rustix::io::Errno::BUSY || attempts == SEAL_ATTEMPTS {
+                return Err(error.into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         Ok(Self {
             file,
             len,
