@@ -48,7 +48,8 @@ impl SandboxBuilder {
             config: SandboxConfig {
                 backend: Backend::default(),
                 language: Language::default(),
-                heap_size: DEFAULT_HEAP_SIZE,
+                // Both decided by `build`, from the language and backend.
+                heap_size: 0,
                 stack_size: 0,
                 scratch_size: None,
                 input_buffer_size: DEFAULT_INPUT_BUFFER_SIZE,

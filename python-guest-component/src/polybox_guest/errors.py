@@ -8,20 +8,10 @@ from componentize_py_types import Err
 from wit_world.imports.types import ErrorKind, GuestError
 
 from . import imports
+from .text import for_host
 from .loop import Unsettled
 
 _OWN = __file__.rsplit("/", 1)[0]
-
-
-def for_host(text):
-    """`text` as a string the host can take (valid UTF-8): a lone surrogate,
-    which a Python string may hold and UTF-8 cannot, is written as its
-    escape."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def fail(kind, message, stack=None):

@@ -14,6 +14,7 @@ import errno
 import io
 import os
 import stat as stat_module
+import sys
 
 from . import imports
 
@@ -291,18 +292,25 @@ def truncate(path, length):
     _call("truncate", _path(path), length)
 
 
-def _no_links(*args, **kwargs):
-    raise PermissionError(errno.EPERM, "links cannot be created in a sandbox")
+def refusal(code, message, name="refused"):
+    """A stand-in for a function a sandbox does not offer: it raises
+    `OSError(code, message)` (a `PermissionError` for `EPERM`), the error
+    Python code expects, where the original would reach WASI (a trap)."""
+
+    def refused(*args, **kwargs):
+        raise OSError(code, message)
+
+    refused.__name__ = name
+    return refused
 
 
-def _no_descriptors(*args, **kwargs):
-    raise OSError(errno.EBADF, "file descriptors are not available in a sandbox: use open()")
+_no_links = refusal(errno.EPERM, "links cannot be created in a sandbox")
+_no_descriptors = refusal(errno.EBADF, "file descriptors are not available in a sandbox: use open()")
+_unsupported = refusal(errno.EPERM, "this file operation is not available in a sandbox")
 
 
 def _write(fd, data):
     """`os.write`: the standard streams only (1 and 2)."""
-    import sys
-
     if fd not in (1, 2):
         _no_descriptors()
     stream = sys.stdout if fd == 1 else sys.stderr
@@ -312,8 +320,6 @@ def _write(fd, data):
 
 def _read(fd, size):
     """`os.read`: standard input only (0)."""
-    import sys
-
     if fd != 0:
         _no_descriptors()
     return sys.stdin.read(size).encode("utf-8")
@@ -321,10 +327,6 @@ def _read(fd, size):
 
 def _isatty(fd):
     return False
-
-
-def _unsupported(*args, **kwargs):
-    raise PermissionError(errno.EPERM, "this file operation is not available in a sandbox")
 
 
 # Name in `os` and `posix` -> what serves it.

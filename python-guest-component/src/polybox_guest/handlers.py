@@ -12,7 +12,8 @@ from builtins import callable, isinstance, type  # noqa: A004
 
 from wit_world.imports.types import ErrorKind
 
-from . import errors, loop, platform, streams
+from . import errors, loop, streams
+from .text import is_utf8, remember_source
 
 _handlers = {}
 # Bound now, so that guest code replacing `json.dumps` breaks only itself.
@@ -37,7 +38,7 @@ def restore_builtins():
 def add(name, source):
     """Compiles and runs handler `name`'s source; keeps its `handler`."""
     filename = name if name.endswith(".py") else f"{name}.py"
-    platform.remember_source(filename, source)
+    remember_source(filename, source)
     try:
         code = compile(source, filename, "exec")
     except (SyntaxError, ValueError) as error:
@@ -64,28 +65,28 @@ def remove(name):
     return _handlers.pop(name, None) is not None
 
 
+def _encode(value, ascii=False):
+    return _dumps(value, allow_nan=False, ensure_ascii=ascii, separators=(",", ":"))
+
+
 def to_json(value, what="the handler's result"):
     """JSON text of `value`: dicts, lists, tuples, strings, numbers, booleans
     and None; anything else (a set, bytes, NaN) is an error. A string with a
     lone surrogate is written as its `\\u` escape, as JSON allows."""
     try:
         try:
-            text = _dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+            text = _encode(value)
         except (TypeError, ValueError):
             # Guest code may have broken what the encoder uses (a builtin):
             # once more with the builtins as they were built.
             restore_builtins()
-            text = _dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+            text = _encode(value)
     except (TypeError, ValueError, RecursionError) as error:
         raise errors.fail(
             ErrorKind.UNSERIALIZABLE_RESULT,
             f"{what} cannot be turned into JSON: {errors.message(error)}",
         ) from None
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return _dumps(value, allow_nan=False, separators=(",", ":"))
+    return text if is_utf8(text) else _encode(value, ascii=True)
 
 
 def call(name, event):

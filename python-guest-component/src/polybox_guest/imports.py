@@ -8,11 +8,12 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
-import linecache
 import sys
 
 from componentize_py_types import Err
 from wit_world.imports import host_call
+
+from .text import is_utf8, remember_source
 
 HOST_NAMESPACE = "host"
 RESERVED = (HOST_NAMESPACE, "sandbox", "polybox_guest")
@@ -34,10 +35,8 @@ def call(specifier, function, args):
         payload = json.dumps(list(args), allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as error:
         raise TypeError(f"the arguments of {function}() cannot be sent to the host as JSON: {error}") from None
-    try:
-        function.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"{function!r} cannot name a host function (it is not UTF-8)") from None
+    if not is_utf8(function):
+        raise ValueError(f"{function!r} cannot name a host function (it is not UTF-8)")
     try:
         result = host_call.call(specifier, function, payload)
     except Err as error:
@@ -112,7 +111,7 @@ class _Loader(importlib.abc.Loader):
             return
         source = _sources[name]
         module.__file__ = f"{name.replace('.', '/')}.py"
-        linecache.cache[module.__file__] = (len(source), None, source.splitlines(True), module.__file__)
+        remember_source(module.__file__, source)
         exec(compile(source, module.__file__, "exec"), module.__dict__)
 
 
@@ -150,7 +149,7 @@ class _SourceLoader(importlib.abc.Loader):
 
         source = files.load_source(self.path)
         module.__file__ = self.path
-        linecache.cache[self.path] = (len(source), None, source.splitlines(True), self.path)
+        remember_source(self.path, source)
         exec(compile(source, self.path, "exec"), module.__dict__)
 
 

@@ -106,11 +106,7 @@ def _clock_getres(clock):
 
 
 def _unavailable(what):
-    def refused(*args, **kwargs):
-        raise OSError(errno.ENOSYS, f"{what} is not available in a sandbox")
-
-    refused.__name__ = what.rpartition(".")[2]
-    return refused
+    return files.refusal(errno.ENOSYS, f"{what} is not available in a sandbox", what.rpartition(".")[2])
 
 
 def _sleep(seconds):
@@ -204,11 +200,6 @@ def _cached_lines(filename, module_globals=None):
     registered (handlers, modules, programs)."""
     entry = linecache.cache.get(filename)
     return entry[2] if entry is not None and len(entry) == 4 else []
-
-
-def remember_source(filename, source):
-    """Lets tracebacks show the lines of `source`."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 _cwd = "/"
@@ -316,7 +307,7 @@ def _route():
     _seed_random_from_host()
     os.getcwd = _getcwd
     os.getcwdb = lambda: _cwd.encode("utf-8", "surrogateescape")
-    os.system = _no_processes
+    os.system = files.refusal(errno.EPERM, "a sandbox cannot start processes", "system")
     # Tracebacks read source lines through `linecache`, which would open
     # files; it serves what the runtime registered instead.
     linecache.getlines = _cached_lines
@@ -383,6 +374,3 @@ def serve_files():
     io.open = files.open_file
     sys.addaudithook(_audit)
 
-
-def _no_processes(*args, **kwargs):
-    raise PermissionError(errno.EPERM, "a sandbox cannot start processes")

@@ -13,6 +13,7 @@ from wit_world.exports.runtime import ProgramExit, ProgramKind
 
 from . import errors, loop, platform, streams
 from .handlers import to_json
+from .text import remember_source
 from .loop import Unsettled
 
 # The namespace `script` runs share.
@@ -59,7 +60,7 @@ def run(program):
     os.environ.update(dict(program.env))
     platform.set_cwd(program.cwd)
     namespace = _namespace(program)
-    platform.remember_source(program.filename, program.source)
+    remember_source(program.filename, program.source)
     code = 0
     value = None
     try:

@@ -8,6 +8,8 @@ import sys
 
 from wit_world.imports import platform, process
 
+from .text import for_host
+
 _to_process = False
 
 
@@ -17,7 +19,7 @@ def _emit(fd, text):
         return
     level = platform.LogLevel.INFO if fd == 1 else platform.LogLevel.ERROR
     for line in text.splitlines():
-        platform.log(level, line.encode("utf-8", "backslashreplace").decode("utf-8"))
+        platform.log(level, for_host(line))
 
 
 class _Bytes(io.RawIOBase):

@@ -1,12 +1,13 @@
 """Structured log lines to the sandbox's log sink (`print` still writes to
 standard output)."""
 
+from polybox_guest.text import for_host
 from wit_world.imports import platform
 
 
 def _log(level, message, args):
     text = str(message) % args if args else str(message)
-    platform.log(level, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+    platform.log(level, for_host(text))
 
 
 def debug(message, *args):
