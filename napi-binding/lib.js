@@ -7,13 +7,16 @@
 // events as JSON, host callbacks awaited, AbortSignal. Everything that touches the engine returns a
 // Promise and runs off the main thread; host callbacks run on the main thread.
 
+const { isMainThread } = require('node:worker_threads');
 const native = require('./native.js');
 const { codedError, Disposable, reply, withSignal } = require('./common.js');
 const { NodeRuntime } = require('./node-runtime.js');
 
-// A running call cannot outlive the process: Node.js waits for thread-pool
-// work before it exits, so every running call is stopped on the way out.
-process.on('exit', () => native.killAll());
+// A running call cannot outlive the process: every running call is stopped
+// on the way out, so none is cut off midway by the process's teardown. Only
+// the main thread's exit ends the process (a worker_threads Worker's does
+// not, and must not stop other threads' calls).
+if (isMainThread) process.on('exit', () => native.killAll());
 
 // The host call whose callback is running its synchronous part now, if one
 // is. (Not an AsyncLocalStorage: in Node.js 20 that would add a cost to

@@ -21,6 +21,9 @@ pub enum Unit {
     /// Mebibytes.
     #[serde(rename = "MiB")]
     Mebibytes,
+    /// Megabytes (10^6 bytes) per second.
+    #[serde(rename = "MB/s")]
+    MegabytesPerSecond,
 }
 
 impl Unit {
@@ -30,6 +33,7 @@ impl Unit {
             Self::Ratio => "×",
             Self::PerSecond => "/s",
             Self::Mebibytes => "MiB",
+            Self::MegabytesPerSecond => "MB/s",
         }
     }
 }

@@ -68,6 +68,18 @@ impl Summary {
         }
     }
 
+    /// The rate at which `bytes` pass in each figure's time (µs), in MB/s:
+    /// the median's rate, the slowest (p99) time's, the runs' range.
+    pub fn throughput(self, bytes: f64) -> Self {
+        Self {
+            median: bytes / self.median,
+            p99: bytes / self.p99,
+            min: bytes / self.max,
+            max: bytes / self.min,
+            samples: self.samples,
+        }
+    }
+
     /// Summary of `runs`, each a list of samples.
     pub fn of_samples(runs: Vec<Vec<f64>>) -> Self {
         let mut medians = Vec::with_capacity(runs.len());

@@ -1,6 +1,6 @@
 'use strict';
-// Node benchmark: @polybox/node against quickjs-emscripten and isolated-vm,
-// doing the same work in one run, then programs (NodeRuntime) beside
+// Node benchmark: @polybox/node against quickjs-emscripten, isolated-vm and
+// node:vm, doing the same work in one run, then programs (NodeRuntime) beside
 // secure-exec's published figures. Prints tables (median and p99 of every
 // sample, in microseconds) and, with `--json FILE`, writes the figures.
 // `node bench.js --quick` for a short run.
@@ -17,19 +17,24 @@
 //   host call   call a handler that calls one host function (add).
 //
 // How each engine is driven, so the figures can be read fairly:
-//   @polybox/node       Promise API; every call runs on the libuv thread pool,
-//                       host callbacks hop back to the main thread.
+//   @polybox/node       Promise API; every call runs on the addon's worker
+//                       threads, host callbacks hop back to the main thread.
+//   @polybox/node sync  callHandlerSync: blocks the main thread for the call.
 //   quickjs-emscripten  synchronous, on the main thread (QuickJS compiled to wasm
 //                       by Emscripten, run by V8); events cross as JSON strings.
 //   isolated-vm         Reference#apply (Promise, runs on the isolate's thread);
 //                       events cross as JSON strings; the host function is an
 //                       ivm.Callback, called synchronously from the isolate.
+//   node:vm             a context of Node's own V8, synchronous, on the main
+//                       thread (no isolation from the host process: the
+//                       floor of what calling into JavaScript costs here).
 
 const { performance } = require('node:perf_hooks');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { SandboxBuilder, NodeRuntime, Pool, Template, buildTemplate } = require('..'); // @polybox/node, this package
 const { getQuickJS } = require('quickjs-emscripten');
 const ivm = require('isolated-vm');
+const vm = require('node:vm');
 
 const QUICK = process.argv.includes('--quick');
 const JSON_FILE = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : undefined;
@@ -150,6 +155,29 @@ const isolated = {
     return value;
   },
 };
+
+const nodeVm = {
+  name: 'node:vm',
+  setup() {
+    const context = vm.createContext({ add: (a, b) => a + b });
+    vm.runInContext(`${ECHO}\nglobalThis.echo = (json) => JSON.stringify(handler(JSON.parse(json)));
+      globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`, context);
+    const call = (fn) => {
+      const f = context[fn];
+      return () => JSON.parse(f(JSON.stringify(EVENT)));
+    };
+    return { echo: call('echo'), host: call('host') };
+  },
+  async load() {
+    return this.setup();
+  },
+  async cold() {
+    return this.setup().echo();
+  },
+};
+
+/** Issue 19's goals for the handler table, in µs (medians). */
+const TARGETS = { '@polybox/node': { echo: 10, host: 20 }, '@polybox/node sync': { echo: 4 } };
 
 /**
  * How late a limit lands when the call is waiting for a host callback that
@@ -281,7 +309,7 @@ function row(cells, widths) {
 
 async function main() {
   const results = [];
-  for (const engine of [polybox, polyboxSync, quickjs, isolated]) {
+  for (const engine of [polybox, polyboxSync, quickjs, isolated, nodeVm]) {
     const loaded = await engine.load();
     // Every engine must do the same work correctly before it is timed.
     const echoed = await loaded.echo();
@@ -294,6 +322,7 @@ async function main() {
       cold: await sample(COLD, () => engine.cold()),
       echo: await sample(WARM, loaded.echo),
       host: loaded.host === null ? null : await sample(WARM, loaded.host),
+      targets: TARGETS[engine.name] ?? null,
     });
   }
   const fmt = (s) => (s === null ? 'n/a' : `${s.median.toFixed(1)} / ${s.p99.toFixed(1)}`);
@@ -302,6 +331,11 @@ async function main() {
   console.log(row(['engine', 'cold start (to 1st result)', 'warm echo call', 'call + 1 host call'], widths));
   console.log('-'.repeat(widths.reduce((a, b) => a + b + 2, -2)));
   for (const r of results) console.log(row([r.engine, fmt(r.cold), fmt(r.echo), fmt(r.host)], widths));
+  const verdict = (figure, target) => `${figure.median.toFixed(1)} µs, target ≤ ${target} µs: ${figure.median <= target ? 'met' : 'MISSED'}`;
+  for (const r of results.filter((r) => r.targets !== null)) {
+    const met = Object.entries(r.targets).map(([what, target]) => `${what} ${verdict(r[what], target)}`);
+    console.log(`goals, ${r.engine}: ${met.join('; ')}`);
+  }
   const late = await lateLimit();
   console.log(`\n@polybox/node: a ${LIMIT_MS} ms wall-clock limit with a host callback that never settles ` +
     `rejects ${late.median.toFixed(2)} / ${late.p99.toFixed(2)} ms (median / p99 of ${late.samples}) past the limit (goal: under 5 ms)`);

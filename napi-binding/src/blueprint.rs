@@ -1,6 +1,6 @@
 //! The native `Blueprint`: what every sandbox of a pool or a template is
 //! made of (handlers, modules, JavaScript host functions), gathered on the
-//! main thread before the sandboxes are built on the thread pool. Host
+//! main thread before the sandboxes are built on a worker thread. Host
 //! functions run on the main thread through the same invoker as a single
 //! sandbox's, shared by every sandbox built from the blueprint.
 

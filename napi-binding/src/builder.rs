@@ -1,7 +1,6 @@
 //! The native `SandboxBuilder`: settings checked as they are set, then
 //! `build()`, which consumes it.
 
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::args::{Number, Text, bytes, string};
@@ -11,9 +10,10 @@ use crate::log::NativeLogBuffer;
 use crate::proto::NativeProtoSandbox;
 
 /// The deepest guest stack a call can have in Node.js on wasmtime: guest
-/// code runs on the calling thread's stack, libuv's worker threads have
-/// 8 MiB, and the host keeps 128 KiB of it plus what its own frames use.
-const MAX_STACK: usize = 7680 * 1024;
+/// code runs on the calling thread's stack, the addon's workers have
+/// [`STACK`](crate::workers::STACK), and the host keeps 128 KiB of it plus
+/// what its own frames use.
+const MAX_STACK: usize = crate::workers::STACK - 512 * 1024;
 
 /// The builder's settings until `build()`.
 #[derive(Default)]
@@ -132,10 +132,10 @@ impl NativeSandboxBuilder {
 
     /// Builds a proto sandbox off the main thread; consumes this builder.
     #[napi(ts_return_type = "Promise<NativeProtoSandbox>")]
-    pub fn build(&mut self) -> Result<AsyncTask<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>>> {
+    pub fn build(&mut self) -> Result<Job<polybox::ProtoJSSandbox, NativeProtoSandbox>> {
         let builder = self.take()?;
         let build = move || builder?.build();
-        Ok(AsyncTask::new(Job::new(build, NativeProtoSandbox::new)))
+        Ok(Job::new(build, NativeProtoSandbox::new))
     }
 }
 
@@ -168,7 +168,7 @@ impl NativeSandboxBuilder {
         });
         Ok(match too_deep {
             Some(size) => Err(polybox::Error::InvalidArg(format!(
-                "the stack size is {size} bytes; in Node.js it can be at most {MAX_STACK} (7.5 MiB): guest code runs on libuv's 8 MiB worker threads, which keep room for the host"
+                "the stack size is {size} bytes; in Node.js it can be at most {MAX_STACK} (7.5 MiB): guest code runs on the addon's 8 MiB worker threads, which keep room for the host"
             ))),
             None => Ok(builder),
         })

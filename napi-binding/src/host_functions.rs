@@ -1,6 +1,6 @@
 //! JavaScript callbacks as host functions.
 //!
-//! The guest calls a host function on a thread-pool thread, but V8 is
+//! The guest calls a host function on a worker thread, but V8 is
 //! single-threaded: the callback must run on the main thread. Each callback
 //! is a threadsafe function wrapping `lib.js`'s invoker, which spreads the
 //! JSON arguments, awaits the callback (sync or async) and always resolves
@@ -106,7 +106,7 @@ pub fn raw(
                 .map_err(|_| "the Node.js host function never ran".to_owned())??;
             promise.await.map_err(|e| e.reason)
         };
-        let reply = match futures::executor::block_on(select(Box::pin(reply), on_stopped)) {
+        let reply = match crate::workers::wait(select(Box::pin(reply), on_stopped)) {
             Either::Left((reply, _)) => reply?,
             Either::Right(_) => {
                 return Err(format!(

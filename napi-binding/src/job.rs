@@ -1,15 +1,21 @@
-//! Work that runs on the libuv thread pool and settles a Promise.
+//! Work that runs on a worker thread and settles a Promise.
+//!
+//! A `#[napi]` method returns a [`Job`]; turning it into a JavaScript value
+//! makes the Promise, queues the work on the addon's workers
+//! (`workers.rs`) and returns the Promise, which the JavaScript thread
+//! settles when the work is done (`settler.rs`).
 
-use napi::bindgen_prelude::{ToNapiValue, TypeName};
-use napi::{Env, Task};
+use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
+use napi::{Env, JsError, sys};
 
 use crate::error::rejection;
+use crate::settler::Settler;
 
 /// A closure run off the main thread, and how to turn its output into a
 /// JavaScript value once back on it. A failure rejects the Promise with the
 /// error's stable `code`.
 pub struct Job<T, J> {
-    work: Option<Box<dyn FnOnce() -> polybox::Result<T> + Send>>,
+    work: Box<dyn FnOnce() -> polybox::Result<T> + Send>,
     finish: fn(T) -> J,
 }
 
@@ -19,27 +25,65 @@ impl<T: Send + 'static, J> Job<T, J> {
         finish: fn(T) -> J,
     ) -> Self {
         Self {
-            work: Some(Box::new(work)),
+            work: Box::new(work),
             finish,
         }
     }
 }
 
-impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for Job<T, J> {
-    type Output = polybox::Result<T>;
-    type JsValue = J;
+/// A Promise's resolving end, sent to a worker and back untouched.
+struct Deferred(sys::napi_deferred);
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let work = self.work.take().expect("a job runs once");
-        if crate::live::exiting() {
-            return Ok(Err(polybox::Error::Cancelled("exit")));
-        }
-        Ok(work())
+// SAFETY: only its own JavaScript thread uses it (in `settle`); the worker
+// merely carries it.
+unsafe impl Send for Deferred {}
+
+impl<T: Send + 'static, J: ToNapiValue + 'static> ToNapiValue for Job<T, J> {
+    unsafe fn to_napi_value(env: sys::napi_env, job: Self) -> napi::Result<sys::napi_value> {
+        let mut deferred = std::ptr::null_mut();
+        let mut promise = std::ptr::null_mut();
+        // SAFETY: on the JavaScript thread, with its env.
+        napi::check_status!(unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) })?;
+        let settler = Settler::expect(&Env::from_raw(env))?;
+        let (deferred, Job { work, finish }) = (Deferred(deferred), job);
+        crate::workers::submit(Box::new(move || {
+            let output = if crate::live::exiting() {
+                Err(polybox::Error::Cancelled("exit"))
+            } else {
+                work()
+            };
+            settler.send(Box::new(move |env| {
+                settle(env, deferred, output.map(finish))
+            }));
+        }));
+        Ok(promise)
+    }
+}
+
+impl<T, J> TypeName for Job<T, J> {
+    fn type_name() -> &'static str {
+        "Promise"
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<J> {
-        output
-            .map(self.finish)
-            .map_err(|error| rejection(env, error))
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// Resolves or rejects the Promise, on its JavaScript thread.
+fn settle<J: ToNapiValue>(env: Env, deferred: Deferred, output: polybox::Result<J>) {
+    let raw = env.raw();
+    // SAFETY: on the JavaScript thread that made the Promise, once.
+    unsafe {
+        match output.map(|value| J::to_napi_value(raw, value)) {
+            Ok(Ok(value)) => sys::napi_resolve_deferred(raw, deferred.0, value),
+            Ok(Err(error)) => {
+                sys::napi_reject_deferred(raw, deferred.0, JsError::from(error).into_value(raw))
+            }
+            Err(error) => {
+                let error = rejection(env, error);
+                sys::napi_reject_deferred(raw, deferred.0, JsError::from(error).into_value(raw))
+            }
+        };
     }
 }

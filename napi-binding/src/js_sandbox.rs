@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::abort::NativeAbortToken;
@@ -155,7 +154,7 @@ impl NativeJsSandbox {
         &self,
         options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
-    ) -> Result<AsyncTask<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>>> {
+    ) -> Result<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>> {
         let options = options_of(options, LOAD_OPTIONS)?;
         let limits = options
             .as_ref()
@@ -178,7 +177,7 @@ impl NativeJsSandbox {
                     error
                 })
         };
-        Ok(AsyncTask::new(Job::new(load, NativeLoadedSandbox::new)))
+        Ok(Job::new(load, NativeLoadedSandbox::new))
     }
 }
 
@@ -188,9 +187,9 @@ impl NativeJsSandbox {
 impl NativeLoadedSandbox {
     /// Unloads every handler and module; resolves to a fresh JSSandbox.
     #[napi(ts_return_type = "Promise<NativeJsSandbox>")]
-    pub fn unload(&self) -> Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
+    pub fn unload(&self) -> Result<Job<polybox::JSSandbox, NativeJsSandbox>> {
         let take = self.take();
         let unload = move || take()?.unload();
-        Ok(AsyncTask::new(Job::new(unload, NativeJsSandbox::new)))
+        Ok(Job::new(unload, NativeJsSandbox::new))
     }
 }

@@ -5,8 +5,9 @@
 //! `error.code`). The split keeps JavaScript conventions in JavaScript and
 //! engine work in Rust:
 //!
-//! - everything that touches the engine runs on the libuv thread pool as an
-//!   `AsyncTask` and returns a Promise, so the event loop stays free;
+//! - everything that touches the engine runs on the addon's worker threads
+//!   (`workers.rs`) as a `Job` and returns a Promise, so the event loop
+//!   stays free;
 //! - host callbacks run on the main thread through threadsafe functions
 //!   (`host_functions.rs`); the guest's thread waits for their result;
 //! - arguments are checked here, once (`args.rs`), and every error is a
@@ -36,6 +37,8 @@ pub mod process;
 pub mod proto;
 pub mod runtime;
 pub mod session;
+mod settler;
 pub mod snapshot;
 pub mod template;
 pub mod tools;
+mod workers;

@@ -1,11 +1,11 @@
 //! Every sandbox's interrupt handle, so that `killAll()` can stop every
 //! running call when the process exits.
 //!
-//! `process.exit()` does not return until Node.js has waited for the work on
-//! its thread pool, so a runaway call (`while (true) {}` with no limits)
-//! would hold it forever. `lib.js` calls [`kill_all`] from the process's
-//! `'exit'` event, which comes before that wait: every running call is
-//! stopped, and a call that had not started yet refuses to.
+//! Calls run on the addon's workers, which Node.js does not wait for: a
+//! runaway call (`while (true) {}` with no limits) would still be running
+//! while the process tears itself down. `lib.js` calls [`kill_all`] from the
+//! main thread's `'exit'` event: every running call is stopped, and a call
+//! that had not started yet refuses to.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,7 +1,7 @@
 //! The native `LoadedJSSandbox`: calls, stats, snapshots. (`unload` is in
 //! `js_sandbox.rs`.)
 //!
-//! The sandbox sits behind a mutex that calls hold on a pool thread; what the
+//! The sandbox sits behind a mutex that calls hold on a worker thread; what the
 //! main thread reads synchronously (`poisoned`, `lastCallStats`, the interrupt
 //! handle) is kept beside it, so a getter never waits for a running call.
 
@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Undefined};
+use napi::bindgen_prelude::{Buffer, Undefined};
 use napi_derive::napi;
 use polybox::CallStats;
 
@@ -83,7 +83,7 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `f` on the sandbox (on a pool thread), then refreshes what the
+    /// Runs `f` on the sandbox (on a worker thread), then refreshes what the
     /// main thread reads.
     fn with<R>(
         &self,
@@ -135,7 +135,7 @@ pub struct NativeLoadedSandbox {
 }
 
 impl NativeLoadedSandbox {
-    /// Takes the sandbox out (on a pool thread), consuming this object; for
+    /// Takes the sandbox out (on a worker thread), consuming this object; for
     /// `unload`, which is defined beside `NativeJsSandbox`, the state it
     /// returns to, so the two files do not import each other.
     pub fn take(
@@ -180,14 +180,14 @@ impl NativeLoadedSandbox {
         event: String,
         options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
-    ) -> Result<AsyncTask<Job<String, String>>> {
+    ) -> Result<Job<String, String>> {
         let (name, limits, gc) = call_parts(name, options, CALL_OPTIONS)?;
         let limits = limits.unwrap_or_default();
         let monitors = (limits, abort.map(NativeAbortToken::monitor));
         let shared = self.shared.clone();
         let call =
             move || shared.with(|s| s.handle_event_with_monitor(&name, &event, &monitors, gc));
-        Ok(AsyncTask::new(Job::new(call, |json| json)))
+        Ok(Job::new(call, |json| json))
     }
 
     /// Answers a request with handler `name` (a `fetch` handler); resolves
@@ -206,7 +206,7 @@ impl NativeLoadedSandbox {
         body: Buffer,
         options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
-    ) -> Result<AsyncTask<Job<polybox::HttpResponse, FetchResponse>>> {
+    ) -> Result<Job<polybox::HttpResponse, FetchResponse>> {
         let (name, limits, _) = call_parts(name, options, CALL_OPTIONS)?;
         let request = crate::exchange::request(method, url, headers, &body)?;
         let monitors = (
@@ -215,7 +215,7 @@ impl NativeLoadedSandbox {
         );
         let shared = self.shared.clone();
         let call = move || shared.with(|s| s.fetch_with_monitor(&name, &request, &monitors));
-        Ok(AsyncTask::new(Job::new(call, FetchResponse::from)))
+        Ok(Job::new(call, FetchResponse::from))
     }
 
     /// `call_handler` on this thread, blocking it until the call ends (the
@@ -240,31 +240,25 @@ impl NativeLoadedSandbox {
     }
 
     #[napi(ts_return_type = "Promise<NativeSnapshot>")]
-    pub fn snapshot(&self) -> AsyncTask<Job<polybox::Snapshot, NativeSnapshot>> {
+    pub fn snapshot(&self) -> Job<polybox::Snapshot, NativeSnapshot> {
         let shared = self.shared.clone();
-        AsyncTask::new(Job::new(
-            move || shared.with(|s| s.snapshot()),
-            NativeSnapshot::new,
-        ))
+        Job::new(move || shared.with(|s| s.snapshot()), NativeSnapshot::new)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn restore(&self, snapshot: &NativeSnapshot) -> AsyncTask<Job<(), Undefined>> {
+    pub fn restore(&self, snapshot: &NativeSnapshot) -> Job<(), Undefined> {
         let (shared, snapshot) = (self.shared.clone(), snapshot.snapshot.clone());
-        AsyncTask::new(Job::new(
-            move || shared.with(|s| s.restore(&snapshot)),
-            |()| (),
-        ))
+        Job::new(move || shared.with(|s| s.restore(&snapshot)), |()| ())
     }
 
     /// Frees the sandbox, stopping a call that is running (off the main
     /// thread, since the call must first let go of it); using this object
     /// afterwards is `ERR_CONSUMED`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn dispose(&self) -> AsyncTask<Job<(), Undefined>> {
+    pub fn dispose(&self) -> Job<(), Undefined> {
         self.interrupt.kill();
         let take = self.take();
-        AsyncTask::new(Job::new(move || take().map(drop).or(Ok(())), |()| ()))
+        Job::new(move || take().map(drop).or(Ok(())), |()| ())
     }
 
     #[napi(getter)]

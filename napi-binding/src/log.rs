@@ -1,7 +1,7 @@
 //! Guest output (`console.*`, `print`, a component's stdout and stderr) for
 //! a JavaScript log sink.
 //!
-//! Guest code runs on a pool thread; the sink is JavaScript and runs on the
+//! Guest code runs on a worker thread; the sink is JavaScript and runs on the
 //! main thread. Lines are kept here, in order, and `lib.js` hands them to
 //! the sink when the load or call that wrote them settles, before the
 //! caller sees the result. So the sink has seen every line of a call by the

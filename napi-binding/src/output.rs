@@ -1,7 +1,7 @@
 //! A program's output for the `onStdout`/`onStderr` callbacks of
 //! `NodeRuntime.exec`.
 //!
-//! The program writes on a pool thread; the callbacks are JavaScript and run
+//! The program writes on a worker thread; the callbacks are JavaScript and run
 //! on the main thread. Chunks are kept here, in order, and the first chunk
 //! after a drain pings `lib.js` (a weak threadsafe function), which drains
 //! them into the callbacks. `lib.js` drains once more when the run settles,

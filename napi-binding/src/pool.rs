@@ -1,7 +1,6 @@
 //! The native `Pool`: `polybox::Pool` for Node.js, over sandboxes built
 //! from a blueprint (`blueprint.rs`) or created from a template.
 
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 use polybox::{CallLimits, Pool, PoolBuilder, Strategy};
 
@@ -75,11 +74,11 @@ impl Settings {
         })
     }
 
-    /// Builds the pool on the thread pool.
+    /// Builds the pool on a worker thread.
     fn build(
         self,
         pool: impl FnOnce() -> polybox::Result<PoolBuilder> + Send + 'static,
-    ) -> AsyncTask<Job<Pool, NativePool>> {
+    ) -> Job<Pool, NativePool> {
         let build = move || {
             pool()?
                 .size(self.size)
@@ -88,7 +87,7 @@ impl Settings {
                 .limits(self.limits)
                 .build()
         };
-        AsyncTask::new(Job::new(build, |pool| NativePool { pool }))
+        Job::new(build, |pool| NativePool { pool })
     }
 }
 
@@ -102,7 +101,7 @@ pub fn create_pool(
     builder: &mut NativeSandboxBuilder,
     blueprint: &NativeBlueprint,
     options: Option<Options<'_>>,
-) -> Result<AsyncTask<Job<Pool, NativePool>>> {
+) -> Result<Job<Pool, NativePool>> {
     let builder = builder.take()?;
     let parts = blueprint.take();
     let settings = Settings::of(options)?;
@@ -120,7 +119,7 @@ pub fn create_pool(
 pub fn create_template_pool(
     template: &NativeTemplate,
     options: Option<Options<'_>>,
-) -> Result<AsyncTask<Job<Pool, NativePool>>> {
+) -> Result<Job<Pool, NativePool>> {
     let template = template.template().clone();
     let settings = Settings::of(options)?;
     Ok(settings.build(move || Ok(Pool::of(template))))
@@ -135,7 +134,7 @@ pub struct NativePool {
 #[napi]
 impl NativePool {
     /// Calls handler `name` with `event` (JSON text) in a free sandbox, on
-    /// the thread pool; resolves to the JSON result.
+    /// a worker thread; resolves to the JSON result.
     #[napi(
         ts_args_type = "name: string, event: string, options?: object | null",
         ts_return_type = "Promise<string>"
@@ -145,7 +144,7 @@ impl NativePool {
         name: Text<'_>,
         event: String,
         options: Option<Options<'_>>,
-    ) -> Result<AsyncTask<Job<String, String>>> {
+    ) -> Result<Job<String, String>> {
         // No `gc` among a pooled call's options: `call_parts` refuses it.
         let (name, call_limits, _) = crate::loaded::call_parts(name, options, CALL_OPTIONS)?;
         let pool = self.pool.clone();
@@ -153,7 +152,7 @@ impl NativePool {
             Some(limits) => pool.call_with_limits(&name, &event, &limits),
             None => pool.call(&name, &event),
         };
-        Ok(AsyncTask::new(Job::new(call, |json| json)))
+        Ok(Job::new(call, |json| json))
     }
 
     /// How many sandboxes serve calls.

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use polybox::{HttpResponse, ProcessHandle};
 
@@ -112,14 +112,14 @@ impl NativeProcess {
     /// Resolves to its exit code once it exits; its runtime goes back to
     /// the `NodeRuntime`.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn wait(&self) -> AsyncTask<Job<i32, i32>> {
+    pub fn wait(&self) -> Job<i32, i32> {
         let (process, give_back, processes, handle) = (
             self.process.clone(),
             self.give_back.clone(),
             self.processes.clone(),
             self.handle.clone(),
         );
-        AsyncTask::new(Job::new(
+        Job::new(
             move || {
                 let taken = process.lock().unwrap_or_else(|p| p.into_inner()).take();
                 let Some((process, _registration)) = taken else {
@@ -138,7 +138,7 @@ impl NativeProcess {
                 Ok(output.exit_code)
             },
             |code| code,
-        ))
+        )
     }
 }
 
@@ -151,7 +151,7 @@ pub fn fetch(
     headers: Vec<Vec<String>>,
     body: Buffer,
     timeout: Duration,
-) -> Result<AsyncTask<Job<HttpResponse, FetchResponse>>> {
+) -> Result<Job<HttpResponse, FetchResponse>> {
     let port = u16::try_from(port).map_err(|_| invalid_arg("port must be 0 to 65535"))?;
     if !path.starts_with('/') {
         return Err(invalid_arg(format!(
@@ -164,7 +164,7 @@ pub fn fetch(
         headers,
         &body,
     )?;
-    Ok(AsyncTask::new(Job::new(
+    Ok(Job::new(
         move || match processes.listening(port) {
             Some(process) => process.listeners().fetch(port, request, timeout),
             None => Err(polybox::Error::ConnectionRefused(format!(
@@ -172,5 +172,5 @@ pub fn fetch(
             ))),
         },
         FetchResponse::from,
-    )))
+    ))
 }

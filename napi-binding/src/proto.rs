@@ -1,6 +1,6 @@
 //! The native `ProtoJSSandbox`: host functions, then `loadRuntime()`.
 
-use napi::bindgen_prelude::{AsyncTask, Function, Promise};
+use napi::bindgen_prelude::{Function, Promise};
 use napi_derive::napi;
 
 use crate::args::{Text, string};
@@ -76,14 +76,11 @@ impl NativeProtoSandbox {
 
     /// Loads the JavaScript runtime; consumes this object.
     #[napi(ts_return_type = "Promise<NativeJsSandbox>")]
-    pub fn load_runtime(&mut self) -> Result<AsyncTask<Job<polybox::JSSandbox, NativeJsSandbox>>> {
+    pub fn load_runtime(&mut self) -> Result<Job<polybox::JSSandbox, NativeJsSandbox>> {
         let proto = self
             .inner
             .take()
             .ok_or_else(|| consumed("ProtoJSSandbox"))?;
-        Ok(AsyncTask::new(Job::new(
-            move || proto.load_runtime(),
-            NativeJsSandbox::new,
-        )))
+        Ok(Job::new(move || proto.load_runtime(), NativeJsSandbox::new))
     }
 }

@@ -1,17 +1,17 @@
 //! The native `NodeRuntime`: programs run as fresh processes
-//! (`polybox::Runtime`), each on a pool thread.
+//! (`polybox::Runtime`), each on a worker thread.
 //!
 //! secure-exec's `NodeRuntime` runs every `exec` as its own process, so
 //! runs on one runtime may overlap. Here each run takes an idle
 //! `polybox::Runtime` from the pool (or builds one: microseconds) and puts
 //! it back when done, so overlapping runs proceed side by side and a busy
-//! runtime never blocks another run's pool thread.
+//! runtime never blocks another run's worker thread.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Function, JsObjectValue, JsValue, Object, Promise, Undefined, Unknown,
+    Buffer, Function, JsObjectValue, JsValue, Object, Promise, Undefined, Unknown,
 };
 use napi::{Either, ValueType};
 use napi_derive::napi;
@@ -177,7 +177,7 @@ pub struct Spawned(
 );
 
 /// Creates a runtime, checking `options`; the first `polybox::Runtime` is
-/// built on a pool thread.
+/// built on a worker thread.
 #[napi(
     ts_args_type = "options?: object | null, capabilities?: CapabilitiesSpec | null, tools?: NativeTools | null, http?: ((requestJson: string) => Promise<HostReply>) | null",
     ts_return_type = "Promise<NativeRuntime>"
@@ -187,9 +187,9 @@ pub fn create_runtime(
     capabilities: Option<CapabilitiesSpec>,
     tools: Option<&NativeTools>,
     http: Option<Function<'_, String, Promise<HostReply>>>,
-) -> Result<AsyncTask<Job<Arc<Pool>, NativeRuntime>>> {
+) -> Result<Job<Arc<Pool>, NativeRuntime>> {
     let (builder, sandbox) = builders(options, capabilities, tools, http)?;
-    Ok(AsyncTask::new(Job::new(
+    Ok(Job::new(
         move || {
             // The first runtime is built here, so that a bad setting fails
             // `create` rather than the first run.
@@ -205,7 +205,7 @@ pub fn create_runtime(
             pool,
             processes: Arc::default(),
         },
-    )))
+    ))
 }
 
 /// What a runtime is built from, from `NodeRuntime.create`'s options (also
@@ -285,7 +285,7 @@ impl NativeRuntime {
         options: Option<Options<'_>>,
         abort: Option<&NativeAbortToken>,
         output: Option<&NativeOutput>,
-    ) -> Result<AsyncTask<Job<polybox::RunOutput, ProgramResult>>> {
+    ) -> Result<Job<polybox::RunOutput, ProgramResult>> {
         let code = string("code", code)?;
         let exec = exec_options(options, output)?;
         let abort = abort.map(NativeAbortToken::monitor);
@@ -299,7 +299,7 @@ impl NativeRuntime {
             pool.give_back(runtime);
             result
         };
-        Ok(AsyncTask::new(Job::new(run, ProgramResult::from)))
+        Ok(Job::new(run, ProgramResult::from))
     }
 
     /// Starts `code` as a process that runs until it exits or is killed
@@ -313,11 +313,11 @@ impl NativeRuntime {
         code: Text<'_>,
         options: Option<Options<'_>>,
         output: Option<&NativeOutput>,
-    ) -> Result<AsyncTask<Job<Spawned, NativeProcess>>> {
+    ) -> Result<Job<Spawned, NativeProcess>> {
         let code = string("code", code)?;
         let exec = exec_options(options, output)?;
         let (pool, processes) = (self.pool.clone(), self.processes.clone());
-        Ok(AsyncTask::new(Job::new(
+        Ok(Job::new(
             move || {
                 let (runtime, _registration) = pool.take()?;
                 let process = runtime.spawn(&code, exec)?;
@@ -328,7 +328,7 @@ impl NativeRuntime {
             |Spawned(process, give_back, processes)| {
                 NativeProcess::new(process, give_back, processes)
             },
-        )))
+        ))
     }
 
     /// The pid of the process listening on `port`, if one does.
@@ -349,7 +349,7 @@ impl NativeRuntime {
         headers: Vec<Vec<String>>,
         body: Buffer,
         timeout_ms: u32,
-    ) -> Result<AsyncTask<Job<polybox::HttpResponse, FetchResponse>>> {
+    ) -> Result<Job<polybox::HttpResponse, FetchResponse>> {
         crate::process::fetch(
             self.processes.clone(),
             port,
@@ -379,23 +379,23 @@ impl NativeRuntime {
     /// Writes `bytes` to the file at guest `path` in the runtime's
     /// filesystem (see `polybox::Runtime::write_file`).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn write_file(&self, path: String, bytes: Buffer) -> AsyncTask<Job<(), Undefined>> {
+    pub fn write_file(&self, path: String, bytes: Buffer) -> Job<(), Undefined> {
         let pool = self.pool.clone();
         let bytes = bytes.to_vec();
-        AsyncTask::new(Job::new(
+        Job::new(
             move || pool.with_runtime(|runtime| runtime.write_file(&path, &bytes)),
             |()| (),
-        ))
+        )
     }
 
     /// The bytes of the file at guest `path` in the runtime's filesystem.
     #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn read_file(&self, path: String) -> AsyncTask<Job<Vec<u8>, Buffer>> {
+    pub fn read_file(&self, path: String) -> Job<Vec<u8>, Buffer> {
         let pool = self.pool.clone();
-        AsyncTask::new(Job::new(
+        Job::new(
             move || pool.with_runtime(|runtime| runtime.read_file(&path)),
             Buffer::from,
-        ))
+        )
     }
 
     /// Stops every running program and frees the runtimes; later runs are

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use napi::Either;
-use napi::bindgen_prelude::{AsyncTask, Function, Promise, Undefined};
+use napi::bindgen_prelude::{Function, Promise, Undefined};
 use napi_derive::napi;
 use polybox::{Argument, CallLimits, Session, SessionEvent, SessionTemplate};
 
@@ -34,7 +34,7 @@ pub fn build_session_template(
     capabilities: Option<CapabilitiesSpec>,
     prelude: Option<String>,
     cache_dir: Option<String>,
-) -> Result<AsyncTask<Job<SessionTemplate, NativeSessionTemplate>>> {
+) -> Result<Job<SessionTemplate, NativeSessionTemplate>> {
     let (runtime, sandbox) = builders(options, capabilities, None, None)?;
     let build = move || {
         let mut template = SessionTemplate::builder(runtime.sandbox(sandbox));
@@ -46,9 +46,9 @@ pub fn build_session_template(
         }
         template.build()
     };
-    Ok(AsyncTask::new(Job::new(build, |template| {
-        NativeSessionTemplate { template }
-    })))
+    Ok(Job::new(build, |template| NativeSessionTemplate {
+        template,
+    }))
 }
 
 /// What sessions start from.
@@ -72,7 +72,7 @@ impl NativeSessionTemplate {
         capabilities: Option<CapabilitiesSpec>,
         hostcall: Option<Function<'_, String, Promise<HostReply>>>,
         http: Option<Function<'_, String, Promise<HostReply>>>,
-    ) -> Result<AsyncTask<Job<Session, NativeSession>>> {
+    ) -> Result<Job<Session, NativeSession>> {
         let (runtime, mut sandbox) = builders(options, capabilities, None, http)?;
         if let Some(hostcall) = hostcall {
             let invoke = host_functions::raw(host_functions::invoker(hostcall)?);
@@ -85,7 +85,7 @@ impl NativeSessionTemplate {
         }
         let template = self.template.clone();
         let create = move || template.create(runtime.sandbox(sandbox));
-        Ok(AsyncTask::new(Job::new(create, NativeSession::new)))
+        Ok(Job::new(create, NativeSession::new))
     }
 
     /// `"disabled"`, `"hit"`, `"stored"` or `"unusable"`.
@@ -118,17 +118,14 @@ impl NativeSession {
         }
     }
 
-    /// Runs `f` on the session on a pool thread.
+    /// Runs `f` on the session on a worker thread.
     fn job<T: Send + 'static, J>(
         &self,
         f: impl FnOnce(&mut Session) -> polybox::Result<T> + Send + 'static,
         finish: fn(T) -> J,
-    ) -> AsyncTask<Job<T, J>>
-    where
-        Job<T, J>: napi::Task,
-    {
+    ) -> Job<T, J> {
         let (session, closed) = (self.session.clone(), self.closed.clone());
-        AsyncTask::new(Job::new(
+        Job::new(
             move || {
                 let mut session = lock(&session);
                 if closed.load(Ordering::SeqCst) {
@@ -141,7 +138,7 @@ impl NativeSession {
                 }
             },
             finish,
-        ))
+        )
     }
 }
 
@@ -163,7 +160,7 @@ fn argument(arg: ArgumentJs) -> Argument {
 impl NativeSession {
     /// Evaluates a script in the session.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn load_script(&self, code: Text<'_>) -> Result<AsyncTask<Job<(), Undefined>>> {
+    pub fn load_script(&self, code: Text<'_>) -> Result<Job<(), Undefined>> {
         let code = string("code", code)?;
         Ok(self.job(move |session| session.load_script(&code), |()| ()))
     }
@@ -182,7 +179,7 @@ impl NativeSession {
         kwarg_values: Vec<ArgumentJs>,
         timeout: Option<napi::bindgen_prelude::Unknown<'_>>,
         output: Option<&NativeOutput>,
-    ) -> Result<AsyncTask<Job<String, String>>> {
+    ) -> Result<Job<String, String>> {
         let name = string("function name", name)?;
         if kwarg_names.len() != kwarg_values.len() {
             return Err(invalid_arg(
@@ -219,7 +216,7 @@ impl NativeSession {
 
     /// Starts the session afresh from its template.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn restart(&self) -> AsyncTask<Job<(), Undefined>> {
+    pub fn restart(&self) -> Job<(), Undefined> {
         self.job(Session::restart, |()| ())
     }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{AsyncTask, Undefined};
+use napi::bindgen_prelude::Undefined;
 use napi_derive::napi;
 use polybox::{CacheStatus, Template};
 
@@ -29,7 +29,7 @@ pub fn build_template(
     builder: &mut NativeSandboxBuilder,
     blueprint: &NativeBlueprint,
     options: Option<Options<'_>>,
-) -> Result<AsyncTask<Job<Template, NativeTemplate>>> {
+) -> Result<Job<Template, NativeTemplate>> {
     let builder = builder.take()?;
     let parts = blueprint.take();
     let cache = match options_of(options, BUILD_OPTIONS)? {
@@ -45,7 +45,7 @@ pub fn build_template(
             None => template.build(),
         }
     };
-    Ok(AsyncTask::new(Job::new(build, NativeTemplate::new)))
+    Ok(Job::new(build, NativeTemplate::new))
 }
 
 /// Reads the template file at `path` for `builder`'s sandboxes (consumed)
@@ -58,12 +58,12 @@ pub fn load_template(
     path: Text<'_>,
     builder: &mut NativeSandboxBuilder,
     blueprint: &NativeBlueprint,
-) -> Result<AsyncTask<Job<Template, NativeTemplate>>> {
+) -> Result<Job<Template, NativeTemplate>> {
     let path = string("path", path)?;
     let builder = builder.take()?;
     let parts = blueprint.take();
     let load = move || Template::load(&path, parts.proto(builder?)?);
-    Ok(AsyncTask::new(Job::new(load, NativeTemplate::new)))
+    Ok(Job::new(load, NativeTemplate::new))
 }
 
 /// Polybox's cache directory for templates; `null` when it is off.
@@ -90,25 +90,19 @@ impl NativeTemplate {
 
 #[napi]
 impl NativeTemplate {
-    /// A new loaded sandbox started from the template, on the thread pool.
+    /// A new loaded sandbox started from the template, on a worker thread.
     #[napi(ts_return_type = "Promise<NativeLoadedSandbox>")]
-    pub fn create(&self) -> AsyncTask<Job<polybox::LoadedJSSandbox, NativeLoadedSandbox>> {
+    pub fn create(&self) -> Job<polybox::LoadedJSSandbox, NativeLoadedSandbox> {
         let template = self.template.clone();
-        AsyncTask::new(Job::new(
-            move || template.create(),
-            NativeLoadedSandbox::new,
-        ))
+        Job::new(move || template.create(), NativeLoadedSandbox::new)
     }
 
-    /// Writes the template to `path` atomically, on the thread pool.
+    /// Writes the template to `path` atomically, on a worker thread.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn save(&self, path: Text<'_>) -> Result<AsyncTask<Job<(), Undefined>>> {
+    pub fn save(&self, path: Text<'_>) -> Result<Job<(), Undefined>> {
         let path = string("path", path)?;
         let template = self.template.clone();
-        Ok(AsyncTask::new(Job::new(
-            move || template.save(&path),
-            |()| (),
-        )))
+        Ok(Job::new(move || template.save(&path), |()| ()))
     }
 
     /// The handlers every sandbox of the template has loaded.

@@ -59,7 +59,8 @@ pub fn measure(plan: Plan) -> Vec<Measurement> {
             "sandbox / native",
             Unit::Ratio,
             sandboxed.ratio_to(native),
-        ),
+        )
+        .target(Target::AtMost(2.0)),
         Measurement::new(
             "compute",
             "slowdown under a fuel budget",

@@ -48,13 +48,14 @@ pub fn measure(ten_thousand: bool) -> Vec<Measurement> {
                 Unit::Mebibytes,
                 once(at_1000),
             )
-            .target(Target::AtMost(2048.0)),
+            .target(Target::AtMost(200.0)),
             Measurement::new(
                 "density",
                 "RSS per sandbox",
                 Unit::Mebibytes,
                 once(at_1000 / 1000.0),
-            ),
+            )
+            .target(Target::AtMost(0.2)),
         ],
     );
     rows

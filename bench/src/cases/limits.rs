@@ -51,6 +51,8 @@ pub fn monitor_overhead(plan: Plan) -> Vec<Measurement> {
         row("echo, CPU time", under(&mut plain, plan, &cpu)),
         row("echo, wall-clock + CPU time", both),
         row("added by wall-clock + CPU time", both.minus(none)).target(Target::AtMost(3.0)),
+        row("added by wall-clock + CPU time, p99", both.minus(none))
+            .target(Target::P99AtMost(10.0)),
         row(
             "echo, fuel budget (metered sandbox)",
             under(&mut metered, plan, &FuelBudget::new(u64::MAX / 2).unwrap()),

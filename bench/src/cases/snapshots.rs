@@ -25,6 +25,6 @@ pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
     vec![
         row("snapshot", snapshot),
         row("restore", restore),
-        row("restore + echo", reload).target(Target::AtMost(30.0)),
+        row("restore + echo", reload).target(Target::AtMost(5.0)),
     ]
 }
