@@ -72,11 +72,16 @@ const polybox = {
       host: () => loaded.callHandler('host', EVENT, { gc: false }),
     };
   },
+  // Disposed of at the end, as the peers' contexts and isolates are: a
+  // sandbox left to the collector holds its memory until then, so the next
+  // cannot reuse it (about 380 µs instead of 50 here).
   async cold() {
     const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
     sandbox.addHandler('echo', ECHO);
     const loaded = await sandbox.getLoadedSandbox();
-    return loaded.callHandler('echo', EVENT);
+    const value = await loaded.callHandler('echo', EVENT);
+    await loaded.dispose();
+    return value;
   },
 };
 
@@ -94,7 +99,10 @@ const polyboxSync = {
   async cold() {
     const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
     sandbox.addHandler('echo', ECHO);
-    return (await sandbox.getLoadedSandbox()).callHandlerSync('echo', EVENT);
+    const loaded = await sandbox.getLoadedSandbox();
+    const value = loaded.callHandlerSync('echo', EVENT);
+    await loaded.dispose();
+    return value;
   },
 };
 
