@@ -93,10 +93,15 @@ pub fn bytes(what: &str, value: Number<'_>) -> Result<usize> {
     usize::try_from(n).map_err(|_| invalid_arg(format!("the {what} is too large")))
 }
 
-/// The optional property `name` of `object`: `undefined` and `null` are
-/// absent.
-pub fn property<'a>(object: &Object<'a>, name: &str) -> Result<Option<Unknown<'a>>> {
-    let value: Unknown<'a> = object
+/// The optional option `name`: `undefined` and `null` are absent. Only
+/// the keys the object has are read (a call's options are read on every
+/// call, and each read is a trip into V8).
+pub fn property<'a>(options: &OptionsObject<'a>, name: &str) -> Result<Option<Unknown<'a>>> {
+    if !options.keys.iter().any(|key| key == name) {
+        return Ok(None);
+    }
+    let value: Unknown<'a> = options
+        .object
         .get_named_property(name)
         .map_err(|e| invalid_arg(format!("cannot read option {name}: {e}")))?;
     Ok((!is_absent(&value)).then_some(value))
@@ -105,9 +110,18 @@ pub fn property<'a>(object: &Object<'a>, name: &str) -> Result<Option<Unknown<'a
 /// An options object, or whatever arrived instead.
 pub type Options<'a> = Either<Object<'a>, Unknown<'a>>;
 
+/// An options object whose own enumerable keys were checked, and those keys.
+pub struct OptionsObject<'a> {
+    object: Object<'a>,
+    keys: Vec<String>,
+}
+
 /// An options object whose properties are all among `valid` (`undefined`
 /// and `null` are no options at all).
-pub fn options<'a>(value: Option<Options<'a>>, valid: &[&str]) -> Result<Option<Object<'a>>> {
+pub fn options<'a>(
+    value: Option<Options<'a>>,
+    valid: &[&str],
+) -> Result<Option<OptionsObject<'a>>> {
     let options = match value {
         Some(Either::A(options)) => options,
         Some(Either::B(other)) if !is_absent(&other) => {
@@ -125,12 +139,15 @@ pub fn options<'a>(value: Option<Options<'a>>, valid: &[&str]) -> Result<Option<
             valid.join(", ")
         )));
     }
-    Ok(Some(options))
+    Ok(Some(OptionsObject {
+        object: options,
+        keys,
+    }))
 }
 
 /// The limits among `options`: `wallClockTimeoutMs`, `cpuTimeoutMs` and
 /// `fuel`.
-pub fn limits(options: &Object<'_>) -> Result<CallLimits> {
+pub fn limits(options: &OptionsObject<'_>) -> Result<CallLimits> {
     let mut limits = CallLimits::default();
     if let Some(ms) = property(options, "wallClockTimeoutMs")? {
         limits.wall_clock = Some(timeout_ms("wallClockTimeoutMs", ms)?);

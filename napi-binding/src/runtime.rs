@@ -19,8 +19,8 @@ use polybox::{CallLimits, ExecOptions, RuntimeBuilder, SandboxBuilder, SharedFil
 
 use crate::abort::NativeAbortToken;
 use crate::args::{
-    Options, Text, bytes as bytes_of, describe, integer_property, options as options_of, property,
-    string, string_property, timeout_ms,
+    Options, OptionsObject, Text, bytes as bytes_of, describe, integer_property,
+    options as options_of, property, string, string_property, timeout_ms,
 };
 use crate::capabilities::{self, CapabilitiesSpec};
 use crate::error::{Result, invalid_arg};
@@ -452,7 +452,7 @@ fn exec_options(
 }
 
 /// The `env` option: an object of strings.
-fn env(options: &Object<'_>) -> Result<Vec<(String, String)>> {
+fn env(options: &OptionsObject<'_>) -> Result<Vec<(String, String)>> {
     let Some(env) = property(options, "env")? else {
         return Ok(Vec::new());
     };
