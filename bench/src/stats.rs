@@ -37,11 +37,12 @@ impl Summary {
     /// The difference between two summaries of the same operation, figure
     /// by figure: the cost something adds.
     pub fn minus(self, base: Summary) -> Self {
+        let (low, high) = (self.min - base.min, self.max - base.max);
         Self {
             median: self.median - base.median,
             p99: self.p99 - base.p99,
-            min: self.min - base.min,
-            max: self.max - base.max,
+            min: low.min(high),
+            max: low.max(high),
             samples: self.samples,
         }
     }
