@@ -195,12 +195,47 @@ function refuseWhileWaitingForHost(family, what) {
 }
 
 /** A call's event as JSON text (undefined as null); ERR_INVALID_ARG when it has none. */
+// Bytes in events and results: a Uint8Array (so a Buffer) or an ArrayBuffer
+// crosses as an object with the single key "\u0000bytes" holding its base64,
+// which the guests read and write too. JSON.stringify writes bytes as one
+// of these shapes, so only an event whose text shows one is written again
+// with the replacer (other events pay one regular-expression test), and
+// only a result whose text holds the key is parsed with the reviver.
+const BYTES_KEY = '\u0000bytes';
+const MAY_HOLD_BYTES = /\{"0":|\{\}|\{"type":"Buffer","data":\[/;
+
+function bytesReplacer(key, value) {
+  const original = this[key];
+  if (original instanceof Uint8Array) {
+    return { [BYTES_KEY]: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') };
+  }
+  if (original instanceof ArrayBuffer) return { [BYTES_KEY]: Buffer.from(original).toString('base64') };
+  return value;
+}
+
+function bytesReviver(key, value) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === BYTES_KEY && typeof value[BYTES_KEY] === 'string') {
+      return Buffer.from(value[BYTES_KEY], 'base64');
+    }
+  }
+  return value;
+}
+
 function eventJson(eventData) {
   try {
-    return JSON.stringify(eventData === undefined ? null : eventData);
+    const value = eventData === undefined ? null : eventData;
+    const json = JSON.stringify(value);
+    return json !== undefined && MAY_HOLD_BYTES.test(json) ? JSON.stringify(value, bytesReplacer) : json;
   } catch (error) {
     throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
   }
+}
+
+/** A handler's result from its JSON, its bytes values as Buffers. */
+function resultOf(json) {
+  return json.includes('"\\u0000bytes":') ? JSON.parse(json, bytesReviver) : JSON.parse(json);
 }
 
 /** Registers functions in one named host module. */
@@ -391,7 +426,7 @@ class LoadedJSSandbox extends Disposable {
     refuseWhileWaitingForHost(this.#family, 'callHandler()');
     const event = eventJson(eventData);
     const call = withSignal(options?.signal, (token) => this.#native.callHandler(handlerName, event, options, token));
-    return JSON.parse(await settling(this.#family, call));
+    return resultOf(await settling(this.#family, call));
   }
 
   /**
@@ -427,7 +462,7 @@ class LoadedJSSandbox extends Disposable {
     refuseWhileWaitingForHost(this.#family, 'callHandlerSync()');
     if (options?.signal !== undefined) throw codedError('ERR_INVALID_ARG', 'callHandlerSync takes no signal: nothing could abort it while it blocks this thread');
     const event = eventJson(eventData);
-    return JSON.parse(this.#native.callHandlerSync(handlerName, event, options));
+    return resultOf(this.#native.callHandlerSync(handlerName, event, options));
   }
 
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
@@ -608,7 +643,7 @@ class Pool extends Disposable {
     // Calls run side by side: only the log is delivered as each settles
     // (a stopped call's host callbacks are let go of natively).
     const call = this.#native.callHandler(handlerName, event, options ?? null);
-    return JSON.parse(await call.finally(() => deliverLog(this.#family)));
+    return resultOf(await call.finally(() => deliverLog(this.#family)));
   }
 
   /** How many sandboxes serve calls. */

@@ -18,6 +18,7 @@ extern crate alloc;
 mod allocator;
 mod builtins;
 mod error;
+mod event_bytes;
 mod host_bridge;
 mod modules;
 mod platform;

@@ -25,6 +25,7 @@ use crate::bindings::polybox::sandbox::types::{ErrorKind, GuestError};
 use crate::builtins::serving::Serving;
 use crate::builtins::{globals, hyperlight, process, session, timers, tools, url, web};
 use crate::error::{Phase, describe, guest_error};
+use crate::event_bytes;
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
 };
@@ -261,6 +262,7 @@ impl JsRuntime {
         event: &str,
         run_gc: bool,
     ) -> Result<String, GuestError> {
+        let event_text = event;
         // A failure an earlier call caught is not this call's.
         let _ = allocator::take_failure();
         let Some(handler) = self.handlers.get(name).cloned() else {
@@ -280,6 +282,16 @@ impl JsRuntime {
                     format!("the event is not valid JSON: {}", failure.message),
                 )
             })?;
+            let event = if event_bytes::may_hold(event_text) {
+                event_bytes::revive(&ctx, event).map_err(|e| {
+                    guest_error(
+                        ErrorKind::InvalidEvent,
+                        describe(&ctx, e, Phase::Run).message,
+                    )
+                })?
+            } else {
+                event
+            };
             let value = handler
                 .call::<_, Value>((event,))
                 .and_then(|returned| match returned.as_promise() {
@@ -310,13 +322,24 @@ fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<String, GuestError>
             format!("the handler's result cannot be turned into JSON: {detail}"),
         )
     };
-    match ctx.json_stringify(value) {
+    let text = |json: rquickjs::Result<Option<rquickjs::String<'js>>>| match json {
         Ok(Some(json)) => json.to_string().map_err(|e| unserializable(e.to_string())),
         Ok(None) => Err(unserializable(
             "it is undefined, a function or a symbol; return a JSON value such as null".to_string(),
         )),
         Err(error) => Err(unserializable(describe(ctx, error, Phase::Run).message)),
+    };
+    let json = text(ctx.json_stringify(value.clone()))?;
+    if !event_bytes::may_be_bytes(&json) {
+        return Ok(json);
     }
+    // Written again with bytes as bytes values: its text shows a shape
+    // `JSON.stringify` gives bytes.
+    text(event_bytes::Writing::start(ctx).and_then(|writing| {
+        let again = ctx.json_stringify(value);
+        drop(writing);
+        again
+    }))
 }
 
 /// Gives programs the built-in `crypto` module (an ES module) as the core

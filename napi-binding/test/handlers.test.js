@@ -151,3 +151,30 @@ test('callHandlerSync: the same results, limits and errors, synchronously', asyn
   assert.equal(refused?.code, 'ERR_BUSY');
   await rejectsWith(running, 'ERR_CANCELLED');
 });
+
+test('Uint8Array, Buffer and ArrayBuffer values cross as bytes, both ways', async () => {
+  const loaded = await loadSandbox({
+    bytes: `function handler(e) {
+      const kinds = [e.buffer, e.array, e.arrayBuffer, e.deep[0].empty].map((v) => v instanceof Uint8Array);
+      const sum = (b) => b.reduce((a, x) => a + x, 0);
+      return { kinds, sums: [sum(e.buffer), sum(e.array), sum(e.arrayBuffer)], echoed: e.array, made: new Uint8Array([0, 255]),
+        raw: new Uint8Array([9]).buffer, plain: JSON.stringify(new Uint8Array([1])), empty: {} };
+    }`,
+  });
+  const event = { buffer: Buffer.from('abc'), array: new Uint8Array([1, 2, 3]), arrayBuffer: new Uint8Array([5, 5]).buffer, deep: [{ empty: new Uint8Array(0) }] };
+  for (const call of [() => loaded.callHandler('bytes', event), async () => loaded.callHandlerSync('bytes', event)]) {
+    const result = await call();
+    assert.deepEqual(result.kinds, [true, true, true, true]);
+    assert.deepEqual(result.sums, [294, 6, 10]);
+    assert.ok(Buffer.isBuffer(result.echoed) && result.echoed.equals(Buffer.from([1, 2, 3])));
+    assert.ok(result.made.equals(Buffer.from([0, 255])));
+    assert.ok(result.raw.equals(Buffer.from([9])));
+    // Inside the sandbox JSON.stringify is the standard one.
+    assert.equal(result.plain, '{"0":1}');
+    assert.deepEqual(result.empty, {});
+  }
+  // A whole event of bytes, and an event whose shape only looks like bytes.
+  const top = await loadSandbox({ top: 'function handler(e) { return [e instanceof Uint8Array, e.length]; }' });
+  assert.deepEqual(await top.callHandler('top', Buffer.from('hello')), [true, 5]);
+  assert.deepEqual(await top.callHandler('top', { 0: 1 }), [false, null]);
+});

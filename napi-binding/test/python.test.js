@@ -195,3 +195,14 @@ test('programs in Python: NodeRuntime.create({ language: "python" })', async () 
   assert.match(failed.stderr, /RuntimeError: no/);
   await runtime.dispose();
 });
+
+test('Python handlers take and give bytes for Uint8Array and Buffer values', async () => {
+  const proto = await new SandboxBuilder().setLanguage('python').build();
+  const sandbox = await proto.loadRuntime();
+  sandbox.addHandler('bytes', 'def handler(e):\n    return {"kind": type(e["data"]).__name__, "upper": e["data"].upper(), "made": bytearray(b"\\x00\\xff")}\n');
+  const loaded = await sandbox.getLoadedSandbox();
+  const result = await loaded.callHandler('bytes', { data: Buffer.from('abc') });
+  assert.equal(result.kind, 'bytes');
+  assert.ok(result.upper.equals(Buffer.from('ABC')));
+  assert.ok(result.made.equals(Buffer.from([0, 255])));
+});

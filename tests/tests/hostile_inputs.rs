@@ -166,6 +166,15 @@ hostile! {
     event_nested_within_the_limit: "function handler(e) { let d = 0; while (Array.isArray(e)) { e = e[0]; d++; } return d; }",
         nested(2_000) => Ok("2000"), Usable;
     event_with_a_lone_surrogate: ECHO, r#""\ud800""# => Ok(r#""\ud800""#), Usable;
+    event_bytes_value_not_base64: ECHO, r#"{"b":{"\u0000bytes":"!!"}}"# => Code(ErrorCode::InvalidArg), Usable;
+    event_bytes_value_not_a_string: ECHO, r#"{"\u0000bytes":7}"# => Ok(r#"{"\u0000bytes":7}"#), Usable;
+    event_bytes_key_beside_others: ECHO, r#"{"\u0000bytes":"AA==","x":1}"# => Ok(r#"{"\u0000bytes":"AA==","x":1}"#), Usable;
+    event_bytes_round_trip: "function handler(e) { return [e instanceof Uint8Array, e]; }",
+        r#"{"\u0000bytes":"AP8="}"# => Ok(r#"[true,{"\u0000bytes":"AP8="}]"#), Usable;
+    result_bytes_whose_to_json_is_taken: "function handler() { Uint8Array.prototype.toJSON = () => 'mine'; return new Uint8Array([1]); }",
+        "{}" => Ok(r#""mine""#), Usable;
+    result_bytes_in_a_frozen_world: "function handler() { Object.freeze(Uint8Array.prototype); Object.freeze(ArrayBuffer.prototype); return [new Uint8Array([1]), {}]; }",
+        "{}" => Ok(r#"[{"0":1},{}]"#), Usable;
     event_with_a_lone_surrogate_key: ECHO, r#"{"\udc00":1}"# => Ok(r#"{"\udc00":1}"#), Usable;
     events_of_every_json_type: "function handler(e) { return e.map((v) => v === null ? 'null' : typeof v); }",
         r#"[null, 1.5, "s", true, [], {}]"# => Ok(r#"["null","number","string","boolean","object","object"]"#), Usable;
@@ -251,7 +260,10 @@ hostile_python! {
     python_result_nested_too_deep_for_the_stack: "def handler(e):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n",
         "{}" => Code(ErrorCode::StackOverflow), Poisoned;
     python_result_a_set: "def handler(e):\n    return {1, 2}\n", "{}" => Code(ErrorCode::GuestError), Usable;
-    python_result_bytes: "def handler(e):\n    return b'x'\n", "{}" => Code(ErrorCode::GuestError), Usable;
+    python_result_bytes: "def handler(e):\n    return b'x'\n", "{}" => Ok(r#"{"\u0000bytes":"eA=="}"#), Usable;
+    python_event_bytes_value_not_base64: PY_ECHO, r#"{"\u0000bytes":"!!"}"# => Code(ErrorCode::InvalidArg), Usable;
+    python_event_bytes_round_trip: "def handler(e):\n    return [type(e).__name__, e]\n",
+        r#"{"\u0000bytes":"AP8="}"# => Ok(r#"["bytes",{"\u0000bytes":"AP8="}]"#), Usable;
     python_result_nan: "def handler(e):\n    return float('nan')\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_result_a_cycle: "def handler(e):\n    a = []\n    a.append(a)\n    return a\n", "{}" => Code(ErrorCode::GuestError), Usable;
     python_a_coroutine_that_never_finishes: "import asyncio\nasync def handler(e):\n    await asyncio.get_event_loop().create_future()\n", "{}" => Code(ErrorCode::GuestError), Usable;

@@ -34,9 +34,13 @@ impl LoadedJSSandbox {
 
     /// Calls handler `name` with `event` (JSON text) and returns its result as
     /// JSON text. An async handler's promise is awaited. The garbage
-    /// collector runs afterwards unless `gc` is `Some(false)`.
+    /// collector runs afterwards unless `gc` is `Some(false)`. Bytes cross
+    /// both ways as an object with the single key `"\u0000bytes"` holding
+    /// their base64: a `Uint8Array` in a JavaScript handler, `bytes` in a
+    /// Python one.
     ///
-    /// Fails with `ERR_INVALID_ARG` for an unknown handler, invalid JSON, an
+    /// Fails with `ERR_INVALID_ARG` for an unknown handler, invalid JSON (or
+    /// a bytes value that is not base64), an
     /// event nested deeper than the stack allows (one level per 512 bytes of
     /// stack size: 2,048 by default), or an event or result larger than the
     /// input or output buffer; with

@@ -1,6 +1,7 @@
 """Handlers: Python source that defines `def handler(event)` (or `async
 def`), compiled into a module of its own, and called with a JSON event."""
 
+import base64
 import builtins
 import collections.abc
 import json
@@ -21,6 +22,31 @@ _dumps = json.dumps
 _loads = json.loads
 # The builtins as the guest was built with them (`remember_builtins`).
 _BUILTINS = {}
+
+# Bytes in handler events and results: JSON has none, so bytes travel as an
+# object with the single key "\u0000bytes" holding their base64 (the host's
+# Node addon and the JavaScript guest use the same form). An event is read
+# with the reviving hook only when its text holds the key; a result's bytes
+# reach the encoder's `default`, which nothing else does.
+_BYTES_KEY = "\0bytes"
+_BYTES_IN_JSON = '"\\u0000bytes":'
+_b64encode = base64.b64encode
+_b64decode = base64.b64decode
+
+
+def _bytes_value(value):
+    """The JSON form of bytes; anything else the encoder cannot write is
+    still a `TypeError`."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {_BYTES_KEY: _b64encode(value).decode("ascii")}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _revive(members):
+    """A parsed JSON object, or the bytes it stands for."""
+    if len(members) == 1 and type(members.get(_BYTES_KEY)) is str:
+        return _b64decode(members[_BYTES_KEY], validate=True)
+    return members
 
 
 def remember_builtins():
@@ -65,28 +91,32 @@ def remove(name):
     return _handlers.pop(name, None) is not None
 
 
-def _encode(value, ascii=False):
-    return _dumps(value, allow_nan=False, ensure_ascii=ascii, separators=(",", ":"))
+def _encode(value, ascii=False, default=None):
+    return _dumps(
+        value, allow_nan=False, ensure_ascii=ascii, separators=(",", ":"), default=default
+    )
 
 
-def to_json(value, what="the handler's result"):
+def to_json(value, what="the handler's result", bytes_values=False):
     """JSON text of `value`: dicts, lists, tuples, strings, numbers, booleans
-    and None; anything else (a set, bytes, NaN) is an error. A string with a
-    lone surrogate is written as its `\\u` escape, as JSON allows."""
+    and None, and with `bytes_values` bytes (as bytes values); anything else
+    (a set, NaN) is an error. A string with a lone surrogate is written as
+    its `\\u` escape, as JSON allows."""
+    default = _bytes_value if bytes_values else None
     try:
         try:
-            text = _encode(value)
+            text = _encode(value, default=default)
         except (TypeError, ValueError):
             # Guest code may have broken what the encoder uses (a builtin):
             # once more with the builtins as they were built.
             restore_builtins()
-            text = _encode(value)
+            text = _encode(value, default=default)
     except (TypeError, ValueError, RecursionError) as error:
         raise errors.fail(
             ErrorKind.UNSERIALIZABLE_RESULT,
             f"{what} cannot be turned into JSON: {errors.message(error)}",
         ) from None
-    return text if is_utf8(text) else _encode(value, ascii=True)
+    return text if is_utf8(text) else _encode(value, ascii=True, default=default)
 
 
 def call(name, event):
@@ -95,7 +125,7 @@ def call(name, event):
     if handler is None:
         raise errors.fail(ErrorKind.UNKNOWN_HANDLER, f"no handler is registered as {name!r}")
     try:
-        value = _loads(event)
+        value = _loads(event, object_hook=_revive) if _BYTES_IN_JSON in event else _loads(event)
     except ValueError as error:
         raise errors.fail(ErrorKind.INVALID_EVENT, f"the event is not valid JSON: {error}") from None
     try:
@@ -111,4 +141,4 @@ def call(name, event):
             ErrorKind.UNSERIALIZABLE_RESULT,
             "the handler returned a generator; return a JSON value (a list of its items, say)",
         )
-    return to_json(result)
+    return to_json(result, bytes_values=True)
