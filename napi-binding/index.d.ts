@@ -182,7 +182,9 @@ export declare class LoadedJSSandbox implements Disposable {
   [Symbol.asyncDispose](): Promise<void>
   /**
    * Calls a handler with any JSON-serialisable value; resolves to its result.
-   * While this sandbox's running call waits for one of its host callbacks,
+   * Uint8Array, Buffer and ArrayBuffer values in the event reach the handler
+   * as bytes (a Uint8Array; `bytes` in Python), and bytes in the result come
+   * back as Buffers. While this sandbox's running call waits for one of its host callbacks,
    * another call rejects at once with ERR_BUSY (made by that callback it
    * could only deadlock). Unknown options are ERR_INVALID_ARG.
    */

@@ -417,7 +417,8 @@ class LoadedJSSandbox extends Disposable {
   }
 
   /**
-   * Calls a handler with `eventData` (any JSON-serialisable value).
+   * Calls a handler with `eventData` (any JSON-serialisable value; bytes
+   * cross as bytes, see BYTES_KEY).
    * Options: wallClockTimeoutMs and cpuTimeoutMs (1 ms to one hour), gc
    * (default true), and the Polybox extensions fuel (needs setFuelMetering)
    * and signal (an AbortSignal).
