@@ -5,8 +5,8 @@
 //! keys. So a `Uint8Array` or `ArrayBuffer` travels as an object with the
 //! single key `"\u0000bytes"` holding its bytes in base64 (the Node addon and
 //! the Python guest write and read the same form). Only such objects are
-//! revived, and only when the event's text holds the key (a substring
-//! search: other events pay nothing). A result is written as usual; only if
+//! revived, and only when the event's text holds the key (other events pay
+//! one fast substring search). A result is written as usual; only if
 //! its text shows a shape bytes take (`{"0":` or `{}`) is it written again,
 //! with `Uint8Array` and `ArrayBuffer` given a `toJSON` for that moment, so
 //! guest code's own `JSON.stringify` is the standard one. (A result written

@@ -9,7 +9,8 @@
 //!
 //! The pool grows when every worker is busy (a call waiting for a JavaScript
 //! host callback holds its thread, and libuv's fixed four threads could all
-//! be held so), and the workers above [`KEEP`] leave after [`IDLE`] asleep.
+//! be held so), up to [`MOST`], and the workers above [`KEEP`] leave after
+//! [`IDLE`] asleep.
 //! Keeping engine work off libuv's pool also leaves that pool to the host
 //! application's file system and DNS work.
 
@@ -26,6 +27,10 @@ const SPIN: Duration = Duration::from_micros(50);
 
 /// Workers that never leave.
 const KEEP: usize = 2;
+
+/// Workers at most: past this many busy ones, jobs wait for one to finish
+/// (as they wait for one of libuv's four).
+const MOST: usize = 256;
 
 /// How long a worker beyond [`KEEP`] sleeps before it leaves.
 const IDLE: Duration = Duration::from_secs(10);
@@ -99,7 +104,10 @@ impl Pool {
     }
 
     fn spawn(&'static self) {
-        self.threads.fetch_add(1, Ordering::SeqCst);
+        if self.threads.fetch_add(1, Ordering::SeqCst) >= MOST {
+            self.threads.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
         let spawned = std::thread::Builder::new()
             .name("polybox-worker".into())
             .stack_size(STACK)
