@@ -81,7 +81,7 @@ pub use host_fn::{CallContext, HostModule};
 pub use http::{HttpRequest, HttpResponse};
 pub use monitor::{
     CallLimits, CpuTimeMonitor, EpochDeadline, ExecutionMonitor, FuelBudget, InterruptHandle,
-    MonitorSet, WallClockMonitor,
+    MonitorSet, Recheck, WallClockMonitor,
 };
 pub use names::MAX_NAME_LEN;
 pub use pool::{Pool, PoolBuilder, SandboxFactory, Strategy};

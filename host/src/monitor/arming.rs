@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use super::Recheck;
 use crate::error::{Error, Result};
 
 /// A watcher: a future that completes, with the watcher's name, to stop
@@ -36,6 +37,8 @@ pub struct Arming {
     pub(crate) watchers: Watchers,
     /// The earliest deadline armed, and the name of its monitor.
     pub(crate) deadline: Option<(Instant, &'static str)>,
+    /// Deadlines a clock can move, with their monitors' names.
+    pub(crate) rechecks: Vec<(Recheck, &'static str)>,
     pub(crate) budgets: Budgets,
     support: BudgetSupport,
 }
@@ -46,6 +49,7 @@ impl Arming {
         Self {
             watchers: Vec::new(),
             deadline: None,
+            rechecks: Vec::new(),
             budgets: Budgets::default(),
             support,
         }
@@ -67,6 +71,10 @@ impl Arming {
         if self.deadline.is_none_or(|(earliest, _)| at < earliest) {
             self.deadline = Some((at, name));
         }
+    }
+
+    pub(crate) fn recheck(&mut self, name: &'static str, recheck: Recheck) {
+        self.rechecks.push((recheck, name));
     }
 
     pub(crate) fn fuel(&mut self, fuel: u64) -> Result<()> {

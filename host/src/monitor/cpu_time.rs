@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::{ExecutionMonitor, host_time, sleep};
+use std::time::Instant;
+
+use super::{ExecutionMonitor, Recheck, host_time};
 use crate::error::{Error, Result};
 
 /// Stops a call once it has used `limit` of CPU time. Catches
@@ -13,9 +15,12 @@ use crate::error::{Error, Result};
 /// The clock is the CPU clock of the thread that calls `handle_event`
 /// (`pthread_getcpuclockid`), plus the wall-clock time the call spends in
 /// host functions, which work on its behalf, possibly on another thread (a
-/// host function that never returns is stopped too). It is read by polling:
-/// the watcher sleeps half the remaining budget, between 1 and 10 ms, so
-/// precision tightens near the end.
+/// host function that never returns is stopped too). It is read on the
+/// process's deadline timer, no thread woken per call: first when half the
+/// budget has passed in wall-clock time (the clock runs at most twice as
+/// fast, when a host function computes on the guest's thread), then again
+/// after half of what is left, at least 1 ms apart, so precision tightens
+/// near the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CpuTimeMonitor {
     limit: Duration,
@@ -38,29 +43,47 @@ impl CpuTimeMonitor {
     }
 }
 
+/// How long at least between two looks at the clock.
+const LOOK_AGAIN: Duration = Duration::from_millis(1);
+
 impl ExecutionMonitor for CpuTimeMonitor {
+    /// The same budget as a watcher future, for callers that drive the
+    /// trait themselves; the sandbox arms [`recheck`](Self::recheck).
     fn get_monitor(&self) -> Result<impl Future<Output = ()> + Send + 'static> {
-        let clock = ThreadCpuClock::current()?;
-        let host = host_time::Watch::current();
-        let start = clock.now()? + host.spent();
-        let limit = self.limit;
+        let mut check = self.check()?;
         Ok(async move {
-            loop {
-                // A clock that cannot be read ends the call: fail closed.
-                let Ok(now) = clock.now() else { return };
-                let used = (now + host.spent()).saturating_sub(start);
-                if used >= limit {
-                    return;
-                }
-                let pause =
-                    ((limit - used) / 2).clamp(Duration::from_millis(1), Duration::from_millis(10));
-                sleep(pause).await;
+            while let Some(at) = check() {
+                tokio::time::sleep_until(at.into()).await;
             }
         })
     }
 
     fn name(&self) -> &'static str {
         "cpu-time"
+    }
+
+    fn recheck(&self) -> Result<Option<Recheck>> {
+        Ok(Some(Recheck {
+            at: Instant::now() + (self.limit / 2).max(LOOK_AGAIN),
+            check: Box::new(self.check()?),
+        }))
+    }
+}
+
+impl CpuTimeMonitor {
+    /// A look at the calling thread's budget: when to look next, or `None`
+    /// once it is spent (or its clock cannot be read: fail closed).
+    fn check(&self) -> Result<impl FnMut() -> Option<Instant> + Send + 'static> {
+        let clock = ThreadCpuClock::current()?;
+        let host = host_time::Watch::current();
+        let start = clock.now()? + host.spent();
+        let limit = self.limit;
+        Ok(move || {
+            let now = clock.now().ok()?;
+            let used = (now + host.spent()).saturating_sub(start);
+            let left = limit.checked_sub(used).filter(|left| !left.is_zero())?;
+            Some(Instant::now() + (left / 2).max(LOOK_AGAIN))
+        })
     }
 }
 

@@ -1,6 +1,9 @@
 //! The deadline timer: one thread that stops calls at their wall-clock
 //! deadline, for monitors that are only a point in time
-//! ([`ExecutionMonitor::deadline`](super::ExecutionMonitor::deadline)).
+//! ([`ExecutionMonitor::deadline`](super::ExecutionMonitor::deadline)), or a
+//! point a clock can move later
+//! ([`ExecutionMonitor::recheck`](super::ExecutionMonitor::recheck): the
+//! CPU-time limit, checked when it could first have run out, then again).
 //!
 //! # Why not a task per call
 //!
@@ -12,11 +15,21 @@
 //! so under load the thread sleeps on; when a call ends its entry goes,
 //! and the thread, waking at a deadline whose call is gone, finds the next.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 type Fire = Box<dyn FnOnce() + Send>;
+
+/// A look at a clock, on the timer's thread: when to look next, or `None`
+/// to fire now.
+pub(crate) type Check = Box<dyn FnMut() -> Option<Instant> + Send>;
+
+struct Entry {
+    /// `None` for a plain deadline, which fires when due.
+    check: Option<Check>,
+    fire: Fire,
+}
 
 struct Timer {
     state: Mutex<State>,
@@ -26,7 +39,10 @@ struct Timer {
 #[derive(Default)]
 struct State {
     /// Deadlines armed, by time then arming order.
-    armed: BTreeMap<(Instant, u64), Fire>,
+    armed: BTreeMap<(Instant, u64), Entry>,
+    /// When each armed deadline is due now (a checked one moves), by id:
+    /// what a disarm finds it by.
+    due_at: HashMap<u64, Instant>,
     next_id: u64,
     /// What the thread sleeps until; `None` while it waits for any.
     sleeping_until: Option<Instant>,
@@ -61,10 +77,28 @@ fn run(timer: &'static Timer) {
         let due = std::mem::replace(&mut state.armed, later);
         if !due.is_empty() {
             drop(state);
-            for fire in due.into_values() {
-                fire();
-            }
+            // Checks and fires run unlocked: a fire stops a call, whose end
+            // disarms its deadlines.
+            let again: Vec<_> = due
+                .into_iter()
+                .filter_map(|((_, id), mut entry)| {
+                    match entry.check.as_mut().and_then(|check| check()) {
+                        Some(next) => Some((next, id, entry)),
+                        None => {
+                            (entry.fire)();
+                            None
+                        }
+                    }
+                })
+                .collect();
             state = timer.lock();
+            for (next, id, entry) in again {
+                // Unless the call ended (and disarmed it) meanwhile.
+                if let Some(at) = state.due_at.get_mut(&id) {
+                    *at = next;
+                    state.armed.insert((next, id), entry);
+                }
+            }
             continue;
         }
         let next = state.armed.keys().next().map(|(at, _)| *at);
@@ -83,25 +117,46 @@ fn run(timer: &'static Timer) {
 }
 
 /// A deadline armed; dropping it disarms it.
-pub(crate) struct Armed((Instant, u64));
+pub(crate) struct Armed(u64);
 
 /// Calls `fire` (on the timer's thread) at `at`, unless disarmed first.
 pub(crate) fn arm(at: Instant, fire: impl FnOnce() + Send + 'static) -> Armed {
+    insert(at, None, Box::new(fire))
+}
+
+/// Runs `check` (on the timer's thread) at `at`, and again when it says,
+/// until it says `None`: then calls `fire`. Unless disarmed first.
+pub(crate) fn arm_checked(
+    at: Instant,
+    check: Check,
+    fire: impl FnOnce() + Send + 'static,
+) -> Armed {
+    insert(at, Some(check), Box::new(fire))
+}
+
+fn insert(at: Instant, check: Option<Check>, fire: Fire) -> Armed {
     let timer = timer();
     let mut state = timer.lock();
     let id = state.next_id;
     state.next_id += 1;
-    state.armed.insert((at, id), Box::new(fire));
+    state.armed.insert((at, id), Entry { check, fire });
+    state.due_at.insert(id, at);
     if state.sleeping_until.is_none_or(|until| at < until) {
         state.sleeping_until = Some(at);
         timer.wake.notify_one();
     }
-    Armed((at, id))
+    Armed(id)
 }
 
 impl Drop for Armed {
     fn drop(&mut self) {
-        timer().lock().armed.remove(&self.0);
+        let entry = {
+            let mut state = timer().lock();
+            let at = state.due_at.remove(&self.0);
+            at.and_then(|at| state.armed.remove(&(at, self.0)))
+        };
+        // Its closures (and what they hold) go outside the lock.
+        drop(entry);
     }
 }
 
@@ -126,6 +181,29 @@ mod tests {
         drop(disarmed);
         assert_eq!(rx.recv().unwrap(), 1);
         assert_eq!(rx.recv().unwrap(), 3);
+        assert!(rx.recv_timeout(Duration::from_millis(30)).is_err());
+    }
+
+    #[test]
+    fn a_checked_deadline_fires_when_its_check_says_so_and_never_once_disarmed() {
+        let (tx, rx) = mpsc::channel();
+        let now = Instant::now();
+        let mut looks = 0;
+        let check = Box::new(move || {
+            looks += 1;
+            (looks < 3).then(|| Instant::now() + Duration::from_millis(5))
+        });
+        let tx2 = tx.clone();
+        let _armed = arm_checked(now + Duration::from_millis(5), check, move || {
+            tx.send(1).unwrap()
+        });
+        let disarmed = arm_checked(
+            now + Duration::from_millis(5),
+            Box::new(|| Some(Instant::now() + Duration::from_millis(5))),
+            move || tx2.send(2).unwrap(),
+        );
+        assert_eq!(rx.recv().unwrap(), 1);
+        drop(disarmed);
         assert!(rx.recv_timeout(Duration::from_millis(30)).is_err());
     }
 }

@@ -14,12 +14,15 @@
 //! # Two kinds of limit, one report
 //!
 //! - *Watchers* run beside the call on a shared runtime and kill it when their
-//!   future completes: [`CpuTimeMonitor`] and any [`ExecutionMonitor`]. A
-//!   monitor that is only a point in time ([`WallClockMonitor`]) says so
-//!   ([`ExecutionMonitor::deadline`]) and is armed on one timer thread
-//!   instead (`deadlines.rs`), which costs a call no thread wake-up. Their `get_monitor()` runs on the calling thread
-//!   first, so it can capture thread-local state (the CPU clock of the thread
-//!   that will run the guest). If any fails, the handler never runs.
+//!   future completes: any [`ExecutionMonitor`]. A monitor that is only a
+//!   point in time ([`WallClockMonitor`]) says so
+//!   ([`ExecutionMonitor::deadline`]), and one that can tell from a clock
+//!   when to look again ([`CpuTimeMonitor`]) says that
+//!   ([`ExecutionMonitor::recheck`]): both are armed on one timer thread
+//!   instead (`deadlines.rs`), which costs a call no thread wake-up. Their
+//!   `get_monitor()` (or `recheck()`) runs on the calling thread first, so
+//!   it can capture thread-local state (the CPU clock of the thread that
+//!   will run the guest). If any fails, the handler never runs.
 //! - *Budgets* are enforced by the engine, at the exact point they run out:
 //!   [`FuelBudget`] (instructions) and [`EpochDeadline`] (wasm-level
 //!   interruption, no watcher).
@@ -45,7 +48,7 @@ pub(crate) use arming::{Arming, BudgetSupport, Budgets, Watchers};
 pub use budget::{EpochDeadline, FuelBudget};
 pub use cpu_time::CpuTimeMonitor;
 pub(crate) use cpu_time::thread_cpu_time;
-pub(crate) use deadlines::arm as arm_deadline;
+pub(crate) use deadlines::{arm as arm_deadline, arm_checked as arm_recheck};
 pub use interrupt::InterruptHandle;
 pub(crate) use interrupt::InterruptState;
 pub use limits::CallLimits;
@@ -98,6 +101,25 @@ pub trait ExecutionMonitor {
     fn deadline(&self) -> Option<Instant> {
         None
     }
+
+    /// For a monitor that can tell from a clock when to look again (a CPU
+    /// budget: it cannot run out before the wall-clock time it has left):
+    /// when to look first, and the look. The look runs on the process's
+    /// deadline timer, not on the guest's thread, and returns when to look
+    /// next, or `None` to stop the call. Like [`deadline`](Self::deadline),
+    /// this costs a call no thread wake-up, and `get_monitor` is not called.
+    /// Runs on the thread that will run the guest, as `get_monitor` would.
+    fn recheck(&self) -> Result<Option<Recheck>> {
+        Ok(None)
+    }
+}
+
+/// What [`ExecutionMonitor::recheck`] arms.
+pub struct Recheck {
+    /// When to look first.
+    pub at: Instant,
+    /// The look: when to look next, or `None` to stop the call now.
+    pub check: Box<dyn FnMut() -> Option<Instant> + Send>,
 }
 
 mod sealed {
@@ -117,9 +139,12 @@ impl<M: ExecutionMonitor> sealed::Sealed for M {}
 
 impl<M: ExecutionMonitor> MonitorSet for M {
     fn arm(&self, arming: &mut Arming) -> Result<()> {
-        match self.deadline() {
-            Some(at) => arming.deadline(self.name(), at),
-            None => arming.watch(self.name(), self.get_monitor()?),
+        if let Some(at) = self.deadline() {
+            arming.deadline(self.name(), at);
+        } else if let Some(recheck) = self.recheck()? {
+            arming.recheck(self.name(), recheck);
+        } else {
+            arming.watch(self.name(), self.get_monitor()?);
         }
         Ok(())
     }

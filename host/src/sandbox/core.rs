@@ -51,12 +51,21 @@ impl SandboxCore {
             let interrupt = interrupt.clone();
             monitor::arm_deadline(at, move || interrupt.kill_call(id, reason))
         });
+        let rechecks: Vec<_> = (arming.rechecks.into_iter())
+            .map(|(recheck, reason)| {
+                let interrupt = interrupt.clone();
+                monitor::arm_recheck(recheck.at, recheck.check, move || {
+                    interrupt.kill_call(id, reason)
+                })
+            })
+            .collect();
         let watching = monitor::watch(arming.watchers, move |reason| {
             interrupt.kill_call(id, reason)
         })?;
         let result = f(self.guest.as_mut(), id, arming.budgets);
         drop(watching);
         drop(deadline);
+        drop(rechecks);
         drop(call);
         result
     }
