@@ -1,11 +1,9 @@
 //! [`CpuTimeMonitor`]: stop a call after it has used a span of CPU time.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use std::time::Instant;
-
-use super::{ExecutionMonitor, Recheck, host_time};
+use super::{ExecutionMonitor, Recheck, host_time, sleep};
 use crate::error::{Error, Result};
 
 /// Stops a call once it has used `limit` of CPU time. Catches
@@ -53,7 +51,7 @@ impl ExecutionMonitor for CpuTimeMonitor {
         let mut check = self.check()?;
         Ok(async move {
             while let Some(at) = check() {
-                tokio::time::sleep_until(at.into()).await;
+                sleep(at.saturating_duration_since(Instant::now())).await;
             }
         })
     }
