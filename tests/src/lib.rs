@@ -39,7 +39,12 @@ pub fn load_handler(name: &str, source: &str) -> LoadedJSSandbox {
 
 /// A loaded sandbox with the given handlers and default settings.
 pub fn load_handlers(handlers: &[(&str, &str)]) -> LoadedJSSandbox {
-    let mut sandbox = runtime(SandboxBuilder::new());
+    load_with(SandboxBuilder::new(), handlers)
+}
+
+/// A loaded sandbox of `builder` with the given handlers.
+pub fn load_with(builder: SandboxBuilder, handlers: &[(&str, &str)]) -> LoadedJSSandbox {
+    let mut sandbox = runtime(builder);
     for (name, source) in handlers {
         sandbox.add_handler(name, *source).unwrap();
     }

@@ -4,8 +4,8 @@
 
 use polybox::permissions::Permissions;
 use polybox::{ExecOptions, HttpResponse, Runtime, SandboxBuilder, Secret};
-use polybox_tests::allowing;
 use polybox_tests::http_server::HttpServer;
+use polybox_tests::{allowing, load_with};
 
 fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap()
@@ -218,18 +218,13 @@ fn responses_are_capped_and_bad_requests_fail_cleanly() {
 #[test]
 fn handlers_fetch_too() {
     let server = HttpServer::start();
-    let mut sandbox = allowing(&[format!("http://127.0.0.1:{}/*", server.port)])
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler(
+    let mut loaded = load_with(
+        allowing(&[format!("http://127.0.0.1:{}/*", server.port)]),
+        &[(
             "get",
             "export default async function handler(event) { const r = await fetch(event.url); return { status: r.status, text: await r.text() }; }",
-        )
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+        )],
+    );
     let event = serde_json::json!({ "url": server.url("/hello") }).to_string();
     assert_eq!(
         loaded.handle_event("get", &event, None).unwrap(),

@@ -12,20 +12,11 @@ use polybox::{
     GuestErrorKind, Language, LoadedJSSandbox, LogLevel, RuntimeBuilder, SandboxBuilder,
     SessionEvent, SessionTemplate, Template, WallClockMonitor,
 };
-use polybox_tests::{LogCapture, call, expect_code, kill_after};
+use polybox_tests::{LogCapture, call, expect_code, kill_after, load_with as load};
 use serde_json::{Value, json};
 
 fn python() -> SandboxBuilder {
     SandboxBuilder::new().language(Language::Python)
-}
-
-/// A loaded Python sandbox of `builder` with the given handlers.
-fn load(builder: SandboxBuilder, handlers: &[(&str, &str)]) -> LoadedJSSandbox {
-    let mut sandbox = builder.build().unwrap().load_runtime().unwrap();
-    for (name, source) in handlers {
-        sandbox.add_handler(name, *source).unwrap();
-    }
-    sandbox.get_loaded_sandbox().unwrap()
 }
 
 /// One handler, `h`, in a default Python sandbox.
@@ -392,30 +383,24 @@ fn sys_exit_in_a_handler_is_an_error_not_an_exit() {
 
 #[test]
 fn memory_and_recursion_errors_are_catchable() {
-    let mut sandbox = python()
-        .heap_size(64 << 20)
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler(
-            "h",
-            "def f(n):\n    return f(n + 1)\n\
-             def handler(e):\n    out = []\n\
-             \x20   try:\n        [0] * 10**9\n    except MemoryError:\n        out.append('memory')\n\
-             \x20   try:\n        x = []\n        while True: x.append(' ' * 1_000_000)\n    except MemoryError:\n        x = None\n        out.append('grew')\n\
-             \x20   try:\n        f(0)\n    except RecursionError:\n        out.append('recursion')\n\
-             \x20   return out\n",
-        )
-        .unwrap();
-    sandbox
-        .add_handler(
-            "uncaught",
-            "def f(n):\n    return f(n + 1)\ndef handler(e):\n    return f(0)\n",
-        )
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+    let mut loaded = load(
+        python().heap_size(64 << 20),
+        &[
+            (
+                "h",
+                "def f(n):\n    return f(n + 1)\n\
+                 def handler(e):\n    out = []\n\
+                 \x20   try:\n        [0] * 10**9\n    except MemoryError:\n        out.append('memory')\n\
+                 \x20   try:\n        x = []\n        while True: x.append(' ' * 1_000_000)\n    except MemoryError:\n        x = None\n        out.append('grew')\n\
+                 \x20   try:\n        f(0)\n    except RecursionError:\n        out.append('recursion')\n\
+                 \x20   return out\n",
+            ),
+            (
+                "uncaught",
+                "def f(n):\n    return f(n + 1)\ndef handler(e):\n    return f(0)\n",
+            ),
+        ],
+    );
     assert_eq!(
         call(&mut loaded, "h", json!({})).unwrap(),
         json!(["memory", "grew", "recursion"])

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polybox::permissions::Permissions;
 use polybox::{ErrorCode, ExecOptions, Runtime, SandboxBuilder, Tool};
+use polybox_tests::load_with;
 use serde_json::{Value, json};
 
 fn add(calls: Arc<AtomicUsize>) -> Tool {
@@ -110,19 +111,13 @@ fn the_tool_scope_decides_each_tool() {
 #[test]
 fn handlers_call_tools_too() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let mut sandbox = SandboxBuilder::new()
-        .tool(add(calls))
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler(
+    let mut loaded = load_with(
+        SandboxBuilder::new().tool(add(calls)),
+        &[(
             "sum",
             "export default async (e) => (await tools.add(e)).sum;",
-        )
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+        )],
+    );
     assert_eq!(
         loaded
             .handle_event("sum", r#"{"a":4,"b":5}"#, None)
@@ -164,16 +159,13 @@ fn bad_tools_are_refused() {
 #[test]
 fn python_calls_tools_from_the_host_tools_module() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let mut sandbox = SandboxBuilder::new()
+    let builder = SandboxBuilder::new()
         .language(polybox::Language::Python)
         .tool(add(calls.clone()))
-        .tool(failing())
-        .build()
-        .unwrap()
-        .load_runtime()
-        .unwrap();
-    sandbox
-        .add_handler(
+        .tool(failing());
+    let mut loaded = load_with(
+        builder,
+        &[(
             "sum",
             "from host import tools\n\
              def handler(e):\n\
@@ -182,9 +174,8 @@ fn python_calls_tools_from_the_host_tools_module() {
              \x20       try:\n            tools.add(bad)\n        except TypeError as error:\n            out.append('schema' in str(error))\n\
              \x20   try:\n        tools.broken({})\n    except Exception as error:\n        out.append(str(error))\n\
              \x20   return out\n",
-        )
-        .unwrap();
-    let mut loaded = sandbox.get_loaded_sandbox().unwrap();
+        )],
+    );
     assert_eq!(
         loaded
             .handle_event("sum", r#"{"a":2,"b":3}"#, None)
