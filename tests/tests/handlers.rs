@@ -166,6 +166,42 @@ fn an_event_that_is_not_json_is_an_invalid_argument() {
     assert_eq!(sandbox.handle_event("echo", "1", None).unwrap(), "1");
 }
 
+/// The guest's QuickJS reads and writes JSON strings eight bytes at a time
+/// (vendor/rquickjs-sys/POLYBOX.md): every kind of character, at every
+/// offset in a word, crosses unchanged and is written as `JSON.stringify`
+/// writes it.
+#[test]
+fn strings_cross_exactly_whatever_characters_they_hold_and_wherever() {
+    let mut sandbox = load_handler("echo", "function handler(e) { return [e.s, e.s.length]; }");
+    let kinds = [
+        '"', '\\', '\n', '\t', '\u{1}', '\u{1f}', ' ', '~', '\u{7f}', '/', 'é', 'ÿ', '\u{80}',
+        '中', '😀', '\u{2028}',
+    ];
+    let mut rng = fastrand::Rng::with_seed(19);
+    for _ in 0..400 {
+        let len = rng.usize(0..80);
+        let every = rng.usize(1..40);
+        let text: String = (0..len)
+            .map(|_| match rng.usize(0..every) {
+                0 => kinds[rng.usize(0..kinds.len())],
+                _ => rng.alphanumeric(),
+            })
+            .collect();
+        let event = serde_json::to_string(&json!({ "s": text })).unwrap();
+        let result = sandbox.handle_event("echo", &event, Some(false)).unwrap();
+        let expected = serde_json::to_string(&json!([text, text.encode_utf16().count()])).unwrap();
+        assert_eq!(result, expected, "event {event}");
+    }
+    // A raw control character is refused wherever it sits in a long run.
+    for at in 0..17 {
+        let event = format!("\"{}\u{1}{}\"", "a".repeat(at), "b".repeat(20));
+        expect_code(
+            sandbox.handle_event("echo", &event, None),
+            ErrorCode::InvalidArg,
+        );
+    }
+}
+
 #[test]
 fn source_without_a_handler_function_is_rejected_at_load() {
     let mut sandbox = runtime(SandboxBuilder::new());

@@ -4537,6 +4537,62 @@ static inline int string_buffer_putc(StringBuffer *s, uint32_t c)
     return string_buffer_putc_slow(s, c);
 }
 
+/* Polybox: JSON strings are scanned eight bytes at a time (SWAR) for the
+   next byte that needs work; every run between two such bytes is copied in
+   one write. The ascii_has_* helpers are nonzero exactly when some byte of
+   the word matches (which byte is not exact, and not needed). */
+#define ASCII_ONES 0x0101010101010101ULL
+#define ASCII_HIGHS 0x8080808080808080ULL
+
+/* Some byte of `w` is `c`. */
+static inline uint64_t ascii_has_byte(uint64_t w, uint8_t c)
+{
+    uint64_t x = w ^ (ASCII_ONES * c);
+    return (x - ASCII_ONES) & ~x & ASCII_HIGHS;
+}
+
+/* Some byte of `w` is below 0x20 or at or above 0x80. */
+static inline uint64_t ascii_has_control_or_high(uint64_t w)
+{
+    return ((w - ASCII_ONES * 0x20) & ~w & ASCII_HIGHS) | (w & ASCII_HIGHS);
+}
+
+/* The length of the run at `p` (at most `len` bytes) of bytes JSON writes
+   and reads unescaped: 0x20..0x7f except '"' and '\\'. */
+static size_t json_plain_run(const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    uint64_t w;
+
+    while (n + 8 <= len) {
+        memcpy(&w, p + n, 8);
+        if (ascii_has_control_or_high(w) | ascii_has_byte(w, '"') |
+            ascii_has_byte(w, '\\'))
+            break;
+        n += 8;
+    }
+    while (n < len && p[n] >= 0x20 && p[n] < 0x80 && p[n] != '"' && p[n] != '\\')
+        n++;
+    return n;
+}
+
+/* The length of the run at `p` (at most `len` bytes) of ASCII bytes. */
+static size_t ascii_run(const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    uint64_t w;
+
+    while (n + 8 <= len) {
+        memcpy(&w, p + n, 8);
+        if (w & ASCII_HIGHS)
+            break;
+        n += 8;
+    }
+    while (n < len && p[n] < 0x80)
+        n++;
+    return n;
+}
+
 static int string_getc(JSString *p, int *pidx)
 {
     int idx, c, c1;
@@ -4882,7 +4938,7 @@ const char *JS_ToCStringLen2(JSContext *ctx, size_t *plen, JSValueConst val1,
            strings, which is the most common case.
          */
         count = 0;
-        for (pos = 0; pos < len; pos++) {
+        for (pos = ascii_run(src, len); pos < len; pos++) { /* Polybox */
             count += src[pos] >> 7;
         }
         if (count == 0 && str->kind == JS_STRING_KIND_NORMAL) {
@@ -14703,6 +14759,15 @@ static JSValue JS_ToQuotedString(JSContext *ctx, JSValueConst val1)
     if (string_buffer_putc8(b, '\"'))
         goto fail;
     for(i = 0; i < p->len; ) {
+        if (!p->is_wide_char) {
+            /* Polybox: copy the run that needs no escape in one write */
+            int n = json_plain_run(str8(p) + i, p->len - i);
+            if (string_buffer_write8(b, str8(p) + i, n))
+                goto fail;
+            i += n;
+            if (i >= p->len)
+                break;
+        }
         c = string_getc(p, &i);
         switch(c) {
         case '\t':
@@ -23561,9 +23626,7 @@ static int json_parse_string(JSParseState *s, const uint8_t **pp)
 
         // Fast path: batch consecutive ASCII characters
         const uint8_t *p_start = p;
-        while (p < s->buf_end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80) {
-            p++;
-        }
+        p += json_plain_run(p, s->buf_end - p); /* Polybox: eight bytes at a time */
 
         // Write batched ASCII in one call
         if (p > p_start) {
