@@ -35,6 +35,7 @@ fn main() {
             "js-guest-component/Cargo.toml",
             "js-guest-component/build.rs",
             "python-guest-component/src",
+            "vendor/rquickjs-sys",
             "wit",
             "Cargo.lock",
         ],

@@ -192,6 +192,23 @@ fn strings_cross_exactly_whatever_characters_they_hold_and_wherever() {
         let expected = serde_json::to_string(&json!([text, text.encode_utf16().count()])).unwrap();
         assert_eq!(result, expected, "event {event}");
     }
+    // 16-bit strings (any character past U+00FF) with a lone surrogate, which
+    // is written escaped, and a pair, which is written as it is, anywhere.
+    for at in 0..12 {
+        for lone in ["\\ud800", "\\udfff"] {
+            let text = format!(
+                "\"{}{lone}{}中😀\\\"\"",
+                "a".repeat(at),
+                "b".repeat(11 - at)
+            );
+            let event = format!("{{\"s\":{text}}}");
+            let echoed = sandbox.handle_event("echo", &event, Some(false)).unwrap();
+            assert!(
+                echoed.starts_with(&format!("[{text},")),
+                "{event} gave {echoed}"
+            );
+        }
+    }
     // A raw control character is refused wherever it sits in a long run.
     for at in 0..17 {
         let event = format!("\"{}\u{1}{}\"", "a".repeat(at), "b".repeat(20));

@@ -4576,6 +4576,53 @@ static size_t json_plain_run(const uint8_t *p, size_t len)
     return n;
 }
 
+#define WIDE_ONES 0x0001000100010001ULL
+#define WIDE_HIGHS 0x8000800080008000ULL
+
+/* Some 16-bit lane of `w` is `c`. */
+static inline uint64_t wide_has(uint64_t w, uint16_t c)
+{
+    uint64_t x = w ^ (WIDE_ONES * c);
+    return (x - WIDE_ONES) & ~x & WIDE_HIGHS;
+}
+
+/* As json_plain_run for the characters of a 16-bit string: any but
+   controls, '"', '\\' and surrogates (written only as valid pairs). */
+static size_t json_plain_run16(const uint16_t *p, size_t len)
+{
+    size_t n = 0;
+    uint64_t w;
+
+    /* four characters at a time, as json_plain_run does bytes */
+    while (n + 4 <= len) {
+        memcpy(&w, p + n, 8);
+        if (((w - WIDE_ONES * 0x20) & ~w & WIDE_HIGHS) | wide_has(w, '"') |
+            wide_has(w, '\\') | wide_has(w & (WIDE_ONES * 0xf800), 0xd800))
+            break;
+        n += 4;
+    }
+    while (n < len && p[n] >= 0x20 && p[n] != '"' && p[n] != '\\' &&
+           !is_surrogate(p[n]))
+        n++;
+    return n;
+}
+
+/* How many bytes at `p` (`len` of them) are at or above 0x80. */
+static size_t count_high_bytes(const uint8_t *p, size_t len)
+{
+    size_t n = 0, count = 0;
+    uint64_t w;
+
+    for (; n + 8 <= len; n += 8) {
+        memcpy(&w, p + n, 8);
+        /* one bit per high byte, summed into the top byte */
+        count += (((w & ASCII_HIGHS) >> 7) * ASCII_ONES) >> 56;
+    }
+    for (; n < len; n++)
+        count += p[n] >> 7;
+    return count;
+}
+
 /* The length of the run at `p` (at most `len` bytes) of ASCII bytes. */
 static size_t ascii_run(const uint8_t *p, size_t len)
 {
@@ -4622,8 +4669,16 @@ static int string_buffer_write8(StringBuffer *s, const uint8_t *p, int len)
             return -1;
     }
     if (s->is_wide_char) {
-        for (i = 0; i < len; i++) {
-            str16(s->str)[s->len + i] = p[i];
+        uint16_t *q = str16(s->str) + s->len;
+        /* Polybox: four at a time */
+        for (i = 0; i + 4 <= len; i += 4) {
+            q[i] = p[i];
+            q[i + 1] = p[i + 1];
+            q[i + 2] = p[i + 2];
+            q[i + 3] = p[i + 3];
+        }
+        for (; i < len; i++) {
+            q[i] = p[i];
         }
         s->len += len;
     } else {
@@ -4937,10 +4992,8 @@ const char *JS_ToCStringLen2(JSContext *ctx, size_t *plen, JSValueConst val1,
            than testing each byte, hence this method is faster for ASCII
            strings, which is the most common case.
          */
-        count = 0;
-        for (pos = ascii_run(src, len); pos < len; pos++) { /* Polybox */
-            count += src[pos] >> 7;
-        }
+        pos = ascii_run(src, len); /* Polybox */
+        count = count_high_bytes(src + pos, len - pos);
         if (count == 0 && str->kind == JS_STRING_KIND_NORMAL) {
             if (plen)
                 *plen = len;
@@ -4950,14 +5003,17 @@ const char *JS_ToCStringLen2(JSContext *ctx, size_t *plen, JSValueConst val1,
         if (!str_new)
             goto fail;
         q = str8(str_new);
-        for (pos = 0; pos < len; pos++) {
-            c = src[pos];
-            if (c < 0x80) {
-                *q++ = c;
-            } else {
-                *q++ = (c >> 6) | 0xc0;
-                *q++ = (c & 0x3f) | 0x80;
-            }
+        for (pos = 0; pos < len; ) {
+            /* Polybox: each ASCII run in one copy */
+            int n = ascii_run(src + pos, len - pos);
+            memcpy(q, src + pos, n);
+            q += n;
+            pos += n;
+            if (pos >= len)
+                break;
+            c = src[pos++];
+            *q++ = (c >> 6) | 0xc0;
+            *q++ = (c & 0x3f) | 0x80;
         }
     } else {
         const uint16_t *src = str16(str);
@@ -4970,6 +5026,18 @@ const char *JS_ToCStringLen2(JSContext *ctx, size_t *plen, JSValueConst val1,
         q = str8(str_new);
         pos = 0;
         while (pos < len) {
+            /* Polybox: four ASCII characters at a time */
+            uint64_t w;
+            if (pos + 4 <= len &&
+                (memcpy(&w, src + pos, 8), !(w & (WIDE_ONES * 0xff80)))) {
+                q[0] = src[pos];
+                q[1] = src[pos + 1];
+                q[2] = src[pos + 2];
+                q[3] = src[pos + 3];
+                q += 4;
+                pos += 4;
+                continue;
+            }
             c = src[pos++];
             if (c < 0x80) {
                 *q++ = c;
@@ -14759,15 +14827,20 @@ static JSValue JS_ToQuotedString(JSContext *ctx, JSValueConst val1)
     if (string_buffer_putc8(b, '\"'))
         goto fail;
     for(i = 0; i < p->len; ) {
-        if (!p->is_wide_char) {
-            /* Polybox: copy the run that needs no escape in one write */
+        /* Polybox: copy the run that needs no escape in one write */
+        if (p->is_wide_char) {
+            int n = json_plain_run16(str16(p) + i, p->len - i);
+            if (string_buffer_write16(b, str16(p) + i, n))
+                goto fail;
+            i += n;
+        } else {
             int n = json_plain_run(str8(p) + i, p->len - i);
             if (string_buffer_write8(b, str8(p) + i, n))
                 goto fail;
             i += n;
-            if (i >= p->len)
-                break;
         }
+        if (i >= p->len)
+            break;
         c = string_getc(p, &i);
         switch(c) {
         case '\t':
