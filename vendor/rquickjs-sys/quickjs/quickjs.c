@@ -4586,6 +4586,24 @@ static inline uint64_t wide_has(uint64_t w, uint16_t c)
     return (x - WIDE_ONES) & ~x & WIDE_HIGHS;
 }
 
+/* The four bytes of `x` as four 16-bit lanes, in the same order in memory
+   (on either byte order: the load and the store share it). */
+static inline uint64_t widen4(uint32_t x)
+{
+    uint64_t w = x;
+    w = (w | (w << 16)) & 0x0000ffff0000ffffULL;
+    return (w | (w << 8)) & 0x00ff00ff00ff00ffULL;
+}
+
+/* The low bytes of the four 16-bit lanes of `w`, in order: widen4's
+   inverse. */
+static inline uint32_t narrow4(uint64_t w)
+{
+    w &= 0x00ff00ff00ff00ffULL;
+    w = (w | (w >> 8)) & 0x0000ffff0000ffffULL;
+    return (uint32_t)(w | (w >> 16));
+}
+
 /* As json_plain_run for the characters of a 16-bit string: any but
    controls, '"', '\\' and surrogates (written only as valid pairs). */
 static size_t json_plain_run16(const uint16_t *p, size_t len)
@@ -4672,10 +4690,11 @@ static int string_buffer_write8(StringBuffer *s, const uint8_t *p, int len)
         uint16_t *q = str16(s->str) + s->len;
         /* Polybox: four at a time */
         for (i = 0; i + 4 <= len; i += 4) {
-            q[i] = p[i];
-            q[i + 1] = p[i + 1];
-            q[i + 2] = p[i + 2];
-            q[i + 3] = p[i + 3];
+            uint32_t x;
+            uint64_t w;
+            memcpy(&x, p + i, 4);
+            w = widen4(x);
+            memcpy(q + i, &w, 8);
         }
         for (; i < len; i++) {
             q[i] = p[i];
@@ -4692,8 +4711,18 @@ static int string_buffer_write16(StringBuffer *s, const uint16_t *p, int len)
 {
     int c = 0, i;
 
-    for (i = 0; i < len; i++) {
-        c |= p[i];
+    /* Polybox: only an 8-bit buffer needs to know whether to widen; four
+       characters at a time */
+    if (!s->is_wide_char) {
+        uint64_t w, any = 0;
+        for (i = 0; i + 4 <= len; i += 4) {
+            memcpy(&w, p + i, 8);
+            any |= w;
+        }
+        for (; i < len; i++) {
+            c |= p[i];
+        }
+        c |= (any | (any >> 16) | (any >> 32) | (any >> 48)) & 0xffff;
     }
     if (s->len + len > s->size) {
         if (string_buffer_realloc(s, s->len + len, c))
@@ -5030,10 +5059,8 @@ const char *JS_ToCStringLen2(JSContext *ctx, size_t *plen, JSValueConst val1,
             uint64_t w;
             if (pos + 4 <= len &&
                 (memcpy(&w, src + pos, 8), !(w & (WIDE_ONES * 0xff80)))) {
-                q[0] = src[pos];
-                q[1] = src[pos + 1];
-                q[2] = src[pos + 2];
-                q[3] = src[pos + 3];
+                uint32_t x = narrow4(w);
+                memcpy(q, &x, 4);
                 q += 4;
                 pos += 4;
                 continue;
