@@ -13,6 +13,7 @@ use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::{Ctx, Exception, Function, Result, Value};
 
 use crate::bindings::polybox::sandbox::host_call::{self, CallError};
+use crate::json_text;
 
 /// Generates the source of the module with specifier `specifier`, exporting
 /// `functions`. Names that are not identifiers are exported as string names.
@@ -73,7 +74,7 @@ pub fn call<'js>(
         None => "[]".to_string(),
     };
     match host_call::call(&module, &function, &args) {
-        Ok(result) => ctx.json_parse(result),
+        Ok(result) => json_text::parse(&ctx, result),
         Err(CallError::Failed(message)) => Err(Exception::throw_message(&ctx, &message)),
         Err(CallError::TypeMismatch(message)) => Err(Exception::throw_type(&ctx, &message)),
     }

@@ -20,6 +20,7 @@ mod builtins;
 mod error;
 mod event_bytes;
 mod host_bridge;
+mod json_text;
 mod modules;
 mod platform;
 mod program;
@@ -94,7 +95,7 @@ impl Guest for Exports {
     }
 
     fn call_handler(name: String, event: String, run_gc: bool) -> Result<String, GuestError> {
-        with_runtime(|rt| rt.call_handler(&name, &event, run_gc))
+        with_runtime(|rt| rt.call_handler(&name, event, run_gc))
     }
 
     fn prepare_programs() {

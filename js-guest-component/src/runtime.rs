@@ -26,6 +26,7 @@ use crate::builtins::serving::Serving;
 use crate::builtins::{globals, hyperlight, process, session, timers, tools, url, web};
 use crate::error::{Phase, describe, guest_error};
 use crate::event_bytes;
+use crate::json_text;
 use crate::modules::{
     CRYPTO, HOST_NAMESPACE, NODE_NAMESPACE, RegistryLoader, RegistryResolver, SharedRegistry,
 };
@@ -259,10 +260,10 @@ impl JsRuntime {
     pub fn call_handler(
         &mut self,
         name: &str,
-        event: &str,
+        event: String,
         run_gc: bool,
     ) -> Result<String, GuestError> {
-        let event_text = event;
+        let may_hold_bytes = event_bytes::may_hold(&event);
         // A failure an earlier call caught is not this call's.
         let _ = allocator::take_failure();
         let Some(handler) = self.handlers.get(name).cloned() else {
@@ -275,14 +276,14 @@ impl JsRuntime {
             let handler = handler
                 .restore(&ctx)
                 .map_err(|e| describe(&ctx, e, Phase::Run))?;
-            let event = ctx.json_parse(event).map_err(|e| {
+            let event = json_text::parse(&ctx, event).map_err(|e| {
                 let failure = describe(&ctx, e, Phase::Run);
                 guest_error(
                     ErrorKind::InvalidEvent,
                     format!("the event is not valid JSON: {}", failure.message),
                 )
             })?;
-            let event = if event_bytes::may_hold(event_text) {
+            let event = if may_hold_bytes {
                 event_bytes::revive(&ctx, event).map_err(|e| {
                     guest_error(
                         ErrorKind::InvalidEvent,

@@ -162,6 +162,9 @@ fn nested(depth: usize) -> String {
 hostile! {
     event_that_is_not_json: ECHO, "{\"a\":" => Code(ErrorCode::InvalidArg), Usable;
     event_with_trailing_garbage: ECHO, "{} {}" => Code(ErrorCode::InvalidArg), Usable;
+    event_with_a_raw_nul_in_a_string: ECHO, "{\"a\":\"x\u{0}y\"}" => Code(ErrorCode::InvalidArg), Usable;
+    event_with_a_raw_nul_after_it: ECHO, "{}\u{0}" => Code(ErrorCode::InvalidArg), Usable;
+    event_with_a_raw_control_character_in_a_long_string: ECHO, format!("{{\"a\":\"{}\u{1}\"}}", "x".repeat(4096)) => Code(ErrorCode::InvalidArg), Usable;
     event_nested_10000_levels: ECHO, nested(10_000) => Code(ErrorCode::InvalidArg), Usable;
     event_nested_within_the_limit: "function handler(e) { let d = 0; while (Array.isArray(e)) { e = e[0]; d++; } return d; }",
         nested(2_000) => Ok("2000"), Usable;
