@@ -50,12 +50,13 @@ async function startWithSignal(signal, start) {
 
 /**
  * What a host callback's invoker resolves to, never rejecting: `{ ok: true,
- * value }` with the JSON of what `run()` returned (awaited), or `{ ok:
- * false, value }` with the message of what it threw or rejected with.
+ * value }` with the JSON of what `run()` returned (awaited, written by
+ * `write`), or `{ ok: false, value }` with the message of what it threw or
+ * rejected with.
  */
-async function reply(run) {
+async function reply(run, write = JSON.stringify) {
   try {
-    const json = JSON.stringify(await run());
+    const json = write(await run());
     return { ok: true, value: json === undefined ? 'null' : json };
   } catch (error) {
     return { ok: false, value: error instanceof Error ? error.message : String(error) };

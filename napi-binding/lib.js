@@ -152,11 +152,11 @@ function hostInvoker(callback, family) {
       return await reply(() => {
         currentHostCall = call;
         try {
-          return callback(...JSON.parse(argsJson));
+          return callback(...parseJson(argsJson));
         } finally {
           currentHostCall = undefined;
         }
-      });
+      }, toJson);
     } finally {
       family.hostCalls.delete(call);
     }
@@ -194,13 +194,13 @@ function refuseWhileWaitingForHost(family, what) {
   }
 }
 
-/** A call's event as JSON text (undefined as null); ERR_INVALID_ARG when it has none. */
-// Bytes in events and results: a Uint8Array (so a Buffer) or an ArrayBuffer
-// crosses as an object with the single key "\u0000bytes" holding its base64,
-// which the guests read and write too. JSON.stringify writes bytes as one
-// of these shapes, so only an event whose text shows one is written again
-// with the replacer (other events pay one regular-expression test), and
-// only a result whose text holds the key is parsed with the reviver.
+// Bytes in events and results, and in host callbacks' arguments and
+// results: a Uint8Array (so a Buffer) or an ArrayBuffer crosses as an object
+// with the single key "\u0000bytes" holding its base64, which the guests
+// read and write too. JSON.stringify writes bytes as one of these shapes, so
+// only a value whose text shows one is written again with the replacer
+// (others pay one regular-expression test), and only a text that holds the
+// key is parsed with the reviver.
 const BYTES_KEY = '\u0000bytes';
 const MAY_HOLD_BYTES = /\{"0":|\{\}|\{"type":"Buffer","data":\[/;
 
@@ -223,19 +223,24 @@ function bytesReviver(key, value) {
   return value;
 }
 
+/** `value` as JSON text, its bytes as bytes values (undefined when it has none). */
+function toJson(value) {
+  const json = JSON.stringify(value);
+  return json !== undefined && MAY_HOLD_BYTES.test(json) ? JSON.stringify(value, bytesReplacer) : json;
+}
+
+/** A value from its JSON text, its bytes values as Buffers. */
+function parseJson(json) {
+  return json.includes('"\\u0000bytes":') ? JSON.parse(json, bytesReviver) : JSON.parse(json);
+}
+
+/** A call's event as JSON text (undefined as null); ERR_INVALID_ARG when it has none. */
 function eventJson(eventData) {
   try {
-    const value = eventData === undefined ? null : eventData;
-    const json = JSON.stringify(value);
-    return json !== undefined && MAY_HOLD_BYTES.test(json) ? JSON.stringify(value, bytesReplacer) : json;
+    return toJson(eventData === undefined ? null : eventData);
   } catch (error) {
     throw codedError('ERR_INVALID_ARG', `the event is not JSON-serialisable: ${error.message}`);
   }
-}
-
-/** A handler's result from its JSON, its bytes values as Buffers. */
-function resultOf(json) {
-  return json.includes('"\\u0000bytes":') ? JSON.parse(json, bytesReviver) : JSON.parse(json);
 }
 
 /** Registers functions in one named host module. */
@@ -427,7 +432,7 @@ class LoadedJSSandbox extends Disposable {
     refuseWhileWaitingForHost(this.#family, 'callHandler()');
     const event = eventJson(eventData);
     const call = withSignal(options?.signal, (token) => this.#native.callHandler(handlerName, event, options, token));
-    return resultOf(await settling(this.#family, call));
+    return parseJson(await settling(this.#family, call));
   }
 
   /**
@@ -463,7 +468,7 @@ class LoadedJSSandbox extends Disposable {
     refuseWhileWaitingForHost(this.#family, 'callHandlerSync()');
     if (options?.signal !== undefined) throw codedError('ERR_INVALID_ARG', 'callHandlerSync takes no signal: nothing could abort it while it blocks this thread');
     const event = eventJson(eventData);
-    return resultOf(this.#native.callHandlerSync(handlerName, event, options));
+    return parseJson(this.#native.callHandlerSync(handlerName, event, options));
   }
 
   /** Unloads all handlers and modules; resolves to a fresh JSSandbox. */
@@ -644,7 +649,7 @@ class Pool extends Disposable {
     // Calls run side by side: only the log is delivered as each settles
     // (a stopped call's host callbacks are let go of natively).
     const call = this.#native.callHandler(handlerName, event, options ?? null);
-    return resultOf(await call.finally(() => deliverLog(this.#family)));
+    return parseJson(await call.finally(() => deliverLog(this.#family)));
   }
 
   /** How many sandboxes serve calls. */

@@ -1,4 +1,5 @@
-//! Bytes in handler events and results.
+//! Bytes in handler events and results, and in host functions' arguments
+//! and results.
 //!
 //! Events and results cross as JSON text, which has no bytes, and
 //! `JSON.stringify` would write a `Uint8Array` as an object of numbered
@@ -12,6 +13,7 @@
 //! guest code's own `JSON.stringify` is the standard one. (A result written
 //! twice runs its getters and `toJSON`s twice.)
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use base64::Engine as _;
@@ -21,6 +23,7 @@ use rquickjs::function::This;
 use rquickjs::{ArrayBuffer, Atom, Ctx, Exception, Function, Object, Result, TypedArray, Value};
 
 use crate::builtins::bytes::{copy_bytes, uint8_array};
+use crate::json_text;
 
 /// The key of a bytes value.
 pub const KEY: &str = "\0bytes";
@@ -44,6 +47,36 @@ pub fn may_be_bytes(json: &str) -> bool {
         let after = &json[at + 1..];
         after.starts_with(b"}") || after.starts_with(b"\"0\":")
     })
+}
+
+/// `value` as JSON text with its bytes as bytes values: written as usual,
+/// and written again with [`Writing`] only if its text shows a shape
+/// `JSON.stringify` gives bytes. `None` when it has no JSON form
+/// (`undefined`, a function, a symbol).
+pub fn stringify<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Option<String>> {
+    let Some(json) = ctx.json_stringify(value.clone())? else {
+        return Ok(None);
+    };
+    let json = json.to_string()?;
+    if !may_be_bytes(&json) {
+        return Ok(Some(json));
+    }
+    let writing = Writing::start(ctx)?;
+    let again = ctx.json_stringify(value);
+    drop(writing);
+    again?.map(|json| json.to_string()).transpose()
+}
+
+/// The JSON text `json` parsed, its bytes values revived when it may hold
+/// any.
+pub fn parse<'js>(ctx: &Ctx<'js>, json: String) -> Result<Value<'js>> {
+    let holds_bytes = may_hold(&json);
+    let value = json_text::parse(ctx, json)?;
+    if holds_bytes {
+        revive(ctx, value)
+    } else {
+        Ok(value)
+    }
 }
 
 /// `value` (a parsed event) with its bytes values made `Uint8Array`s. A

@@ -13,7 +13,7 @@ use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::{Ctx, Exception, Function, Result, Value};
 
 use crate::bindings::polybox::sandbox::host_call::{self, CallError};
-use crate::json_text;
+use crate::event_bytes;
 
 /// Generates the source of the module with specifier `specifier`, exporting
 /// `functions`. Names that are not identifiers are exported as string names.
@@ -69,12 +69,9 @@ pub fn call<'js>(
     function: String,
     args: Value<'js>,
 ) -> Result<Value<'js>> {
-    let args = match ctx.json_stringify(args)? {
-        Some(json) => json.to_string()?,
-        None => "[]".to_string(),
-    };
+    let args = event_bytes::stringify(&ctx, args)?.unwrap_or_else(|| "[]".to_string());
     match host_call::call(&module, &function, &args) {
-        Ok(result) => json_text::parse(&ctx, result),
+        Ok(result) => event_bytes::parse(&ctx, result),
         Err(CallError::Failed(message)) => Err(Exception::throw_message(&ctx, &message)),
         Err(CallError::TypeMismatch(message)) => Err(Exception::throw_type(&ctx, &message)),
     }

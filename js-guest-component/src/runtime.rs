@@ -323,24 +323,13 @@ fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<String, GuestError>
             format!("the handler's result cannot be turned into JSON: {detail}"),
         )
     };
-    let text = |json: rquickjs::Result<Option<rquickjs::String<'js>>>| match json {
-        Ok(Some(json)) => json.to_string().map_err(|e| unserializable(e.to_string())),
+    match event_bytes::stringify(ctx, value) {
+        Ok(Some(json)) => Ok(json),
         Ok(None) => Err(unserializable(
             "it is undefined, a function or a symbol; return a JSON value such as null".to_string(),
         )),
         Err(error) => Err(unserializable(describe(ctx, error, Phase::Run).message)),
-    };
-    let json = text(ctx.json_stringify(value.clone()))?;
-    if !event_bytes::may_be_bytes(&json) {
-        return Ok(json);
     }
-    // Written again with bytes as bytes values: its text shows a shape
-    // `JSON.stringify` gives bytes.
-    text(event_bytes::Writing::start(ctx).and_then(|writing| {
-        let again = ctx.json_stringify(value);
-        drop(writing);
-        again
-    }))
 }
 
 /// Gives programs the built-in `crypto` module (an ES module) as the core

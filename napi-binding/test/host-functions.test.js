@@ -46,6 +46,40 @@ test('the register() shorthand and undefined results', async () => {
   assert.deepEqual(await loaded.callHandler('nothing', {}), { ok: null });
 });
 
+test('bytes cross host callbacks as bytes, both ways', async () => {
+  const loaded = await loadSandbox({
+    h: `import { digest, echo } from "host:bytes";
+function handler() {
+  const sent = new Uint8Array([0, 1, 254, 255]);
+  const back = digest(sent, { nested: sent.buffer }, "text");
+  const empty = echo(new Uint8Array(0));
+  return {
+    back: back instanceof Uint8Array, values: Array.from(back),
+    nested: echo({ inner: [sent] }).inner[0] instanceof Uint8Array,
+    empty: empty instanceof Uint8Array && empty.length === 0,
+  };
+}`,
+  }, {
+    host: (proto) => proto.hostModule('bytes')
+      .register('digest', (bytes, { nested }, text) => {
+        assert.ok(Buffer.isBuffer(bytes));
+        assert.deepEqual([...bytes], [0, 1, 254, 255]);
+        assert.deepEqual([...nested], [0, 1, 254, 255]);
+        assert.equal(text, 'text');
+        return Buffer.from([bytes.length, 7]);
+      })
+      .register('echo', (value) => value),
+  });
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(await loaded.callHandler('h', {}), { back: true, values: [4, 7], nested: true, empty: true });
+  }
+  // A plain object that only looks like bytes stays a plain object.
+  const plain = await loadSandbox({ h: CALL('plain', 'same') }, {
+    host: (proto) => proto.register('plain', 'same', (value) => value),
+  });
+  assert.deepEqual(await plain.callHandler('h', { args: [{ 0: 1, 1: 2 }] }), { ok: { 0: 1, 1: 2 } });
+});
+
 test('host functions survive snapshot/restore, their state lives in Node', async () => {
   let callCount = 0;
   const loaded = await loadSandbox({

@@ -6,7 +6,8 @@ pub mod http_server;
 use std::sync::{Arc, Mutex};
 
 use polybox::{
-    ErrorCode, JSSandbox, LoadedJSSandbox, LogLevel, Result, SandboxBuilder, WasmComponent,
+    ErrorCode, JSSandbox, LoadedJSSandbox, LogLevel, ProtoJSSandbox, Result, SandboxBuilder,
+    WasmComponent,
 };
 
 /// Log lines a sandbox's guest wrote, in order.
@@ -44,7 +45,13 @@ pub fn load_handlers(handlers: &[(&str, &str)]) -> LoadedJSSandbox {
 
 /// A loaded sandbox of `builder` with the given handlers.
 pub fn load_with(builder: SandboxBuilder, handlers: &[(&str, &str)]) -> LoadedJSSandbox {
-    let mut sandbox = runtime(builder);
+    load_with_proto(builder.build().unwrap(), handlers)
+}
+
+/// A loaded sandbox of `proto` (its host functions registered) with the
+/// given handlers.
+pub fn load_with_proto(proto: ProtoJSSandbox, handlers: &[(&str, &str)]) -> LoadedJSSandbox {
+    let mut sandbox = proto.load_runtime().unwrap();
     for (name, source) in handlers {
         sandbox.add_handler(name, *source).unwrap();
     }

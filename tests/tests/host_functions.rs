@@ -7,6 +7,36 @@ use polybox::{ErrorCode, GuestErrorKind, SandboxBuilder};
 use polybox_tests::{call, expect_code, kill_after};
 use serde_json::json;
 
+/// Bytes cross to and from host functions in the wire form of events'
+/// bytes: an object with the single key "\u0000bytes" holding base64.
+#[test]
+fn bytes_reach_host_functions_in_the_wire_form_and_come_back_as_bytes() {
+    let mut proto = SandboxBuilder::new().build().unwrap();
+    proto
+        .host_module("bytes")
+        .unwrap()
+        .register("seen", |value: serde_json::Value| value)
+        .unwrap()
+        .register("made", || json!({ "\u{0}bytes": "AAH/" }))
+        .unwrap();
+    let mut loaded = polybox_tests::load_with_proto(
+        proto,
+        &[(
+            "h",
+            "import { seen, made } from 'host:bytes';
+             function handler() {
+               const back = seen({ b: new Uint8Array([0, 1, 255]) }).b;
+               const fresh = made();
+               return [back instanceof Uint8Array, Array.from(back), fresh instanceof Uint8Array, Array.from(fresh)];
+             }",
+        )],
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({})).unwrap(),
+        json!([true, [0, 1, 255], true, [0, 1, 255]])
+    );
+}
+
 #[test]
 fn a_guest_calls_typed_host_functions_with_json_arguments() {
     let mut proto = SandboxBuilder::new().build().unwrap();

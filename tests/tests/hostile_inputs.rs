@@ -494,7 +494,8 @@ fn a_module_import_cycle_loads_as_es_modules_do() {
 }
 
 /// A sandbox whose host module `h` has `fail`, `panic`, `raw` (invalid
-/// JSON), `add(a, b)` and `sleep(ms)`.
+/// JSON), `bad_bytes` (a bytes value that is not base64), `add(a, b)` and
+/// `sleep(ms)`.
 fn with_host_functions() -> JSSandbox {
     let mut proto: ProtoJSSandbox = SandboxBuilder::new().build().unwrap();
     proto
@@ -505,6 +506,10 @@ fn with_host_functions() -> JSSandbox {
         .register("panic", || -> u32 { panic!("host function panicked") })
         .unwrap()
         .register_raw("raw", |_| Result::Ok("{not json".into()))
+        .unwrap()
+        .register_raw("bad_bytes", |_| {
+            Result::Ok(r#"{"\u0000bytes":"!!"}"#.into())
+        })
         .unwrap()
         .register("add", |a: i64, b: i64| a + b)
         .unwrap()
@@ -529,6 +534,8 @@ hostile_host_call! {
     a_host_function_that_fails: "h.fail()" => Code(ErrorCode::GuestError), Usable;
     a_host_function_that_panics: "h.panic()" => Code(ErrorCode::GuestError), Usable;
     a_host_function_returning_invalid_json: "h.raw()" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_returning_bytes_that_are_not_base64: "h.bad_bytes()" => Code(ErrorCode::GuestError), Usable;
+    a_host_function_given_bytes_and_a_look_alike: "h.add(new Uint8Array(1), { '\\u0000bytes': 1 })" => Code(ErrorCode::GuestError), Usable;
     a_host_function_called_with_too_few_arguments: "h.add(1)" => Code(ErrorCode::GuestError), Usable;
     a_host_function_called_with_too_many_arguments: "h.add(1, 2, 3)" => Code(ErrorCode::GuestError), Usable;
     a_host_function_called_with_wrong_types: "h.add('1', {})" => Code(ErrorCode::GuestError), Usable;

@@ -10,6 +10,12 @@ use super::RawHostFunction;
 
 /// A closure usable as a host function: `Fn(A, B, ...) -> R` with up to eight
 /// deserialisable arguments and a serialisable result.
+///
+/// Arguments and results cross as JSON. A JavaScript `Uint8Array` or
+/// `ArrayBuffer` argument arrives as an object with the single key
+/// `"\u0000bytes"` holding its base64, and a result of that form reaches
+/// the handler as a `Uint8Array` (as in events and results:
+/// [`LoadedJSSandbox::handle_event`](crate::LoadedJSSandbox::handle_event)).
 pub trait HostFunction<Args>: Send + Sync + 'static {
     /// Converts the closure to its raw JSON form.
     fn into_raw(self) -> Arc<RawHostFunction>;
