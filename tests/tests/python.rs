@@ -71,6 +71,32 @@ fn an_async_handler_is_awaited_with_asyncio() {
     );
 }
 
+/// Bytes cross to and from host functions as bytes values (the wire form
+/// a Rust host function sees).
+#[test]
+fn bytes_cross_host_functions_as_bytes() {
+    let mut proto = python().build().unwrap();
+    proto
+        .register("bytes", "seen", |value: serde_json::Value| value)
+        .unwrap();
+    let mut loaded = polybox_tests::load_with_proto(
+        proto,
+        &[(
+            "h",
+            r"from host import bytes as b
+
+def handler(event):
+    back = b.seen({'b': b'\x00\x01\xff'})['b']
+    return [type(back).__name__, list(back), b.seen(bytearray(b'x'))]
+",
+        )],
+    );
+    assert_eq!(
+        call(&mut loaded, "h", json!({})).unwrap(),
+        json!(["bytes", [0, 1, 255], {"\u{0}bytes": "eA=="}])
+    );
+}
+
 #[test]
 fn host_functions_are_python_modules_and_their_errors_raise() {
     let mut proto = python().build().unwrap();

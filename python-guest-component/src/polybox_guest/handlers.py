@@ -1,7 +1,6 @@
 """Handlers: Python source that defines `def handler(event)` (or `async
 def`), compiled into a module of its own, and called with a JSON event."""
 
-import base64
 import builtins
 import collections.abc
 import json
@@ -13,40 +12,14 @@ from builtins import callable, isinstance, type  # noqa: A004
 
 from wit_world.imports.types import ErrorKind
 
-from . import errors, loop, streams
+from . import bytes_values, errors, loop, streams
 from .text import is_utf8, remember_source
 
 _handlers = {}
 # Bound now, so that guest code replacing `json.dumps` breaks only itself.
 _dumps = json.dumps
-_loads = json.loads
 # The builtins as the guest was built with them (`remember_builtins`).
 _BUILTINS = {}
-
-# Bytes in handler events and results: JSON has none, so bytes travel as an
-# object with the single key "\u0000bytes" holding their base64 (the host's
-# Node addon and the JavaScript guest use the same form). An event is read
-# with the reviving hook only when its text holds the key; a result's bytes
-# reach the encoder's `default`, which nothing else does.
-_BYTES_KEY = "\0bytes"
-_BYTES_IN_JSON = '"\\u0000bytes":'
-_b64encode = base64.b64encode
-_b64decode = base64.b64decode
-
-
-def _bytes_value(value):
-    """The JSON form of bytes; anything else the encoder cannot write is
-    still a `TypeError`."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {_BYTES_KEY: _b64encode(value).decode("ascii")}
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _revive(members):
-    """A parsed JSON object, or the bytes it stands for."""
-    if len(members) == 1 and type(members.get(_BYTES_KEY)) is str:
-        return _b64decode(members[_BYTES_KEY], validate=True)
-    return members
 
 
 def remember_builtins():
@@ -97,12 +70,12 @@ def _encode(value, ascii=False, default=None):
     )
 
 
-def to_json(value, what="the handler's result", bytes_values=False):
+def to_json(value, what="the handler's result", with_bytes=False):
     """JSON text of `value`: dicts, lists, tuples, strings, numbers, booleans
-    and None, and with `bytes_values` bytes (as bytes values); anything else
+    and None, and with `with_bytes` bytes (as bytes values); anything else
     (a set, NaN) is an error. A string with a lone surrogate is written as
     its `\\u` escape, as JSON allows."""
-    default = _bytes_value if bytes_values else None
+    default = bytes_values.encode if with_bytes else None
     try:
         try:
             text = _encode(value, default=default)
@@ -125,7 +98,7 @@ def call(name, event):
     if handler is None:
         raise errors.fail(ErrorKind.UNKNOWN_HANDLER, f"no handler is registered as {name!r}")
     try:
-        value = _loads(event, object_hook=_revive) if _BYTES_IN_JSON in event else _loads(event)
+        value = bytes_values.loads(event)
     except ValueError as error:
         raise errors.fail(ErrorKind.INVALID_EVENT, f"the event is not valid JSON: {error}") from None
     try:
@@ -141,4 +114,4 @@ def call(name, event):
             ErrorKind.UNSERIALIZABLE_RESULT,
             "the handler returned a generator; return a JSON value (a list of its items, say)",
         )
-    return to_json(result, bytes_values=True)
+    return to_json(result, with_bytes=True)

@@ -13,6 +13,7 @@ import sys
 from componentize_py_types import Err
 from wit_world.imports import host_call
 
+from . import bytes_values
 from .text import is_utf8, remember_source
 
 HOST_NAMESPACE = "host"
@@ -30,9 +31,12 @@ class HostError(Exception):
 
 def call(specifier, function, args):
     """Calls `function` of host module `specifier` with `args` (a list of
-    JSON values); returns its JSON result as a Python value."""
+    JSON values, bytes among them); returns its JSON result as a Python
+    value (its bytes values as `bytes`)."""
     try:
-        payload = json.dumps(list(args), allow_nan=False, separators=(",", ":"))
+        payload = json.dumps(
+            list(args), allow_nan=False, separators=(",", ":"), default=bytes_values.encode
+        )
     except (TypeError, ValueError) as error:
         raise TypeError(f"the arguments of {function}() cannot be sent to the host as JSON: {error}") from None
     if not is_utf8(function):
@@ -44,7 +48,7 @@ def call(specifier, function, args):
         if type(failure).__name__ == "CallError_TypeMismatch":
             raise TypeError(failure.value) from None
         raise HostError(failure.value) from None
-    return json.loads(result)
+    return bytes_values.loads(result)
 
 
 def _python_name(specifier):
