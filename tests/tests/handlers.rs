@@ -209,6 +209,21 @@ fn strings_cross_exactly_whatever_characters_they_hold_and_wherever() {
             );
         }
     }
+    // Escaped characters past ASCII are read as the characters they name.
+    for at in 0..12 {
+        for (escape, character) in [
+            ("\\u00e9", "é"),
+            ("\\u4e2d", "中"),
+            ("\\ud83d\\ude00", "😀"),
+        ] {
+            let (before, after) = ("a".repeat(at), "b".repeat(11 - at));
+            let event = format!("{{\"s\":\"{before}{escape}{after}中\"}}");
+            let text = format!("{before}{character}{after}中");
+            let echoed = sandbox.handle_event("echo", &event, Some(false)).unwrap();
+            let expected = json!([text, text.encode_utf16().count()]).to_string();
+            assert_eq!(echoed, expected, "{event}");
+        }
+    }
     // A raw control character is refused wherever it sits in a long run.
     for at in 0..17 {
         let event = format!("\"{}\u{1}{}\"", "a".repeat(at), "b".repeat(20));

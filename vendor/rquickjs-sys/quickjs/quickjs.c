@@ -4564,6 +4564,9 @@ static size_t json_plain_run(const uint8_t *p, size_t len)
     size_t n = 0;
     uint64_t w;
 
+    /* text that is mostly escapes or non-ASCII stops at once */
+    if (len == 0 || p[0] < 0x20 || p[0] >= 0x80 || p[0] == '"' || p[0] == '\\')
+        return 0;
     while (n + 8 <= len) {
         memcpy(&w, p + n, 8);
         if (ascii_has_control_or_high(w) | ascii_has_byte(w, '"') |
@@ -23774,12 +23777,25 @@ static int json_parse_string(JSParseState *s, const uint8_t **pp)
             }
         } else
         if (c >= 0x80) {
-            c = utf8_decode(p - 1, &p_next);
-            if (p_next == p) {
-                json_parse_error(s, p - 1, "Bad UTF-8 sequence");
-                goto fail;
+            /* Polybox: a well-formed three-byte sequence (most of CJK) is
+               decoded here; anything else (overlong forms and surrogates
+               among them) goes to utf8_decode, as before */
+            uint32_t c3;
+            /* p[1] is read only after p[0], which is not the final NUL */
+            if ((c & 0xf0) == 0xe0 && (p[0] & 0xc0) == 0x80 &&
+                (p[1] & 0xc0) == 0x80 &&
+                (c3 = ((c & 0x0f) << 12) | ((p[0] & 0x3f) << 6) | (p[1] & 0x3f)) >= 0x800 &&
+                !is_surrogate(c3)) {
+                c = c3;
+                p += 2;
+            } else {
+                c = utf8_decode(p - 1, &p_next);
+                if (p_next == p) {
+                    json_parse_error(s, p - 1, "Bad UTF-8 sequence");
+                    goto fail;
+                }
+                p = p_next;
             }
-            p = p_next;
         }
         if (string_buffer_putc(b, c))
             goto fail;
