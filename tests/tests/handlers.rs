@@ -187,7 +187,21 @@ fn strings_cross_exactly_whatever_characters_they_hold_and_wherever() {
                 _ => rng.alphanumeric(),
             })
             .collect();
-        let event = serde_json::to_string(&json!({ "s": text })).unwrap();
+        // Written with some characters escaped as \uXXXX (surrogate pairs
+        // for those past U+FFFF), which the guest must read as the same.
+        let mut event = String::from(r#"{"s":""#);
+        for character in text.chars() {
+            match character {
+                '"' | '\\' => event.extend(['\\', character]),
+                _ if u32::from(character) < 0x20 || rng.usize(0..4) == 0 => {
+                    for unit in character.encode_utf16(&mut [0; 2]) {
+                        event.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                _ => event.push(character),
+            }
+        }
+        event.push_str(r#""}"#);
         let result = sandbox.handle_event("echo", &event, Some(false)).unwrap();
         let expected = serde_json::to_string(&json!([text, text.encode_utf16().count()])).unwrap();
         assert_eq!(result, expected, "event {event}");
@@ -207,21 +221,6 @@ fn strings_cross_exactly_whatever_characters_they_hold_and_wherever() {
                 echoed.starts_with(&format!("[{text},")),
                 "{event} gave {echoed}"
             );
-        }
-    }
-    // Escaped characters past ASCII are read as the characters they name.
-    for at in 0..12 {
-        for (escape, character) in [
-            ("\\u00e9", "é"),
-            ("\\u4e2d", "中"),
-            ("\\ud83d\\ude00", "😀"),
-        ] {
-            let (before, after) = ("a".repeat(at), "b".repeat(11 - at));
-            let event = format!("{{\"s\":\"{before}{escape}{after}中\"}}");
-            let text = format!("{before}{character}{after}中");
-            let echoed = sandbox.handle_event("echo", &event, Some(false)).unwrap();
-            let expected = json!([text, text.encode_utf16().count()]).to_string();
-            assert_eq!(echoed, expected, "{event}");
         }
     }
     // A raw control character is refused wherever it sits in a long run.
