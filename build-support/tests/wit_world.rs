@@ -6,7 +6,10 @@ use std::path::Path;
 
 #[test]
 fn the_binary_wit_matches_the_text() {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    // At run time, not `env!`: builds share a target directory across
+    // checkouts, and a test binary built in another would read its files.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets it");
+    let wit = Path::new(&manifest_dir).join("../wit");
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve.push_dir(&wit).expect("wit/ parses");
     let encoded = wit_component::encode(&resolve, package).expect("wit/ encodes");

@@ -368,8 +368,8 @@ fn exec_mounts_directories_node_modules_and_a_policy() {
     let scratch = Scratch::new("exec-mounts");
     std::fs::create_dir_all(scratch.0.join("input")).unwrap();
     scratch.file("input/a.txt", "A");
-    let node_modules =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/npm/node_modules");
+    let node_modules = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../tests/fixtures/npm/node_modules");
     assert!(
         node_modules.join("is-number").is_dir(),
         "run `make test`: {node_modules:?}"

@@ -237,7 +237,9 @@ fn nothing_outside_the_grants_can_be_imported() {
 /// `tests/fixtures/npm/node_modules`, which `make test` installs with
 /// `npm ci` (five real packages: is-number, lodash, zod, date-fns, uuid).
 fn npm_packages() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/npm/node_modules");
+    // At run time, not `env!`: a test binary may be shared between checkouts.
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("fixtures/npm/node_modules");
     assert!(
         dir.join("zod").is_dir(),
         "{dir:?} is missing: run `make test` (or `npm ci --prefix tests/fixtures/npm`)"
