@@ -14,7 +14,9 @@
 // The work, for each engine:
 //   cold start  new sandbox/context/isolate, load the echo handler, first result;
 //   warm echo   call the loaded echo handler with a small JSON event;
-//   host call   call a handler that calls one host function (add).
+//   host call   call a handler that calls one host function (add);
+//   64 KiB      the echo of a 64 KiB event (one string of ASCII, then of
+//               prose with an em dash every ~45 characters), as a rate.
 //
 // How each engine is driven, so the figures can be read fairly:
 //   @polybox/node       Promise API; every call runs on the addon's worker
@@ -41,6 +43,12 @@ const JSON_FILE = process.argv.includes('--json') ? process.argv[process.argv.in
 const COLD = QUICK ? 30 : 200;
 const WARM = QUICK ? 2000 : 20000;
 const EVENT = { name: 'World', n: 1 };
+const BIG = QUICK ? 200 : 2000;
+const PROSE = 'Polybox runs code nobody trusts — written by strangers, or by a model — safely and fast. ';
+const BIG_EVENTS = {
+  ascii: { blob: 'x'.repeat(64 * 1024) },
+  prose: { blob: PROSE.repeat(Math.floor((64 * 1024) / PROSE.length)) },
+};
 
 async function sample(count, op) {
   for (let i = 0; i < Math.max(10, count / 20); i++) await op();
@@ -68,7 +76,7 @@ const polybox = {
     sandbox.addHandler('host', HOST);
     const loaded = await sandbox.getLoadedSandbox();
     return {
-      echo: () => loaded.callHandler('echo', EVENT, { gc: false }),
+      echo: (event = EVENT) => loaded.callHandler('echo', event, { gc: false }),
       host: () => loaded.callHandler('host', EVENT, { gc: false }),
     };
   },
@@ -94,7 +102,7 @@ const polyboxSync = {
     const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
     sandbox.addHandler('echo', ECHO);
     const loaded = await sandbox.getLoadedSandbox();
-    return { echo: () => loaded.callHandlerSync('echo', EVENT, { gc: false }), host: null };
+    return { echo: (event = EVENT) => loaded.callHandlerSync('echo', event, { gc: false }), host: null };
   },
   async cold() {
     const sandbox = await (await new SandboxBuilder().build()).loadRuntime();
@@ -115,9 +123,9 @@ const quickjs = {
     add.dispose();
     vm.unwrapResult(vm.evalCode(`${ECHO}\nglobalThis.echo = (json) => JSON.stringify(handler(JSON.parse(json)));
       globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`)).dispose();
-    const call = (fn) => () => {
+    const call = (fn) => (event = EVENT) => {
       const name = vm.getProp(vm.global, fn);
-      const arg = vm.newString(JSON.stringify(EVENT));
+      const arg = vm.newString(JSON.stringify(event));
       const result = vm.unwrapResult(vm.callFunction(name, vm.undefined, arg));
       const value = JSON.parse(vm.getString(result));
       result.dispose();
@@ -149,7 +157,7 @@ const isolated = {
       globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`);
     const call = async (fn) => {
       const ref = await context.global.get(fn, { reference: true });
-      return () => ref.apply(undefined, [JSON.stringify(EVENT)]).then(JSON.parse);
+      return (event = EVENT) => ref.apply(undefined, [JSON.stringify(event)]).then(JSON.parse);
     };
     return { echo: await call('echo'), host: await call('host'), context };
   },
@@ -172,7 +180,7 @@ const nodeVm = {
       globalThis.host = (json) => JSON.stringify(add(JSON.parse(json).n, 41));`, context);
     const call = (fn) => {
       const f = context[fn];
-      return () => JSON.parse(f(JSON.stringify(EVENT)));
+      return (event = EVENT) => JSON.parse(f(JSON.stringify(event)));
     };
     return { echo: call('echo'), host: call('host') };
   },
@@ -325,13 +333,21 @@ async function main() {
     if (JSON.stringify(echoed) !== JSON.stringify(EVENT) || added !== 42) {
       throw new Error(`${engine.name} returned ${JSON.stringify(echoed)} / ${added}`);
     }
-    results.push({
+    const result = {
       engine: engine.name,
       cold: await sample(COLD, () => engine.cold()),
-      echo: await sample(WARM, loaded.echo),
+      echo: await sample(WARM, () => loaded.echo()),
       host: loaded.host === null ? null : await sample(WARM, loaded.host),
+      big: {},
       targets: TARGETS[engine.name] ?? null,
-    });
+    };
+    for (const [kind, event] of Object.entries(BIG_EVENTS)) {
+      const back = await loaded.echo(event);
+      if (back.blob !== event.blob) throw new Error(`${engine.name} changed the ${kind} event`);
+      const time = await sample(BIG, () => loaded.echo(event));
+      result.big[kind] = { ...time, megabytesPerSecond: JSON.stringify(event).length / time.median };
+    }
+    results.push(result);
   }
   const fmt = (s) => (s === null ? 'n/a' : `${s.median.toFixed(1)} / ${s.p99.toFixed(1)}`);
   const widths = [20, 28, 24, 24];
@@ -344,6 +360,13 @@ async function main() {
     const met = Object.entries(r.targets).map(([what, target]) => `${what} ${verdict(r[what], target)}`);
     console.log(`goals, ${r.engine}: ${met.join('; ')}`);
   }
+  const bwidths = [20, 30, 30];
+  const rate = (s) => `${s.megabytesPerSecond.toFixed(0)} MB/s (${s.median.toFixed(0)} / ${s.p99.toFixed(0)} µs)`;
+  console.log('\n64 KiB event echo; event bytes per second (median / p99 in µs)');
+  console.log(row(['engine', 'ASCII', 'prose (UTF-16 in JavaScript)'], bwidths));
+  console.log('-'.repeat(bwidths.reduce((a, b) => a + b + 2, -2)));
+  for (const r of results) console.log(row([r.engine, rate(r.big.ascii), rate(r.big.prose)], bwidths));
+
   const late = await lateLimit();
   console.log(`\n@polybox/node: a ${LIMIT_MS} ms wall-clock limit with a host callback that never settles ` +
     `rejects ${late.median.toFixed(2)} / ${late.p99.toFixed(2)} ms (median / p99 of ${late.samples}) past the limit (goal: under 5 ms)`);
