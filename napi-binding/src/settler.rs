@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use napi::{Env, sys};
 
+use crate::workers;
+
 /// What to do with the result on the JavaScript thread.
 pub type Settle = Box<dyn FnOnce(Env) + Send>;
 
@@ -170,10 +172,11 @@ unsafe extern "C" fn call_js(
     settle(Env::from_raw(env));
 }
 
-/// Keeps the event loop polling for [`WATCH`] from now.
+/// Keeps the event loop polling for [`WATCH`] from now (when a worker can
+/// run beside it: [`workers::spin_pays`]).
 fn watch() {
     let idle = IDLE.get();
-    if idle.is_null() {
+    if idle.is_null() || !workers::spin_pays() {
         return;
     }
     if WATCH_UNTIL.replace(Some(Instant::now() + WATCH)).is_none() {

@@ -7,6 +7,11 @@
 //! them spins for [`SPIN`] waiting for the next, so a caller that calls
 //! again soon hands its work to a running thread. Past that, workers sleep.
 //!
+//! Spinning pays only with another CPU to run the thread being waited for
+//! ([`spin_pays`]): with one (a container limited to one CPU, `taskset`),
+//! the spinning thread takes the CPU from that very thread, and an echo
+//! took 162 µs instead of 7.6; there, workers and waits sleep at once.
+//!
 //! The pool grows when every worker is busy (a call waiting for a JavaScript
 //! host callback holds its thread, and libuv's fixed four threads could all
 //! be held so), up to [`MOST`], and the workers above [`KEEP`] leave after
@@ -18,7 +23,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -62,6 +67,14 @@ static POOL: Pool = Pool {
     threads: AtomicUsize::new(0),
 };
 
+/// Whether a thread that waits should spin first: only when this process
+/// may run on more than one CPU (affinity and cgroup quota counted), since
+/// on one the spin keeps the awaited thread from running.
+pub fn spin_pays() -> bool {
+    static PAYS: OnceLock<bool> = OnceLock::new();
+    *PAYS.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
 /// Runs `work` on a worker thread.
 pub fn submit(work: Work) {
     POOL.lock().push_back(work);
@@ -76,7 +89,7 @@ pub fn wait<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     let mut context = Context::from_waker(std::task::Waker::noop());
     let start = Instant::now();
-    while start.elapsed() < SPIN {
+    while spin_pays() && start.elapsed() < SPIN {
         if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
             return output;
         }
@@ -154,6 +167,9 @@ impl Pool {
     /// Waits up to [`SPIN`] for a job without sleeping, if no other worker
     /// already does; whether one came.
     fn spin(&self) -> bool {
+        if !spin_pays() {
+            return false;
+        }
         if self
             .spinning
             .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
