@@ -75,13 +75,12 @@ fn settle<J: ToNapiValue>(env: Env, deferred: Deferred, output: polybox::Result<
     let raw = env.raw();
     // SAFETY: on the JavaScript thread that made the Promise, once.
     unsafe {
-        match output.map(|value| J::to_napi_value(raw, value)) {
-            Ok(Ok(value)) => sys::napi_resolve_deferred(raw, deferred.0, value),
-            Ok(Err(error)) => {
-                sys::napi_reject_deferred(raw, deferred.0, JsError::from(error).into_value(raw))
-            }
+        let value = output
+            .map_err(|error| rejection(env, error))
+            .and_then(|value| J::to_napi_value(raw, value));
+        match value {
+            Ok(value) => sys::napi_resolve_deferred(raw, deferred.0, value),
             Err(error) => {
-                let error = rejection(env, error);
                 sys::napi_reject_deferred(raw, deferred.0, JsError::from(error).into_value(raw))
             }
         };
