@@ -283,6 +283,40 @@ fn top_level_code_runs_once_at_load_and_handler_state_persists() {
     assert_eq!(call(&mut sandbox, "counter", json!({})).unwrap(), json!(2));
 }
 
+/// Strings and objects of every small size are made, kept across calls
+/// and dropped in an interleaved order, so QuickJS's small-block arenas
+/// (handed out lazily: `vendor/rquickjs-sys/POLYBOX.md`) fill, free and
+/// refill in every size class; what was kept must read back intact.
+#[test]
+fn small_allocations_of_every_size_survive_churn() {
+    let mut sandbox = load_handler(
+        "churn",
+        r#"
+        let kept = [];
+        const text = (n) => String.fromCharCode(97 + (n % 26)).repeat(n);
+        function handler(e) {
+          for (const [n, s, o] of kept) {
+            if (s !== text(n) || Object.keys(o).length !== n % 40 || (n % 40 && o.k0 !== n)) {
+              return 'corrupt ' + n;
+            }
+          }
+          const made = [];
+          for (let n = 0; n < 600; n++) {
+            const o = {};
+            for (let k = 0; k < n % 40; k++) o['k' + k] = n;
+            made.push([n, text(n), o]);
+          }
+          kept = made.filter((_, i) => i % 3 === e.round % 3)
+            .concat(kept.filter((_, i) => i % 2 === 0));
+          return kept.length;
+        }"#,
+    );
+    for round in 0..12 {
+        let kept = call(&mut sandbox, "churn", json!({ "round": round })).unwrap();
+        assert!(kept.is_u64(), "round {round}: {kept}");
+    }
+}
+
 #[test]
 fn an_unknown_handler_name_is_an_invalid_argument() {
     let mut sandbox = load_handler("known", "function handler() { return 1; }");

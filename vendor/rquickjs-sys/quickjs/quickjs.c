@@ -304,6 +304,9 @@ typedef struct JSArena {
     uint16_t n_used_blocks;
     uint16_t n_blocks;
     uint16_t first_free_block;    /* JS_ARENA_FREE_NIL if none */
+    /* Polybox: blocks past n_fresh_blocks were never handed out, and are
+       not written until they are (a new arena touches only its header) */
+    uint16_t n_fresh_blocks;
     _Alignas(JS_ARENA_ALIGN) uint8_t blocks[];
 } JSArena;
 
@@ -1750,9 +1753,8 @@ static inline void *arena_get_block(JSArena *ar, unsigned int idx,
 
 static no_inline JSArena *arena_new(JSRuntime *rt, int block_size_idx)
 {
-    JSMallocBlockHeader *b;
     JSArena *ar;
-    int n_blocks, block_size, i;
+    int n_blocks, block_size;
 
     block_size = arena_block_sizes[block_size_idx];
     n_blocks = (JS_ARENA_SIZE - sizeof(JSArena)) / block_size;
@@ -1763,15 +1765,8 @@ static no_inline JSArena *arena_new(JSRuntime *rt, int block_size_idx)
     ar->block_size_idx = block_size_idx;
     ar->n_blocks = n_blocks;
     ar->n_used_blocks = 0;
-    ar->first_free_block = 0;
-    for (i = 0; i < n_blocks - 1; i++) {
-        b = arena_get_block(ar, i, block_size);
-        b->u.free_next = i + 1;
-        b->block_size_idx = block_size_idx;
-    }
-    b = arena_get_block(ar, n_blocks - 1, block_size);
-    b->u.free_next = JS_ARENA_FREE_NIL;
-    b->block_size_idx = block_size_idx;
+    ar->first_free_block = JS_ARENA_FREE_NIL;
+    ar->n_fresh_blocks = 0;
     list_add(&ar->link, &rt->arena_state.arena_list[block_size_idx]);
     list_add(&ar->free_link, &rt->arena_state.free_arena_list[block_size_idx]);
     return ar;
@@ -1828,8 +1823,16 @@ static void *js_arena_malloc(JSRuntime *rt, size_t size)
             ar = list_entry(el, JSArena, free_link);
         }
         block_idx = ar->first_free_block;
-        b = arena_get_block(ar, block_idx, block_size);
-        ar->first_free_block = b->u.free_next;
+        if (block_idx != JS_ARENA_FREE_NIL) {
+            b = arena_get_block(ar, block_idx, block_size);
+            ar->first_free_block = b->u.free_next;
+        } else {
+            /* Polybox: no freed block; hand out the next fresh one (the
+               arena is not full, so there is one) */
+            block_idx = ar->n_fresh_blocks++;
+            b = arena_get_block(ar, block_idx, block_size);
+            b->block_size_idx = block_size_idx;
+        }
         b->u.block_idx = block_idx;
         ar->n_used_blocks++;
         if (unlikely(ar->n_used_blocks == ar->n_blocks))
