@@ -36,7 +36,7 @@ NODE_EXAMPLES := $(wildcard napi-binding/examples/*.js)
 COMPONENTS := echo-handler textkit kv-store
 GUEST_BUILD = $(CARGO) build --target wasm32-wasip2 --profile guest --target-dir $(TARGET_DIR)/polybox-guest
 
-.PHONY: all deps python-tools deps-vm npm-fixtures mcp-clients test-mcp hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz wit clean
+.PHONY: all deps python-tools deps-vm npm-fixtures mcp-clients test-mcp hyperlight-tools test-hyperlight build components run test lint test-rust soak examples dependent node test-node package test-package bench bench-node fuzz fuzz-quickjs wit clean
 
 all: build
 
@@ -233,6 +233,25 @@ fuzz: deps
 	@set -e; for target in $(FUZZ_TARGETS); do \
 	  (cd fuzz && POLYBOX_GUEST_TOOLCHAIN=stable cargo +nightly fuzz run -O $$target -- \
 	    -runs=$(FUZZ_RUNS) -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1); \
+	done
+
+## The vendored QuickJS's changes (vendor/rquickjs-sys/POLYBOX.md) under
+## libFuzzer, natively with AddressSanitizer and UBSan (Debian's clang-19):
+## once with QuickJS's small-block arenas, and once with every allocation a
+## block of its own, so that a word read past any buffer's end is caught.
+## QuickJS turns its arenas off when __SANITIZE_ADDRESS__ is defined, which
+## GCC does under AddressSanitizer and clang does not, hence the -D.
+QUICKJS_DIR := vendor/rquickjs-sys/quickjs
+QUICKJS_FUZZ = $(TARGET_DIR)/quickjs-fuzz
+fuzz-quickjs: deps
+	@mkdir -p $(QUICKJS_FUZZ)/corpus
+	@set -e; for mode in arenas blocks; do \
+	  clang-19 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -D_GNU_SOURCE -DNDEBUG $$([ $$mode = blocks ] && echo -D__SANITIZE_ADDRESS__) \
+	    -I$(QUICKJS_DIR) $(addprefix $(QUICKJS_DIR)/,libregexp.c libunicode.c quickjs.c dtoa.c) \
+	    vendor/rquickjs-sys/fuzz/json_strings.c -lm -o $(QUICKJS_FUZZ)/json_strings_$$mode; \
+	  $(QUICKJS_FUZZ)/json_strings_$$mode -runs=$(FUZZ_RUNS) -max_len=4096 \
+	    -print_final_stats=1 $(QUICKJS_FUZZ)/corpus; \
 	done
 
 ## Re-encodes wit/sandbox.wit as wit/sandbox.wasm (what the Hyperlight
