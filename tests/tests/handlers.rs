@@ -317,6 +317,54 @@ fn small_allocations_of_every_size_survive_churn() {
     }
 }
 
+/// Integers in an event are read without `strtod` up to 15 digits
+/// (`vendor/rquickjs-sys/POLYBOX.md`); on either side of every edge
+/// (int32, 15 digits, 2^53, -0) values and arithmetic must be a double's.
+#[test]
+fn event_numbers_keep_their_values_on_either_side_of_every_edge() {
+    let mut sandbox = load_handler(
+        "numbers",
+        "function handler(e) { return e.map(x => [x, x + 1, x * 3, Object.is(x, -0)]); }",
+    );
+    let text = "[0,-0,7,-7,2147483647,2147483648,-2147483648,-2147483649,\
+                999999999999999,-999999999999999,1000000000000000,\
+                9007199254740993,12345678901234567890,1e2,1.5,-0.0,0.1]";
+    let numbers: Vec<f64> = serde_json::from_str(text).unwrap();
+    let result = sandbox.handle_event("numbers", text, None).unwrap();
+    let got: Vec<(f64, f64, f64, bool)> = serde_json::from_str(&result).unwrap();
+    let expected: Vec<(f64, f64, f64, bool)> = numbers
+        .iter()
+        .map(|&x| (x, x + 1.0, x * 3.0, x == 0.0 && x.is_sign_negative()))
+        .collect();
+    assert_eq!(got, expected, "{result}");
+}
+
+/// `JSON.stringify` writes integers without making strings of them and
+/// makes an array index's key only for a `toJSON` or a replacer
+/// (`vendor/rquickjs-sys/POLYBOX.md`): both must still see every key.
+#[test]
+fn json_stringify_gives_tojson_and_replacers_their_array_keys() {
+    let mut sandbox = load_handler(
+        "keys",
+        r#"function handler() {
+          const keys = [];
+          const at = { toJSON(k) { return 'at ' + k; } };
+          const text = JSON.stringify([5, -7, at, [2147483647, -2147483648, 0, -0]],
+            function (k, v) { keys.push(k); return v; });
+          const plain = JSON.stringify([1, [2, { toJSON(k) { return typeof k + k; } }]]);
+          return { text, keys, plain };
+        }"#,
+    );
+    assert_eq!(
+        call(&mut sandbox, "keys", json!({})).unwrap(),
+        json!({
+            "text": "[5,-7,\"at 2\",[2147483647,-2147483648,0,0]]",
+            "keys": ["", "0", "1", "2", "3", "0", "1", "2", "3"],
+            "plain": "[1,[2,\"string1\"]]",
+        })
+    );
+}
+
 #[test]
 fn an_unknown_handler_name_is_an_invalid_argument() {
     let mut sandbox = load_handler("known", "function handler() { return 1; }");

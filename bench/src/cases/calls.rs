@@ -35,7 +35,8 @@ const PROSE: &str =
     "Polybox runs code nobody trusts — written by strangers, or by a model — safely and fast. ";
 
 /// Echo without and with GC, a user-module call, two host calls, and
-/// round trips of a 64 KiB event of ASCII and of prose.
+/// round trips of a 64 KiB event of ASCII and of prose and of an array of
+/// 1,000 integers.
 pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
     let mut sandbox = loaded(backend);
     let mut call = |handler: &str, event: &str, gc: Option<bool>| {
@@ -57,8 +58,17 @@ pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
         )
         .target(Target::AtLeast(500.0))
     };
+    // Numbers as events carry them: 1,000 integers of up to five digits.
+    let integers = format!(
+        "[{}]",
+        (0..1000u32)
+            .map(|i| (i * 7919 % 100_000).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let big_trip = call("echo", &big, Some(false));
     let prose_trip = call("echo", &prose, Some(false));
+    let integers_trip = call("echo", &integers, Some(false));
     vec![
         row("echo, no GC", call("echo", r#"{"x":1}"#, Some(false))).target(Target::AtMost(2.0)),
         row("echo, default GC", call("echo", r#"{"x":1}"#, None)).target(Target::AtMost(8.0)),
@@ -82,5 +92,6 @@ pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
             prose_trip,
             prose.len(),
         ),
+        row("1,000-integer array event round trip, no GC", integers_trip),
     ]
 }

@@ -1,6 +1,7 @@
 /* A libFuzzer harness for the Polybox changes to quickjs.c (POLYBOX.md):
-   the word-at-a-time JSON string paths. Built natively with AddressSanitizer
-   by `make fuzz-quickjs`, so a word read past a buffer's end is caught.
+   the JSON paths for strings (a word at a time), integers and arrays, and
+   the arenas beneath them. Built natively with AddressSanitizer by `make
+   fuzz-quickjs`, so a word read past a buffer's end is caught.
 
    Each input is used three ways:
    - as JSON text, parsed the way the guest parses events (a NUL-terminated

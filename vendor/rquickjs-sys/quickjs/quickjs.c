@@ -23820,6 +23820,8 @@ static int json_parse_number(JSParseState *s, const uint8_t **pp)
 {
     const uint8_t *p = *pp;
     const uint8_t *p_start = p;
+    const uint8_t *digits;
+    uint64_t whole = 0;
 
     if (*p == '+' || *p == '-')
         p++;
@@ -23830,8 +23832,24 @@ static int json_parse_number(JSParseState *s, const uint8_t **pp)
     if (p[0] == '0' && is_digit(p[1]))
         return json_parse_error(s, p, "Unexpected number");
 
-    while (is_digit(*p))
+    digits = p;
+    while (is_digit(*p)) {
+        whole = whole * 10 + (*p - '0'); /* exact while under 16 digits */
         p++;
+    }
+
+    /* Polybox: an integer of up to 15 digits is exact in a double, so it
+       needs no strtod, and is made an int when it fits one, as the
+       script parser does; -0 stays a double */
+    if (*p != '.' && *p != 'e' && *p != 'E' && p - digits <= 15) {
+        s->token.val = TOK_NUMBER;
+        if (*p_start == '-')
+            s->token.u.num.val = whole ? js_int64(-(int64_t)whole) : js_float64(-0.0);
+        else
+            s->token.u.num.val = js_int64(whole);
+        *pp = p;
+        return 0;
+    }
 
     if (*p == '.') {
         p++;
@@ -51283,7 +51301,15 @@ static JSValue json_parse_value(JSParseState *s, JSONParseRecord *pr)
                     el = json_parse_value(s, pr1);
                     if (JS_IsException(el))
                         goto fail;
-                    ret = JS_DefinePropertyValueUint32(ctx, val, idx, el, JS_PROP_C_W_E);
+                    /* Polybox: the array is new and no script has seen
+                       it, so while it is fast an element is appended as
+                       Array.prototype.push does, without the general
+                       property definition */
+                    if (js_is_fast_array(ctx, val) &&
+                        JS_VALUE_GET_OBJ(val)->u.array.count == idx)
+                        ret = add_fast_array_element(ctx, JS_VALUE_GET_OBJ(val), el, 0);
+                    else
+                        ret = JS_DefinePropertyValueUint32(ctx, val, idx, el, JS_PROP_C_W_E);
                     if (ret < 0)
                         goto fail;
                     if (s->token.val == ']')
@@ -51760,10 +51786,14 @@ static int js_json_to_str(JSContext *ctx, JSONStringifyContext *jsc,
                 v = JS_GetPropertyInt64(ctx, val, i);
                 if (JS_IsException(v))
                     goto exception;
-                /* XXX: could do this string conversion only when needed */
-                prop = JS_ToStringFree(ctx, js_int64(i));
-                if (JS_IsException(prop))
-                    goto exception;
+                /* Polybox: the key is made only for what reads it, a
+                   toJSON method or a replacer (js_json_check) */
+                if (JS_IsObject(v) || JS_IsBigInt(v) ||
+                    !JS_IsUndefined(jsc->replacer_func)) {
+                    prop = JS_ToStringFree(ctx, js_int64(i));
+                    if (JS_IsException(prop))
+                        goto exception;
+                }
                 v = js_json_check(ctx, jsc, val, v, prop);
                 JS_FreeValue(ctx, prop);
                 prop = JS_UNDEFINED;
@@ -51849,6 +51879,13 @@ static int js_json_to_str(JSContext *ctx, JSONStringifyContext *jsc,
         }
         goto concat_value;
     case JS_TAG_INT:
+        {
+            /* Polybox: the digits go straight into the text; no string
+               is made for them */
+            char buf[16];
+            size_t len1 = i32toa(buf, JS_VALUE_GET_INT(val));
+            return string_buffer_write8(jsc->b, (const uint8_t *)buf, len1);
+        }
     case JS_TAG_BOOL:
     case JS_TAG_NULL:
     concat_value:
