@@ -225,7 +225,7 @@ bench-node: node
 ## installed when missing). Guests are built with the stable toolchain, as
 ## shipped: a nightly libc would pull WASI into the JS guest.
 FUZZ_RUNS ?= 1000000
-FUZZ_TARGETS := event_json source_registration host_call_args fs_paths
+FUZZ_TARGETS := event_json source_registration host_call_args fs_paths net_rules
 fuzz: deps
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@rustup target list --installed --toolchain nightly | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2 --toolchain nightly

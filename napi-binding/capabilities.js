@@ -36,11 +36,17 @@ function files(value) {
   });
 }
 
-// isola's permissions: "read", "write" or "read-write".
+// isola's permissions: "read", "write" or "read-write". A Polybox mount is
+// read-only or read-write as a whole, so only what it can give exactly is
+// taken: "write" alone (no reading) and writable files in a read-only
+// directory (or the reverse) would grant more than asked.
 function writable(what, perms) {
   if (perms === undefined) return false;
   if (!['read', 'write', 'read-write'].includes(perms)) throw invalid(`${what} must be "read", "write" or "read-write"`);
-  return perms !== 'read';
+  if (perms === 'write') {
+    throw codedError('ERR_NOT_SUPPORTED', `${what} "write" (without reading) is not supported by @polybox/node: use "read-write"`);
+  }
+  return perms === 'read-write';
 }
 
 // One mount: { guestPath, hostPath, readOnly } (secure-exec), or
@@ -59,10 +65,13 @@ function mount(value, i) {
   if ('guest' in value || 'host' in value) {
     const dirWrite = writable(`${at}.dirPerms`, value.dirPerms ?? value.dir_perms);
     const fileWrite = writable(`${at}.filePerms`, value.filePerms ?? value.file_perms);
+    if (dirWrite !== fileWrite) {
+      throw codedError('ERR_NOT_SUPPORTED', `${at}: dirPerms and filePerms that differ are not supported by @polybox/node (a mount is read-only or read-write as a whole): give both "read" or both "read-write"`);
+    }
     return {
       guestPath: guestPath(`${at}.guest`, value.guest),
       hostPath: hostPath(`${at}.host`, value.host),
-      readOnly: !(dirWrite || fileWrite),
+      readOnly: !dirWrite,
     };
   }
   throw invalid(`${at} needs guestPath and hostPath (or isola's guest and host)`);

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use polybox::permissions::{Mode, Permissions, Rule, Scope, ScopeName};
+use polybox::permissions::{Mode, NetPattern, Permissions, Rule, Scope};
 use polybox::{Error, Mount, SandboxBuilder};
 
 use crate::failure::Failure;
@@ -32,8 +32,11 @@ pub struct CapabilityArgs {
     #[arg(long, value_name = "DIR")]
     node_modules: Option<PathBuf>,
     /// Let the program fetch from HOST (any port unless one is given), over
-    /// http and https. A name that resolves to a private or loopback
-    /// address needs that address allowed too. Repeatable.
+    /// http and https. HOST is a name (`api.example.com`), `*.NAME` (names
+    /// under NAME), an address (`10.0.0.7`, `[::1]`) or a network
+    /// (`10.0.0.0/8`). `localhost` means loopback; any other name that
+    /// resolves to a private or loopback address needs that address
+    /// allowed too. Repeatable.
     #[arg(long, value_name = "HOST[:PORT]")]
     allow_net: Vec<String>,
     /// Pass the host's variable NAME (if it is set) to `process.env`.
@@ -95,19 +98,22 @@ impl CapabilityArgs {
         }
         let mut policy = base;
         if !self.allow_net.is_empty() {
-            let patterns: Vec<String> = self
+            let hosts = self
                 .allow_net
                 .iter()
-                .map(|host| net_pattern(host))
+                .map(|host| {
+                    NetPattern::parse_host_port(host).map_err(|why| {
+                        Failure::Sandbox(Error::InvalidArg(format!("--allow-net: {why}")))
+                    })
+                })
                 .collect::<Result<_, _>>()?;
-            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-            policy = policy.merged(&Permissions::default().with(
-                ScopeName::Network,
-                Scope::Rules {
-                    default: Mode::Deny,
-                    rules: vec![Rule::patterns(Mode::Allow, &["fetch"], &patterns)],
-                },
-            ));
+            policy = policy.merged(&Permissions {
+                network: Some(Scope::rules(
+                    Mode::Deny,
+                    vec![Rule::new(Mode::Allow, &[], hosts)],
+                )),
+                ..Permissions::default()
+            });
         }
         if let Some(given) = &self.permissions {
             let json = match given.strip_prefix('@') {
@@ -146,38 +152,6 @@ fn host_dir(dir: &Path, flag: &str) -> Result<PathBuf, Failure> {
 /// The guest path a host directory appears at: the same path.
 fn guest(dir: &Path) -> String {
     dir.to_string_lossy().into_owned()
-}
-
-/// The pattern `--allow-net HOST[:PORT]` grants: both schemes, any path.
-fn net_pattern(spec: &str) -> Result<String, Failure> {
-    let invalid = || {
-        Failure::Sandbox(Error::InvalidArg(format!(
-            "--allow-net {spec:?} must look like HOST, HOST:PORT or [IPV6]:PORT"
-        )))
-    };
-    let (host, port) = if let Some(rest) = spec.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']').ok_or_else(invalid)?;
-        let port = match after.strip_prefix(':') {
-            Some(port) => port,
-            None if after.is_empty() => "*",
-            None => return Err(invalid()),
-        };
-        (format!("[{inside}]"), port)
-    } else if spec.matches(':').count() > 1 {
-        (format!("[{spec}]"), "*")
-    } else {
-        match spec.split_once(':') {
-            Some((host, port)) => (host.to_owned(), port),
-            None => (spec.to_owned(), "*"),
-        }
-    };
-    if port != "*" {
-        port.parse::<u16>().map_err(|_| invalid())?;
-    }
-    if host.is_empty() || host.contains(['/', '*', ' ', '@']) {
-        return Err(invalid());
-    }
-    Ok(format!("http*://{host}:{port}/*"))
 }
 
 /// `HOST:GUEST[:ro|rw]`.

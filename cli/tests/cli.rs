@@ -446,6 +446,133 @@ fn exec_fetches_only_from_allowed_hosts() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
 }
 
+#[test]
+fn a_granted_host_spelled_in_the_path_reaches_nothing() {
+    // The commands that escaped the allow-list: `--allow-net HOST` was a
+    // glob over `scheme://host:port/path`, and the path could spell HOST.
+    let server = polybox_tests_server();
+    for (grant, url) in [
+        (
+            "example.com",
+            format!("http://127.0.0.1:{server}/x://example.com:1/"),
+        ),
+        (
+            "127.0.0.1:1",
+            format!("http://127.0.0.1:{server}/x://127.0.0.1:1/"),
+        ),
+        (
+            "example.com",
+            format!("http://example.com@127.0.0.1:{server}/"),
+        ),
+        ("example.com", format!("http://2130706433:{server}/")),
+        (
+            "*.example.com",
+            format!("http://127.0.0.1:{server}/a.example.com"),
+        ),
+    ] {
+        let code = format!(
+            "try {{ const r = await fetch({url:?}); console.log('REACHED', r.status); }} catch (e) {{ console.log(e.cause.code); }}"
+        );
+        let output = polybox(&["exec", "--allow-net", grant, "-e", &code], "");
+        assert_eq!(
+            text(&output.stdout),
+            "EACCES\n",
+            "{grant} {url}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn malformed_network_grants_are_refused_with_the_reason() {
+    for (grant, says) in [
+        ("http://x", "not HOST or HOST:PORT"),
+        ("*.", "needs a name after it"),
+        ("**", "whole labels"),
+        ("example.com:65536", "over 65535"),
+        ("example.com:0", "never connected to"),
+        ("user@example.com", "names a user"),
+        ("10.0.0.1/8", "bits set past the prefix"),
+        ("a/b", "not HOST or HOST:PORT"),
+    ] {
+        let output = polybox(&["exec", "--allow-net", grant, "-e", "1"], "");
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{grant}: {stderr}");
+        assert!(stderr.contains("--allow-net"), "{grant}: {stderr}");
+        assert!(stderr.contains(says), "{grant}: {stderr}");
+    }
+    // A network and localhost are grants too.
+    for grant in [
+        "10.0.0.0/8",
+        "[fd00::/8]:443",
+        "localhost:8080",
+        "*.example.com",
+    ] {
+        let output = polybox(&["exec", "--allow-net", grant, "-e", "1"], "");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{grant}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_programs_own_directory_serves_modules_never_data() {
+    // `require('./secret.json')` returned the data, a listing showed
+    // `.env` and `key.pem`, and `require('./.env')` put the secret in the
+    // error's text.
+    let scratch = Scratch::new("exec-modules-only");
+    scratch.file("lib.js", "module.exports = 'from lib';");
+    scratch.file("secret.json", r#"{"token":"TOPSECRET-JSON"}"#);
+    scratch.file(".env", "TOKEN=TOPSECRET-ENV");
+    scratch.file("key.pem", "TOPSECRET-KEY");
+    let main = scratch.file(
+        "main.js",
+        "const fs = require('fs');
+         console.log(require('./lib.js'));
+         for (const what of ['./secret.json', './.env', './key.pem']) {
+           try { console.log(JSON.stringify(require(what))); } catch (e) { console.log(what, e.code, e.message.includes('TOPSECRET')); }
+         }
+         try { console.log(fs.readdirSync(__dirname)); } catch (e) { console.log('listing', e.code); }",
+    );
+    let output = polybox(&["exec", main.to_str().unwrap()], "");
+    let stdout = text(&output.stdout);
+    assert!(!stdout.contains("TOPSECRET"), "{stdout}");
+    assert_eq!(
+        stdout,
+        "from lib\n./secret.json EACCES false\n./.env EACCES false\n./key.pem EACCES false\nlisting EACCES\n",
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!text(&output.stderr).contains("TOPSECRET"));
+}
+
+#[test]
+fn a_double_star_rule_costs_linear_time_on_a_deep_path() {
+    // The backtracking matcher took 10.1 s of host CPU here, so the run
+    // was stopped by its 1 s limit; the automaton decides at once.
+    let output = polybox(
+        &[
+            "exec",
+            "--timeout-ms",
+            "1000",
+            "--permissions",
+            r#"{"fs":{"default":"allow","rules":[{"mode":"deny","paths":["/**/a/**/a/**/zz"]}]}}"#,
+            "-e",
+            "try { require('fs').statSync('/tmp/' + 'a/'.repeat(2040) + 'q'); } catch (e) { console.log(e.code); }",
+        ],
+        "",
+    );
+    assert_eq!(
+        (output.status.code(), text(&output.stdout)),
+        (Some(0), "ENOENT\n".to_owned()),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
 /// A loopback server answering `/hello` with `hello`; returns its port.
 fn polybox_tests_server() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

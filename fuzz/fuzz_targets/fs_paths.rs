@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
 use polybox::Mount;
 use polybox::fuzzing::FsHarness;
-use polybox::permissions::{Mode, Permissions, Rule, Scope, ScopeName};
+use polybox::permissions::{Mode, Permissions, Rule, Scope};
 
 const SECRET: &[u8] = b"SECRET-OUTSIDE";
 const PRIVATE: &[u8] = b"PRIVATE-KEY";
@@ -134,11 +134,14 @@ fn policy(choices: &mut Choices<'_>) -> Permissions {
         let mode = if choices.byte() % 2 == 0 { Mode::Allow } else { Mode::Deny };
         let operations: Vec<&str> = (0..choices.byte() % 3).map(|_| choices.pick(OPERATIONS)).collect();
         let path = choices.path(true);
-        rules.push(Rule::paths(mode, &operations, &[&path]));
+        // A path with `.` or `..` segments is refused as a rule.
+        if let Ok(rule) = Rule::parse(mode, &operations, &[&path]) {
+            rules.push(rule);
+        }
     }
-    rules.push(Rule::paths(Mode::Deny, &[], &["/m/keep/private"]));
+    rules.push(Rule::parse(Mode::Deny, &[], &["/m/keep/private"]).unwrap());
     let default = if choices.byte() % 2 == 0 { Mode::Allow } else { Mode::Deny };
-    Permissions::default().with(ScopeName::Fs, Scope::Rules { default, rules })
+    Permissions { fs: Some(Scope::rules(default, rules)), ..Permissions::default() }
 }
 
 /// Fails if a read answer carries what must stay unreachable.

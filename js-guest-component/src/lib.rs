@@ -52,7 +52,10 @@ unsafe impl Sync for Instance {}
 
 static INSTANCE: Instance = Instance(UnsafeCell::new(None));
 
+/// Every export's way in: the runtime, and a fresh seed for `Math.random`
+/// (the instance may have been restored since the last call).
 fn with_runtime<R>(f: impl FnOnce(&mut JsRuntime) -> R) -> R {
+    builtins::random::forget_seed();
     // SAFETY: see `impl Sync for Instance`; exports are the only callers and
     // they never nest.
     let slot = unsafe { &mut *INSTANCE.0.get() };

@@ -6,15 +6,21 @@
 //! the sink when the load or call that wrote them settles, before the
 //! caller sees the result. So the sink has seen every line of a call by the
 //! time its promise resolves. A guest that writes without end cannot use up
-//! memory: past [`MAX_BYTES`] lines are dropped, and counted.
+//! memory: each line is charged [`LINE_COST`] besides its text (so empty
+//! lines count too: uncharged, a million of them once took 754 MB), and past
+//! [`MAX_BYTES`] lines are dropped, and counted.
 
 use std::sync::{Arc, Mutex};
 
 use napi_derive::napi;
 use polybox::LogLevel;
 
-/// The most text kept between two drains.
+/// The most text kept between two drains, line costs included.
 pub const MAX_BYTES: usize = 1024 * 1024;
+
+/// What one kept line costs besides its text (its entry here, its object
+/// and strings in JavaScript).
+pub const LINE_COST: usize = 64;
 
 /// One line of guest output.
 #[napi(object)]
@@ -77,11 +83,12 @@ impl NativeLogBuffer {
         let lines = self.lines.clone();
         move |level, message| {
             let mut lines = lines.lock().unwrap_or_else(|p| p.into_inner());
-            if lines.bytes + message.len() > MAX_BYTES {
+            let cost = message.len() + LINE_COST;
+            if lines.bytes + cost > MAX_BYTES {
                 lines.dropped += 1;
                 return;
             }
-            lines.bytes += message.len();
+            lines.bytes += cost;
             lines.lines.push((level, message.to_owned()));
         }
     }

@@ -7,7 +7,11 @@
 //! them into the callbacks. `lib.js` drains once more when the run settles,
 //! before the caller sees the result, so every chunk has been heard by then.
 //! A program that writes faster than the event loop drains cannot use up
-//! memory: past [`MAX_BYTES`] pending, chunks are dropped, and counted.
+//! memory: a chunk of standard output or error written right after one
+//! of the same stream joins it, each kept chunk is charged [`CHUNK_COST`] besides its bytes
+//! (its vector here, its `Buffer` and object in JavaScript), and past
+//! [`MAX_BYTES`] pending, chunks are dropped, and counted. (One-byte writes
+//! kept one entry each once took a host to 4.3 GB.)
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -19,8 +23,11 @@ use polybox::program::OutputCallback;
 
 use crate::error::{Result, invalid_arg};
 
-/// The most output kept between two drains.
+/// The most output kept between two drains, chunk costs included.
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// What one kept chunk costs besides its bytes.
+pub const CHUNK_COST: usize = 128;
 
 /// One chunk of a program's output.
 #[napi(object)]
@@ -102,13 +109,22 @@ impl NativeOutput {
         Box::new(move |chunk: &[u8]| {
             let first = {
                 let mut pending = lock(&pending);
-                if pending.bytes + chunk.len() > MAX_BYTES {
+                // Standard output and error are byte streams; any other
+                // descriptor carries one message per chunk (a yielded
+                // value's JSON), which must stay whole.
+                let joins = matches!(fd, 1 | 2)
+                    && pending.chunks.last().is_some_and(|(last, _)| *last == fd);
+                let cost = chunk.len() + if joins { 0 } else { CHUNK_COST };
+                if pending.bytes + cost > MAX_BYTES {
                     pending.dropped += 1;
                     return;
                 }
-                pending.bytes += chunk.len();
-                pending.chunks.push((fd, chunk.to_vec()));
-                pending.chunks.len() == 1
+                pending.bytes += cost;
+                match pending.chunks.last_mut() {
+                    Some((_, last)) if joins => last.extend_from_slice(chunk),
+                    _ => pending.chunks.push((fd, chunk.to_vec())),
+                }
+                pending.chunks.len() == 1 && !joins
             };
             if first {
                 ping.call((), ThreadsafeFunctionCallMode::NonBlocking);

@@ -132,6 +132,18 @@ test('writeFile and readFile reach the filesystem every run of the runtime sees'
   await rejectsWith(runtime.writeFile('/x', 42), 'ERR_INVALID_ARG');
 }));
 
+test("isola mount permissions a mount cannot give exactly are ERR_NOT_SUPPORTED, never a wider grant", async () => {
+  // dirPerms "read" with filePerms "write" once made the mount writable.
+  for (const perms of [
+    { dirPerms: 'read', filePerms: 'write' },
+    { dirPerms: 'read', filePerms: 'read-write' },
+    { dir_perms: 'read-write', file_perms: 'read' },
+    { dirPerms: 'write', filePerms: 'write' },
+  ]) {
+    await rejectsWith(NodeRuntime.create({ mounts: [{ guest: '/a', host: os.tmpdir(), ...perms }] }), 'ERR_NOT_SUPPORTED');
+  }
+});
+
 test('malformed capability options are ERR_INVALID_ARG', async () => {
   for (const options of [
     { files: [] },

@@ -75,6 +75,18 @@ test('a guest that writes without end cannot use up memory: lines past the cap a
   assert.match(lines.at(-1)[1], /lines of guest output dropped/);
 });
 
+test('empty lines count against the cap too', async () => {
+  // Uncounted, a million empty lines once took a host to 754 MB.
+  const lines = [];
+  const loaded = await loadSandbox({
+    flood: 'function handler() { for (let i = 0; i < 100000; i++) console.log(""); return 1; }',
+  }, { builder: new SandboxBuilder().setLogSink((level, message) => lines.push([level, message])) });
+  assert.equal(await loaded.callHandler('flood', {}), 1);
+  // 1 MiB at 64 bytes a line, and the note of what was dropped.
+  assert.ok(lines.length <= 16385, `${lines.length} lines`);
+  assert.match(lines.at(-1)[1], /lines of guest output dropped/);
+});
+
 test('dispose() frees a sandbox at once, stopping its running call; afterwards it is ERR_CONSUMED', async () => {
   const loaded = await loadSandbox({ spin: SPIN, h: 'function handler() { return 1; }' });
   const stopped = rejectsWith(loaded.callHandler('spin', {}), 'ERR_CANCELLED');

@@ -77,7 +77,12 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         query
             .split('&')
             .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
-            .map(|v| v.replace("%3A", ":").replace("%2F", "/"))
+            .map(|v| {
+                v.replace("%3A", ":")
+                    .replace("%2F", "/")
+                    .replace("%5B", "[")
+                    .replace("%5D", "]")
+            })
     };
     let (status, extra, content) = match path {
         "/hello" => ("200 OK", String::new(), b"hello".to_vec()),

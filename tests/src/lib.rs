@@ -2,6 +2,7 @@
 //! through Polybox's public API.
 
 pub mod http_server;
+pub mod net_oracle;
 
 use std::sync::{Arc, Mutex};
 
@@ -194,6 +195,28 @@ pub fn allowing(patterns: &[String]) -> SandboxBuilder {
         serde_json::json!({ "network": { "rules": [{ "mode": "allow", "patterns": patterns }] } });
     SandboxBuilder::new()
         .permissions(polybox::permissions::Permissions::from_json(&policy.to_string()).unwrap())
+}
+
+/// A host name other than `localhost` that this machine resolves to
+/// loopback addresses only (its own name, or Debian's `ip6-localhost`):
+/// what a guest's "public-looking" name with a private DNS answer is made
+/// of. `None` where there is none, so a test can say it was skipped.
+pub fn name_resolving_to_loopback() -> Option<String> {
+    use std::net::ToSocketAddrs;
+    let own = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    [own.as_str(), "ip6-localhost", "ip6-loopback"]
+        .into_iter()
+        .filter(|name| !name.is_empty() && !name.contains('.') && *name != "localhost")
+        .find(|name| {
+            (*name, 80).to_socket_addrs().is_ok_and(|addresses| {
+                let addresses: Vec<_> = addresses.collect();
+                !addresses.is_empty() && addresses.iter().all(|a| a.ip().is_loopback())
+            })
+        })
+        .map(str::to_owned)
 }
 
 /// Runs `code` as the next line of a REPL in `runtime`: a global script

@@ -128,13 +128,13 @@ fn the_callers_rules_narrow_what_mounts_grant() {
     let dir = host_dir("narrow");
     std::fs::write(dir.join("public.txt"), "p").unwrap();
     std::fs::write(dir.join("secret.txt"), "s").unwrap();
-    let policy = Permissions::default().with(
-        polybox::permissions::ScopeName::Fs,
-        Scope::Rules {
-            default: Mode::Deny,
-            rules: vec![Rule::paths(Mode::Deny, &["read"], &["/data/secret.txt"])],
-        },
-    );
+    let policy = Permissions {
+        fs: Some(Scope::rules(
+            Mode::Deny,
+            vec![Rule::parse(Mode::Deny, &["read"], &["/data/secret.txt"]).unwrap()],
+        )),
+        ..Permissions::default()
+    };
     let out = ok(
         SandboxBuilder::new()
             .mount(Mount::read_write("/data", &dir))
@@ -155,8 +155,10 @@ fn the_callers_rules_narrow_what_mounts_grant() {
 fn fs_deny_denies_even_mounts() {
     let dir = host_dir("denied");
     std::fs::write(dir.join("f"), "x").unwrap();
-    let policy =
-        Permissions::default().with(polybox::permissions::ScopeName::Fs, Scope::Mode(Mode::Deny));
+    let policy = Permissions {
+        fs: Some(Scope::Mode(Mode::Deny)),
+        ..Permissions::default()
+    };
     let out = ok(
         SandboxBuilder::new().mount(Mount::read_only("/data", &dir)).permissions(policy),
         "const fs = require('fs');
@@ -168,9 +170,9 @@ fn fs_deny_denies_even_mounts() {
 #[test]
 fn in_memory_files_are_capped() {
     let out = ok(
-        SandboxBuilder::new().fs_memory_limit(1024),
+        SandboxBuilder::new().fs_memory_limit(2048),
         "const fs = require('fs');
-         fs.writeFileSync('/tmp/a', 'x'.repeat(1000));
+         fs.writeFileSync('/tmp/a', 'x'.repeat(1700));
          try { fs.writeFileSync('/tmp/b', 'x'.repeat(100)); } catch (e) { console.log(e.code); }
          fs.unlinkSync('/tmp/a');
          fs.writeFileSync('/tmp/b', 'x'.repeat(100));
@@ -338,6 +340,90 @@ fn reset_files_forgets_what_was_written_but_not_the_seeds_or_the_mounts() {
 
 /// Runs `code` in `runtime`; asserts it exits 0 and returns its stdout.
 #[track_caller]
+#[test]
+fn names_and_entries_count_against_the_in_memory_cap() {
+    // Counting file bytes alone let 200,000 directories with long names
+    // past a full cap (71 MB of host memory, kept across calls).
+    let out = ok(
+        SandboxBuilder::new().fs_memory_limit(1 << 20),
+        "const fs = require('fs');
+         const name = 'd'.repeat(240);
+         let made = 0;
+         try { for (;;) { fs.mkdirSync(`/tmp/${made}${name}`); made++; } } catch (e) { console.log(e.code); }
+         console.log(made > 1000 && made < 4000);",
+    );
+    assert_eq!(out, "ENOSPC\ntrue\n");
+}
+
+#[test]
+fn appends_to_a_mounted_file_stop_at_the_file_size_cap() {
+    // Each append was checked alone: 4 appends of a cap made a file of 4.
+    let dir = host_dir("appends");
+    let out = ok(
+        SandboxBuilder::new()
+            .fs_memory_limit(1000)
+            .mount(Mount::read_write("/out", &dir)),
+        "const fs = require('fs');
+         for (let i = 0; i < 4; i++) {
+           try { fs.appendFileSync('/out/log', 'x'.repeat(400)); } catch (e) { console.log(i, e.code); }
+         }
+         console.log(fs.statSync('/out/log').size);",
+    );
+    assert_eq!(out, "2 ENOSPC\n3 ENOSPC\n800\n");
+    assert_eq!(std::fs::metadata(dir.join("log")).unwrap().len(), 800);
+}
+
+#[test]
+fn a_dangling_link_cannot_create_a_file_where_the_policy_denies() {
+    // `out/link -> private/newfile`: the link's own name was decided, and
+    // writing through it created a file in the denied directory.
+    let dir = host_dir("dangling");
+    std::fs::create_dir_all(dir.join("private")).unwrap();
+    std::os::unix::fs::symlink("private/newfile", dir.join("link")).unwrap();
+    std::os::unix::fs::symlink("private/../private/deeper", dir.join("link2")).unwrap();
+    let policy = Permissions::from_json(
+        r#"{"fs": {"default": "allow", "rules": [{"mode": "deny", "paths": ["/out/private"]}]}}"#,
+    )
+    .unwrap();
+    let out = ok(
+        SandboxBuilder::new()
+            .mount(Mount::read_write("/out", &dir))
+            .permissions(policy),
+        "const fs = require('fs');
+         for (const p of ['/out/link', '/out/link2', '/out/private/direct']) {
+           try { fs.writeFileSync(p, 'x'); console.log(p, 'written'); } catch (e) { console.log(p, e.code); }
+         }
+         fs.writeFileSync('/out/fine', 'ok');
+         console.log(fs.readFileSync('/out/fine', 'utf8'));",
+    );
+    assert_eq!(
+        out,
+        "/out/link EACCES\n/out/link2 EACCES\n/out/private/direct EACCES\nok\n"
+    );
+    assert!(!dir.join("private/newfile").exists());
+    assert!(!dir.join("private/deeper").exists());
+}
+
+#[test]
+fn readlink_shows_guest_paths_never_the_hosts() {
+    let dir = host_dir("readlink");
+    std::fs::write(dir.join("target"), "t").unwrap();
+    std::os::unix::fs::symlink("target", dir.join("relative")).unwrap();
+    std::os::unix::fs::symlink(dir.join("target"), dir.join("absolute")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("outside")).unwrap();
+    let out = ok(
+        SandboxBuilder::new().mount(Mount::read_only("/data", &dir)),
+        "const fs = require('fs');
+         for (const p of ['/data/relative', '/data/absolute', '/data/outside']) {
+           try { console.log(p, fs.readlinkSync(p)); } catch (e) { console.log(p, e.code); }
+         }",
+    );
+    assert_eq!(
+        out,
+        "/data/relative target\n/data/absolute /data/target\n/data/outside EACCES\n"
+    );
+}
+
 fn ok_in(runtime: &mut Runtime, code: &str) -> String {
     let output = runtime.exec(code, ExecOptions::default()).unwrap();
     assert_eq!(output.exit_code, 0, "stderr: {}", text(&output.stderr));

@@ -2,9 +2,12 @@
 //! input (checked against the tool's schema first) is written to its stdin
 //! as JSON, and what it prints is the result (JSON, else its text). The
 //! command runs with the server's own environment, so it can hold
-//! credentials the guest never sees; a stopped call kills it.
+//! credentials the guest never sees. It runs in a process group of its
+//! own, and the whole group is killed when the call ends, stopped or not:
+//! what the command started (`sh -c 'sleep 30 &'`) does not outlive it.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +47,7 @@ fn run(command: &[String], input: &Value, call: &CallContext<'_>) -> Result<Valu
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start {:?}: {e}", command[0]))?;
     let stopped = Arc::new(AtomicBool::new(false));
@@ -55,7 +59,10 @@ fn run(command: &[String], input: &Value, call: &CallContext<'_>) -> Result<Valu
     }
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait(&mut child, &stopped)?;
+    let status = wait(&mut child, &stopped);
+    // What the command left behind holds its pipes open: end it all.
+    kill_group(&child);
+    let status = status?;
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     if !status.success() {
@@ -77,11 +84,19 @@ fn wait(child: &mut Child, stopped: &AtomicBool) -> Result<std::process::ExitSta
             return Ok(status);
         }
         if stopped.load(Ordering::SeqCst) {
-            let _ = child.kill();
+            kill_group(child);
             let _ = child.wait();
             return Err("the call was stopped".into());
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Kills `child`'s process group (`child` leads it).
+fn kill_group(child: &Child) {
+    if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+        // It may be gone already: nothing to do then.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
 }
 

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use polybox::Error;
+use polybox::permissions::{HostPattern, Permissions};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -57,8 +58,8 @@ pub struct McpConfig {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// The permissions policy (`polybox::permissions` JSON), narrowing
-    /// what the rest grants.
-    pub permissions: Option<Value>,
+    /// what the rest grants; checked when the file is read.
+    pub permissions: Option<Permissions>,
     /// Secrets the host fills into requests for some hosts.
     #[serde(default)]
     pub secrets: Vec<SecretConfig>,
@@ -101,7 +102,7 @@ fn yes() -> bool {
 pub struct SecretConfig {
     pub placeholder: String,
     pub env: String,
-    pub hosts: Vec<String>,
+    pub hosts: Vec<HostPattern>,
 }
 
 /// A host tool run as a command: the input's JSON on its stdin, its result

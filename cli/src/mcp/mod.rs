@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use polybox::permissions::Permissions;
 use polybox::{Backend, CallLimits, Language, Mount, RuntimeBuilder, SandboxBuilder, Secret, Tool};
 use rmcp::ServiceExt;
 
@@ -36,9 +35,17 @@ use crate::size::parse_size;
 #[derive(Args)]
 pub struct McpArgs {
     /// Serve MCP's Streamable HTTP at ADDR (e.g. 127.0.0.1:8931) instead of
-    /// stdio. Only requests naming a loopback host are answered.
+    /// stdio. Only requests naming a loopback host are answered, and a
+    /// request with an `Origin` header (a browser's) only from an origin
+    /// --allow-origin names.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// A browser origin (`http://localhost:3000`, `https://app.example.com:*`)
+    /// whose pages may call the HTTP server. Repeatable; without it, every
+    /// request that carries an `Origin` is refused (403), as the MCP spec
+    /// asks, so that no web page can drive the server.
+    #[arg(long, value_name = "ORIGIN", requires = "http")]
+    allow_origin: Vec<String>,
     /// The config file (JSON): limits, mounts, env, permissions, secrets and
     /// host tools (see the README's "AI agents (MCP)"). Flags win over it.
     #[arg(long, value_name = "FILE")]
@@ -84,7 +91,7 @@ pub fn mcp(args: McpArgs) -> Result<(), Failure> {
     runtime.block_on(async move {
         match args.http {
             None => serve_stdio(shared).await,
-            Some(address) => serve_http(shared, address).await,
+            Some(address) => serve_http(shared, address, &args.allow_origin).await,
         }
     })
 }
@@ -142,10 +149,7 @@ fn shared(config: Option<&std::path::Path>, args: &McpArgs) -> Result<Shared, Fa
     for tool in &tools {
         sandbox = sandbox.tool(tool.clone());
     }
-    let base = match &config.permissions {
-        Some(policy) => Permissions::from_json(&policy.to_string())?,
-        None => Permissions::default(),
-    };
+    let base = config.permissions.clone().unwrap_or_default();
     let sandbox = args.grants.apply_over(sandbox, None, base)?;
     let sandbox_for_python = sandbox.clone().language(Language::Python);
 
@@ -213,7 +217,11 @@ async fn serve_stdio(shared: Arc<Shared>) -> Result<(), Failure> {
 }
 
 /// Streamable HTTP at `address`, each session its own [`CodeServer`].
-async fn serve_http(shared: Arc<Shared>, address: SocketAddr) -> Result<(), Failure> {
+async fn serve_http(
+    shared: Arc<Shared>,
+    address: SocketAddr,
+    origins: &[String],
+) -> Result<(), Failure> {
     use hyper_util::rt::TokioIo;
     use hyper_util::service::TowerToHyperService;
     use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -224,7 +232,9 @@ async fn serve_http(shared: Arc<Shared>, address: SocketAddr) -> Result<(), Fail
     let service = StreamableHttpService::new(
         move || Ok(CodeServer::new(shared.clone())),
         Arc::new(LocalSessionManager::default()),
-        StreamableHttpServerConfig::default(),
+        StreamableHttpServerConfig::default()
+            .with_allowed_origins(origins.iter().cloned())
+            .enforce_origin_validation(),
     );
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -69,13 +69,24 @@ impl App {
             }
             (None, None) => unreachable!("clap requires an app or --template"),
         };
-        let strategy = args.strategy.unwrap_or(StrategyArg::Restore);
         let pool = pool
             .size(args.pool)
-            .strategy(strategy.into())
+            .strategy(handler_strategy(args).into())
             .limits(args.limits.limits())
             .build()?;
         Ok(Self::Handler { pool, handler })
+    }
+}
+
+/// What a fetch handler's sandboxes keep between requests: `restore`
+/// unless asked otherwise. Host components live beside the guest, outside
+/// what a restore resets, so with them `restore` is served as `new`: each
+/// request gets fresh components too, and nothing one request leaves is
+/// seen by the next.
+pub fn handler_strategy(args: &ServeArgs) -> StrategyArg {
+    match args.strategy.unwrap_or(StrategyArg::Restore) {
+        StrategyArg::Restore if !args.host_components.is_empty() => StrategyArg::New,
+        strategy => strategy,
     }
 }
 

@@ -1,11 +1,10 @@
-//! One request through `polybox serve`: read within the caps, answered by a
-//! sandbox of the pool (waiting for a free one within the queue's bound),
-//! the answer or the failure turned into a response, and a line in the
-//! access log.
+//! One request through `polybox serve`: admitted (a place among the
+//! pool and the queue) before its body is read, read within the caps,
+//! answered by a sandbox of the pool, the answer or the failure turned into
+//! a response, and a line in the access log.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -13,7 +12,7 @@ use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use polybox::{ErrorCode, HttpRequest, HttpResponse};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::Semaphore;
 
 use super::app::App;
 
@@ -34,9 +33,10 @@ pub struct Exchange {
     pub app: App,
     /// One permit per sandbox: a request holding one gets a sandbox at once.
     pub sandboxes: Semaphore,
-    /// Requests waiting for a permit now, and how many may.
-    pub waiting: AtomicUsize,
-    pub queue_limit: usize,
+    /// One permit per request that may be in the server at once (the pool
+    /// and the queue), taken before the body is read: bodies in memory are
+    /// at most that many times `max_body_bytes`, however many clients send.
+    pub admitted: Semaphore,
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
     pub access_log: bool,
@@ -68,10 +68,12 @@ impl Exchange {
         if self.access_log {
             // One line per request; a failure's reason on it (its first
             // line: a guest's stack stays out of the log).
+            // Control characters escaped: a guest's message cannot forge
+            // a line or send escape codes to the reader's terminal.
             let why = why
                 .as_deref()
                 .and_then(|why| why.lines().next())
-                .map(|why| format!(" ({why})"))
+                .map(|why| format!(" ({})", escaped(why)))
                 .unwrap_or_default();
             eprintln!(
                 "{peer} \"{line}\" {status} {} {:.3}ms{why}",
@@ -87,8 +89,18 @@ impl Exchange {
         local: SocketAddr,
         request: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, (StatusCode, String)> {
+        let _admitted = self.admitted.try_acquire().map_err(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "every sandbox is busy and the queue is full".to_owned(),
+            )
+        })?;
         let request = self.read(local, request).await?;
-        let permit = self.sandbox().await?;
+        let permit = self
+            .sandboxes
+            .acquire()
+            .await
+            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "shutting down".to_owned()))?;
         // The call runs on this worker thread, which hands its other tasks
         // to another thread meanwhile: no thread hop per request (a hop to
         // a blocking thread and back cost a quarter of the throughput),
@@ -98,6 +110,13 @@ impl Exchange {
             self.app.answer(&request)
         });
         match answered {
+            Ok(response) if !(200..=599).contains(&response.status) => Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "the app answered status {}; a response's status is 200 to 599",
+                    response.status
+                ),
+            )),
             Ok(response) => Ok(response_from(response)),
             // The pool has restored a stopped sandbox already: the
             // crate's hint to do it is not the server's reader's.
@@ -111,24 +130,6 @@ impl Exchange {
                     .to_owned(),
             )),
         }
-    }
-
-    /// A free sandbox's permit, waited for without holding a thread; past
-    /// the queue's bound, refused at once.
-    async fn sandbox(&self) -> Result<SemaphorePermit<'_>, (StatusCode, String)> {
-        if let Ok(permit) = self.sandboxes.try_acquire() {
-            return Ok(permit);
-        }
-        let _waiting = Waiting::enter(&self.waiting, self.queue_limit).ok_or_else(|| {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "every sandbox is busy and the queue is full".to_owned(),
-            )
-        })?;
-        self.sandboxes
-            .acquire()
-            .await
-            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into()))
     }
 
     /// The request as the sandbox takes it: the body read within its cap
@@ -194,25 +195,17 @@ impl Exchange {
     }
 }
 
-/// A place in the queue, left when dropped (also when the client leaves
-/// while it waits).
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl<'a> Waiting<'a> {
-    fn enter(waiting: &'a AtomicUsize, limit: usize) -> Option<Self> {
-        waiting
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Self(waiting))
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+/// `text` with its control characters escaped (`\n`, `\u{1b}`).
+fn escaped(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+            if c.is_control() {
+                Box::new(c.escape_default())
+            } else {
+                Box::new(std::iter::once(c))
+            }
+        })
+        .collect()
 }
 
 /// The status a failed request gets: 504 when a limit stopped it or a
@@ -266,4 +259,15 @@ fn response_from(answer: HttpResponse) -> Response<Full<Bytes>> {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped;
+
+    #[test]
+    fn control_characters_are_escaped_for_the_log() {
+        assert_eq!(escaped("a\u{1b}[2Jb\rc"), "a\\u{1b}[2Jb\\rc");
+        assert_eq!(escaped("plain text: ok"), "plain text: ok");
+    }
 }

@@ -8,9 +8,12 @@
 //!   may see of the ones before it (`restore`, the default: nothing).
 //! - **Waiting costs no thread**: a request waits for a sandbox on an
 //!   async semaphore, one permit per sandbox; a request holding one runs
-//!   its call on its worker thread (`block_in_place`). Past `--queue`
-//!   waiting requests, the next gets 503 at once: memory stays bounded
-//!   however many connections arrive.
+//!   its call on its worker thread (`block_in_place`).
+//! - **Memory stays bounded however many clients arrive**: a request takes
+//!   a place among `--pool` + `--queue` before its body is read (past them
+//!   it gets 503 at once), so at most that many bodies of `--max-body` are
+//!   in memory; and at most `--max-connections` connections are open (the
+//!   next wait in the kernel's backlog).
 //! - **Every limit is the sandbox's**: a request stopped by `--timeout-ms`
 //!   (or `--cpu-ms`, `--fuel`) gets 504 and its sandbox goes back to the
 //!   template's start; other requests do not notice. A program app's
@@ -30,7 +33,6 @@ mod programs;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -87,12 +89,18 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 2)]
     pub pool: usize,
     /// What a request sees of the requests before it (default `restore`;
-    /// a program's server keeps its state: `reuse`).
+    /// with --host-component, `restore` is served as `new`, since host
+    /// components keep state a restore does not reset; a program's server
+    /// keeps its state: `reuse`).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
-    /// How many requests may wait for a sandbox; more get 503.
+    /// How many requests may wait for a sandbox (their bodies read or
+    /// arriving); more get 503.
     #[arg(long, default_value_t = 1024)]
     pub queue: usize,
+    /// How many connections may be open at once; more wait to be accepted.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
     /// The largest request body (e.g. 1MiB); larger ones get 413.
     #[arg(long = "max-body", value_name = "SIZE", value_parser = parse_size, default_value = "1MiB")]
     pub max_body_bytes: usize,
@@ -153,8 +161,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
     let app = App::load(&args)?;
     let exchange = Arc::new(Exchange {
         sandboxes: Semaphore::new(args.pool),
-        waiting: AtomicUsize::new(0),
-        queue_limit: args.queue,
+        admitted: Semaphore::new(args.pool.saturating_add(args.queue)),
         max_body_bytes: args.max_body_bytes,
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         access_log: !args.quiet,
@@ -172,10 +179,7 @@ pub fn serve(args: ServeArgs) -> Result<(), Failure> {
             tokio::spawn(metrics::serve(metrics_listener, handle));
         }
         let (what, strategy) = match &exchange.app {
-            App::Handler { handler, .. } => (
-                handler.clone(),
-                args.strategy.unwrap_or(StrategyArg::Restore),
-            ),
+            App::Handler { handler, .. } => (handler.clone(), app::handler_strategy(&args)),
             App::Program(_) => ("a program".to_owned(), StrategyArg::Reuse),
         };
         eprintln!(
@@ -212,9 +216,14 @@ async fn accept(
         .header_read_timeout(Duration::from_millis(args.header_timeout_ms))
         .max_buf_size(args.max_header_bytes.max(8192));
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let stop = stop_signal();
     tokio::pin!(stop);
     loop {
+        let open = tokio::select! {
+            open = connections.clone().acquire_owned() => open.expect("the semaphore is never closed"),
+            () = &mut stop => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
@@ -223,6 +232,7 @@ async fn accept(
                 let service = service_fn(move |request| exchange.clone().serve(peer, local, request));
                 let served = graceful.watch(connection.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
+                    let _open = open;
                     // Malformed requests and timeouts end the connection;
                     // hyper has answered what can be answered.
                     let _ = served.await;

@@ -145,6 +145,28 @@ test('host tools: called from guest code, typed for the model, run on the host',
   }, env);
 });
 
+test("a stopped tool call ends everything the tool's command started", async () => {
+  // `sh -c 'sleep 30'` once outlived the run that started it.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polybox-mcp-'));
+  const config = path.join(dir, 'config.json');
+  const marker = `${process.pid}${Date.now() % 100000}`;
+  fs.writeFileSync(config, JSON.stringify({
+    limits: { wallMs: 500 },
+    tools: { wait: { description: 'Waits', command: ['sh', '-c', `sleep 3${marker} & sleep 3${marker}`] } },
+  }));
+  const running = () => {
+    const found = require('node:child_process').spawnSync('pgrep', ['-f', `sleep 3${marker}`], { encoding: 'utf8' });
+    return found.stdout.trim();
+  };
+  await withServer(['--config', config], async (client) => {
+    const result = await run(client, 'await tools.wait({})');
+    assert.equal(result.isError, true);
+    // The group is killed as the call stops; give the kernel a moment to reap.
+    for (let i = 0; i < 50 && running() !== ''; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(running(), '');
+  });
+});
+
 test('--stateful keeps declarations and files per session; sessions are isolated', async () => {
   const [a, b] = await Promise.all([connect(['--stateful']), connect(['--stateful'])]);
   try {
@@ -184,6 +206,32 @@ test('Streamable HTTP on loopback', async () => {
     const result = await run(client, 'console.log(6 * 7)');
     assert.equal(result.structuredContent.stdout, '42\n');
     await client.close();
+  } finally {
+    server.kill();
+  }
+});
+
+test('Streamable HTTP refuses a browser origin it was not told to allow', async () => {
+  // A web page the user visits could otherwise drive a local server.
+  const server = spawn(POLYBOX, ['mcp', '--http', '127.0.0.1:0', '--allow-origin', 'http://localhost:3000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let seen = '';
+      server.stderr.on('data', (chunk) => {
+        seen += chunk;
+        const found = seen.match(/serving MCP at (http:\/\/\S+)/);
+        if (found) resolve(found[1]);
+      });
+      server.on('exit', (code) => reject(new Error(`polybox mcp exited with ${code}: ${seen}`)));
+    });
+    const initialize = (origin) => fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(origin ? { origin } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    assert.equal((await initialize('http://evil.example')).status, 403);
+    assert.equal((await initialize('http://localhost:3000')).status, 200);
+    assert.equal((await initialize(undefined)).status, 200);
   } finally {
     server.kill();
   }

@@ -4,15 +4,17 @@
 //! Nothing of the host's own environment reaches a guest: a program sees
 //! only the variables its caller set (on the `RuntimeBuilder`, per call, or
 //! with `--env`/`--allow-env` on the command line), a user component only
-//! those set on the `SandboxBuilder`. Setting one grants it;
-//! the `env` scope of the sandbox's [`Permissions`] can then still hide
-//! some (`{"env": {"default": "allow", "rules": [{"mode": "deny",
-//! "patterns": ["AWS_*"]}]}}`) or all (`"env": "deny"`). A hidden variable
+//! those set on the `SandboxBuilder`. Setting one grants it while the
+//! sandbox's [`Permissions`] has no `env` scope; with one, the scope alone
+//! decides, its default included: `{"default": "deny", "rules": [{"mode":
+//! "allow", "patterns": ["API_*"]}]}` shows only `API_*`,
+//! `{"default": "allow", "rules": [{"mode": "deny", "patterns":
+//! ["AWS_*"]}]}` hides `AWS_*`, and `"deny"` hides all. A hidden variable
 //! is counted and logged as a denial.
 
 use super::{Capability, ComponentGrant, Installer};
 use crate::error::Result;
-use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+use crate::permissions::{Mode, NamePattern, Permissions, Rule, ScopeName};
 
 /// Grants a sandbox's user components the variables its builder set
 /// ([`SandboxBuilder::env`](crate::SandboxBuilder::env)) that the policy
@@ -40,10 +42,10 @@ pub(crate) fn visible(
     sandbox: u64,
     env: Vec<(String, String)>,
 ) -> Vec<(String, String)> {
-    let given = [Rule::all(Mode::Allow)];
+    let given: Vec<Rule<NamePattern>> = permissions.implied_by_registration(ScopeName::Env);
     env.into_iter()
         .filter(|(name, _)| {
-            let mode = permissions.decide(ScopeName::Env, "read", name, &given);
+            let mode = permissions.decide_env(name, &given);
             if mode == Mode::Deny {
                 crate::metrics::denial(sandbox, ScopeName::Env, "read", name);
             }

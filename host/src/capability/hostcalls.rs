@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::host_functions::CallContext;
 use super::{Capability, HostCallError, Installer, Provider};
 use crate::error::Result;
-use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+use crate::permissions::{Mode, NamePattern, Permissions, Rule, ScopeName};
 
 /// Answers a sandbox's hostcalls: the name and payload in, the result (or
 /// what went wrong, in words) out.
@@ -31,7 +31,7 @@ pub(crate) const HOSTCALL_MODULE: &str = "polybox:hostcall";
 struct Hostcalls {
     handler: Option<HostcallHandler>,
     permissions: Arc<Permissions>,
-    implied: Vec<Rule>,
+    implied: Vec<Rule<NamePattern>>,
     sandbox: u64,
 }
 
@@ -55,11 +55,7 @@ impl Provider for Hostcalls {
                 "EACCES: hostcall({name:?}): this sandbox was given no hostcalls"
             ));
         };
-        if self
-            .permissions
-            .decide(ScopeName::Tool, "call", name, &self.implied)
-            == Mode::Deny
-        {
+        if self.permissions.decide_tool(name, &self.implied) == Mode::Deny {
             return denied(format!(
                 "EACCES: the sandbox's permissions deny the hostcall {name:?}"
             ));

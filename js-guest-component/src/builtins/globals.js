@@ -73,33 +73,7 @@
   define(globalThis, "TextEncoder", TextEncoder);
   define(globalThis, "TextDecoder", TextDecoder);
 
-  // Math.random: xoshiro128** seeded from the host's secure random source
-  // the first time it is called in an instance. QuickJS seeds its own from
-  // the clock when a context is created, which an instance started from a
-  // shared runtime image would share with every other one.
-  let s0, s1, s2, s3;
-  const rotl = (x, k) => (x << k) | (x >>> (32 - k));
-  function next() {
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  }
-  const random = {
-    random() {
-      if (s0 === undefined) {
-        do {
-          [s0, s1, s2, s3] = new Int32Array(natives.randomBytes(16).buffer);
-        } while ((s0 | s1 | s2 | s3) === 0);
-      }
-      // 53 random bits: 27 from one output, 26 from the next.
-      return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
-    },
-  }.random;
-  define(Math, "random", random);
+  // Math.random: native (random.rs), seeded from the host's secure random
+  // source afresh in every call into the instance.
+  define(Math, "random", natives.random);
 })

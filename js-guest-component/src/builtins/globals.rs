@@ -1,5 +1,6 @@
 //! Installs `console`, `print`, `TextEncoder`, `TextDecoder` and a securely
-//! seeded `Math.random` (`globals.js`) with the native helpers they close over.
+//! seeded `Math.random` (`globals.js`, `random.rs`) with the native helpers
+//! they close over.
 
 use alloc::string::String;
 
@@ -17,7 +18,7 @@ pub fn install(ctx: &Ctx<'_>) -> Result<()> {
     natives.set("log", Function::new(ctx.clone(), log)?)?;
     natives.set("utf8Encode", Function::new(ctx.clone(), utf8_encode)?)?;
     natives.set("utf8Decode", Function::new(ctx.clone(), utf8_decode)?)?;
-    natives.set("randomBytes", Function::new(ctx.clone(), random_bytes)?)?;
+    natives.set("random", super::random::function(ctx)?)?;
     let setup = script_function(ctx, "polybox:globals", GLOBALS_SOURCE)?;
     setup.call::<_, ()>((natives,))
 }
@@ -46,8 +47,4 @@ fn utf8_decode<'js>(ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, fatal: bool) -> R
         )),
         Err(error) => Ok(String::from_utf8_lossy(error.as_bytes()).into_owned()),
     }
-}
-
-fn random_bytes<'js>(ctx: Ctx<'js>, len: u32) -> Result<Value<'js>> {
-    uint8_array(&ctx, platform::random_bytes(len.min(64)))
 }

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod globals;
 pub mod hyperlight;
 pub mod process;
+pub mod random;
 pub mod serving;
 pub mod session;
 pub mod timers;

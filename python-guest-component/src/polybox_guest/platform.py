@@ -140,14 +140,17 @@ def urandom(size):
 
 class _HostSeededRandom(random.Random):
     """`random`'s shared generator, seeded from the host's random source at
-    its first use in an instance: a seed in the shared image would give every
-    sandbox started from it the same sequence. (A snapshot or template
-    captured after that use carries the seeded state, as it carries
-    everything else.)"""
+    its first use in each call into the instance. Its state is in every
+    image, snapshot and template taken after a use, and the guest cannot
+    tell that it was restored: seeded once, every restore would replay the
+    same sequence. Unless guest code seeds it itself (`random.seed(42)`, for
+    a sequence it can repeat), each export forgets the seed
+    (`forget_seed`)."""
 
     def __init__(self):
         super().__init__(0)
         self._host_seeded = False
+        self._seeded_by_guest = False
 
     def _from_host(self):
         self._host_seeded = True
@@ -155,7 +158,12 @@ class _HostSeededRandom(random.Random):
 
     def seed(self, a=None, version=2):
         self._host_seeded = True
+        self._seeded_by_guest = a is not None
         super().seed(a, version)
+
+    def forget_seed(self):
+        if not self._seeded_by_guest:
+            self._host_seeded = False
 
     def random(self):
         if not self._host_seeded:
@@ -171,6 +179,19 @@ class _HostSeededRandom(random.Random):
         if not self._host_seeded:
             self._from_host()
         return super().getstate()
+
+    def setstate(self, state):
+        self._host_seeded = True
+        self._seeded_by_guest = True
+        super().setstate(state)
+
+
+def forget_seed():
+    """Makes `random`'s shared generator draw a new seed from the host at
+    its next use (each export calls this on entry)."""
+    inst = random._inst
+    if isinstance(inst, _HostSeededRandom):
+        inst.forget_seed()
 
 
 _random_seed = random.Random.seed

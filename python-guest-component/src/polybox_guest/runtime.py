@@ -23,6 +23,7 @@ _BYTES_PER_FRAME = 640
 def _guarded(function):
     @functools.wraps(function)
     def guarded(*args):
+        platform.forget_seed()
         try:
             return function(*args)
         except errors.Err:

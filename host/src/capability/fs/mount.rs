@@ -25,14 +25,31 @@ pub fn is_mount_point(rel: &Path) -> bool {
 #[derive(Debug)]
 pub struct HostDir {
     dir: Dir,
+    /// Where it is on the host, resolved: what an absolute link inside it
+    /// that stays inside names.
+    root: PathBuf,
     read_only: bool,
 }
+
+/// What a link's text says, as a guest may see it.
+pub enum LinkText {
+    /// A relative target, as written.
+    Relative(PathBuf),
+    /// An absolute host path inside the mount, relative to its root.
+    Inside(PathBuf),
+    /// An absolute host path outside the mount: not the guest's to know.
+    Outside,
+}
+
+/// How many links a resolution follows before it gives up (Linux's limit).
+const MAX_LINKS: usize = 40;
 
 impl HostDir {
     /// Opens the host directory `path`.
     pub fn open(path: &Path, read_only: bool) -> std::io::Result<Self> {
         Ok(Self {
             dir: Dir::open_ambient_dir(path, ambient_authority())?,
+            root: path.canonicalize()?,
             read_only,
         })
     }
@@ -206,23 +223,51 @@ impl HostDir {
     /// (`.` for its root); for a path that does not exist yet, its parent
     /// resolved and its name kept. `None` when it cannot be resolved inside
     /// the mount (a link leading out, a loop, a missing parent).
+    ///
+    /// A dangling link is followed to the file that writing through it
+    /// would create: deciding on the link's own name let a guest create a
+    /// file in a directory the policy denies.
     pub fn resolve(&self, rel: &Path) -> Option<PathBuf> {
-        match self.dir.canonicalize(rel) {
-            Ok(path) => Some(path),
-            Err(_) => {
-                let name = rel.file_name()?;
-                let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
-                let parent = self
-                    .dir
-                    .canonicalize(parent.unwrap_or(Path::new(".")))
-                    .ok()?;
-                Some(parent.join(name))
+        let mut rel = rel.to_path_buf();
+        for _ in 0..MAX_LINKS {
+            if let Ok(path) = self.dir.canonicalize(&rel) {
+                return Some(path);
             }
+            let name = rel.file_name()?.to_owned();
+            let parent = rel
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            if self
+                .dir
+                .symlink_metadata(&rel)
+                .is_ok_and(|m| m.is_symlink())
+            {
+                let target = self.dir.read_link_contents(&rel).ok()?;
+                if target.is_absolute() {
+                    // cap-std refuses to follow it: it leads out.
+                    return None;
+                }
+                rel = parent.join(target);
+                continue;
+            }
+            return Some(self.dir.canonicalize(&parent).ok()?.join(name));
         }
+        None
     }
 
-    /// Where the link `rel` points, as written on the host.
-    pub fn read_link(&self, rel: &Path) -> Result<PathBuf, Refusal> {
-        Ok(self.dir.read_link_contents(rel)?)
+    /// Where the link `rel` points: relative text as written, an absolute
+    /// host path only when it stays inside the mount (then relative to
+    /// the mount's root, for the caller to show as a guest path).
+    pub fn read_link(&self, rel: &Path) -> Result<LinkText, Refusal> {
+        let target = self.dir.read_link_contents(rel)?;
+        if target.is_relative() {
+            return Ok(LinkText::Relative(target));
+        }
+        Ok(match target.strip_prefix(&self.root) {
+            Ok(inside) => LinkText::Inside(inside.to_path_buf()),
+            Err(_) => LinkText::Outside,
+        })
     }
 }

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use super::mount::{HostDir, is_mount_point};
+use super::mount::{HostDir, LinkText, is_mount_point};
 use super::path::{is_within, normalize, split, too_long};
 use super::shared::FilesState;
 use super::tree::Tree;
@@ -23,7 +23,25 @@ use crate::capability::Refusal;
 use crate::capability::host_functions::CallContext;
 use crate::capability::{HostCallError, Provider, answer};
 use crate::error::{Error, Result};
-use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+use crate::permissions::{Mode, PathPattern, Permissions, Rule, ScopeName};
+
+/// The normalised guest path `path` and everything below it, as a grant.
+fn under(path: &str) -> PathPattern {
+    PathPattern::literal(path)
+}
+
+/// What an imports-only mount at `at` lets the module loader read: module
+/// sources and the `package.json` files that say how to load them. Data
+/// (`.json`, `.env`, keys) needs a read grant, even for `require`.
+fn module_files(at: &str) -> Vec<PathPattern> {
+    ["*.js", "*.mjs", "*.cjs", "*.py", "package.json"]
+        .into_iter()
+        .map(|name| {
+            let tail = PathPattern::parse(&format!("/**/{name}")).expect("a valid pattern");
+            under(at).join(&tail)
+        })
+        .collect()
+}
 
 /// The functions of `polybox:fs`.
 const FUNCTIONS: &[&str] = &[
@@ -63,9 +81,9 @@ pub(crate) struct Filesystem {
     mounts: Vec<(String, HostDir)>,
     permissions: Arc<Permissions>,
     /// The grants the configuration makes, before the policy's rules.
-    implied: Vec<Rule>,
+    implied: Vec<Rule<PathPattern>>,
     /// Those, and the module mounts' grants to read modules.
-    load_grants: Vec<Rule>,
+    load_grants: Vec<Rule<PathPattern>>,
     /// The largest file read at once.
     read_limit: usize,
     sandbox: u64,
@@ -95,8 +113,12 @@ impl Filesystem {
             }
         }
         let mut implied = vec![
-            Rule::paths(Mode::Allow, &["stat", "readdir", "readlink"], &["/"]),
-            Rule::paths(Mode::Allow, &[], &["/tmp"]),
+            Rule::new(
+                Mode::Allow,
+                &["stat", "readdir", "readlink"],
+                vec![under("/")],
+            ),
+            Rule::new(Mode::Allow, &[], vec![under("/tmp")]),
         ];
         let mut mounts = Vec::new();
         let mut module_grants = Vec::new();
@@ -111,20 +133,22 @@ impl Filesystem {
             })?;
             // What a mount grants replaces what its place would have had
             // (a mount under /tmp is not all of /tmp's to write).
+            // An imports-only mount is not listed, and its files are
+            // loaded only as modules (`module_files`).
             let operations: &[&str] = match (mount.modules_only, mount.read_only) {
-                (true, _) => &["stat", "readdir", "readlink"],
+                (true, _) => &["stat"],
                 (false, true) => &["read", "stat", "readdir", "readlink"],
                 (false, false) => &[],
             };
             mount_rules.push((
                 at.clone(),
                 [
-                    Rule::paths(Mode::Deny, &[], &[&at]),
-                    Rule::paths(Mode::Allow, operations, &[&at]),
+                    Rule::new(Mode::Deny, &[], vec![under(&at)]),
+                    Rule::new(Mode::Allow, operations, vec![under(&at)]),
                 ],
             ));
             if mount.modules_only {
-                module_grants.push(Rule::paths(Mode::Allow, &["read"], &[&at]));
+                module_grants.push(Rule::new(Mode::Allow, &["read"], module_files(&at)));
             }
             mounts.push((at, dir));
         }
@@ -134,7 +158,7 @@ impl Filesystem {
         implied.extend(mount_rules.into_iter().flat_map(|(_, rules)| rules));
         for (file, _) in &config.files {
             let at = normalize(file).unwrap_or_default();
-            implied.push(Rule::paths(Mode::Allow, &[], &[&at]));
+            implied.push(Rule::new(Mode::Allow, &[], vec![under(&at)]));
         }
         let load_grants = implied.iter().chain(&module_grants).cloned().collect();
         Ok(Self {
@@ -213,7 +237,12 @@ impl Filesystem {
         self.check(operation, path, &self.implied)
     }
 
-    fn check(&self, operation: &str, path: &str, implied: &[Rule]) -> Result<String, Refusal> {
+    fn check(
+        &self,
+        operation: &str,
+        path: &str,
+        implied: &[Rule<PathPattern>],
+    ) -> Result<String, Refusal> {
         let Some(path) = normalize(path) else {
             return Err(Refusal::with("EINVAL", "a guest path must be absolute"));
         };
@@ -221,7 +250,7 @@ impl Filesystem {
             return Err(Refusal::new("ENAMETOOLONG"));
         }
         let written = self.files.written();
-        let with_written: Vec<Rule>;
+        let with_written: Vec<Rule<PathPattern>>;
         let implied = if written.is_empty() {
             implied
         } else {
@@ -236,10 +265,7 @@ impl Filesystem {
                 .map(|real| self.guest_path_in(&path, &real)),
             Place::Memory(_) => None,
         };
-        let decide = |target: &str| {
-            self.permissions
-                .decide(ScopeName::Fs, operation, target, implied)
-        };
+        let decide = |target: &str| self.permissions.decide_path(operation, target, implied);
         let verdict = match (decide(&path), &resolved) {
             (Mode::Allow, Some(real)) if *real != path => decide(real),
             (verdict, _) => verdict,
@@ -405,7 +431,7 @@ impl Filesystem {
         }
         .map_err(|e| host_error(e, "write", &at))?;
         self.files
-            .grant_written(Rule::paths(Mode::Allow, &[], &[&at]));
+            .grant_written(Rule::new(Mode::Allow, &[], vec![under(&at)]));
         Ok(())
     }
 
@@ -455,7 +481,12 @@ impl Filesystem {
         let path = self.allowed("write", path)?;
         let end = match mode {
             WriteMode::At(offset) => offset.saturating_add(bytes.len() as u64),
-            _ => bytes.len() as u64,
+            // An append ends past what the file holds already.
+            WriteMode::Append => self
+                .metadata(&path, true)
+                .map_or(0, |m| m.size)
+                .saturating_add(bytes.len() as u64),
+            WriteMode::Replace => bytes.len() as u64,
         };
         if end > self.read_limit as u64 {
             return Err(Refusal::with(
@@ -491,7 +522,10 @@ impl Filesystem {
         }
     }
 
-    /// Where the symbolic link `path` points, as written.
+    /// Where the symbolic link `path` points: relative text as written,
+    /// an absolute target as the guest path it has inside the mount. A
+    /// target outside the mount is the host's layout, not the guest's to
+    /// read (`EACCES`).
     pub fn read_link(&self, path: &str) -> Result<String, Refusal> {
         let path = self.allowed("readlink", path)?;
         match self.place(&path) {
@@ -499,7 +533,14 @@ impl Filesystem {
                 self.tree(|t| t.metadata(&path))?;
                 Err(Refusal::with("EINVAL", "not a symbolic link"))
             }
-            Place::Mount(dir, rel) => Ok(dir.read_link(&rel)?.to_string_lossy().into_owned()),
+            Place::Mount(dir, rel) => match dir.read_link(&rel)? {
+                LinkText::Relative(text) => Ok(text.to_string_lossy().into_owned()),
+                LinkText::Inside(real) => Ok(self.guest_path_in(&path, &real)),
+                LinkText::Outside => Err(Refusal::with(
+                    "EACCES",
+                    "the link points outside the sandbox's files",
+                )),
+            },
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use super::tree::Tree;
-use crate::permissions::Rule;
+use crate::permissions::{PathPattern, Rule};
 
 /// The in-memory part of a filesystem (seeded files, `/tmp`, what the host
 /// wrote), shared by every sandbox built with it: what one program writes,
@@ -45,7 +45,7 @@ impl std::fmt::Debug for SharedFiles {
 #[derive(Default)]
 pub(super) struct FilesState {
     tree: Mutex<Option<Tree>>,
-    written: RwLock<Vec<Rule>>,
+    written: RwLock<Vec<Rule<PathPattern>>>,
 }
 
 impl FilesState {
@@ -55,7 +55,7 @@ impl FilesState {
     }
 
     /// The grants for the files the host wrote.
-    pub fn written(&self) -> RwLockReadGuard<'_, Vec<Rule>> {
+    pub fn written(&self) -> RwLockReadGuard<'_, Vec<Rule<PathPattern>>> {
         self.written.read().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -68,7 +68,7 @@ impl FilesState {
     }
 
     /// Grants guests the file at `path`, which the host wrote.
-    pub fn grant_written(&self, rule: Rule) {
+    pub fn grant_written(&self, rule: Rule<PathPattern>) {
         self.written
             .write()
             .unwrap_or_else(|p| p.into_inner())

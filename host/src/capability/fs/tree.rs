@@ -2,6 +2,12 @@
 //! seeded files, `/tmp`, and the directories leading to mount points. A
 //! sandbox's files are host state: they outlive its calls and programs and
 //! are never part of a snapshot.
+//!
+//! What they hold is host memory, so all of it counts against the cap:
+//! each entry costs [`ENTRY_COST`] and its name besides its bytes, and there
+//! are at most [`MAX_ENTRIES`]. (Counting file bytes alone let a guest make
+//! 200,000 directories with long names past a full cap: 71 MB of host
+//! memory that outlived its calls.)
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -9,6 +15,31 @@ use std::time::SystemTime;
 use super::path::split;
 use super::{Entry, EntryKind, Metadata, WriteMode};
 use crate::capability::Refusal;
+
+/// What an entry costs besides its name and bytes (the node, the map
+/// entry, the name's allocation).
+pub const ENTRY_COST: usize = 128;
+
+/// The most entries (files and directories) the tree holds.
+pub const MAX_ENTRIES: usize = 100_000;
+
+/// What the entry `name` holding `node` costs, all below it included.
+fn weight(name: &str, node: &Node) -> usize {
+    ENTRY_COST
+        + name.len()
+        + match node {
+            Node::File { bytes, .. } => bytes.len(),
+            Node::Dir { children, .. } => children.iter().map(|(n, c)| weight(n, c)).sum(),
+        }
+}
+
+/// How many entries `node` is, itself included.
+fn count(node: &Node) -> usize {
+    match node {
+        Node::File { .. } => 1,
+        Node::Dir { children, .. } => 1 + children.values().map(count).sum::<usize>(),
+    }
+}
 
 /// A node of the tree.
 #[derive(Debug)]
@@ -45,21 +76,17 @@ impl Node {
             },
         }
     }
-
-    fn size(&self) -> usize {
-        match self {
-            Self::File { bytes, .. } => bytes.len(),
-            Self::Dir { children, .. } => children.values().map(Node::size).sum(),
-        }
-    }
 }
 
 /// The in-memory files of one sandbox, with a cap on their total size.
 #[derive(Debug)]
 pub struct Tree {
     root: Node,
+    /// Bytes charged: contents, names and [`ENTRY_COST`] per entry.
     used: usize,
     capacity: usize,
+    /// Entries below the root.
+    entries: usize,
 }
 
 impl Tree {
@@ -69,7 +96,28 @@ impl Tree {
             root: Node::dir(),
             used: 0,
             capacity,
+            entries: 0,
         }
+    }
+
+    /// Refuses growing to `used` bytes and `entries` entries past the caps.
+    fn fits(&self, used: usize, entries: usize) -> Result<(), Refusal> {
+        if used > self.capacity {
+            return Err(Refusal::with(
+                "ENOSPC",
+                format!(
+                    "the sandbox's in-memory files are limited to {} bytes (each entry counts {ENTRY_COST} bytes and its name besides its contents)",
+                    self.capacity
+                ),
+            ));
+        }
+        if entries > MAX_ENTRIES {
+            return Err(Refusal::with(
+                "ENOSPC",
+                format!("the sandbox's in-memory files are limited to {MAX_ENTRIES} entries"),
+            ));
+        }
+        Ok(())
     }
 
     fn node(&self, path: &str) -> Result<&Node, Refusal> {
@@ -139,11 +187,11 @@ impl Tree {
         exclusive: bool,
     ) -> Result<(), Refusal> {
         let (parent, name) = split(path);
-        let old = match self.node(path) {
+        let (old, new_entry) = match self.node(path) {
             Ok(Node::Dir { .. }) => return Err(Refusal::new("EISDIR")),
             Ok(_) if exclusive => return Err(Refusal::new("EEXIST")),
-            Ok(Node::File { bytes, .. }) => bytes.len(),
-            Err(e) if e.code == "ENOENT" => 0,
+            Ok(Node::File { bytes, .. }) => (bytes.len(), 0),
+            Err(e) if e.code == "ENOENT" => (0, ENTRY_COST + name.len()),
             Err(e) => return Err(e),
         };
         if let Node::File { .. } = self.node(parent)? {
@@ -159,16 +207,9 @@ impl Tree {
             WriteMode::Replace => end,
             _ => end.max(old),
         };
-        let used = self.used - old + len;
-        if used > self.capacity {
-            return Err(Refusal::with(
-                "ENOSPC",
-                format!(
-                    "the sandbox's in-memory files are limited to {} bytes",
-                    self.capacity
-                ),
-            ));
-        }
+        let used = self.used - old + len + new_entry;
+        let entries = self.entries + usize::from(new_entry > 0);
+        self.fits(used, entries)?;
         let children = self.dir_mut(parent)?;
         let now = SystemTime::now();
         let file = children.entry(name.to_owned()).or_insert(Node::File {
@@ -185,6 +226,7 @@ impl Tree {
             *modified = now;
         }
         self.used = used;
+        self.entries = entries;
         Ok(())
     }
 
@@ -195,9 +237,7 @@ impl Tree {
             Node::Dir { .. } => return Err(Refusal::new("EISDIR")),
         };
         let used = self.used - old + len;
-        if used > self.capacity {
-            return Err(Refusal::new("ENOSPC"));
-        }
+        self.fits(used, self.entries)?;
         if let Node::File { bytes, modified } = self.node_mut(path)? {
             bytes.resize(len, 0);
             *modified = SystemTime::now();
@@ -226,7 +266,11 @@ impl Tree {
             return Err(Refusal::new("EEXIST"));
         }
         let (parent, name) = split(path);
+        let used = self.used + ENTRY_COST + name.len();
+        self.fits(used, self.entries + 1)?;
         self.dir_mut(parent)?.insert(name.to_owned(), Node::dir());
+        self.used = used;
+        self.entries += 1;
         Ok(())
     }
 
@@ -236,19 +280,21 @@ impl Tree {
         if path == "/" {
             return Err(Refusal::new("EBUSY"));
         }
-        let freed = match (self.node(path)?, dir, recursive) {
-            (node, _, true) => node.size(),
-            (Node::File { bytes, .. }, false, _) => bytes.len(),
+        match (self.node(path)?, dir, recursive) {
+            (_, _, true) | (Node::File { .. }, false, _) | (Node::Dir { .. }, true, _) => {}
             (Node::File { .. }, true, _) => return Err(Refusal::new("ENOTDIR")),
             (Node::Dir { .. }, false, _) => return Err(Refusal::new("EISDIR")),
-            (Node::Dir { children, .. }, true, _) if !children.is_empty() => {
-                return Err(Refusal::new("ENOTEMPTY"));
-            }
-            (Node::Dir { .. }, true, _) => 0,
-        };
+        }
+        if let (Node::Dir { children, .. }, false) = (self.node(path)?, recursive)
+            && !children.is_empty()
+        {
+            return Err(Refusal::new("ENOTEMPTY"));
+        }
         let (parent, name) = split(path);
-        self.dir_mut(parent)?.remove(name);
-        self.used -= freed;
+        if let Some(node) = self.dir_mut(parent)?.remove(name) {
+            self.used -= weight(name, &node);
+            self.entries -= count(&node);
+        }
         Ok(())
     }
 
@@ -272,14 +318,20 @@ impl Tree {
             _ => {}
         }
         self.dir_mut(to_parent)?;
-        let replaced = self.node(to).map(Node::size).unwrap_or(0);
         let (from_parent, from_name) = split(from);
+        // The entry's name changes; what it replaces is freed.
+        let (replaced, replaced_entries) = self
+            .node(to)
+            .map_or((0, 0), |node| (weight(to_name, node), count(node)));
+        let used = (self.used + to_name.len() - from_name.len()).saturating_sub(replaced);
+        self.fits(used, self.entries - replaced_entries)?;
         let node = self
             .dir_mut(from_parent)?
             .remove(from_name)
             .ok_or(Refusal::new("ENOENT"))?;
         self.dir_mut(to_parent)?.insert(to_name.to_owned(), node);
-        self.used -= replaced;
+        self.used = used;
+        self.entries -= replaced_entries;
         Ok(())
     }
 }
@@ -290,7 +342,8 @@ mod tests {
 
     #[test]
     fn keeps_files_and_directories_within_its_capacity() {
-        let mut tree = Tree::new(10);
+        // Room for two entries (with one-letter names) and ten bytes.
+        let mut tree = Tree::new(2 * (ENTRY_COST + 1) + 10);
         tree.create_dir("/a").unwrap();
         tree.write("/a/f", b"hello", WriteMode::Replace, false)
             .unwrap();
@@ -336,13 +389,42 @@ mod tests {
             "ENOSPC"
         );
         tree.remove("/a", true, true).unwrap();
+        assert_eq!((tree.used, tree.entries), (0, 0));
         tree.write("/f", b"12", WriteMode::At(3), false).unwrap();
         assert_eq!(tree.read("/f").unwrap(), [0, 0, 0, b'1', b'2']);
     }
 
     #[test]
+    fn names_and_entries_count_against_the_cap() {
+        let mut tree = Tree::new(64 * 1024);
+        let name = "n".repeat(240);
+        let mut made = 0;
+        while tree.create_dir(&format!("/{made}{name}")).is_ok() {
+            made += 1;
+        }
+        // 64 KiB at 128 bytes and a 241-odd-byte name each.
+        assert!((170..=180).contains(&made), "{made}");
+        let next = format!("/{made}{name}");
+        assert_eq!(tree.create_dir(&next).unwrap_err().code, "ENOSPC");
+        tree.remove(&format!("/0{name}"), true, false).unwrap();
+        tree.create_dir(&next).unwrap();
+
+        let mut tree = Tree::new(usize::MAX);
+        tree.create_dir("/d").unwrap();
+        for i in 1..MAX_ENTRIES {
+            tree.write(&format!("/d/{i}"), b"", WriteMode::Replace, false)
+                .unwrap();
+        }
+        let full = tree.write("/d/one-more", b"", WriteMode::Replace, false);
+        assert_eq!(full.unwrap_err().code, "ENOSPC");
+        tree.rename("/d/1", "/d/2").unwrap();
+        tree.write("/d/one-more", b"", WriteMode::Replace, false)
+            .unwrap();
+    }
+
+    #[test]
     fn renames_within_the_tree() {
-        let mut tree = Tree::new(100);
+        let mut tree = Tree::new(1000);
         tree.create_dir("/a").unwrap();
         tree.write("/a/f", b"x", WriteMode::Replace, false).unwrap();
         tree.rename("/a", "/b").unwrap();

@@ -6,7 +6,8 @@
 //! A guest has no sockets. Its `fetch` hands the whole request to the host
 //! (the internal module `polybox:net`, `provider.rs`), which decides it by
 //! the sandbox's [`Permissions`](crate::permissions::Permissions) (the
-//! `network` scope, operation `fetch`, target `scheme://host:port/path`),
+//! `network` scope, operation `fetch`, the parts of the parsed URL: see
+//! [`NetPattern`](crate::permissions::NetPattern)),
 //! then either hands it to the caller's [`HttpHandler`] (no network at all)
 //! or sends it itself (`client.rs`). Deciding on the host means:
 //!
@@ -15,8 +16,10 @@
 //! - **no SSRF through DNS**: a host name is decided as written, and every
 //!   address it resolves to that is private, loopback, link-local or
 //!   otherwise not public (`address.rs`) must be allowed by the policy as
-//!   well (as `scheme://10.0.0.1:80/path`); the connection goes to the
-//!   address that was checked, so a second lookup cannot change it;
+//!   well (a rule naming that address or its network); the connection goes
+//!   to the address that was checked, so a second lookup cannot change it.
+//!   `localhost` and names under it are the exception: they are never
+//!   looked up and always mean loopback, which granting them grants;
 //! - **secrets the guest never sees**: a [`Secret`] binds a placeholder
 //!   (`{{API_KEY}}`) to a value for some hosts; the host puts the value into
 //!   request headers only on the way out, only to those hosts;
@@ -37,6 +40,7 @@ use super::host_functions::CallContext;
 use super::{Capability, Installer};
 use crate::error::Result;
 pub use crate::http::{HttpRequest, HttpResponse};
+use crate::permissions::HostPattern;
 
 pub(crate) use provider::{Network, Redirects};
 
@@ -68,17 +72,19 @@ where
     }
 }
 
-/// A secret the guest never sees: requests to `hosts` (patterns over host
-/// names, `*` wildcards) get `value` wherever `placeholder` appears in a
-/// header value.
+/// A secret the guest never sees: requests to `hosts` get `value` wherever
+/// `placeholder` appears in a header value. Hosts are decided as network
+/// rules' hosts are, on the request's parsed host: `api.example.com` is
+/// never `api.example.com.evil.net` nor a URL that spells it in its path.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret {
     /// What the guest writes, e.g. `{{API_KEY}}`.
     pub placeholder: String,
     /// What the host sends instead.
     pub value: String,
-    /// The hosts it is sent to.
-    pub hosts: Vec<String>,
+    /// The hosts it is sent to ([`HostPattern::parse`] reads them from
+    /// text).
+    pub hosts: Vec<HostPattern>,
 }
 
 impl std::fmt::Debug for Secret {

@@ -6,21 +6,21 @@
 //! {status, statusText, headers, url, redirected, body}}` or `{"err":
 //! {code, detail}}`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use url::{Host, Url};
+use url::Url;
 
 use super::address::is_internal;
 use super::client::{self, Received};
 use super::{HttpRequest, NetConfig};
 use crate::capability::host_functions::CallContext;
 use crate::capability::{HostCallError, Provider, Refusal, answer};
-use crate::permissions::{Mode, Permissions, Rule, ScopeName, pattern_matches};
+use crate::permissions::{Mode, NetPattern, NetTarget, Permissions, Rule, ScopeName, TargetHost};
 
 /// How many redirects a request follows.
 const MAX_REDIRECTS: usize = 20;
@@ -74,18 +74,16 @@ pub(crate) struct Network {
     permissions: Arc<Permissions>,
     /// With a handler and no `network` scope in the policy, every request
     /// is the handler's to decide.
-    implied: Vec<Rule>,
+    implied: Vec<Rule<NetPattern>>,
     sandbox: u64,
 }
 
 impl Network {
     /// Requests under `permissions`, made as `config` says.
     pub fn new(config: NetConfig, permissions: Arc<Permissions>, sandbox: u64) -> Self {
-        let implied = if config.handler.is_some() && permissions.scope(ScopeName::Network).is_none()
-        {
-            vec![Rule::all(Mode::Allow)]
-        } else {
-            Vec::new()
+        let implied = match config.handler {
+            Some(_) => permissions.implied_by_registration(ScopeName::Network),
+            None => Vec::new(),
         };
         Self {
             config,
@@ -100,31 +98,44 @@ impl Network {
         self.config.max_response_bytes
     }
 
-    /// The policy's verdict on fetching `url` (or `url` at `address`).
-    fn allowed(&self, url: &Url, address: Option<IpAddr>) -> Result<(), Refusal> {
-        let target = target(url, address);
+    /// The policy's verdict on fetching `target` (or `target` at
+    /// `address`, the address its host name resolved to).
+    fn allowed(&self, target: &NetTarget, address: Option<IpAddr>) -> Result<(), Refusal> {
+        let at;
+        let decided = match address {
+            Some(ip) => {
+                at = target.at(ip);
+                &at
+            }
+            None => target,
+        };
         match self
             .permissions
-            .decide(ScopeName::Network, "fetch", &target, &self.implied)
+            .decide_request("fetch", decided, &self.implied)
         {
             Mode::Allow => Ok(()),
             Mode::Deny => {
-                crate::metrics::denial(self.sandbox, ScopeName::Network, "fetch", &target);
+                let shown = decided.to_string();
+                crate::metrics::denial(self.sandbox, ScopeName::Network, "fetch", &shown);
                 let why = match address {
                     Some(ip) => format!(
-                        "{url} resolves to {ip}, which the sandbox's permissions do not grant"
+                        "{} resolves to {ip}, which the sandbox's permissions do not grant",
+                        target.host()
                     ),
-                    None => format!("the sandbox's permissions deny {target}"),
+                    None => format!("the sandbox's permissions deny {shown}"),
                 };
                 Err(Refusal::with("EACCES", why))
             }
         }
     }
 
-    /// The guest's headers for a hop to `url`: the host's own left out,
-    /// secrets put in where `url`'s host may have them.
-    fn headers_for(&self, url: &Url, headers: &[(String, String)]) -> Vec<(String, String)> {
-        let host = url.host_str().unwrap_or_default();
+    /// The guest's headers for a hop to `target`: the host's own left out,
+    /// secrets put in where its host may have them.
+    fn headers_for(
+        &self,
+        target: &NetTarget,
+        headers: &[(String, String)],
+    ) -> Vec<(String, String)> {
         headers
             .iter()
             .filter(|(name, _)| !HOST_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
@@ -132,10 +143,7 @@ impl Network {
                 let mut value = value.clone();
                 for secret in &self.config.secrets {
                     if value.contains(&secret.placeholder)
-                        && secret
-                            .hosts
-                            .iter()
-                            .any(|pattern| pattern_matches(pattern, host))
+                        && secret.hosts.iter().any(|host| host.covers(target.host()))
                     {
                         value = value.replace(&secret.placeholder, &secret.value);
                     }
@@ -150,30 +158,38 @@ impl Network {
     fn send(
         &self,
         url: &Url,
+        target: &NetTarget,
         method: &str,
         headers: &[(String, String)],
         body: Vec<u8>,
         context: &CallContext<'_>,
     ) -> Result<Received, Refusal> {
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| Refusal::with("EINVAL", format!("{url} has no port")))?;
+        let port = target.port();
         let runtime = client::runtime()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let _on_stop = context.on_stop(move || {
             let _ = stop.send(());
         });
         let work = async {
-            let addresses = match url.host() {
-                Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-                Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-                Some(Host::Domain(name)) => client::resolve(name, port).await?,
-                None => return Err(Refusal::with("EINVAL", format!("{url} has no host"))),
+            // A name under `localhost` is loopback by definition (RFC 6761):
+            // it is never looked up, and the user who granted it granted
+            // loopback. Any other name's internal addresses need a grant.
+            let (addresses, named_local) = match target.host() {
+                TargetHost::Addr(ip) => (vec![SocketAddr::new(*ip, port)], false),
+                TargetHost::Name(name) if is_localhost(name) => (
+                    vec![
+                        SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+                        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+                    ],
+                    true,
+                ),
+                TargetHost::Name(name) => (client::resolve(name, port).await?, false),
             };
             let mut denied = None;
             for address in addresses {
-                if is_internal(address.ip())
-                    && let Err(error) = self.allowed(url, Some(address.ip()))
+                if !named_local
+                    && is_internal(address.ip())
+                    && let Err(error) = self.allowed(target, Some(address.ip()))
                 {
                     denied = Some(error);
                     continue;
@@ -247,21 +263,17 @@ impl Network {
         let mut body = request.body;
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(Refusal::with(
-                    "EINVAL",
-                    format!("fetch supports http and https, not {}:", url.scheme()),
-                ));
-            }
-            self.allowed(&url, None)?;
-            let headers = self.headers_for(&url, &request.headers);
+            let target = NetTarget::of(&url).map_err(|why| Refusal::with("EINVAL", why))?;
+            self.allowed(&target, None)?;
+            let headers = self.headers_for(&target, &request.headers);
             let received = match &self.config.handler {
                 Some(handler) => {
                     let request = HttpRequest {
                         method: method.clone(),
                         url: url.to_string(),
                         headers,
-                        body: std::mem::take(&mut body),
+                        // Kept: a 307 or 308 sends it again.
+                        body: body.clone(),
                     };
                     let answer = handler(&request, context).map_err(|e| Refusal::with("EIO", e))?;
                     if answer.body.len() > self.config.max_response_bytes {
@@ -277,7 +289,7 @@ impl Network {
                         body: answer.body,
                     }
                 }
-                None => self.send(&url, &method, &headers, body.clone(), context)?,
+                None => self.send(&url, &target, &method, &headers, body.clone(), context)?,
             };
             let location = received
                 .headers
@@ -320,17 +332,10 @@ impl Network {
     }
 }
 
-/// The policy's target for `url`: `scheme://host:port/path`, with `address`
-/// in place of the host when the address is what is decided.
-fn target(url: &Url, address: Option<IpAddr>) -> String {
-    let host = match (address, url.host()) {
-        (Some(IpAddr::V6(ip)), _) => format!("[{ip}]"),
-        (Some(IpAddr::V4(ip)), _) => ip.to_string(),
-        (None, Some(Host::Ipv6(ip))) => format!("[{ip}]"),
-        (None, _) => url.host_str().unwrap_or_default().to_owned(),
-    };
-    let port = url.port_or_known_default().unwrap_or_default();
-    format!("{}://{host}:{port}{}", url.scheme(), url.path())
+/// Whether `name` is `localhost` or a name under it, which always means
+/// this machine's loopback.
+fn is_localhost(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 fn reason(status: u16) -> String {
@@ -360,22 +365,5 @@ impl Provider for Network {
         let (request,): (GuestRequest,) = serde_json::from_str(args)
             .map_err(|e| HostCallError::TypeMismatch(format!("polybox:net request: {e}")))?;
         Ok(answer(self.fetch(request, context)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_name_scheme_host_port_and_path() {
-        let url = Url::parse("https://api.example.com/v1/items?q=1").unwrap();
-        assert_eq!(target(&url, None), "https://api.example.com:443/v1/items");
-        assert_eq!(
-            target(&url, Some("10.0.0.1".parse().unwrap())),
-            "https://10.0.0.1:443/v1/items"
-        );
-        let url = Url::parse("http://[::1]:8080/").unwrap();
-        assert_eq!(target(&url, None), "http://[::1]:8080/");
     }
 }

@@ -29,7 +29,7 @@ use super::host_functions::{CallContext, HOST_NAMESPACE};
 use super::{Capability, HostCallError, Installer, Lifetime, Provider};
 use crate::error::{Error, Result};
 use crate::names::{is_identifier, validate_name};
-use crate::permissions::{Mode, Permissions, Rule, ScopeName};
+use crate::permissions::{Mode, NamePattern, Permissions, Rule, ScopeName};
 
 /// The module guests import tools from.
 pub const TOOLS_MODULE: &str = "tools";
@@ -175,7 +175,7 @@ pub(crate) struct Tools {
     tools: BTreeMap<String, Tool>,
     permissions: Arc<Permissions>,
     /// With no `tool` scope in the policy, registered tools are allowed.
-    implied: Vec<Rule>,
+    implied: Vec<Rule<NamePattern>>,
     sandbox: u64,
 }
 
@@ -206,11 +206,7 @@ impl Provider for Tools {
             .tools
             .get(function)
             .ok_or_else(|| HostCallError::Failed(format!("there is no tool {function:?}")))?;
-        if self
-            .permissions
-            .decide(ScopeName::Tool, "call", function, &self.implied)
-            == Mode::Deny
-        {
+        if self.permissions.decide_tool(function, &self.implied) == Mode::Deny {
             crate::metrics::denial(self.sandbox, ScopeName::Tool, "call", function);
             return Err(HostCallError::Failed(format!(
                 "EACCES: the sandbox's permissions deny the tool {function:?}"
