@@ -221,11 +221,16 @@ export type PermissionMode = 'allow' | 'deny'
 /** One rule of a scope: the last rule that matches an access decides it. */
 export interface PermissionRule {
   mode: PermissionMode
-  /** The operations it applies to (all of the scope's when absent). fs: read, write, stat, readdir, mkdir, rm, rename, symlink, readlink, truncate; network: fetch, dns; env: read; tool: call. */
+  /** The operations it applies to (all of the scope's when absent). fs: read, write, stat, readdir, mkdir, rm, rename, symlink, readlink, truncate; network: fetch; env: read; tool: call. */
   operations?: string[]
-  /** fs rules: absolute guest paths, each covering what lies below it; `*` matches within a segment, `**` across. */
+  /** fs rules: absolute guest paths, each covering what lies below it; `*` matches within a segment, `**` across whole segments; no `.` or `..` segments. */
   paths?: string[]
-  /** network, env and tool rules: targets (`https://host:443/path`, variable names, tool names); `*` matches any run of characters. */
+  /**
+   * network rules: `*`, or `[scheme://]host[:port][/path]`, decided on the parts of the parsed URL: host a name
+   * (`api.example.com`), `*.example.com` (names under it, whole labels), an address or network (`10.0.0.0/8`,
+   * `[::1]`) or `*`; no port means any; the path a prefix of whole segments. env and tool rules: whole names, `*`
+   * matching any run of characters (`API_*`). A malformed pattern is ERR_INVALID_ARG, naming it.
+   */
   patterns?: string[]
 }
 

@@ -84,11 +84,39 @@ pub fn build_components(root: &Path, packages: &[&str], hint: &str) -> PathBuf {
             build.env_remove(key.as_ref());
         }
     }
+    let out = target_dir.join("wasm32-wasip2").join(PROFILE);
+    forget_other_checkouts_outputs(&out, root, packages);
     let status = build.status().expect("cannot run cargo");
     if !status.success() {
         panic!("building {packages:?} for wasm32-wasip2 failed. {hint}");
     }
-    target_dir.join("wasm32-wasip2").join(PROFILE)
+    out
+}
+
+/// Checkouts that share a target directory share the guests' output files,
+/// whose names carry no hash: cargo counts this checkout's build fresh even
+/// when another checkout's build wrote the file since (a clone would embed
+/// another checkout's guest). So a package whose outputs were last built
+/// from another root has them removed first, and cargo builds it again (its
+/// dependencies stay built).
+fn forget_other_checkouts_outputs(out: &Path, root: &Path, packages: &[&str]) {
+    let ours = root.to_string_lossy();
+    let _ = std::fs::create_dir_all(out);
+    for package in packages {
+        let name = package.replace('-', "_");
+        let marker = out.join(format!(".{name}.built-from"));
+        if std::fs::read_to_string(&marker).is_ok_and(|theirs| theirs == ours) {
+            continue;
+        }
+        for file in [
+            out.join(format!("{name}.wasm")),
+            out.join("deps").join(format!("{name}.wasm")),
+            out.join("deps").join(format!("{name}.d")),
+        ] {
+            let _ = std::fs::remove_file(file);
+        }
+        let _ = std::fs::write(&marker, ours.as_bytes());
+    }
 }
 
 /// `<target>/polybox-guest`, where `<target>` is the outer build's target
@@ -123,7 +151,7 @@ fn target_dir_of<'a>(out_dir: &'a Path, triple: &std::ffi::OsStr) -> &'a Path {
 
 #[cfg(test)]
 mod tests {
-    use super::target_dir_of;
+    use super::{forget_other_checkouts_outputs, target_dir_of};
     use std::ffi::OsStr;
     use std::path::Path;
 
@@ -155,5 +183,22 @@ mod tests {
             target_dir_of(out, OsStr::new(HOST)),
             Path::new("/build/x/target")
         );
+    }
+
+    #[test]
+    fn another_checkouts_guest_is_rebuilt_and_ours_kept() {
+        let out = std::env::temp_dir().join(format!("polybox-build-test-{}", std::process::id()));
+        let guest = out.join("deps/the_guest.wasm");
+        std::fs::create_dir_all(out.join("deps")).unwrap();
+        let built = |by: &str| {
+            std::fs::write(&guest, by).unwrap();
+            std::fs::write(out.join(".the_guest.built-from"), by).unwrap();
+        };
+        built("/checkout/a");
+        forget_other_checkouts_outputs(&out, Path::new("/checkout/a"), &["the-guest"]);
+        assert!(guest.exists());
+        forget_other_checkouts_outputs(&out, Path::new("/checkout/b"), &["the-guest"]);
+        assert!(!guest.exists());
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -44,7 +44,8 @@ pub struct CapabilityArgs {
     #[arg(long, value_name = "NAME")]
     allow_env: Vec<String>,
     /// A permissions policy as JSON (`{"fs": {...}, "env": "deny"}`), or
-    /// `@FILE` to read it from FILE; its rules narrow what the flags grant.
+    /// `@FILE` to read it from FILE; its rules come after what the flags
+    /// grant, so they can narrow it (a scope given as a mode replaces it).
     #[arg(long, value_name = "JSON|@FILE")]
     permissions: Option<String>,
 }
@@ -60,7 +61,10 @@ impl CapabilityArgs {
         self.apply_over(builder, program, Permissions::default())
     }
 
-    /// [`apply`](Self::apply), the flags' policy merged over `base`.
+    /// [`apply`](Self::apply) over `base`: the flags' grants come before
+    /// `base`'s rules and `--permissions`' after them
+    /// (`Permissions::layered`), so neither a grant nor a denial is
+    /// dropped, and a later rule narrows an earlier one.
     pub fn apply_over(
         &self,
         mut builder: SandboxBuilder,
@@ -107,13 +111,16 @@ impl CapabilityArgs {
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            policy = policy.merged(&Permissions {
+            // The flags grant first; the base's own rules (its denials
+            // among them) and default still decide after them.
+            let grants = Permissions {
                 network: Some(Scope::rules(
                     Mode::Deny,
                     vec![Rule::new(Mode::Allow, &[], hosts)],
                 )),
                 ..Permissions::default()
-            });
+            };
+            policy = grants.layered(&policy);
         }
         if let Some(given) = &self.permissions {
             let json = match given.strip_prefix('@') {
@@ -121,7 +128,7 @@ impl CapabilityArgs {
                     .map_err(|e| Failure::File(format!("cannot read {file}: {e}")))?,
                 None => given.clone(),
             };
-            policy = policy.merged(&Permissions::from_json(&json)?);
+            policy = policy.layered(&Permissions::from_json(&json)?);
         }
         Ok(builder.permissions(policy))
     }

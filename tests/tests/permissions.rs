@@ -500,3 +500,47 @@ fn network_decisions_agree_with_an_independent_oracle_on_hostile_urls() {
         polybox_tests::net_oracle::check(&data);
     }
 }
+
+#[test]
+fn a_later_policy_layered_over_an_earlier_narrows_it_and_drops_none_of_its_denials() {
+    // As the command line puts its flags and an MCP config together: merged
+    // whole, `--allow-net api.example.com` once dropped the config's denial
+    // of `/admin` under it.
+    let config = Permissions::from_json(
+        r#"{"network": {"rules": [
+            {"mode": "allow", "patterns": ["https://api.example.com"]},
+            {"mode": "deny", "patterns": ["https://api.example.com/admin"]}
+        ]}}"#,
+    )
+    .unwrap();
+    let flags = Permissions {
+        network: Some(Scope::rules(
+            Deny,
+            vec![
+                Rule::<NetPattern>::parse(Allow, &[], &["api.example.com", "cdn.example.com"])
+                    .unwrap(),
+            ],
+        )),
+        ..Permissions::default()
+    };
+    // The flags' grants come first; the config's rules still decide after.
+    let merged = config.clone().merged(&flags);
+    let layered = flags.layered(&config);
+    let admin = "https://api.example.com/admin/users";
+    assert_eq!(decide(&merged, Network, "fetch", admin), Allow);
+    assert_eq!(decide(&layered, Network, "fetch", admin), Deny);
+    assert_eq!(
+        decide(&layered, Network, "fetch", "https://cdn.example.com/x"),
+        Allow
+    );
+    assert_eq!(
+        decide(&layered, Network, "fetch", "https://other.example.com/"),
+        Deny
+    );
+    // A later mode decides its whole scope.
+    let closed = layered.layered(&Permissions::from_json(r#"{"network": "deny"}"#).unwrap());
+    assert_eq!(
+        decide(&closed, Network, "fetch", "https://cdn.example.com/x"),
+        Deny
+    );
+}

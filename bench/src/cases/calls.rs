@@ -1,6 +1,7 @@
 //! Warm calls on a loaded sandbox.
 
-use polybox::{Backend, LoadedJSSandbox, SandboxBuilder};
+use polybox::permissions::Permissions;
+use polybox::{Backend, HttpRequest, HttpResponse, LoadedJSSandbox, SandboxBuilder};
 
 use crate::report::{Measurement, Target, Unit};
 use crate::stats::{Plan, Summary, latency_us};
@@ -34,9 +35,9 @@ fn loaded(backend: Backend) -> LoadedJSSandbox {
 const PROSE: &str =
     "Polybox runs code nobody trusts — written by strangers, or by a model — safely and fast. ";
 
-/// Echo without and with GC, a user-module call, two host calls, and
-/// round trips of a 64 KiB event of ASCII and of prose and of an array of
-/// 1,000 integers.
+/// Echo without and with GC, a user-module call, two host calls, round
+/// trips of a 64 KiB event of ASCII and of prose and of an array of 1,000
+/// integers, and a fetch decided by the network policy.
 pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
     let mut sandbox = loaded(backend);
     let mut call = |handler: &str, event: &str, gc: Option<bool>| {
@@ -93,5 +94,39 @@ pub fn measure(backend: Backend, plan: Plan) -> Vec<Measurement> {
             prose.len(),
         ),
         row("1,000-integer array event round trip, no GC", integers_trip),
+        row("fetch through the policy, a handler answering", {
+            let mut fetching = fetching(backend);
+            latency_us(plan, || {
+                fetching.handle_event("fetch", "{}", Some(false)).unwrap();
+            })
+        }),
     ]
+}
+
+/// A sandbox whose handler fetches under a policy of four network rules
+/// (the request matches the third), a caller's handler answering: the
+/// guest's `fetch`, the host's decision on the parsed URL and the answer,
+/// without a network.
+fn fetching(backend: Backend) -> LoadedJSSandbox {
+    let policy = Permissions::from_json(
+        r#"{"network": {"rules": [
+            {"mode": "allow", "patterns": ["https://*.example.org"]},
+            {"mode": "allow", "patterns": ["10.0.0.0/8:8080"]},
+            {"mode": "allow", "patterns": ["https://api.example.com/v1"]},
+            {"mode": "deny", "patterns": ["https://api.example.com/v1/admin"]}
+        ]}}"#,
+    )
+    .unwrap();
+    let builder = SandboxBuilder::new()
+        .backend(backend)
+        .permissions(policy)
+        .http_handler(|_: &HttpRequest| Ok(HttpResponse::new(200, "ok")));
+    let mut sandbox = builder.build().unwrap().load_runtime().unwrap();
+    sandbox
+        .add_handler(
+            "fetch",
+            "async function handler() { const r = await fetch('https://api.example.com/v1/items?page=2'); return r.status; }",
+        )
+        .unwrap();
+    sandbox.get_loaded_sandbox().unwrap()
 }

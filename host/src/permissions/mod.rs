@@ -333,6 +333,40 @@ impl Permissions {
         self
     }
 
+    /// This policy with `later`'s rules after its own, scope by scope: a
+    /// scope `later` sets keeps this one's rules and adds its own (which win,
+    /// coming last) and takes `later`'s default; a mode in `later` decides
+    /// its whole scope. So `later` can narrow what this policy grants without
+    /// dropping what it denies, as [`merged`](Self::merged) (which replaces
+    /// scopes whole) would.
+    pub fn layered(self, later: &Self) -> Self {
+        fn layer<P: Pattern>(
+            earlier: Option<Scope<P>>,
+            later: Option<&Scope<P>>,
+        ) -> Option<Scope<P>> {
+            let Some(later) = later else {
+                return earlier;
+            };
+            let (default, mut rules) = match later {
+                Scope::Mode(_) => return Some(later.clone()),
+                Scope::Rules { default, rules } => (*default, rules.clone()),
+            };
+            let earlier = match earlier {
+                None => Vec::new(),
+                Some(Scope::Mode(mode)) => vec![Rule::all(mode)],
+                Some(Scope::Rules { rules, .. }) => rules,
+            };
+            rules.splice(0..0, earlier);
+            Some(Scope::Rules { default, rules })
+        }
+        Self {
+            fs: layer(self.fs, later.fs.as_ref()),
+            network: layer(self.network, later.network.as_ref()),
+            env: layer(self.env, later.env.as_ref()),
+            tool: layer(self.tool, later.tool.as_ref()),
+        }
+    }
+
     /// Whether the policy sets scope `name`.
     pub fn has(&self, name: ScopeName) -> bool {
         match name {
