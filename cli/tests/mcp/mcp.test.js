@@ -189,18 +189,23 @@ test('--stateful keeps declarations and files per session; sessions are isolated
   }
 });
 
+/** The URL `polybox mcp --http` says it serves at. */
+function servingAt(server) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    server.stderr.on('data', (chunk) => {
+      seen += chunk;
+      const found = seen.match(/serving MCP at (http:\/\/\S+)/);
+      if (found) resolve(found[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`polybox mcp exited with ${code}: ${seen}`)));
+  });
+}
+
 test('Streamable HTTP on loopback', async () => {
   const server = spawn(POLYBOX, ['mcp', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    const url = await new Promise((resolve, reject) => {
-      let seen = '';
-      server.stderr.on('data', (chunk) => {
-        seen += chunk;
-        const found = seen.match(/serving MCP at (http:\/\/\S+)/);
-        if (found) resolve(found[1]);
-      });
-      server.on('exit', (code) => reject(new Error(`polybox mcp exited with ${code}: ${seen}`)));
-    });
+    const url = await servingAt(server);
     const client = new Client({ name: 'polybox-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     const result = await run(client, 'console.log(6 * 7)');
@@ -215,15 +220,7 @@ test('Streamable HTTP refuses a browser origin it was not told to allow', async 
   // A web page the user visits could otherwise drive a local server.
   const server = spawn(POLYBOX, ['mcp', '--http', '127.0.0.1:0', '--allow-origin', 'http://localhost:3000'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    const url = await new Promise((resolve, reject) => {
-      let seen = '';
-      server.stderr.on('data', (chunk) => {
-        seen += chunk;
-        const found = seen.match(/serving MCP at (http:\/\/\S+)/);
-        if (found) resolve(found[1]);
-      });
-      server.on('exit', (code) => reject(new Error(`polybox mcp exited with ${code}: ${seen}`)));
-    });
+    const url = await servingAt(server);
     const initialize = (origin) => fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(origin ? { origin } : {}) },
