@@ -528,11 +528,14 @@ fn a_programs_own_directory_serves_modules_never_data() {
     scratch.file("secret.json", r#"{"token":"TOPSECRET-JSON"}"#);
     scratch.file(".env", "TOKEN=TOPSECRET-ENV");
     scratch.file("key.pem", "TOPSECRET-KEY");
+    // A directory named like a module is no module.
+    std::fs::create_dir_all(scratch.0.join("site.js")).unwrap();
+    scratch.file("site.js/.env", "TOPSECRET-NESTED");
     let main = scratch.file(
         "main.js",
         "const fs = require('fs');
          console.log(require('./lib.js'));
-         for (const what of ['./secret.json', './.env', './key.pem']) {
+         for (const what of ['./secret.json', './.env', './key.pem', './site.js/.env']) {
            try { console.log(JSON.stringify(require(what))); } catch (e) { console.log(what, e.code, e.message.includes('TOPSECRET')); }
          }
          try { console.log(fs.readdirSync(__dirname)); } catch (e) { console.log('listing', e.code); }",
@@ -542,7 +545,7 @@ fn a_programs_own_directory_serves_modules_never_data() {
     assert!(!stdout.contains("TOPSECRET"), "{stdout}");
     assert_eq!(
         stdout,
-        "from lib\n./secret.json EACCES false\n./.env EACCES false\n./key.pem EACCES false\nlisting EACCES\n",
+        "from lib\n./secret.json EACCES false\n./.env EACCES false\n./key.pem EACCES false\n./site.js/.env EACCES false\nlisting EACCES\n",
         "{}",
         text(&output.stderr)
     );

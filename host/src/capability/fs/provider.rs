@@ -23,24 +23,37 @@ use crate::capability::Refusal;
 use crate::capability::host_functions::CallContext;
 use crate::capability::{HostCallError, Provider, answer};
 use crate::error::{Error, Result};
-use crate::permissions::{Mode, PathPattern, Permissions, Rule, ScopeName};
+use crate::permissions::{Mode, NamePattern, PathPattern, Permissions, Rule, ScopeName};
 
 /// The normalised guest path `path` and everything below it, as a grant.
 fn under(path: &str) -> PathPattern {
     PathPattern::literal(path)
 }
 
-/// What an imports-only mount at `at` lets the module loader read: module
+/// The files an imports-only mount lets the module loader read: module
 /// sources and the `package.json` files that say how to load them. Data
 /// (`.json`, `.env`, keys) needs a read grant, even for `require`.
+const MODULE_FILES: [&str; 5] = ["*.js", "*.mjs", "*.cjs", "*.py", "package.json"];
+
+/// [`MODULE_FILES`] anywhere under the mount point `at`.
 fn module_files(at: &str) -> Vec<PathPattern> {
-    ["*.js", "*.mjs", "*.cjs", "*.py", "package.json"]
+    MODULE_FILES
         .into_iter()
         .map(|name| {
             let tail = PathPattern::parse(&format!("/**/{name}")).expect("a valid pattern");
             under(at).join(&tail)
         })
         .collect()
+}
+
+/// Whether the normalised `path` names a module file ([`MODULE_FILES`]) by
+/// its last segment. (A path pattern also covers what lies below a match:
+/// `/m/**/*.js` covers `/m/a.js/.env`; the name is what a loader loads.)
+fn is_module_file(path: &str) -> bool {
+    let (_, name) = split(path);
+    MODULE_FILES
+        .into_iter()
+        .any(|pattern| NamePattern::parse(pattern).is_ok_and(|p| p.covers(name)))
 }
 
 /// The functions of `polybox:fs`.
@@ -297,7 +310,11 @@ impl Filesystem {
     /// [`allowed`](Self::allowed) for reading a module's source, which
     /// module mounts grant too.
     fn loadable(&self, path: &str) -> Result<String, Refusal> {
-        self.check("read", path, &self.load_grants)
+        let grants = match normalize(path) {
+            Some(normal) if is_module_file(&normal) => &self.load_grants,
+            _ => &self.implied,
+        };
+        self.check("read", path, grants)
     }
 
     fn metadata(&self, path: &str, follow: bool) -> Result<Metadata, Refusal> {
